@@ -1,0 +1,102 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// MARK: - Shared dependencies
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
+
+let package = Package(
+    name: "GridLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridledger", targets: ["GridLedgerCLI"]),
+        .library(name: "GridCrypto", targets: ["GridCrypto"]),
+        .library(name: "GridStorage", targets: ["GridStorage"]),
+        .library(name: "GridLedger", targets: ["GridLedger"]),
+        .library(name: "GridModel", targets: ["GridModel"]),
+        .library(name: "GridTopology", targets: ["GridTopology"]),
+        .library(name: "GridConsensus", targets: ["GridConsensus"]),
+        .library(name: "GridRegion", targets: ["GridRegion"]),
+        .library(name: "GridLoad", targets: ["GridLoad"]),
+        .library(name: "GridSimulation", targets: ["GridSimulation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // MARK: - C libraries from Debian (no vendored copies)
+
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+
+        // MARK: - Foundation layers
+
+        .target(name: "GridCrypto", dependencies: ["CSodium"]),
+        .target(name: "GridStorage", dependencies: ["CLMDB"]),
+        .target(name: "GridLedger", dependencies: ["GridCrypto", "GridStorage"]),
+
+        // MARK: - Consensus and the region ledger (sans-IO)
+
+        .target(name: "GridConsensus", dependencies: ["GridCrypto", "GridLedger"]),
+        .target(name: "GridRegion", dependencies: ["GridConsensus", "GridCrypto", "GridLedger"]),
+
+        // MARK: - Load generation, simulation and runs
+
+        .target(name: "GridLoad", dependencies: [histogram]),
+        .target(
+            name: "GridSimulation",
+            dependencies: [
+                "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
+            ]
+        ),
+
+        // MARK: - Grid model and topology files
+
+        .target(name: "GridModel"),
+        .target(name: "GridTopology", dependencies: [yams]),
+
+        // MARK: - Command line
+
+        .executableTarget(
+            name: "GridLedgerCLI",
+            dependencies: [
+                "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
+                argumentParser,
+            ]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(name: "GridCryptoTests", dependencies: ["GridCrypto"]),
+        .testTarget(name: "GridStorageTests", dependencies: ["GridStorage"]),
+        .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage"]),
+        .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
+        .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
+        .testTarget(name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
+        .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
+        .testTarget(
+            name: "GridSimulationTests",
+            dependencies: ["GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger"]
+        ),
+    ]
+)
+
+// MARK: - Settings applied to every target
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

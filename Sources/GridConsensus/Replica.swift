@@ -1,0 +1,830 @@
+import GridCrypto
+import GridLedger
+
+/// Roots a block header must carry, computed by executing its payload.
+public struct ExecutionRoots: Hashable, Sendable {
+    public var transactionsRoot: Hash256
+    public var stateRoot: Hash256
+    public var receiptsRoot: Hash256
+    public var outboxRoot: Hash256
+
+    public init(transactionsRoot: Hash256, stateRoot: Hash256, receiptsRoot: Hash256, outboxRoot: Hash256) {
+        self.transactionsRoot = transactionsRoot
+        self.stateRoot = stateRoot
+        self.receiptsRoot = receiptsRoot
+        self.outboxRoot = outboxRoot
+    }
+}
+
+/// What the BFT engine needs from whatever it orders: the region ledger and the global checkpoint layer both
+/// plug in here. Execution is speculative (execute, then vote): a block's header commits to the state after it,
+/// so a QC certifies results, not just ordering.
+public protocol ReplicaApplication {
+    associatedtype Payload: ConsensusPayload
+    /// The speculative result of executing one block on top of its ancestors (for example a state overlay).
+    associatedtype Execution
+    /// What committing one block produces for the runtime (what to persist, whom to tell).
+    associatedtype CommitOutput
+
+    /// Roots of the genesis block (the state before any block).
+    var genesisRoots: ExecutionRoots { get }
+    /// True when enough is waiting that the leader should propose without waiting for the block interval.
+    var hasFullBlock: Bool { get }
+    /// True when anything is waiting at all.
+    var hasPendingWork: Bool { get }
+
+    /// The payload for a new block; `ancestors` are the uncommitted blocks from the parent back towards the
+    /// committed tip, so the application can leave out what they already contain.
+    mutating func makePayload(ancestors: [ProposedBlock<Payload>], work: inout Work) -> Payload
+
+    /// Executes `payload` at `height` on top of the uncommitted ancestors' executions (nearest first).
+    /// A payload that must not be voted for (malformed, oversized) is rejected with a reason.
+    mutating func execute(
+        payload: Payload, height: UInt64, ancestors: [Execution], work: inout Work
+    ) -> Result<Execution, ConsensusRejection>
+
+    func roots(of execution: Execution) -> ExecutionRoots
+
+    /// Makes a block final; called exactly once per height, in height order.
+    mutating func commit(
+        block: ProposedBlock<Payload>, execution: Execution, certificate: QuorumCertificate, work: inout Work
+    ) -> CommitOutput
+}
+
+/// Why a message or block was refused. Kept as text plus a stable code so tests and reports can count them.
+public struct ConsensusRejection: Error, Hashable, Sendable, CustomStringConvertible {
+    public let code: String
+    public let detail: String
+
+    public init(_ code: String, _ detail: String = "") {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { detail.isEmpty ? code : "\(code): \(detail)" }
+}
+
+public struct ConsensusTiming: Hashable, Sendable {
+    public var blockIntervalNanos: UInt64
+    public var viewTimeoutNanos: UInt64
+    public var viewTimeoutBackoff: Double
+    public var viewTimeoutMaxNanos: UInt64
+    /// Most blocks in one sync response; a lagging node asks again for the rest.
+    public var syncBlocksMax: Int
+
+    public init(
+        blockIntervalNanos: UInt64 = 20_000_000, viewTimeoutNanos: UInt64 = 500_000_000,
+        viewTimeoutBackoff: Double = 2, viewTimeoutMaxNanos: UInt64 = 10_000_000_000, syncBlocksMax: Int = 32
+    ) {
+        self.blockIntervalNanos = blockIntervalNanos
+        self.viewTimeoutNanos = viewTimeoutNanos
+        self.viewTimeoutBackoff = viewTimeoutBackoff
+        self.viewTimeoutMaxNanos = viewTimeoutMaxNanos
+        self.syncBlocksMax = syncBlocksMax
+    }
+}
+
+/// Deliberate misbehaviour, for tests and fault schedules only.
+public enum ByzantineBehavior: Hashable, Sendable {
+    case honest
+    /// As leader, send one block to half the validators and a different block for the same round to the rest,
+    /// and vote for both.
+    case equivocatingLeader
+}
+
+public struct ReplicaConfiguration: Sendable {
+    public var chainID: ChainID
+    public var region: RegionID
+    public var validators: ValidatorSet
+    public var selfIndex: Int
+    public var timing: ConsensusTiming
+    public var behavior: ByzantineBehavior
+    /// The instance's genesis block; the vote-less genesis certificate is valid for this hash only.
+    public var genesisHash: Hash256
+
+    public init(
+        chainID: ChainID, region: RegionID, validators: ValidatorSet, selfIndex: Int, timing: ConsensusTiming,
+        genesisHash: Hash256, behavior: ByzantineBehavior = .honest
+    ) {
+        precondition(validators.keys.indices.contains(selfIndex), "selfIndex must name a validator")
+        self.genesisHash = genesisHash
+        self.chainID = chainID
+        self.region = region
+        self.validators = validators
+        self.selfIndex = selfIndex
+        self.timing = timing
+        self.behavior = behavior
+    }
+}
+
+/// What must survive a crash for this validator never to vote twice in a round.
+public struct SafetyState: Hashable, Sendable {
+    public var lastVotedRound: UInt64
+    public var highQC: QuorumCertificate
+
+    public init(lastVotedRound: UInt64, highQC: QuorumCertificate) {
+        self.lastVotedRound = lastVotedRound
+        self.highQC = highQC
+    }
+}
+
+public enum ReplicaTimer: Hashable, Sendable {
+    /// The round did not make progress in time.
+    case round(UInt64)
+    /// The leader's block interval elapsed.
+    case propose(UInt64)
+}
+
+public enum ReplicaEvent<Payload: ConsensusPayload>: Sendable {
+    case start
+    case message(from: Int, ConsensusMessage<Payload>)
+    case timer(ReplicaTimer)
+    /// The application has a full block waiting (the leader may propose early).
+    case payloadReady
+}
+
+public enum ReplicaAction<App: ReplicaApplication> {
+    case send(to: Int, ConsensusMessage<App.Payload>)
+    case broadcast(ConsensusMessage<App.Payload>)
+    case setTimer(ReplicaTimer, afterNanos: UInt64)
+    /// Must be durable before any later action in the same list is carried out.
+    case persistSafety(SafetyState)
+    case committed(ProposedBlock<App.Payload>, certificate: QuorumCertificate, output: App.CommitOutput)
+    /// The runtime reads committed blocks `fromHeight...` (at most `count`) from storage and hands them back
+    /// through `Replica.answerSync(peer:committed:)`.
+    case loadCommittedBlocks(peer: Int, fromHeight: UInt64, count: Int)
+    case rejected(from: Int?, ConsensusRejection)
+}
+
+/// A committed block as read back from storage, with the certificate of its parent (its justify QC).
+public struct StoredBlock<Payload: ConsensusPayload>: Sendable {
+    public let block: ProposedBlock<Payload>
+    public init(block: ProposedBlock<Payload>) { self.block = block }
+}
+
+/// One validator of a Jolteon-style (DiemBFT v4) BFT instance: two-chain commit, round-robin leaders, timeout
+/// certificates for view change, execute-then-vote, catch-up by block sync. Deterministic: no clock, socket,
+/// thread or random source; `handle` takes an event and returns the actions to perform, in order.
+public struct Replica<App: ReplicaApplication> {
+    public typealias Payload = App.Payload
+    public typealias Action = ReplicaAction<App>
+
+    private struct TreeNode {
+        let block: ProposedBlock<Payload>
+        let execution: App.Execution
+    }
+
+    public let configuration: ReplicaConfiguration
+    public private(set) var app: App
+    private let key: KeyPair
+    private let verifier: any SignatureVerifying
+
+    /// Uncommitted blocks by hash; the committed tip is kept apart and is the root of this tree.
+    private var tree: [Hash256: TreeNode] = [:]
+    public private(set) var committedTip: ProposedBlock<Payload>
+    public private(set) var highQC: QuorumCertificate
+    public private(set) var currentRound: UInt64 = 0
+    public private(set) var lastVotedRound: UInt64
+    private var consecutiveTimeouts = 0
+    private var lastTimeoutCertificate: TimeoutCertificate?
+    private var proposedInRound: UInt64 = 0
+    private var proposeAttempts = 0
+
+    /// Votes collected as the next leader: round -> block hash -> voter -> vote.
+    private var votes: [UInt64: [Hash256: [UInt16: CertificateVote]]] = [:]
+    private var timeouts: [UInt64: [UInt16: TimeoutMessage]] = [:]
+    private var timedOutRound: UInt64 = 0
+    /// Certificates already checked, so a QC carried by many messages is verified once.
+    private var verifiedCertificates: Set<Hash256> = []
+    private var stashedProposal: (from: Int, proposal: Proposal<Payload>)?
+    private var syncRequestedInRound: UInt64?
+
+    /// How far ahead of the current round timeouts are kept; bounds memory against a flood of future rounds.
+    public static var futureRoundWindow: UInt64 { 64 }
+    public static var verifiedCertificatesMax: Int { 4096 }
+
+    public var committedHeight: UInt64 { committedTip.height }
+    public var safetyState: SafetyState { SafetyState(lastVotedRound: lastVotedRound, highQC: highQC) }
+    public var uncommittedBlockCount: Int { tree.count }
+
+    /// The deterministic genesis block of an instance.
+    public static func genesisBlock(
+        chainID: ChainID, region: RegionID, validators: ValidatorSet, roots: ExecutionRoots, emptyPayload: Payload
+    ) -> ProposedBlock<Payload> {
+        let header = BlockHeader(
+            chainID: chainID, region: region, height: 0, view: 0, parentHash: .zero,
+            transactionsRoot: roots.transactionsRoot, stateRoot: roots.stateRoot, receiptsRoot: roots.receiptsRoot,
+            outboxRoot: roots.outboxRoot, proposer: validators.keys[0])
+        return ProposedBlock(
+            header: header, payload: emptyPayload,
+            justify: .genesis(chainID: chainID, region: region, genesisHash: .zero))
+    }
+
+    /// A replica starting from `committedTip` (genesis on first start, the last stored block after a restart).
+    /// `certificate` certifies that tip; `safety` is what was persisted before the crash, if anything.
+    public init(
+        configuration: ReplicaConfiguration, key: KeyPair, app: App, verifier: any SignatureVerifying,
+        committedTip: ProposedBlock<Payload>, certificate: QuorumCertificate, safety: SafetyState?
+    ) {
+        precondition(
+            configuration.validators.keys[configuration.selfIndex] == key.publicKey,
+            "the key must be the validator's own")
+        self.configuration = configuration
+        self.key = key
+        self.app = app
+        self.verifier = verifier
+        self.committedTip = committedTip
+        var high = certificate
+        if let safety, safety.highQC.view > high.view, safety.highQC.data.height <= committedTip.height + 1 {
+            // A higher QC than the tip's may point at a block lost with memory; keep it only if it is the tip's.
+            if safety.highQC.blockHash == committedTip.hash { high = safety.highQC }
+        }
+        self.highQC = high
+        self.lastVotedRound = safety?.lastVotedRound ?? 0
+    }
+
+    /// Lets the owner reach application entry points that are not consensus events, such as mempool admission.
+    public mutating func withApp<R>(_ body: (inout App) throws -> R) rethrows -> R { try body(&app) }
+
+    private var validators: ValidatorSet { configuration.validators }
+    private var selfIndex: Int { configuration.selfIndex }
+
+    // MARK: - Events
+
+    public mutating func handle(_ event: ReplicaEvent<Payload>, work: inout Work) -> [Action] {
+        var actions: [Action] = []
+        switch event {
+        case .start:
+            advanceRound(to: max(highQC.view, lastVotedRound) + 1, viaTimeout: false, &actions)
+        case .message(let from, let message):
+            guard validators.keys.indices.contains(from) else {
+                actions.append(.rejected(from: nil, ConsensusRejection("unknown-sender", "validator index \(from)")))
+                break
+            }
+            switch message {
+            case .proposal(let proposal): onProposal(proposal, from: from, &actions, &work)
+            case .vote(let vote): onVote(vote, from: from, &actions, &work)
+            case .timeout(let timeout): onTimeout(timeout, from: from, &actions, &work)
+            case .syncRequest(let fromHeight): onSyncRequest(fromHeight, from: from, &actions)
+            case .syncResponse(let response): onSyncResponse(response, from: from, &actions, &work)
+            }
+        case .timer(.round(let round)):
+            onRoundTimer(round, &actions, &work)
+        case .timer(.propose(let round)):
+            tryPropose(round: round, timerFired: true, &actions, &work)
+        case .payloadReady:
+            tryPropose(round: currentRound, timerFired: false, &actions, &work)
+        }
+        return actions
+    }
+
+    /// Finishes a `.loadCommittedBlocks` request: sends the stored blocks plus the uncommitted certified chain.
+    public mutating func answerSync(peer: Int, committed: [ProposedBlock<Payload>]) -> [Action] {
+        var blocks = committed
+        if blocks.count < configuration.timing.syncBlocksMax {
+            let tail = uncommittedChain(to: highQC.blockHash).reversed()
+            blocks.append(contentsOf: tail.prefix(configuration.timing.syncBlocksMax - blocks.count))
+        }
+        return [.send(to: peer, .syncResponse(SyncResponse(blocks: blocks, highQC: highQC)))]
+    }
+
+    // MARK: - Rounds
+
+    private func roundTimeoutNanos() -> UInt64 {
+        let timing = configuration.timing
+        let factor = pow(timing.viewTimeoutBackoff, Double(min(consecutiveTimeouts, 30)))
+        let nanos = Double(timing.viewTimeoutNanos) * factor
+        return nanos >= Double(timing.viewTimeoutMaxNanos) ? timing.viewTimeoutMaxNanos : UInt64(nanos)
+    }
+
+    private mutating func advanceRound(to round: UInt64, viaTimeout: Bool, _ actions: inout [Action]) {
+        guard round > currentRound else { return }
+        currentRound = round
+        consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : 0
+        proposeAttempts = 0
+        syncRequestedInRound = nil
+        votes = votes.filter { $0.key + 1 >= round }
+        timeouts = timeouts.filter { $0.key >= round }
+        actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
+        if validators.leader(ofRound: round) == selfIndex {
+            // A full mempool is proposed at once; otherwise wait one block interval to batch.
+            let wait = app.hasFullBlock ? 0 : configuration.timing.blockIntervalNanos
+            actions.append(.setTimer(.propose(round), afterNanos: wait))
+        }
+    }
+
+    private mutating func onRoundTimer(_ round: UInt64, _ actions: inout [Action], _ work: inout Work) {
+        guard round == currentRound else { return }
+        // Re-arm so the timeout is broadcast again while the round is stuck: lost messages must not stall us.
+        actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
+        syncRequestedInRound = nil
+        sendTimeout(round: round, &actions, &work)
+    }
+
+    private mutating func sendTimeout(round: UInt64, _ actions: inout [Action], _ work: inout Work) {
+        lastVotedRound = max(lastVotedRound, round)
+        timedOutRound = max(timedOutRound, round)
+        let signature = key.sign(
+            TimeoutVote.signingBytes(
+                chainID: configuration.chainID, region: configuration.region, round: round,
+                highQCRound: highQC.view))
+        work.signatures += 1
+        let message = TimeoutMessage(
+            vote: TimeoutVote(round: round, highQCRound: highQC.view, voter: UInt16(selfIndex), signature: signature),
+            highQC: highQC)
+        actions.append(.persistSafety(safetyState))
+        actions.append(.broadcast(.timeout(message)))
+        collectTimeout(message, &actions, &work)
+    }
+
+    // MARK: - Proposing
+
+    private mutating func tryPropose(round: UInt64, timerFired: Bool, _ actions: inout [Action], _ work: inout Work) {
+        guard round == currentRound, validators.leader(ofRound: round) == selfIndex, proposedInRound < round else {
+            return
+        }
+        guard let parent = block(withHash: highQC.blockHash) else {
+            // Our highest QC certifies a block we do not have; catch up first.
+            requestSync(from: (selfIndex + 1) % validators.count, &actions)
+            return
+        }
+        if !timerFired && !app.hasFullBlock { return }
+        let ancestors = uncommittedChain(to: parent.hash)
+        let somethingToCommit = ancestors.contains { !$0.payload.isEmpty }
+        if timerFired && !app.hasPendingWork && !somethingToCommit && proposeAttempts == 0 {
+            // Idle: send a heartbeat block only when the round would otherwise be close to timing out.
+            proposeAttempts += 1
+            let heartbeat = configuration.timing.viewTimeoutNanos / 2
+            let wait = heartbeat > configuration.timing.blockIntervalNanos
+                ? heartbeat - configuration.timing.blockIntervalNanos : 0
+            actions.append(.setTimer(.propose(round), afterNanos: wait))
+            return
+        }
+        let payload = app.makePayload(ancestors: ancestors, work: &work)
+        guard let proposed = buildBlock(payload: payload, parent: parent, ancestors: ancestors, round: round, &work)
+        else {
+            actions.append(.rejected(from: selfIndex, ConsensusRejection("own-payload-rejected")))
+            return
+        }
+        proposedInRound = round
+        let tc = lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil }
+        let proposal = sign(proposed, tc: tc, &work)
+        if configuration.behavior == .equivocatingLeader {
+            equivocate(proposal, parent: parent, ancestors: ancestors, tc: tc, &actions, &work)
+            return
+        }
+        actions.append(.broadcast(.proposal(proposal)))
+        onProposal(proposal, from: selfIndex, &actions, &work)
+    }
+
+    private func sign(_ block: ProposedBlock<Payload>, tc: TimeoutCertificate?, _ work: inout Work) -> Proposal<Payload>
+    {
+        work.signatures += 1
+        return Proposal(block: block, timeoutCertificate: tc, signature: key.sign(Proposal<Payload>.signingBytes(block.hash)))
+    }
+
+    private mutating func buildBlock(
+        payload: Payload, parent: ProposedBlock<Payload>, ancestors: [ProposedBlock<Payload>], round: UInt64,
+        _ work: inout Work
+    ) -> ProposedBlock<Payload>? {
+        let executions = ancestors.compactMap { tree[$0.hash]?.execution }
+        guard case .success(let execution) = app.execute(
+            payload: payload, height: parent.height + 1, ancestors: executions, work: &work)
+        else { return nil }
+        let roots = app.roots(of: execution)
+        let header = BlockHeader(
+            chainID: configuration.chainID, region: configuration.region, height: parent.height + 1, view: round,
+            parentHash: parent.hash, transactionsRoot: roots.transactionsRoot, stateRoot: roots.stateRoot,
+            receiptsRoot: roots.receiptsRoot, outboxRoot: roots.outboxRoot, proposer: key.publicKey)
+        work.hashedBytes += BlockHeader.encodedBytes
+        let block = ProposedBlock(header: header, payload: payload, justify: highQC)
+        tree[block.hash] = TreeNode(block: block, execution: execution)
+        return block
+    }
+
+    /// Test-only misbehaviour: a second, different block for the same round goes to half of the validators.
+    private mutating func equivocate(
+        _ proposal: Proposal<Payload>, parent: ProposedBlock<Payload>, ancestors: [ProposedBlock<Payload>],
+        tc: TimeoutCertificate?, _ actions: inout [Action], _ work: inout Work
+    ) {
+        var emptyWork = Work()
+        let other = app.makePayload(ancestors: ancestors + [proposal.block], work: &emptyWork)
+        guard let second = buildBlock(payload: other, parent: parent, ancestors: ancestors, round: proposal.block.round, &work),
+            second.hash != proposal.block.hash
+        else {
+            actions.append(.broadcast(.proposal(proposal)))
+            return
+        }
+        let secondProposal = sign(second, tc: tc, &work)
+        for peer in validators.keys.indices where peer != selfIndex {
+            actions.append(.send(to: peer, .proposal(peer % 2 == 0 ? proposal : secondProposal)))
+        }
+        // Vote for both: exactly what an honest validator never does.
+        for block in [proposal.block, second] { sendVote(for: block, &actions, &work) }
+    }
+
+    // MARK: - Receiving proposals
+
+    private mutating func onProposal(
+        _ proposal: Proposal<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work
+    ) {
+        let block = proposal.block
+        let round = block.round
+        if let rejection = checkProposal(proposal, from: sender, &work) {
+            actions.append(.rejected(from: sender, rejection))
+            return
+        }
+        processCertificate(block.justify, &actions, &work)
+        if let tc = proposal.timeoutCertificate { processTimeoutCertificate(tc, &actions, &work) }
+        guard round == currentRound else {
+            if round > currentRound {
+                actions.append(.rejected(from: sender, ConsensusRejection("round-ahead", "round \(round), at \(currentRound)")))
+            }
+            return
+        }
+        guard let parent = self.block(withHash: block.parentHash) else {
+            stashedProposal = (sender, proposal)
+            requestSync(from: sender, &actions)
+            return
+        }
+        guard block.height == parent.height + 1 else {
+            actions.append(.rejected(from: sender, ConsensusRejection("bad-height", "height \(block.height)")))
+            return
+        }
+        if tree[block.hash] == nil {
+            if let rejection = executeAndInsert(block, parent: parent, &work) {
+                actions.append(.rejected(from: sender, rejection))
+                return
+            }
+        }
+        let tc = proposal.timeoutCertificate
+        let extendsQC = block.justify.view + 1 == round
+        let extendsTC = tc.map { $0.round + 1 == round && block.justify.view >= $0.highestReportedQCRound } ?? false
+        guard round > lastVotedRound, extendsQC || extendsTC else {
+            if round <= lastVotedRound && sender != selfIndex {
+                actions.append(.rejected(from: sender, ConsensusRejection("already-voted", "round \(round)")))
+            } else if !(extendsQC || extendsTC) {
+                actions.append(.rejected(from: sender, ConsensusRejection("unsafe-proposal", "round \(round)")))
+            }
+            return
+        }
+        sendVote(for: block, &actions, &work)
+    }
+
+    private mutating func sendVote(for block: ProposedBlock<Payload>, _ actions: inout [Action], _ work: inout Work) {
+        lastVotedRound = max(lastVotedRound, block.round)
+        let data = VoteData(
+            chainID: configuration.chainID, region: configuration.region, height: block.height, view: block.round,
+            blockHash: block.hash)
+        work.signatures += 1
+        let vote = Vote(data: data, voter: UInt16(selfIndex), signature: key.sign(data.signingBytes()))
+        actions.append(.persistSafety(safetyState))
+        let nextLeader = validators.leader(ofRound: block.round + 1)
+        if nextLeader == selfIndex {
+            onVote(vote, from: selfIndex, &actions, &work)
+        } else {
+            actions.append(.send(to: nextLeader, .vote(vote)))
+        }
+    }
+
+    /// Stateless checks of a proposal: right leader, right instance, authentic, well-linked certificates.
+    private mutating func checkProposal(
+        _ proposal: Proposal<Payload>, from sender: Int, _ work: inout Work
+    ) -> ConsensusRejection? {
+        let block = proposal.block
+        let header = block.header
+        guard sender == validators.leader(ofRound: block.round) else {
+            return ConsensusRejection("not-leader", "validator \(sender) is not leader of round \(block.round)")
+        }
+        guard header.chainID == configuration.chainID, header.region == configuration.region else {
+            return ConsensusRejection("wrong-instance", "chain \(header.chainID) region \(header.region)")
+        }
+        guard header.proposer == validators.keys[sender] else {
+            return ConsensusRejection("wrong-proposer", "header names another proposer")
+        }
+        guard block.justify.blockHash == header.parentHash, block.justify.view < block.round else {
+            return ConsensusRejection("bad-justify", "justify does not certify the parent in an earlier round")
+        }
+        if sender != selfIndex {
+            work.signatureVerifications += 1
+            work.hashedBytes += BlockHeader.encodedBytes
+            guard
+                verifier.verify(
+                    proposal.signature, by: validators.keys[sender], of: Proposal<Payload>.signingBytes(block.hash))
+            else { return ConsensusRejection("bad-signature", "proposal signature") }
+        }
+        if let failure = verifyCertificate(block.justify, &work) { return failure }
+        if let tc = proposal.timeoutCertificate, let failure = verifyTimeoutCertificate(tc, &work) { return failure }
+        return nil
+    }
+
+    private mutating func executeAndInsert(
+        _ block: ProposedBlock<Payload>, parent: ProposedBlock<Payload>, _ work: inout Work
+    ) -> ConsensusRejection? {
+        let ancestors = uncommittedChain(to: parent.hash)
+        let executions = ancestors.compactMap { tree[$0.hash]?.execution }
+        switch app.execute(payload: block.payload, height: block.height, ancestors: executions, work: &work) {
+        case .failure(let rejection):
+            return rejection
+        case .success(let execution):
+            let roots = app.roots(of: execution)
+            let header = block.header
+            guard
+                roots
+                    == ExecutionRoots(
+                        transactionsRoot: header.transactionsRoot, stateRoot: header.stateRoot,
+                        receiptsRoot: header.receiptsRoot, outboxRoot: header.outboxRoot)
+            else { return ConsensusRejection("roots-mismatch", "height \(block.height)") }
+            tree[block.hash] = TreeNode(block: block, execution: execution)
+            return nil
+        }
+    }
+
+    // MARK: - Votes and certificates
+
+    private mutating func onVote(_ vote: Vote, from sender: Int, _ actions: inout [Action], _ work: inout Work) {
+        let data = vote.data
+        guard Int(vote.voter) == sender else {
+            actions.append(.rejected(from: sender, ConsensusRejection("voter-mismatch")))
+            return
+        }
+        guard data.chainID == configuration.chainID, data.region == configuration.region else {
+            actions.append(.rejected(from: sender, ConsensusRejection("wrong-instance")))
+            return
+        }
+        guard validators.leader(ofRound: data.view + 1) == selfIndex else {
+            actions.append(.rejected(from: sender, ConsensusRejection("not-next-leader", "round \(data.view)")))
+            return
+        }
+        guard data.view + 1 >= currentRound, data.view <= currentRound + Self.futureRoundWindow else { return }
+        if votes[data.view]?[data.blockHash]?[vote.voter] != nil {
+            actions.append(.rejected(from: sender, ConsensusRejection("duplicate-vote", "round \(data.view)")))
+            return
+        }
+        if sender != selfIndex {
+            work.signatureVerifications += 1
+            guard verifier.verify(vote.signature, by: validators.keys[sender], of: data.signingBytes()) else {
+                actions.append(.rejected(from: sender, ConsensusRejection("bad-signature", "vote")))
+                return
+            }
+        }
+        votes[data.view, default: [:]][data.blockHash, default: [:]][vote.voter] = CertificateVote(
+            validatorIndex: vote.voter, signature: vote.signature)
+        guard let collected = votes[data.view]?[data.blockHash], collected.count == validators.quorum else { return }
+        let certificate = QuorumCertificate(
+            data: data, votes: collected.values.sorted { $0.validatorIndex < $1.validatorIndex })
+        rememberVerified(certificate)
+        processCertificate(certificate, &actions, &work)
+    }
+
+    private func certificateKey(_ certificate: QuorumCertificate) -> Hash256 {
+        var hasher = Blake2bHasher()
+        hasher.update(certificate.encoded())
+        return hasher.finalize()
+    }
+
+    private mutating func rememberVerified(_ certificate: QuorumCertificate) {
+        if verifiedCertificates.count >= Self.verifiedCertificatesMax { verifiedCertificates.removeAll() }
+        verifiedCertificates.insert(certificateKey(certificate))
+    }
+
+    private mutating func verifyCertificate(_ certificate: QuorumCertificate, _ work: inout Work) -> ConsensusRejection?
+    {
+        if certificate.isGenesis {
+            return certificate.blockHash == configuration.genesisHash
+                ? nil : ConsensusRejection("bad-certificate", "genesis certificate for another block")
+        }
+        let key = certificateKey(certificate)
+        if verifiedCertificates.contains(key) { return nil }
+        guard certificate.data.chainID == configuration.chainID, certificate.data.region == configuration.region else {
+            return ConsensusRejection("bad-certificate", "wrong instance")
+        }
+        guard certificate.votes.count >= validators.quorum else {
+            return ConsensusRejection("bad-certificate", "\(certificate.votes.count) votes")
+        }
+        let message = certificate.data.signingBytes()
+        var seen = Set<UInt16>()
+        for vote in certificate.votes {
+            guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted else {
+                return ConsensusRejection("bad-certificate", "unknown or duplicate voter \(vote.validatorIndex)")
+            }
+            work.signatureVerifications += 1
+            guard verifier.verify(vote.signature, by: validators.keys[Int(vote.validatorIndex)], of: message) else {
+                return ConsensusRejection("bad-certificate", "bad signature from \(vote.validatorIndex)")
+            }
+        }
+        rememberVerified(certificate)
+        return nil
+    }
+
+    /// Updates the highest QC, applies the two-chain commit rule and moves to the next round.
+    private mutating func processCertificate(
+        _ certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work
+    ) {
+        if certificate.view > highQC.view { highQC = certificate }
+        if let certified = tree[certificate.blockHash]?.block {
+            // Two-chain rule: a certified block whose parent sits exactly one round earlier commits the parent.
+            if certified.justify.view + 1 == certified.round, certified.parentHash != committedTip.hash,
+                tree[certified.parentHash] != nil
+            {
+                commitChain(upTo: certified.parentHash, certificate: certified.justify, &actions, &work)
+            }
+        } else if certificate.blockHash != committedTip.hash && certificate.data.height > committedHeight {
+            requestSync(from: validators.leader(ofRound: certificate.view), &actions)
+        }
+        if certificate.view >= currentRound { advanceRound(to: certificate.view + 1, viaTimeout: false, &actions) }
+    }
+
+    private mutating func commitChain(
+        upTo hash: Hash256, certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work
+    ) {
+        // Blocks from the committed tip (exclusive) to `hash`, oldest first, each with the QC that certifies it:
+        // its child's justify, or `certificate` for the last one.
+        let chain = uncommittedChain(to: hash).reversed()
+        guard chain.first?.parentHash == committedTip.hash else { return }
+        var certificates = chain.dropFirst().map(\.justify)
+        certificates.append(certificate)
+        for (block, blockCertificate) in zip(chain, certificates) {
+            guard let node = tree.removeValue(forKey: block.hash) else { return }
+            let output = app.commit(block: block, execution: node.execution, certificate: blockCertificate, work: &work)
+            committedTip = block
+            actions.append(.committed(block, certificate: blockCertificate, output: output))
+        }
+        // Anything not descending from the new tip can never commit now.
+        let tipHeight = committedTip.height
+        tree = tree.filter { $0.value.block.height > tipHeight && descendsFromTip($0.value.block) }
+    }
+
+    private func descendsFromTip(_ block: ProposedBlock<Payload>) -> Bool {
+        var current = block
+        while current.height > committedTip.height + 1 {
+            guard let parent = tree[current.parentHash]?.block else { return false }
+            current = parent
+        }
+        return current.parentHash == committedTip.hash
+    }
+
+    // MARK: - Timeouts
+
+    private mutating func onTimeout(
+        _ message: TimeoutMessage, from sender: Int, _ actions: inout [Action], _ work: inout Work
+    ) {
+        let vote = message.vote
+        guard Int(vote.voter) == sender, vote.highQCRound == message.highQC.view else {
+            actions.append(.rejected(from: sender, ConsensusRejection("bad-timeout", "voter or QC round mismatch")))
+            return
+        }
+        guard vote.round + 1 >= currentRound, vote.round <= currentRound + Self.futureRoundWindow else { return }
+        if timeouts[vote.round]?[vote.voter] != nil { return }
+        work.signatureVerifications += 1
+        let signed = TimeoutVote.signingBytes(
+            chainID: configuration.chainID, region: configuration.region, round: vote.round,
+            highQCRound: vote.highQCRound)
+        guard verifier.verify(vote.signature, by: validators.keys[sender], of: signed) else {
+            actions.append(.rejected(from: sender, ConsensusRejection("bad-signature", "timeout")))
+            return
+        }
+        if let failure = verifyCertificate(message.highQC, &work) {
+            actions.append(.rejected(from: sender, failure))
+            return
+        }
+        processCertificate(message.highQC, &actions, &work)
+        collectTimeout(message, &actions, &work)
+    }
+
+    private mutating func collectTimeout(_ message: TimeoutMessage, _ actions: inout [Action], _ work: inout Work) {
+        let round = message.vote.round
+        guard round >= currentRound else { return }
+        timeouts[round, default: [:]][message.vote.voter] = message
+        let collected = timeouts[round] ?? [:]
+        // f+1 timeouts mean at least one honest validator gave up on the round: join it rather than wait.
+        if collected.count >= validators.weakQuorum, round == currentRound, timedOutRound < round {
+            sendTimeout(round: round, &actions, &work)
+            return
+        }
+        guard collected.count >= validators.quorum, round >= currentRound else { return }
+        let messages = collected.values.sorted { $0.vote.voter < $1.vote.voter }
+        let high = messages.map(\.highQC).max { $0.view < $1.view } ?? highQC
+        let certificate = TimeoutCertificate(round: round, votes: messages.map(\.vote), highQC: high)
+        processTimeoutCertificate(certificate, &actions, &work)
+    }
+
+    private mutating func verifyTimeoutCertificate(
+        _ certificate: TimeoutCertificate, _ work: inout Work
+    ) -> ConsensusRejection? {
+        guard certificate.votes.count >= validators.quorum else {
+            return ConsensusRejection("bad-timeout-certificate", "\(certificate.votes.count) votes")
+        }
+        guard certificate.highQC.view == certificate.highestReportedQCRound else {
+            return ConsensusRejection("bad-timeout-certificate", "high QC does not match the votes")
+        }
+        var seen = Set<UInt16>()
+        for vote in certificate.votes {
+            guard vote.round == certificate.round, Int(vote.voter) < validators.count, seen.insert(vote.voter).inserted
+            else { return ConsensusRejection("bad-timeout-certificate", "vote \(vote.voter)") }
+            work.signatureVerifications += 1
+            let signed = TimeoutVote.signingBytes(
+                chainID: configuration.chainID, region: configuration.region, round: vote.round,
+                highQCRound: vote.highQCRound)
+            guard verifier.verify(vote.signature, by: validators.keys[Int(vote.voter)], of: signed) else {
+                return ConsensusRejection("bad-timeout-certificate", "bad signature from \(vote.voter)")
+            }
+        }
+        return verifyCertificate(certificate.highQC, &work)
+    }
+
+    private mutating func processTimeoutCertificate(
+        _ certificate: TimeoutCertificate, _ actions: inout [Action], _ work: inout Work
+    ) {
+        processCertificate(certificate.highQC, &actions, &work)
+        guard certificate.round >= currentRound else { return }
+        lastTimeoutCertificate = certificate
+        advanceRound(to: certificate.round + 1, viaTimeout: true, &actions)
+    }
+
+    // MARK: - Block sync
+
+    private mutating func requestSync(from peer: Int, _ actions: inout [Action]) {
+        guard peer != selfIndex, syncRequestedInRound != currentRound else { return }
+        syncRequestedInRound = currentRound
+        actions.append(.send(to: peer, .syncRequest(fromHeight: committedHeight + 1)))
+    }
+
+    private mutating func onSyncRequest(_ fromHeight: UInt64, from sender: Int, _ actions: inout [Action]) {
+        let limit = configuration.timing.syncBlocksMax
+        if fromHeight <= committedHeight {
+            let count = Int(min(UInt64(limit), committedHeight - fromHeight + 1))
+            actions.append(.loadCommittedBlocks(peer: sender, fromHeight: fromHeight, count: count))
+        } else {
+            actions.append(contentsOf: answerSync(peer: sender, committed: []))
+        }
+    }
+
+    private mutating func onSyncResponse(
+        _ response: SyncResponse<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work
+    ) {
+        guard response.blocks.count <= configuration.timing.syncBlocksMax else {
+            actions.append(.rejected(from: sender, ConsensusRejection("oversized-sync", "\(response.blocks.count) blocks")))
+            return
+        }
+        // Only blocks vouched for by a QC are taken: the next block's justify, or the response's highQC.
+        var certifiedBy: [Hash256: QuorumCertificate] = [:]
+        for block in response.blocks { certifiedBy[block.justify.blockHash] = block.justify }
+        certifiedBy[response.highQC.blockHash] = response.highQC
+        for block in response.blocks {
+            guard block.height > committedHeight, tree[block.hash] == nil else { continue }
+            guard let certificate = certifiedBy[block.hash], certificate.data.height == block.height else { break }
+            if let failure = verifyCertificate(certificate, &work) ?? verifyCertificate(block.justify, &work) {
+                actions.append(.rejected(from: sender, failure))
+                break
+            }
+            guard block.header.chainID == configuration.chainID, block.header.region == configuration.region,
+                let parent = self.block(withHash: block.parentHash), block.height == parent.height + 1
+            else { break }
+            if let rejection = executeAndInsert(block, parent: parent, &work) {
+                actions.append(.rejected(from: sender, rejection))
+                break
+            }
+            processCertificate(block.justify, &actions, &work)
+        }
+        processCertificate(response.highQC, &actions, &work)
+        syncRequestedInRound = nil
+        if let stashed = stashedProposal {
+            stashedProposal = nil
+            if block(withHash: stashed.proposal.block.parentHash) != nil {
+                onProposal(stashed.proposal, from: stashed.from, &actions, &work)
+            }
+        }
+        if committedHeight < response.highQC.data.height, response.blocks.count == configuration.timing.syncBlocksMax {
+            requestSync(from: sender, &actions)
+        }
+    }
+
+    // MARK: - Tree helpers
+
+    private func block(withHash hash: Hash256) -> ProposedBlock<Payload>? {
+        hash == committedTip.hash ? committedTip : tree[hash]?.block
+    }
+
+    /// Uncommitted blocks from `hash` back towards the committed tip (nearest first, tip excluded).
+    private func uncommittedChain(to hash: Hash256) -> [ProposedBlock<Payload>] {
+        var chain: [ProposedBlock<Payload>] = []
+        var current = hash
+        while current != committedTip.hash, let node = tree[current] {
+            chain.append(node.block)
+            current = node.block.parentHash
+        }
+        return chain
+    }
+}
+
+// `pow` without importing Foundation into the core.
+private func pow(_ base: Double, _ exponent: Double) -> Double {
+    var result = 1.0
+    var remaining = Int(exponent)
+    while remaining > 0 {
+        result *= base
+        remaining -= 1
+    }
+    return result
+}

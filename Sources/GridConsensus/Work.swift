@@ -1,0 +1,43 @@
+import GridCrypto
+import GridLedger
+
+/// Operations a state machine performed while handling one event. The simulator's model mode prices these with a
+/// machine profile; measured mode ignores them and times the thread instead. Counting lives in the core (not
+/// the runtime) because only the core knows, for example, how many signatures a certificate really needed.
+public struct Work: Sendable, Equatable {
+    public var signatureVerifications = 0
+    public var signatures = 0
+    public var hashedBytes = 0
+    public var contractCalls = 0
+    public var storeCommits = 0
+    public var storeCommitBytes = 0
+    public var encodedBytes = 0
+    public var decodedBytes = 0
+
+    public init() {}
+
+    public static func += (lhs: inout Work, rhs: Work) {
+        lhs.signatureVerifications += rhs.signatureVerifications
+        lhs.signatures += rhs.signatures
+        lhs.hashedBytes += rhs.hashedBytes
+        lhs.contractCalls += rhs.contractCalls
+        lhs.storeCommits += rhs.storeCommits
+        lhs.storeCommitBytes += rhs.storeCommitBytes
+        lhs.encodedBytes += rhs.encodedBytes
+        lhs.decodedBytes += rhs.decodedBytes
+    }
+}
+
+/// How signatures get checked. The simulator may share one cache across all simulated nodes so that a signature
+/// is verified for real once per process, while every node is still charged for verifying it.
+public protocol SignatureVerifying: Sendable {
+    func verify(_ signature: Signature, by key: PublicKey, of message: [UInt8]) -> Bool
+}
+
+/// Checks every signature with libsodium.
+public struct DirectSignatureVerifier: SignatureVerifying {
+    public init() {}
+    public func verify(_ signature: Signature, by key: PublicKey, of message: [UInt8]) -> Bool {
+        key.verify(signature, for: message)
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import GridCrypto
+import GridStorage
+
+/// State writes of one block, grouped by contract. A nil value deletes the key.
+///
+/// Kept sorted so that the digest (and so every state root built from it) is the same on every validator no matter
+/// in which order the contract touched its keys.
+public struct StateChanges: Sendable, Equatable {
+    public private(set) var tables: [String: [[UInt8]: [UInt8]?]] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { tables.isEmpty }
+    public var count: Int { tables.values.reduce(0) { $0 + $1.count } }
+
+    public mutating func set(contract: String, key: [UInt8], value: [UInt8]) {
+        tables[contract, default: [:]][key] = .some(value)
+    }
+
+    public mutating func delete(contract: String, key: [UInt8]) {
+        tables[contract, default: [:]][key] = .some(nil)
+    }
+
+    /// Later changes win, as when one block's writes are applied after another's.
+    public mutating func merge(_ other: StateChanges) {
+        for (contract, entries) in other.tables {
+            for (key, value) in entries { tables[contract, default: [:]][key] = .some(value) }
+        }
+    }
+
+    /// Changes in canonical order: contracts by name, keys by bytes.
+    public func sorted() -> [(contract: String, key: [UInt8], value: [UInt8]?)] {
+        var result: [(contract: String, key: [UInt8], value: [UInt8]?)] = []
+        result.reserveCapacity(count)
+        for contract in tables.keys.sorted() {
+            let entries = tables[contract] ?? [:]
+            for key in entries.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                result.append((contract, key, entries[key] ?? nil))
+            }
+        }
+        return result
+    }
+
+    /// BLAKE2b-256 over the canonical list; a deletion and an empty value hash differently.
+    public var digest: Hash256 {
+        var hasher = Blake2bHasher()
+        for change in sorted() {
+            var writer = ByteWriter(capacity: 64)
+            writer.writeShortString(change.contract)
+            writer.writeBytes(change.key)
+            if let value = change.value {
+                writer.write(UInt8(1))
+                writer.writeBytes(value)
+            } else {
+                writer.write(UInt8(0))
+            }
+            hasher.update(writer.bytes)
+        }
+        return hasher.finalize()
+    }
+
+    /// The state root after applying these changes to a state whose root was `parent`: a hash chain over
+    /// per-block change digests. It pins the whole state history, so validators that diverge anywhere disagree
+    /// from then on; it does not give per-key proofs (a Merkle state tree would, at a higher cost per write).
+    public func stateRoot(after parent: Hash256) -> Hash256 {
+        var hasher = Blake2bHasher()
+        hasher.update(parent)
+        hasher.update(digest)
+        return hasher.finalize()
+    }
+}
+
+/// Everything one committed block writes, stored in one LMDB write transaction.
+public struct BlockCommit: Sendable {
+    public var block: Block
+    /// The QC that certifies `block` (nil only for genesis).
+    public var certificate: QuorumCertificate?
+    public var receipts: [Receipt]
+    public var stateChanges: StateChanges
+
+    public init(block: Block, certificate: QuorumCertificate?, receipts: [Receipt], stateChanges: StateChanges) {
+        self.block = block
+        self.certificate = certificate
+        self.receipts = receipts
+        self.stateChanges = stateChanges
+    }
+}
+
+public enum ChainStoreError: Error, CustomStringConvertible {
+    case storage(LMDBError)
+    /// A commit that does not extend the stored chain by exactly one block.
+    case notNextBlock(expectedHeight: UInt64, actualHeight: UInt64)
+    case parentMismatch(height: UInt64)
+    /// Stored data that fails a check; names the height and what is wrong.
+    case corrupt(height: UInt64, reason: String)
+    case invalidContractName(String)
+
+    public var description: String {
+        switch self {
+        case .storage(let error): return "storage: \(error)"
+        case .notNextBlock(let expected, let actual):
+            return "cannot commit block at height \(actual): the next height is \(expected)"
+        case .parentMismatch(let height):
+            return "block at height \(height) does not extend the stored chain (parent hash differs)"
+        case .corrupt(let height, let reason): return "stored chain is damaged at height \(height): \(reason)"
+        case .invalidContractName(let name): return "invalid contract name \"\(name)\""
+        }
+    }
+}
+
+/// A region's chain and contract state in one LMDB environment: height -> block, hash -> height, height -> QC
+/// and receipts, plus one key/value table per contract. A block and its state changes commit together or not at
+/// all, so a reopened store always holds exactly the last committed block and the state after it.
+public final class ChainStore: @unchecked Sendable {
+    // The environment serialises writers itself; the handles below are immutable after init.
+    public let environment: Environment
+    private let blocks: Database
+    private let hashes: Database
+    private let certificates: Database
+    private let receipts: Database
+    private let meta: Database
+    private let stateTablePrefix = "state:"
+    public let limits: EncodingLimits
+
+    public init(directory: URL, options: Environment.Options = .init(), limits: EncodingLimits = .standard) throws {
+        var options = options
+        // Five chain tables plus one per contract.
+        options.databasesMax = max(options.databasesMax, 64)
+        environment = try Environment(path: directory.path, options: options)
+        blocks = try environment.database(named: "blocks")
+        hashes = try environment.database(named: "hashes")
+        certificates = try environment.database(named: "certificates")
+        receipts = try environment.database(named: "receipts")
+        meta = try environment.database(named: "meta")
+        self.limits = limits
+    }
+
+    public func close() { environment.close() }
+
+    static func heightKey(_ height: UInt64) -> [UInt8] { withUnsafeBytes(of: height.bigEndian) { Array($0) } }
+
+    private func stateTable(_ contract: String) throws -> Database {
+        guard Transaction.isValidIdentifier(contract) else { throw ChainStoreError.invalidContractName(contract) }
+        return try environment.database(named: stateTablePrefix + contract)
+    }
+
+    // MARK: - Writing
+
+    /// Stores one block with its certificate, receipts and state changes in a single write transaction.
+    public func commit(_ commit: BlockCommit) throws {
+        let header = commit.block.header
+        let blockBytes = commit.block.encoded()
+        let receiptBytes = Receipt.encodeList(commit.receipts)
+        let certificateBytes = commit.certificate?.encoded()
+        let hash = header.hash
+        let changes = commit.stateChanges.sorted()
+        // Open tables before the write: opening a named database needs its own write transaction.
+        var tables: [String: Database] = [:]
+        for contract in commit.stateChanges.tables.keys { tables[contract] = try stateTable(contract) }
+        try environment.write { txn in
+            let latest = try self.latestHeight(txn)
+            let expected = latest.map { $0 + 1 } ?? 0
+            guard header.height == expected else {
+                throw ChainStoreError.notNextBlock(expectedHeight: expected, actualHeight: header.height)
+            }
+            if let latest, let parentBytes = try txn.get(Self.heightKey(latest), in: self.blocks) {
+                var reader = ByteReader(parentBytes)
+                try reader.expectVersion(Block.encodingVersion, "block.version")
+                let parent = try BlockHeader(from: &reader, field: "block.header")
+                guard parent.hash == header.parentHash else { throw ChainStoreError.parentMismatch(height: header.height) }
+            }
+            let key = Self.heightKey(header.height)
+            try txn.put(key, blockBytes, in: self.blocks)
+            try txn.put(hash.bytes, key, in: self.hashes)
+            try txn.put(key, receiptBytes, in: self.receipts)
+            if let certificateBytes { try txn.put(key, certificateBytes, in: self.certificates) }
+            for change in changes {
+                guard let table = tables[change.contract] else { continue }
+                if let value = change.value {
+                    try txn.put(change.key, value, in: table)
+                } else {
+                    _ = try txn.delete(change.key, in: table)
+                }
+            }
+        }
+    }
+
+    /// Small durable records outside the chain, such as a validator's consensus safety state.
+    public func putMeta(_ key: String, _ value: [UInt8]) throws {
+        try environment.write { txn in try txn.put(Array(key.utf8), value, in: self.meta) }
+    }
+
+    public func meta(_ key: String) throws -> [UInt8]? {
+        try environment.read { txn in try txn.get(Array(key.utf8), in: self.meta) }
+    }
+
+    // MARK: - Reading
+
+    private func latestHeight(_ txn: ReadTransaction) throws -> UInt64? {
+        guard let key = try txn.lastKey(in: blocks) else { return nil }
+        guard key.count == 8 else { throw ChainStoreError.corrupt(height: 0, reason: "block key of \(key.count) bytes") }
+        return key.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Height of the last committed block; nil for an empty store.
+    public var latestHeight: UInt64? {
+        get throws { try environment.read { try latestHeight($0) } }
+    }
+
+    public func block(atHeight height: UInt64) throws -> Block? {
+        guard let bytes = try environment.read({ try $0.get(Self.heightKey(height), in: blocks) }) else { return nil }
+        do { return try Block(decoding: bytes, limits: limits) } catch {
+            throw ChainStoreError.corrupt(height: height, reason: "\(error)")
+        }
+    }
+
+    public func latestBlock() throws -> Block? {
+        guard let height = try latestHeight else { return nil }
+        return try block(atHeight: height)
+    }
+
+    public func height(ofBlockHash hash: Hash256) throws -> UInt64? {
+        guard let bytes = try environment.read({ try $0.get(hash.bytes, in: hashes) }) else { return nil }
+        guard bytes.count == 8 else { throw ChainStoreError.corrupt(height: 0, reason: "hash index entry") }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    public func certificate(atHeight height: UInt64) throws -> QuorumCertificate? {
+        guard let bytes = try environment.read({ try $0.get(Self.heightKey(height), in: certificates) }) else {
+            return nil
+        }
+        do { return try QuorumCertificate(decoding: bytes, limits: limits) } catch {
+            throw ChainStoreError.corrupt(height: height, reason: "\(error)")
+        }
+    }
+
+    public func receipts(atHeight height: UInt64) throws -> [Receipt]? {
+        guard let bytes = try environment.read({ try $0.get(Self.heightKey(height), in: receipts) }) else {
+            return nil
+        }
+        do { return try Receipt.decodeList(bytes, limits: limits) } catch {
+            throw ChainStoreError.corrupt(height: height, reason: "\(error)")
+        }
+    }
+
+    public func state(contract: String, key: [UInt8]) throws -> [UInt8]? {
+        let table = try stateTable(contract)
+        return try environment.read { try $0.get(key, in: table) }
+    }
+
+    /// Every key/value of a contract's table, in key order.
+    public func allState(contract: String) throws -> [(key: [UInt8], value: [UInt8])] {
+        let table = try stateTable(contract)
+        return try environment.read { txn in
+            var entries: [(key: [UInt8], value: [UInt8])] = []
+            try txn.forEachEntry(in: table) { key, value in
+                entries.append((Array(key), Array(value)))
+                return true
+            }
+            return entries
+        }
+    }
+
+    // MARK: - Verification
+
+    /// Checks the stored chain: heights contiguous, every parent hash links, every transactions root and receipts
+    /// root matches, the hash index and certificates point at the right blocks. Returns the first bad height with
+    /// the reason, or nil when all is well.
+    public func verifyChain() throws -> (height: UInt64, reason: String)? {
+        guard let latest = try latestHeight else { return nil }
+        var previousHash: Hash256?
+        for height in 0...latest {
+            let block: Block
+            do {
+                guard let stored = try self.block(atHeight: height) else { return (height, "block missing") }
+                block = stored
+            } catch let error as ChainStoreError {
+                return (height, error.description)
+            }
+            let header = block.header
+            if header.height != height { return (height, "header says height \(header.height)") }
+            if let previousHash, header.parentHash != previousHash { return (height, "parent hash does not link") }
+            if Block.transactionsRoot(of: block.transactions) != header.transactionsRoot {
+                return (height, "transactions root does not match the transactions")
+            }
+            if height > 0 {
+                guard let stored = try receipts(atHeight: height) else { return (height, "receipts missing") }
+                if Receipt.receiptsRoot(of: stored) != header.receiptsRoot {
+                    return (height, "receipts root does not match the receipts")
+                }
+                if let certificate = try certificate(atHeight: height), certificate.data.blockHash != header.hash {
+                    return (height, "certificate is for another block")
+                }
+            }
+            if try self.height(ofBlockHash: header.hash) != height { return (height, "hash index is wrong") }
+            previousHash = header.hash
+        }
+        return nil
+    }
+}

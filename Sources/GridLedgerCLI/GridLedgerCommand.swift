@@ -1,0 +1,16 @@
+import ArgumentParser
+import GridLedger
+
+@main
+struct GridLedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gridledger",
+        abstract: "A testbed for sharded permissioned ledgers that run smart-grid contracts.",
+        discussion: """
+            Benchmarks topologies (files in topologies/) in a deterministic simulator that runs the real ledger \
+            code: Ed25519 via libsodium, blocks and state in LMDB, BFT consensus per region.
+            """,
+        version: GridLedgerVersion.current,
+        subcommands: [InspectCommand.self, TopologyCommand.self, GridCommand.self]
+    )
+}

@@ -1,0 +1,210 @@
+/// Human-readable views of a ``RunResult``: a plain-text summary for the terminal and a Markdown `report.md`.
+/// Both are pure functions of the result, so the same result always renders to the same text.
+public enum RunReport {
+    /// The definitions of what a run reports, in one paragraph (design brief, section 7).
+    public static let definitionsParagraph = """
+        All figures cover the measurement window only: transactions whose scheduled send time falls after \
+        warm-up and before cool-down. *Offered* is the scheduled rate, *achieved* the rate of transactions \
+        actually handed to a gateway validator, *committed* the rate of those that reached local commit, each \
+        in total and per region. Latency runs from the **scheduled** send time (not the actual one, so a stalled \
+        ledger or generator cannot hide its delay) to local commit, reported as p50, p90, p99, p99.9 and max in \
+        milliseconds from an HDR histogram with 0.1 % resolution. Every offered transaction ends in exactly one \
+        bucket: committed, rejected (with its reason), dropped (busy) or timed out; the counts add up to the \
+        offered count. A rate is sustainable under an SLO when achieved >= 99 % of offered, failures (rejected, \
+        dropped, timed out) <= 0.1 % of offered and the chosen latency percentile is within its target.
+        """
+
+    /// The terminal summary: run header, throughput, latency, outcomes, rejection reasons, nodes.
+    public static func terminalSummary(_ result: RunResult) -> String {
+        var sections: [String] = []
+        var header = ["GridLedger run: \(result.topology.name) (\(result.topology.file))"]
+        header.append(
+            "seed \(result.seed), \(result.runtime.rawValue), CPU \(result.cpuMode.rawValue); "
+                + windowText(result.windowSeconds))
+        header.append(
+            "simulated \(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
+                + "\(result.simulation.eventsProcessed) events")
+        if let wallClock = result.wallClock {
+            header.append(
+                "wall clock \(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s "
+                    + "(\(NumberText.fixed(wallClock.virtualSecondsPerWallSecond, decimals: 2))x), "
+                    + "commit \(wallClock.gitCommit), \(wallClock.machine)")
+        }
+        sections.append(header.map(TextTable.terminalSafe).joined(separator: "\n"))
+        sections.append(throughputTable(result).plainText())
+        sections.append(latencyTable(result).plainText())
+        sections.append(outcomesTable(result).plainText())
+        if let reasons = reasonsTable(result) { sections.append(reasons.plainText()) }
+        if let nodes = nodesTable(result) { sections.append(nodes.plainText()) }
+        return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    /// `report.md`: run header, the same tables, the definitions, and how to reproduce the run.
+    ///
+    /// - Parameter reproduceCommand: The exact command line that produced the run, if the caller has it. Without
+    ///   it the report names the topology file, seed and CPU mode instead.
+    public static func markdown(_ result: RunResult, reproduceCommand: String? = nil) -> String {
+        let safe = TextTable.markdownSafe
+        var lines: [String] = ["# GridLedger run: \(safe(result.topology.name))", ""]
+        var facts = TextTable(header: ["Run", ""], labelColumns: 2)
+        facts.append(["Topology", "\(result.topology.name) (\(result.topology.file))"])
+        facts.append(["Seed", "\(result.seed)"])
+        facts.append(["Runtime", "\(result.runtime.rawValue), CPU \(result.cpuMode.rawValue)"])
+        facts.append(["Window", windowText(result.windowSeconds)])
+        facts.append([
+            "Simulated",
+            "\(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
+                + "\(result.simulation.eventsProcessed) events",
+        ])
+        if let wallClock = result.wallClock {
+            facts.append(["Started", wallClock.startedAt])
+            facts.append([
+                "Wall clock",
+                "\(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s "
+                    + "(\(NumberText.fixed(wallClock.virtualSecondsPerWallSecond, decimals: 2)) virtual s per s)",
+            ])
+            facts.append(["Machine", wallClock.machine])
+            facts.append(["Commit", wallClock.gitCommit])
+        }
+        facts.append(["Schema", "result.json version \(result.schemaVersion)"])
+        lines += [facts.markdown(), ""]
+        lines += ["## Throughput", "", throughputTable(result).markdown(), ""]
+        lines += ["## Latency", "", latencyTable(result).markdown(), ""]
+        lines += ["## Outcomes", "", outcomesTable(result).markdown(), ""]
+        if let reasons = reasonsTable(result) { lines += ["## Rejections by reason", "", reasons.markdown(), ""] }
+        if let nodes = nodesTable(result) { lines += ["## Nodes", "", nodes.markdown(), ""] }
+        lines += ["## Definitions", "", definitionsParagraph, ""]
+        lines += ["## Reproduce", ""]
+        if let reproduceCommand {
+            // A fence longer than any backtick run inside the command keeps the block closed.
+            let fence = String(repeating: "`", count: max(3, longestBacktickRun(reproduceCommand) + 1))
+            lines += [fence + "sh", TextTable.terminalSafe(reproduceCommand), fence]
+        } else {
+            lines.append(
+                "Run the topology file \(safe(result.topology.file)) with seed \(result.seed) in "
+                    + "\(result.cpuMode.rawValue) CPU mode; in model mode the result is identical apart from wallClock."
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: - Tables shared by both renderers
+
+    static func throughputTable(_ result: RunResult) -> TextTable {
+        var table = TextTable(header: ["throughput (tx/s)", "offered", "achieved", "committed"])
+        table.append([
+            "total", tps(result.offeredTps), tps(result.achievedTps), tps(result.committedTps),
+        ])
+        for region in result.regions.sorted(by: { $0.name < $1.name }) {
+            table.append([
+                region.name, tps(region.offeredTps), tps(region.achievedTps), tps(region.committedTps),
+            ])
+        }
+        return table
+    }
+
+    static func latencyTable(_ result: RunResult) -> TextTable {
+        var table = TextTable(header: ["latency (ms)"] + LatencyPercentile.allCases.map(\.label) + ["count"])
+        // localCommit first, the later kinds after it by name.
+        func rank(_ kind: String) -> Int { kind == LatencyKind.localCommit.rawValue ? 0 : 1 }
+        let kinds = result.latencyMillis.keys.sorted { (rank($0), $0) < (rank($1), $1) }
+        for kind in kinds {
+            guard let summary = result.latencyMillis[kind] else { continue }
+            let values = LatencyPercentile.allCases.map { percentile in
+                summary.count == 0 ? "-" : NumberText.fixed(summary.value(at: percentile), decimals: 3)
+            }
+            table.append([kind] + values + ["\(summary.count)"])
+        }
+        return table
+    }
+
+    static func outcomesTable(_ result: RunResult) -> TextTable {
+        let counts = result.counts
+        var table = TextTable(header: ["outcome", "count", "of offered"])
+        let rows: [(String, UInt64)] = [
+            ("offered", counts.offered), ("sent", counts.sent), ("committed", counts.committed),
+            ("rejected", counts.rejected), ("dropped (busy)", counts.dropped), ("timed out", counts.timedOut),
+        ]
+        for (label, count) in rows {
+            table.append([label, "\(count)", NumberText.percent(count, of: counts.offered)])
+        }
+        return table
+    }
+
+    static func reasonsTable(_ result: RunResult) -> TextTable? {
+        guard !result.rejectReasons.isEmpty else { return nil }
+        var table = TextTable(header: ["rejection reason", "count", "of offered"])
+        let sorted = result.rejectReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        for (reason, count) in sorted {
+            table.append([reason, "\(count)", NumberText.percent(count, of: result.counts.offered)])
+        }
+        return table
+    }
+
+    static func nodesTable(_ result: RunResult) -> TextTable? {
+        guard !result.nodes.isEmpty else { return nil }
+        var table = TextTable(
+            header: ["node", "region", "cpu %", "queue peak", "sent MiB", "LMDB MiB", "height"], labelColumns: 2)
+        for node in result.nodes.sorted(by: { ($0.id, $0.region) < ($1.id, $1.region) }) {
+            table.append([
+                node.id, node.region, NumberText.fixed(node.cpuUtilization * 100, decimals: 2), "\(node.queuePeak)",
+                NumberText.mebibytes(node.bytesSent), NumberText.mebibytes(node.lmdbBytesWritten),
+                "\(node.committedHeight)",
+            ])
+        }
+        return table
+    }
+
+    private static func tps(_ value: Double) -> String { NumberText.fixed(value, decimals: 1) }
+
+    private static func windowText(_ window: RunResult.WindowSeconds) -> String {
+        "warm-up \(NumberText.fixed(window.warmup, decimals: 3)) s, "
+            + "measured \(NumberText.fixed(window.measured, decimals: 3)) s, "
+            + "cool-down \(NumberText.fixed(window.cooldown, decimals: 3)) s"
+    }
+
+    private static func longestBacktickRun(_ text: String) -> Int {
+        var longest = 0
+        var current = 0
+        for character in text {
+            current = character == "`" ? current + 1 : 0
+            longest = max(longest, current)
+        }
+        return longest
+    }
+}
+
+/// One-line progress for a terminal while a run is simulated: virtual time, commits so far, current rate.
+///
+/// Sans-IO: the caller passes the virtual time and commit count and prints the line (e.g. after `\r`).
+public struct ProgressLine: Sendable {
+    private var previousVirtualNanos: UInt64?
+    private var previousCommitted: UInt64 = 0
+
+    public init() {}
+
+    /// For example `t=   12.500 s  committed       12345  rate    987.6 tx/s`. Fixed widths keep the line from
+    /// jumping when rewritten in place.
+    public static func format(virtualNanos: UInt64, committedTotal: UInt64, currentTps: Double) -> String {
+        let seconds = NumberText.fixed(Double(virtualNanos) / 1e9, decimals: 3)
+        let committed = "\(committedTotal)"
+        let rate = NumberText.fixed(currentTps, decimals: 1)
+        return "t=\(pad(seconds, 9)) s  committed \(pad(committed, 11))  rate \(pad(rate, 10)) tx/s"
+    }
+
+    /// The line for now, with the commit rate since the previous call (0 on the first call or if virtual time
+    /// did not advance).
+    public mutating func update(virtualNanos: UInt64, committedTotal: UInt64) -> String {
+        var tps = 0.0
+        if let previousVirtualNanos, virtualNanos > previousVirtualNanos, committedTotal >= previousCommitted {
+            tps = Double(committedTotal - previousCommitted) / (Double(virtualNanos - previousVirtualNanos) / 1e9)
+        }
+        previousVirtualNanos = virtualNanos
+        previousCommitted = committedTotal
+        return Self.format(virtualNanos: virtualNanos, committedTotal: committedTotal, currentTps: tps)
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+}

@@ -1,0 +1,157 @@
+import GridConsensus
+import GridCrypto
+import GridLedger
+
+/// A decoded, signature-checked transaction with the facts the pool needs about it.
+public struct PooledTransaction: Hashable, Sendable {
+    public let transaction: Transaction
+    public let hash: Hash256
+    public let encodedBytes: Int
+
+    public init(transaction: Transaction, hash: Hash256, encodedBytes: Int) {
+        self.transaction = transaction
+        self.hash = hash
+        self.encodedBytes = encodedBytes
+    }
+
+    public init(_ transaction: Transaction) {
+        let bytes = transaction.encoded()
+        self.init(transaction: transaction, hash: Hash256.blake2b(bytes), encodedBytes: bytes.count)
+    }
+}
+
+/// A region block's payload: its transactions, in execution order.
+public struct RegionPayload: ConsensusPayload {
+    public var transactions: [PooledTransaction]
+
+    public init(transactions: [PooledTransaction]) { self.transactions = transactions }
+
+    public var wireBytes: Int { 4 + transactions.reduce(0) { $0 + 4 + $1.encodedBytes } }
+    public var isEmpty: Bool { transactions.isEmpty }
+    public var itemCount: Int { transactions.count }
+}
+
+public struct MempoolConfiguration: Sendable, Hashable {
+    public var chainID: ChainID
+    public var region: RegionID
+    /// Transactions held at most; past this, admission answers "busy" instead of queueing without bound.
+    public var capacityTransactions: Int
+    public var transactionBytesMax: Int
+    public var blockTransactionsMax: Int
+    public var blockBytesMax: Int
+    /// Client transactions are gossiped in batches of at most this many...
+    public var gossipBatchTransactionsMax: Int
+    /// ...or after this long, whichever comes first.
+    public var gossipIntervalNanos: UInt64
+
+    public init(
+        chainID: ChainID, region: RegionID, capacityTransactions: Int = 200_000, transactionBytesMax: Int = 4096,
+        blockTransactionsMax: Int = 2000, blockBytesMax: Int = 2 << 20, gossipBatchTransactionsMax: Int = 256,
+        gossipIntervalNanos: UInt64 = 2_000_000
+    ) {
+        self.chainID = chainID
+        self.region = region
+        self.capacityTransactions = capacityTransactions
+        self.transactionBytesMax = transactionBytesMax
+        self.blockTransactionsMax = blockTransactionsMax
+        self.blockBytesMax = blockBytesMax
+        self.gossipBatchTransactionsMax = gossipBatchTransactionsMax
+        self.gossipIntervalNanos = gossipIntervalNanos
+    }
+}
+
+/// Why a transaction was not admitted. `busy` is back-pressure, the rest are the transaction's own fault.
+public enum AdmissionOutcome: Hashable, Sendable {
+    case accepted(Hash256)
+    case busy
+    case rejected(String)
+}
+
+/// Pending transactions of one validator, oldest first. Sans-IO: admission decides, the node acts.
+///
+/// Replay protection is per sender: a transaction's nonce must be above the sender's last committed nonce
+/// (gaps allowed, so one lost transaction does not block a device's later ones), and an identical transaction
+/// is never held twice.
+public struct Mempool {
+    public let configuration: MempoolConfiguration
+    private var entries: [Hash256: PooledTransaction] = [:]
+    /// Arrival order; hashes of removed transactions are skipped lazily and compacted away.
+    private var order: [Hash256] = []
+    private var orderHead = 0
+
+    public init(configuration: MempoolConfiguration) { self.configuration = configuration }
+
+    public var count: Int { entries.count }
+    public var isFull: Bool { entries.count >= configuration.capacityTransactions }
+    public func contains(_ hash: Hash256) -> Bool { entries[hash] != nil }
+
+    /// Checks and admits one client transaction from its wire bytes.
+    /// - Parameter lastNonce: the sender's last committed nonce (from the application's state).
+    public mutating func admit(
+        bytes: [UInt8], verifier: any SignatureVerifying, lastNonce: (PublicKey) -> UInt64, work: inout Work
+    ) -> (AdmissionOutcome, PooledTransaction?) {
+        guard bytes.count <= configuration.transactionBytesMax else {
+            return (.rejected("oversized"), nil)
+        }
+        // Back-pressure before any expensive work: a full pool must stay cheap to say no.
+        guard !isFull else { return (.busy, nil) }
+        work.decodedBytes += bytes.count
+        let transaction: Transaction
+        do {
+            transaction = try Transaction(
+                decoding: bytes, limits: EncodingLimits(transactionBytesMax: configuration.transactionBytesMax))
+        } catch {
+            return (.rejected("malformed"), nil)
+        }
+        work.hashedBytes += bytes.count
+        let pooled = PooledTransaction(transaction: transaction, hash: Hash256.blake2b(bytes), encodedBytes: bytes.count)
+        let outcome = admit(pooled, verifier: verifier, lastNonce: lastNonce, work: &work)
+        return (outcome, outcome == .accepted(pooled.hash) ? pooled : nil)
+    }
+
+    /// Checks and admits a transaction that arrived decoded (gossip from a peer validator).
+    public mutating func admit(
+        _ pooled: PooledTransaction, verifier: any SignatureVerifying, lastNonce: (PublicKey) -> UInt64,
+        work: inout Work
+    ) -> AdmissionOutcome {
+        let transaction = pooled.transaction
+        guard transaction.chainID == configuration.chainID else { return .rejected("wrong-chain") }
+        guard transaction.region == configuration.region else { return .rejected("wrong-region") }
+        guard entries[pooled.hash] == nil else { return .rejected("duplicate") }
+        guard transaction.nonce > lastNonce(transaction.sender) else { return .rejected("stale-nonce") }
+        guard !isFull else { return .busy }
+        work.signatureVerifications += 1
+        guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) else {
+            return .rejected("bad-signature")
+        }
+        entries[pooled.hash] = pooled
+        order.append(pooled.hash)
+        return .accepted(pooled.hash)
+    }
+
+    /// The oldest transactions not in `excluded`, within the block's count and byte limits.
+    public func nextBlock(excluding excluded: Set<Hash256>) -> [PooledTransaction] {
+        var selected: [PooledTransaction] = []
+        var bytes = 0
+        var index = orderHead
+        while index < order.count, selected.count < configuration.blockTransactionsMax {
+            defer { index += 1 }
+            guard let entry = entries[order[index]], !excluded.contains(entry.hash) else { continue }
+            guard bytes + entry.encodedBytes <= configuration.blockBytesMax else { break }
+            bytes += entry.encodedBytes
+            selected.append(entry)
+        }
+        return selected
+    }
+
+    /// Drops transactions that are now in a committed block.
+    public mutating func remove(_ hashes: some Sequence<Hash256>) {
+        for hash in hashes { entries.removeValue(forKey: hash) }
+        while orderHead < order.count, entries[order[orderHead]] == nil { orderHead += 1 }
+        // Compact once the dead prefix dominates, so `order` stays proportional to what is held.
+        if orderHead > 1024, orderHead * 2 > order.count {
+            order.removeFirst(orderHead)
+            orderHead = 0
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import GridConsensus
+import GridCrypto
+import GridLedger
+
+/// Identifies one client submission at its gateway, so the reply finds its way back.
+public typealias ClientRequestID = UInt64
+
+public enum RegionMessage: Sendable {
+    case consensus(ConsensusMessage<RegionPayload>)
+    /// Client transactions a gateway admitted, passed on so every validator has them before they are proposed.
+    case gossip([PooledTransaction])
+
+    public var wireBytes: Int {
+        switch self {
+        case .consensus(let message): return message.wireBytes
+        case .gossip(let batch): return 1 + 4 + batch.reduce(0) { $0 + 4 + $1.encodedBytes }
+        }
+    }
+}
+
+/// What a gateway tells a client about its transaction.
+public enum ClientReply: Hashable, Sendable {
+    /// Refused at admission (malformed, bad signature, wrong region, replay...).
+    case rejected(reason: String)
+    /// The mempool is full: back-pressure, try later.
+    case busy
+    /// In a committed block, executed successfully.
+    case committed(height: UInt64)
+    /// In a committed block, but execution failed (the receipt's reason).
+    case failed(height: UInt64, reason: String)
+}
+
+public enum RegionTimer: Hashable, Sendable {
+    case consensus(ReplicaTimer)
+    case gossip
+}
+
+public enum RegionEvent: Sendable {
+    case start
+    case client(ClientRequestID, bytes: [UInt8])
+    case peer(from: Int, RegionMessage)
+    case timer(RegionTimer)
+}
+
+public enum RegionAction {
+    case send(to: Int, RegionMessage)
+    case broadcast(RegionMessage)
+    case setTimer(RegionTimer, afterNanos: UInt64)
+    case reply(ClientRequestID, ClientReply)
+    /// Must be durable before later actions in the same list.
+    case persistSafety(SafetyState)
+    /// Write the block, certificate, receipts and state changes in one LMDB transaction.
+    case persistCommit(ProposedBlock<RegionPayload>, RegionCommitOutput)
+    case loadCommittedBlocks(peer: Int, fromHeight: UInt64, count: Int)
+    case rejected(from: Int?, ConsensusRejection)
+}
+
+/// One region validator: the BFT replica over the region application, plus the gateway duties (client
+/// admission, replies) and transaction gossip. Sans-IO like its parts.
+public struct RegionNode {
+    public private(set) var replica: Replica<RegionApplication>
+    private var gossipBuffer: [PooledTransaction] = []
+    private var gossipTimerArmed = false
+    /// Client requests this node admitted and has not yet answered, by transaction hash. Bounded by the mempool:
+    /// only admitted transactions are entered, and they leave when committed.
+    private var pendingClients: [Hash256: ClientRequestID] = [:]
+
+    public init(replica: Replica<RegionApplication>) { self.replica = replica }
+
+    public var app: RegionApplication { replica.app }
+    private var configuration: MempoolConfiguration { replica.app.configuration }
+
+    public mutating func handle(_ event: RegionEvent, work: inout Work) -> [RegionAction] {
+        var actions: [RegionAction] = []
+        switch event {
+        case .start:
+            drive(.start, &actions, &work)
+        case .client(let id, let bytes):
+            onClient(id, bytes, &actions, &work)
+        case .peer(let from, .consensus(let message)):
+            drive(.message(from: from, message), &actions, &work)
+        case .peer(_, .gossip(let batch)):
+            onGossip(batch, &actions, &work)
+        case .timer(.consensus(let timer)):
+            drive(.timer(timer), &actions, &work)
+        case .timer(.gossip):
+            gossipTimerArmed = false
+            flushGossip(&actions)
+        }
+        return actions
+    }
+
+    public mutating func answerSync(peer: Int, committed: [ProposedBlock<RegionPayload>]) -> [RegionAction] {
+        var actions: [RegionAction] = []
+        translate(replica.answerSync(peer: peer, committed: committed), &actions)
+        return actions
+    }
+
+    private mutating func onClient(
+        _ id: ClientRequestID, _ bytes: [UInt8], _ actions: inout [RegionAction], _ work: inout Work
+    ) {
+        let (outcome, pooled) = replica.withApp { $0.admitClientTransaction(bytes: bytes, work: &work) }
+        switch outcome {
+        case .busy:
+            actions.append(.reply(id, .busy))
+        case .rejected(let reason):
+            actions.append(.reply(id, .rejected(reason: reason)))
+        case .accepted(let hash):
+            pendingClients[hash] = id
+            if let pooled { gossipBuffer.append(pooled) }
+            if gossipBuffer.count >= configuration.gossipBatchTransactionsMax {
+                flushGossip(&actions)
+            } else if !gossipTimerArmed {
+                gossipTimerArmed = true
+                actions.append(.setTimer(.gossip, afterNanos: configuration.gossipIntervalNanos))
+            }
+            if replica.app.hasFullBlock { drive(.payloadReady, &actions, &work) }
+        }
+    }
+
+    private mutating func flushGossip(_ actions: inout [RegionAction]) {
+        guard !gossipBuffer.isEmpty else { return }
+        actions.append(.broadcast(.gossip(gossipBuffer)))
+        gossipBuffer.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func onGossip(_ batch: [PooledTransaction], _ actions: inout [RegionAction], _ work: inout Work) {
+        // A peer's batch is bounded like our own; a larger one is refused whole rather than half-processed.
+        guard batch.count <= configuration.gossipBatchTransactionsMax else {
+            actions.append(.rejected(from: nil, ConsensusRejection("oversized-gossip", "\(batch.count) transactions")))
+            return
+        }
+        replica.withApp { app in
+            for pooled in batch { _ = app.admitGossip(pooled, work: &work) }
+        }
+        if replica.app.hasFullBlock { drive(.payloadReady, &actions, &work) }
+    }
+
+    private mutating func drive(
+        _ event: ReplicaEvent<RegionPayload>, _ actions: inout [RegionAction], _ work: inout Work
+    ) {
+        translate(replica.handle(event, work: &work), &actions)
+    }
+
+    private mutating func translate(_ replicaActions: [ReplicaAction<RegionApplication>], _ actions: inout [RegionAction]) {
+        for action in replicaActions {
+            switch action {
+            case .send(let to, let message): actions.append(.send(to: to, .consensus(message)))
+            case .broadcast(let message): actions.append(.broadcast(.consensus(message)))
+            case .setTimer(let timer, let after): actions.append(.setTimer(.consensus(timer), afterNanos: after))
+            case .persistSafety(let state): actions.append(.persistSafety(state))
+            case .loadCommittedBlocks(let peer, let from, let count):
+                actions.append(.loadCommittedBlocks(peer: peer, fromHeight: from, count: count))
+            case .rejected(let from, let rejection): actions.append(.rejected(from: from, rejection))
+            case .committed(let block, _, let output):
+                actions.append(.persistCommit(block, output))
+                for receipt in output.commit.receipts {
+                    guard let id = pendingClients.removeValue(forKey: receipt.transactionHash) else { continue }
+                    let reply: ClientReply =
+                        receipt.status == .success
+                        ? .committed(height: block.height) : .failed(height: block.height, reason: receipt.reason)
+                    actions.append(.reply(id, reply))
+                }
+            }
+        }
+    }
+}

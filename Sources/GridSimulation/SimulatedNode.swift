@@ -1,0 +1,104 @@
+import GridConsensus
+import GridCrypto
+import GridLedger
+import GridRegion
+
+/// A FIFO with a hard bound; `push` says no instead of growing.
+struct BoundedQueue<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { storage.count - head }
+    var isEmpty: Bool { head == storage.count }
+
+    mutating func push(_ element: Element) -> Bool {
+        guard count < capacity else { return false }
+        storage.append(element)
+        return true
+    }
+
+    mutating func pop() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        head += 1
+        if head > 4096, head * 2 > storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    mutating func removeAll() {
+        storage.removeAll()
+        head = 0
+    }
+}
+
+/// Something a node has to work on.
+enum NodeInput {
+    case event(RegionEvent)
+    /// A client transaction (by index into the run's transactions) reached this gateway.
+    case client(Int)
+}
+
+/// Counters a node accumulates over a run.
+struct NodeMetrics {
+    var busyNanosInWindow: UInt64 = 0
+    var busyNanosTotal: UInt64 = 0
+    var bytesSent: UInt64 = 0
+    var storeBytesWritten: UInt64 = 0
+    var queuePeak = 0
+    var inboxOverflows = 0
+    var eventsProcessed: UInt64 = 0
+    var rejections: [String: Int] = [:]
+}
+
+/// One validator in the simulation: its sans-IO node (nil while crashed), its LMDB store and its CPU.
+final class SimulatedNode {
+    let globalIndex: Int
+    let regionIndex: Int
+    let validatorIndex: Int
+    let label: String
+    let key: KeyPair
+    let behavior: ByzantineBehavior
+
+    var node: RegionNode?
+    var store: ChainStore?
+    /// Bumped on every crash, so timers and core releases from before the crash are ignored.
+    var incarnation = 0
+    var coreBusyUntilNanos: [UInt64]
+    /// Consensus messages and timers go first: a node drowning in client traffic must still vote.
+    var urgentInbox: BoundedQueue<NodeInput>
+    var normalInbox: BoundedQueue<NodeInput>
+    var metrics = NodeMetrics()
+    /// Highest height this node has committed; a restart must find at least this much in its store.
+    var committedHeight: UInt64 = 0
+    var crashedAtNanos: UInt64?
+
+    init(
+        globalIndex: Int, regionIndex: Int, validatorIndex: Int, label: String, key: KeyPair, cores: Int,
+        inboxCapacity: Int, behavior: ByzantineBehavior
+    ) {
+        self.globalIndex = globalIndex
+        self.regionIndex = regionIndex
+        self.validatorIndex = validatorIndex
+        self.label = label
+        self.key = key
+        self.behavior = behavior
+        coreBusyUntilNanos = Array(repeating: 0, count: max(1, cores))
+        urgentInbox = BoundedQueue(capacity: inboxCapacity)
+        normalInbox = BoundedQueue(capacity: inboxCapacity)
+    }
+
+    var isAlive: Bool { node != nil }
+    var inboxCount: Int { urgentInbox.count + normalInbox.count }
+
+    func freeCore(atNanos now: UInt64) -> Int? {
+        coreBusyUntilNanos.indices.first { coreBusyUntilNanos[$0] <= now }
+    }
+
+    func popInput() -> NodeInput? { urgentInbox.pop() ?? normalInbox.pop() }
+}

@@ -1,0 +1,789 @@
+import Dispatch
+import Foundation
+import GridConsensus
+import GridCrypto
+import GridLedger
+import GridLoad
+import GridRegion
+import GridStorage
+import GridTopology
+
+public enum CPUMode: String, Sendable, CaseIterable, Codable {
+    /// Charge each event the real thread CPU time its handling took.
+    case measured
+    /// Charge each event the machine profile's price of the work it reported (deterministic).
+    case model
+}
+
+public enum SimulationError: Error, CustomStringConvertible {
+    case profile(file: String, reason: String)
+    case setup(String)
+    case store(node: String, reason: String)
+    /// A safety invariant broke: the run stops and says how to replay it.
+    case invariantViolated(seed: UInt64, timeNanos: UInt64, event: String, invariant: String)
+
+    public var description: String {
+        switch self {
+        case .profile(let file, let reason): return "machine profile \(file): \(reason)"
+        case .setup(let reason): return "cannot set up the simulation: \(reason)"
+        case .store(let node, let reason): return "store of \(node): \(reason)"
+        case .invariantViolated(let seed, let time, let event, let invariant):
+            let seconds = String(format: "%.6f", Double(time) / 1e9)
+            return "INVARIANT VIOLATED at t=\(seconds)s (seed \(seed)) during \(event): \(invariant)"
+        }
+    }
+}
+
+public struct SimulationOptions: Sendable {
+    public var topology: Topology
+    /// Where each validator's LMDB store is created (emptied first).
+    public var storeDirectory: URL
+    public var cpuMode: CPUMode
+    public var profile: MachineProfile
+    public var chainID: ChainID
+    /// Deliberate misbehaviour by node label (`r0/v0`), for tests.
+    public var byzantine: [String: ByzantineBehavior]
+    /// Events a node may have queued; past this, client transactions are answered "busy" and peer messages dropped.
+    public var inboxEventsMax: Int
+    public var progressIntervalNanos: UInt64
+
+    public init(
+        topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
+        chainID: ChainID = 1, byzantine: [String: ByzantineBehavior] = [:], inboxEventsMax: Int = 100_000,
+        progressIntervalNanos: UInt64 = 1_000_000_000
+    ) {
+        self.topology = topology
+        self.storeDirectory = storeDirectory
+        self.cpuMode = cpuMode
+        self.profile = profile
+        self.chainID = chainID
+        self.byzantine = byzantine
+        self.inboxEventsMax = inboxEventsMax
+        self.progressIntervalNanos = progressIntervalNanos
+    }
+}
+
+/// What the CLI shows while a run is going.
+public struct SimulationProgress: Sendable {
+    public var virtualNanos: UInt64
+    public var runNanos: UInt64
+    public var committed: UInt64
+    public var offered: UInt64
+    public var committedTpsLastInterval: Double
+}
+
+/// Per-node figures at the end of a run.
+public struct SimulatedNodeReport: Sendable {
+    public var label: String
+    public var region: String
+    public var cpuUtilization: Double
+    public var queuePeak: Int
+    public var bytesSent: UInt64
+    public var storeBytesWritten: UInt64
+    public var committedHeight: UInt64
+    public var busyNanosTotal: UInt64
+    public var eventsProcessed: UInt64
+    public var rejections: [String: Int]
+}
+
+public struct SimulationReport: Sendable {
+    public var recorder: OutcomeRecorder
+    public var nodes: [SimulatedNodeReport]
+    public var virtualNanos: UInt64
+    public var eventsProcessed: UInt64
+    public var realSignatureVerifications: Int
+    /// Committed transactions per region (all phases), for invariant and throughput checks.
+    public var committedHeights: [String: UInt64]
+}
+
+private enum Event {
+    case input(node: Int, NodeInput, urgent: Bool)
+    case timer(node: Int, incarnation: Int, RegionTimer)
+    case coreFree(node: Int, incarnation: Int)
+    case clientSend(Int)
+    case clientReply(Int, ClientReply)
+    case fault(Int)
+    case tick
+
+    var name: String {
+        switch self {
+        case .input(let node, let input, _):
+            switch input {
+            case .client(let index): return "client transaction #\(index) arriving at node \(node)"
+            case .event(.peer(let from, .consensus(let message))):
+                return "\(message.kind) from validator \(from) arriving at node \(node)"
+            case .event(.peer(let from, .gossip)): return "gossip from validator \(from) arriving at node \(node)"
+            case .event(let event): return "\(event) at node \(node)"
+            }
+        case .timer(let node, _, let timer): return "timer \(timer) at node \(node)"
+        case .coreFree(let node, _): return "core release at node \(node)"
+        case .clientSend(let index): return "client send #\(index)"
+        case .clientReply(let index, let reply): return "reply \(reply) to client #\(index)"
+        case .fault(let index): return "fault #\(index)"
+        case .tick: return "tick"
+        }
+    }
+}
+
+/// The deterministic simulator: virtual time in integer nanoseconds, one event queue ordered by (time, sequence),
+/// a seeded PRNG, a network model per link, a CPU per node, and scheduled faults. Nodes run the real replica,
+/// mempool, contracts, signatures and LMDB stores.
+public final class Simulation {
+    private let options: SimulationOptions
+    private let topology: Topology
+    private var queue = EventQueue<Event>()
+    private var nowNanos: UInt64 = 0
+    private var random: DeterministicRandom
+    private var network: NetworkModel
+    private var nodes: [SimulatedNode] = []
+    private var regionBase: [Int] = []
+    private var regionValidators: [ValidatorSet] = []
+    private var genesis: [ProposedBlock<RegionPayload>] = []
+    private let verifier: any SignatureVerifying
+    private let cache: VerificationCache?
+    private let intraLink: LinkModel
+    private let clientLink: LinkModel
+    private let timing: ConsensusTiming
+    private let window: LoadWindow
+    private var recorder: OutcomeRecorder
+    private var schedule: LoadSchedule
+
+    // Client side: transactions by index, their recorder ids, gateways and state.
+    private var transactionBytes: [[UInt8]] = []
+    private var transactionIDs: [LoadTransactionID] = []
+    private var transactionScheduledNanos: [UInt64] = []
+    private var transactionGateway: [Int] = []
+    private var resolved: [Bool] = []
+    private var accounts: [KeyPair] = []
+    private var accountNonces: [UInt64] = []
+    private var closedLoop: Bool
+    private var unresolvedCount = 0
+    private var sendsScheduled = 0
+
+    // Invariants and reporting.
+    private var committedByHeight: [[UInt64: Hash256]] = []
+    private var eventsProcessed: UInt64 = 0
+    private var leaderCrashVictims: [String: Int] = [:]
+    private var lastProgressCommitted: UInt64 = 0
+    private var nextProgressNanos: UInt64
+    private static let tickNanos: UInt64 = 50_000_000
+
+    public init(options: SimulationOptions) throws {
+        self.options = options
+        topology = options.topology
+        random = DeterministicRandom(seed: topology.seed ^ 0x5EED_0F_5131)
+        let nodeCount = topology.validatorCount
+        network = NetworkModel(nodeCount: nodeCount)
+        if options.cpuMode == .model {
+            let cache = VerificationCache()
+            self.cache = cache
+            verifier = cache
+        } else {
+            cache = nil
+            verifier = DirectSignatureVerifier()
+        }
+        intraLink = LinkModel(topology.network.intraRegion)
+        clientLink = LinkModel(topology.network.client)
+        let consensus = topology.consensus
+        timing = ConsensusTiming(
+            blockIntervalNanos: UInt64(consensus.blockIntervalMillis * 1e6),
+            viewTimeoutNanos: UInt64(consensus.viewTimeoutMillis * 1e6),
+            viewTimeoutBackoff: consensus.viewTimeoutBackoff,
+            viewTimeoutMaxNanos: UInt64(consensus.viewTimeoutMaxMillis * 1e6))
+        let workload = topology.workload
+        window = try LoadWindow(
+            warmupNanos: UInt64(workload.warmupSeconds * 1e9), measuredNanos: UInt64(workload.durationSeconds * 1e9))
+        recorder = try OutcomeRecorder(
+            window: window, regions: topology.regions.map(\.name),
+            limits: OutcomeRecorder.Limits(maxTrackedTransactions: 50_000_000))
+        schedule = try LoadSchedule(controller: Self.loadController(workload.rate), window: window, seed: topology.seed)
+        if case .closedLoop = workload.rate { closedLoop = true } else { closedLoop = false }
+        nextProgressNanos = options.progressIntervalNanos
+        try setUpNodes()
+        setUpAccounts()
+    }
+
+    static func loadController(_ rate: Topology.RateController) -> RateController {
+        switch rate {
+        case .fixed(let tps): return .fixed(tps: tps)
+        case .poisson(let tps): return .poisson(tps: tps)
+        case .ramp(let from, let to): return .ramp(fromTps: from, toTps: to)
+        case .step(let steps): return .step(steps.map { RateStep(atSeconds: $0.atSeconds, tps: $0.tps) })
+        case .closedLoop(let outstanding): return .closedLoop(outstanding: outstanding)
+        }
+    }
+
+    // MARK: - Set-up
+
+    private func setUpNodes() throws {
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(at: options.storeDirectory)
+        do {
+            try fileManager.createDirectory(at: options.storeDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw SimulationError.setup("cannot create \(options.storeDirectory.path): \(error.localizedDescription)")
+        }
+        for (regionIndex, region) in topology.regions.enumerated() {
+            regionBase.append(nodes.count)
+            let keys = (0..<region.validators).map {
+                KeyPair.derived(masterSeed: topology.seed, label: "validator/\(region.name)/\($0)")
+            }
+            let validators = ValidatorSet(keys: keys.map(\.publicKey))
+            regionValidators.append(validators)
+            let emptyApp = makeApplication(regionIndex: regionIndex)
+            genesis.append(
+                Replica<RegionApplication>.genesisBlock(
+                    chainID: options.chainID, region: RegionID(regionIndex), validators: validators,
+                    roots: emptyApp.genesisRoots, emptyPayload: RegionPayload(transactions: [])))
+            committedByHeight.append([0: genesis[regionIndex].hash])
+            for (validatorIndex, key) in keys.enumerated() {
+                let label = "\(region.name)/v\(validatorIndex)"
+                let node = SimulatedNode(
+                    globalIndex: nodes.count, regionIndex: regionIndex, validatorIndex: validatorIndex, label: label,
+                    key: key, cores: region.machine.cores, inboxCapacity: options.inboxEventsMax,
+                    behavior: options.byzantine[label] ?? .honest)
+                nodes.append(node)
+                try startNode(node, fresh: true)
+            }
+        }
+    }
+
+    private func storeURL(_ node: SimulatedNode) -> URL {
+        options.storeDirectory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
+    }
+
+    private func makeApplication(
+        regionIndex: Int, state: [String: [[UInt8]: [UInt8]]] = [:], stateRoot: Hash256 = .zero
+    ) -> RegionApplication {
+        let mempool = topology.mempool
+        let consensus = topology.consensus
+        let configuration = MempoolConfiguration(
+            chainID: options.chainID, region: RegionID(regionIndex), capacityTransactions: mempool.capacityTransactions,
+            transactionBytesMax: mempool.transactionBytesMax, blockTransactionsMax: consensus.blockTransactionsMax,
+            blockBytesMax: consensus.blockBytesMax, gossipBatchTransactionsMax: mempool.batchTransactionsMax,
+            gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6))
+        return RegionApplication(
+            configuration: configuration, contracts: [TransferContract()], verifier: verifier, committedState: state,
+            committedStateRoot: stateRoot)
+    }
+
+    private static let contractTables = [RegionApplication.nonceTable, TransferContract.contractName]
+
+    /// Opens the node's store and builds its replica from it: genesis on a fresh start, the last committed block,
+    /// its certificate and the persisted safety state after a crash.
+    private func startNode(_ node: SimulatedNode, fresh: Bool) throws {
+        let regionIndex = node.regionIndex
+        let genesisBlock = genesis[regionIndex]
+        var storeOptions = Environment.Options()
+        storeOptions.durability = .noSync
+        storeOptions.mapSizeBytes = 16 << 20
+        do {
+            let store = try ChainStore(directory: storeURL(node), options: storeOptions)
+            node.store = store
+            if fresh {
+                try store.commit(
+                    BlockCommit(
+                        block: Block(header: genesisBlock.header, transactions: []), certificate: nil, receipts: [],
+                        stateChanges: StateChanges()))
+            }
+            let latest = try store.latestHeight ?? 0
+            guard latest >= node.committedHeight else {
+                throw SimulationError.invariantViolated(
+                    seed: topology.seed, timeNanos: nowNanos, event: "restart of \(node.label)",
+                    invariant: "committed block lost: store ends at \(latest), node had committed \(node.committedHeight)")
+            }
+            let genesisCertificate = QuorumCertificate.genesis(
+                chainID: options.chainID, region: RegionID(regionIndex), genesisHash: genesisBlock.hash)
+            var tip = genesisBlock
+            var tipCertificate = genesisCertificate
+            var state: [String: [[UInt8]: [UInt8]]] = [:]
+            if latest > 0 {
+                tip = try loadProposedBlock(store: store, height: latest, region: regionIndex)
+                tipCertificate = try store.certificate(atHeight: latest) ?? genesisCertificate
+                for table in Self.contractTables {
+                    var entries: [[UInt8]: [UInt8]] = [:]
+                    for entry in try store.allState(contract: table) { entries[entry.key] = entry.value }
+                    if !entries.isEmpty { state[table] = entries }
+                }
+            }
+            let safety = try store.meta("safety").map { try SafetyState(decoding: $0) }
+            let app = makeApplication(regionIndex: regionIndex, state: state, stateRoot: tip.header.stateRoot)
+            let configuration = ReplicaConfiguration(
+                chainID: options.chainID, region: RegionID(regionIndex), validators: regionValidators[regionIndex],
+                selfIndex: node.validatorIndex, timing: timing, genesisHash: genesisBlock.hash,
+                behavior: node.behavior)
+            let replica = Replica(
+                configuration: configuration, key: node.key, app: app, verifier: verifier, committedTip: tip,
+                certificate: tipCertificate, safety: safety)
+            node.node = RegionNode(replica: replica)
+            node.committedHeight = latest
+        } catch let error as SimulationError {
+            throw error
+        } catch {
+            throw SimulationError.store(node: node.label, reason: "\(error)")
+        }
+        for core in node.coreBusyUntilNanos.indices { node.coreBusyUntilNanos[core] = nowNanos }
+        try enqueue(node: node.globalIndex, .event(.start), urgent: true)
+    }
+
+    private func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<RegionPayload>
+    {
+        guard let block = try store.block(atHeight: height) else {
+            throw SimulationError.store(node: "region \(region)", reason: "block \(height) missing")
+        }
+        let justify: QuorumCertificate
+        if height == 1 {
+            justify = .genesis(chainID: options.chainID, region: RegionID(region), genesisHash: genesis[region].hash)
+        } else if let certificate = try store.certificate(atHeight: height - 1) {
+            justify = certificate
+        } else {
+            throw SimulationError.store(node: "region \(region)", reason: "certificate of block \(height - 1) missing")
+        }
+        return ProposedBlock(
+            header: block.header, payload: RegionPayload(transactions: block.transactions.map(PooledTransaction.init)),
+            justify: justify)
+    }
+
+    /// Device keys, spread over regions round-robin; each device sends through validator `device % n` of its
+    /// region.
+    private func setUpAccounts() {
+        let count = max(1, topology.workload.accounts)
+        accounts = (0..<count).map { KeyPair.derived(masterSeed: topology.seed, label: "device/\($0)") }
+        accountNonces = Array(repeating: 0, count: count)
+    }
+
+    // MARK: - Client transactions
+
+    /// The i-th transaction of the run: device i mod accounts pays the next device a small amount.
+    private func makeTransaction(_ index: Int) -> (bytes: [UInt8], region: Int, gateway: Int) {
+        let device = index % accounts.count
+        let regionIndex = device % topology.regions.count
+        accountNonces[device] += 1
+        let recipient = accounts[(device + 1) % accounts.count].publicKey
+        let transaction = Transaction(
+            chainID: options.chainID, region: RegionID(regionIndex), signer: accounts[device],
+            nonce: accountNonces[device], contract: TransferContract.contractName, method: "transfer",
+            arguments: TransferContract.transferArguments(
+                to: recipient, amountMicros: UInt64(1 + index % 1000), energyWh: UInt64(index % 50)))
+        let validators = topology.regions[regionIndex].validators
+        let gateway = regionBase[regionIndex] + (device / topology.regions.count) % validators
+        return (transaction.encoded(), regionIndex, gateway)
+    }
+
+    /// Open-loop schedules are known in advance: sign every transaction before the run (on all cores), since
+    /// signing is the client's cost, not the ledger's.
+    private func presignOpenLoop() throws {
+        var times: [UInt64] = []
+        while let time = schedule.next() { times.append(time) }
+        let count = times.count
+        // Nonces and devices are assigned in schedule order; only the signing runs in parallel.
+        var plans: [(device: Int, nonce: UInt64, region: Int, gateway: Int)] = []
+        plans.reserveCapacity(count)
+        for index in 0..<count {
+            let device = index % accounts.count
+            accountNonces[device] += 1
+            let regionIndex = device % topology.regions.count
+            let gateway =
+                regionBase[regionIndex] + (device / topology.regions.count) % topology.regions[regionIndex].validators
+            plans.append((device, accountNonces[device], regionIndex, gateway))
+        }
+        var bytes = [[UInt8]](repeating: [], count: count)
+        let accounts = self.accounts
+        let frozenPlans = plans
+        let chainID = options.chainID
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let output = buffer
+            let chunks = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for index in stride(from: chunk, to: count, by: chunks) {
+                    let plan = frozenPlans[index]
+                    let transaction = Transaction(
+                        chainID: chainID, region: RegionID(plan.region), signer: accounts[plan.device],
+                        nonce: plan.nonce, contract: TransferContract.contractName, method: "transfer",
+                        arguments: TransferContract.transferArguments(
+                            to: accounts[(plan.device + 1) % accounts.count].publicKey,
+                            amountMicros: UInt64(1 + index % 1000), energyWh: UInt64(index % 50)))
+                    output[index] = transaction.encoded()
+                }
+            }
+        }
+        transactionBytes = bytes
+        transactionGateway = plans.map(\.gateway)
+        transactionIDs.reserveCapacity(count)
+        transactionScheduledNanos = times
+        resolved = Array(repeating: false, count: count)
+        for index in 0..<count {
+            transactionIDs.append(
+                try recorder.scheduled(atNanos: times[index], region: topology.regions[plans[index].region].name))
+            queue.push(.clientSend(index), atNanos: times[index])
+        }
+        sendsScheduled = count
+    }
+
+    private func releaseClosedLoop() throws {
+        let count = schedule.release(atNanos: nowNanos)
+        for _ in 0..<count {
+            let index = transactionBytes.count
+            let made = makeTransaction(index)
+            transactionBytes.append(made.bytes)
+            transactionGateway.append(made.gateway)
+            resolved.append(false)
+            transactionScheduledNanos.append(nowNanos)
+            transactionIDs.append(try recorder.scheduled(atNanos: nowNanos, region: topology.regions[made.region].name))
+            queue.push(.clientSend(index), atNanos: nowNanos)
+            sendsScheduled += 1
+        }
+    }
+
+    private func resolve(_ index: Int) throws {
+        resolved[index] = true
+        unresolvedCount -= 1
+        if closedLoop {
+            try schedule.complete()
+            if nowNanos < window.runEndNanos { try releaseClosedLoop() }
+        }
+    }
+
+    // MARK: - Running
+
+    /// Runs the whole schedule and returns the figures. Throws on an invariant violation, naming seed and event.
+    public func run(progress: ((SimulationProgress) -> Void)? = nil) throws -> SimulationReport {
+        if closedLoop { try releaseClosedLoop() } else { try presignOpenLoop() }
+        for (index, fault) in topology.faults.enumerated() {
+            queue.push(.fault(index), atNanos: UInt64(fault.atSeconds * 1e9))
+        }
+        queue.push(.tick, atNanos: Self.tickNanos)
+        let timeoutNanos = UInt64(topology.workload.timeoutSeconds * 1e9)
+        let drainEndNanos = window.runEndNanos + timeoutNanos
+        while let (time, event) = queue.pop() {
+            if time > drainEndNanos { break }
+            nowNanos = time
+            eventsProcessed += 1
+            do {
+                try dispatch(event, timeoutNanos: timeoutNanos, progress: progress)
+            } catch let error as SimulationError {
+                throw error
+            } catch {
+                throw SimulationError.setup("while handling \(event.name) at \(time) ns: \(error)")
+            }
+            // Past the window with nothing in flight, the rest of the drain period would only be idle rounds.
+            if nowNanos >= window.runEndNanos, unresolvedCount == 0 { break }
+        }
+        nowNanos = max(nowNanos, window.runEndNanos)
+        for id in recorder.expire(atNanos: UInt64.max, timeoutNanos: 0) { _ = id }
+        _ = recorder.finish()
+        try recorder.verifyAccounting()
+        for node in nodes { node.store?.close() }
+        return makeReport()
+    }
+
+    private func dispatch(
+        _ event: Event, timeoutNanos: UInt64, progress: ((SimulationProgress) -> Void)?
+    ) throws {
+        switch event {
+        case .input(let index, let input, let urgent):
+            try enqueue(node: index, input, urgent: urgent)
+        case .timer(let index, let incarnation, let timer):
+            guard nodes[index].incarnation == incarnation, nodes[index].isAlive else { return }
+            try enqueue(node: index, .event(.timer(timer)), urgent: true)
+        case .coreFree(let index, let incarnation):
+            let node = nodes[index]
+            guard node.incarnation == incarnation, node.isAlive, let core = node.freeCore(atNanos: nowNanos),
+                let input = node.popInput()
+            else { return }
+            try process(node, input, core: core)
+        case .clientSend(let index):
+            try recorder.sent(transactionIDs[index], atNanos: nowNanos)
+            unresolvedCount += 1
+            // Client links are reliable (TCP) and not bandwidth-limited: the load generator stands for many
+            // devices on their own connections, so only latency and jitter apply.
+            queue.push(
+                .input(node: transactionGateway[index], .client(index), urgent: false),
+                atNanos: nowNanos + clientDelayNanos())
+        case .clientReply(let index, let reply):
+            guard !resolved[index] else { return }
+            let id = transactionIDs[index]
+            if nowNanos > transactionScheduledNanos[index] + timeoutNanos {
+                try recorder.timedOut(id, atNanos: nowNanos)
+            } else {
+                switch reply {
+                case .committed: try recorder.committed(id, atNanos: nowNanos)
+                case .busy: try recorder.dropped(id, atNanos: nowNanos)
+                case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
+                case .failed(_, let reason): try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
+                }
+            }
+            try resolve(index)
+        case .fault(let index):
+            try applyFault(topology.faults[index])
+        case .tick:
+            try expire(timeoutNanos: timeoutNanos)
+            if nowNanos >= nextProgressNanos {
+                nextProgressNanos += options.progressIntervalNanos
+                let committed = recorder.totalCounts.committed
+                progress?(
+                    SimulationProgress(
+                        virtualNanos: nowNanos, runNanos: window.runEndNanos, committed: committed,
+                        offered: recorder.totalCounts.offered,
+                        committedTpsLastInterval: Double(committed - lastProgressCommitted)
+                            / (Double(options.progressIntervalNanos) / 1e9)))
+                lastProgressCommitted = committed
+            }
+            queue.push(.tick, atNanos: nowNanos + Self.tickNanos)
+        }
+    }
+
+    private func expire(timeoutNanos: UInt64) throws {
+        guard nowNanos > timeoutNanos else { return }
+        for id in recorder.expire(atNanos: nowNanos, timeoutNanos: timeoutNanos) {
+            // Recorder ids are handed out in schedule order, one per transaction index.
+            guard let index = transactionIDs.firstIndexSorted(of: id), !resolved[index] else { continue }
+            try resolve(index)
+        }
+    }
+
+    // MARK: - Nodes
+
+    private func enqueue(node index: Int, _ input: NodeInput, urgent: Bool) throws {
+        let node = nodes[index]
+        guard node.isAlive else { return }
+        if let core = node.freeCore(atNanos: nowNanos), node.inboxCount == 0 {
+            try process(node, input, core: core)
+            return
+        }
+        let accepted = urgent ? node.urgentInbox.push(input) : node.normalInbox.push(input)
+        if !accepted {
+            node.metrics.inboxOverflows += 1
+            if case .client(let transaction) = input {
+                scheduleReply(transaction, .busy, fromNanos: nowNanos)
+            }
+        }
+        node.metrics.queuePeak = max(node.metrics.queuePeak, node.inboxCount)
+    }
+
+    private func scheduleReply(_ transaction: Int, _ reply: ClientReply, fromNanos: UInt64) {
+        queue.push(.clientReply(transaction, reply), atNanos: fromNanos + clientDelayNanos())
+    }
+
+    private func clientDelayNanos() -> UInt64 {
+        let jitter = clientLink.jitterNanos > 0 ? UInt64.random(in: 0...clientLink.jitterNanos, using: &random) : 0
+        return clientLink.latencyNanos + jitter
+    }
+
+    /// Runs one input on `core` at the current time and schedules its effects for when the core is done.
+    private func process(_ node: SimulatedNode, _ input: NodeInput, core: Int) throws {
+        guard var regionNode = node.node else { return }
+        let measured = options.cpuMode == .measured
+        let cpuStart = measured ? ThreadCPUClock.nowNanos() : 0
+        var work = Work()
+        let event: RegionEvent
+        switch input {
+        case .event(let inner):
+            event = inner
+            if case .peer(_, let message) = inner { work.decodedBytes += message.wireBytes }
+        case .client(let transaction):
+            event = .client(UInt64(transaction), bytes: transactionBytes[transaction])
+        }
+        var actions = regionNode.handle(event, work: &work)
+        var outgoing: [(to: Int?, message: RegionMessage)] = []
+        var timers: [(RegionTimer, UInt64)] = []
+        var replies: [(Int, ClientReply)] = []
+        var index = 0
+        while index < actions.count {
+            switch actions[index] {
+            case .send(let to, let message):
+                work.encodedBytes += message.wireBytes
+                outgoing.append((to, message))
+            case .broadcast(let message):
+                work.encodedBytes += message.wireBytes
+                outgoing.append((nil, message))
+            case .setTimer(let timer, let after):
+                timers.append((timer, after))
+            case .reply(let id, let reply):
+                replies.append((Int(id), reply))
+            case .persistSafety(let state):
+                let bytes = state.encoded()
+                work.storeCommits += 1
+                work.storeCommitBytes += bytes.count
+                try persist(node) { try $0.putMeta("safety", bytes) }
+            case .persistCommit(let block, let output):
+                try commit(node, block: block, output: output, event: input)
+            case .loadCommittedBlocks(let peer, let fromHeight, let count):
+                var blocks: [ProposedBlock<RegionPayload>] = []
+                if let store = node.store {
+                    for height in fromHeight..<(fromHeight + UInt64(count)) {
+                        guard let block = try? loadProposedBlock(store: store, height: height, region: node.regionIndex)
+                        else { break }
+                        work.decodedBytes += block.wireBytes
+                        blocks.append(block)
+                    }
+                }
+                actions.append(contentsOf: regionNode.answerSync(peer: peer, committed: blocks))
+            case .rejected(_, let rejection):
+                node.metrics.rejections[rejection.code, default: 0] += 1
+            }
+            index += 1
+        }
+        node.node = regionNode
+        let costNanos = max(1, measured ? ThreadCPUClock.nowNanos() &- cpuStart : options.profile.costNanos(of: work))
+        let endNanos = nowNanos + costNanos
+        node.coreBusyUntilNanos[core] = endNanos
+        node.metrics.busyNanosTotal += costNanos
+        node.metrics.eventsProcessed += 1
+        node.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
+        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: endNanos)
+        for (timer, after) in timers {
+            queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: endNanos + after)
+        }
+        for (transaction, reply) in replies { scheduleReply(transaction, reply, fromNanos: endNanos) }
+        for (to, message) in outgoing { send(from: node, to: to, message, atNanos: endNanos) }
+    }
+
+    /// Busy time that falls inside the measured window.
+    private func overlap(_ start: UInt64, _ end: UInt64) -> UInt64 {
+        let from = max(start, window.measuredStartNanos)
+        let to = min(end, window.measuredEndNanos)
+        return to > from ? to - from : 0
+    }
+
+    private func send(from node: SimulatedNode, to: Int?, _ message: RegionMessage, atNanos departure: UInt64) {
+        let base = regionBase[node.regionIndex]
+        let count = topology.regions[node.regionIndex].validators
+        let urgent: Bool
+        if case .consensus = message { urgent = true } else { urgent = false }
+        let targets = to.map { [$0] } ?? Array((0..<count).filter { $0 != node.validatorIndex })
+        for target in targets {
+            let bytes = message.wireBytes
+            node.metrics.bytesSent += UInt64(bytes)
+            guard
+                let arrival = network.arrival(
+                    from: node.globalIndex, to: base + target, bytes: bytes, departureNanos: departure, link: intraLink,
+                    random: &random)
+            else { continue }
+            queue.push(
+                .input(node: base + target, .event(.peer(from: node.validatorIndex, message)), urgent: urgent),
+                atNanos: arrival)
+        }
+    }
+
+    private func persist(_ node: SimulatedNode, _ body: (ChainStore) throws -> Void) throws {
+        guard let store = node.store else { return }
+        do { try body(store) } catch {
+            throw SimulationError.store(node: node.label, reason: "\(error)")
+        }
+    }
+
+    private func commit(
+        _ node: SimulatedNode, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput, event: NodeInput
+    ) throws {
+        let height = block.height
+        if let existing = committedByHeight[node.regionIndex][height], existing != block.hash {
+            throw SimulationError.invariantViolated(
+                seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
+                invariant:
+                    "two different blocks committed at height \(height) in region "
+                    + "\(topology.regions[node.regionIndex].name): \(existing) and \(block.hash)")
+        }
+        committedByHeight[node.regionIndex][height] = block.hash
+        guard height == node.committedHeight + 1 else {
+            throw SimulationError.invariantViolated(
+                seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
+                invariant: "committed height \(height) after \(node.committedHeight): heights must be contiguous")
+        }
+        try persist(node) { try $0.commit(output.commit) }
+        node.committedHeight = height
+        node.metrics.storeBytesWritten += UInt64(output.commit.block.encoded().count)
+    }
+
+    // MARK: - Faults
+
+    private func resolveNode(_ reference: NodeReference, forRestart: Bool) throws -> SimulatedNode {
+        guard let regionIndex = topology.regions.firstIndex(where: { $0.name == reference.region }) else {
+            throw SimulationError.setup("fault names unknown region \(reference.region)")
+        }
+        switch reference.validator {
+        case .index(let validator):
+            return nodes[regionBase[regionIndex] + validator]
+        case .leader where forRestart:
+            guard let victim = leaderCrashVictims.removeValue(forKey: reference.region) else {
+                throw SimulationError.setup("restart of \(reference) without an earlier crash of \(reference)")
+            }
+            return nodes[victim]
+        case .leader:
+            // The leader of the highest round any live validator of the region is in.
+            let members = nodes[regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)]
+            let round = members.compactMap { $0.node?.replica.currentRound }.max() ?? 0
+            let leader = regionValidators[regionIndex].leader(ofRound: round)
+            leaderCrashVictims[reference.region] = regionBase[regionIndex] + leader
+            return nodes[regionBase[regionIndex] + leader]
+        }
+    }
+
+    private func applyFault(_ fault: Topology.Fault) throws {
+        switch fault.kind {
+        case .crash(let reference):
+            let node = try resolveNode(reference, forRestart: false)
+            guard node.isAlive else { return }
+            node.node = nil
+            node.store?.close()
+            node.store = nil
+            node.incarnation += 1
+            node.urgentInbox.removeAll()
+            node.normalInbox.removeAll()
+            node.crashedAtNanos = nowNanos
+        case .restart(let reference):
+            let node = try resolveNode(reference, forRestart: true)
+            guard !node.isAlive else { return }
+            node.incarnation += 1
+            try startNode(node, fresh: false)
+        case .partition(let durationSeconds, let groups):
+            var assignment = Array(repeating: groups.count, count: nodes.count)
+            for (group, members) in groups.enumerated() {
+                for member in members { assignment[try resolveNode(member, forRestart: false).globalIndex] = group }
+            }
+            network.partitionGroups = assignment
+            network.partitionEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
+        case .loss(let durationSeconds, let rate, let references):
+            network.extraLossRate = rate
+            network.lossNodes = try references.map { Set(try $0.map { try resolveNode($0, forRestart: false).globalIndex }) }
+            network.lossEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
+        }
+    }
+
+    // MARK: - Report
+
+    private func makeReport() -> SimulationReport {
+        let windowNanos = Double(window.measuredNanos)
+        let reports = nodes.map { node in
+            SimulatedNodeReport(
+                label: node.label, region: topology.regions[node.regionIndex].name,
+                cpuUtilization: windowNanos > 0
+                    ? Double(node.metrics.busyNanosInWindow) / (windowNanos * Double(node.coreBusyUntilNanos.count))
+                    : 0,
+                queuePeak: node.metrics.queuePeak, bytesSent: node.metrics.bytesSent,
+                storeBytesWritten: node.metrics.storeBytesWritten, committedHeight: node.committedHeight,
+                busyNanosTotal: node.metrics.busyNanosTotal, eventsProcessed: node.metrics.eventsProcessed,
+                rejections: node.metrics.rejections)
+        }
+        var heights: [String: UInt64] = [:]
+        for (index, region) in topology.regions.enumerated() {
+            heights[region.name] = committedByHeight[index].keys.max() ?? 0
+        }
+        return SimulationReport(
+            recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
+            realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights)
+    }
+}
+
+extension Array where Element == LoadTransactionID {
+    /// Binary search in an ascending array of ids.
+    func firstIndexSorted(of id: LoadTransactionID) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return low < count && self[low] == id ? low : nil
+    }
+}

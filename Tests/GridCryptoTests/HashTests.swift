@@ -1,0 +1,63 @@
+import GridCrypto
+import Testing
+
+@Suite struct HashTests {
+    /// Reference values from Python's hashlib.blake2b(digest_size=32), an independent implementation.
+    @Test func blake2b256KnownAnswers() {
+        #expect(Hash256.blake2b(Array("abc".utf8)).hex == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
+        #expect(Hash256.blake2b([UInt8]()).hex == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
+    }
+
+    @Test func incrementalEqualsOneShot() {
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var hasher = Blake2bHasher()
+        hasher.update(data[0..<333])
+        hasher.update(data[333...])
+        #expect(hasher.finalize() == Hash256.blake2b(data))
+    }
+
+    @Test func hexRoundTripAndRejects() {
+        #expect([UInt8](hex: "00ff10Ab") == [0x00, 0xff, 0x10, 0xab])
+        #expect([UInt8](hex: "abc") == nil)
+        #expect([UInt8](hex: "zz") == nil)
+        #expect([0x01, 0xfe].hexString == "01fe")
+    }
+}
+
+@Suite struct MerkleTests {
+    private func leaves(_ count: Int) -> [Hash256] {
+        (0..<count).map { Hash256.blake2b(Array("tx \($0)".utf8)) }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 8, 13, 64, 100])
+    func everyProofVerifiesAndFailsForAChangedLeaf(count: Int) throws {
+        let list = leaves(count)
+        let root = Merkle.root(of: list)
+        for index in 0..<count {
+            let proof = try #require(Merkle.proof(of: index, in: list))
+            #expect(Merkle.verify(leaf: list[index], proof: proof, root: root))
+            let changed = Hash256.blake2b(Array("forged \(index)".utf8))
+            #expect(!Merkle.verify(leaf: changed, proof: proof, root: root))
+            if count > 1 {
+                let other = list[(index + 1) % count]
+                #expect(!Merkle.verify(leaf: other, proof: proof, root: root))
+            }
+        }
+    }
+
+    @Test func rootDependsOnOrderAndContent() {
+        let list = leaves(6)
+        #expect(Merkle.root(of: list) != Merkle.root(of: list.reversed()))
+        #expect(Merkle.root(of: list) != Merkle.root(of: Array(list.dropLast())))
+        #expect(Merkle.root(of: []) == Merkle.emptyRoot)
+        // Duplicating the last leaf must not give the same root (the CVE-2012-2459 shape).
+        #expect(Merkle.root(of: leaves(3)) != Merkle.root(of: leaves(3) + [leaves(3)[2]]))
+        // A single leaf's root is its leaf hash, never the raw leaf (no leaf/node confusion).
+        #expect(Merkle.root(of: [list[0]]) != list[0])
+    }
+
+    @Test func proofOutOfRangeIsNil() {
+        #expect(Merkle.proof(of: 3, in: leaves(3)) == nil)
+        #expect(Merkle.proof(of: -1, in: leaves(3)) == nil)
+    }
+}

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "GridRegion", targets: ["GridRegion"]),
         .library(name: "GridLoad", targets: ["GridLoad"]),
         .library(name: "GridSimulation", targets: ["GridSimulation"]),
+        .library(name: "GridContracts", targets: ["GridContracts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,10 @@ let package = Package(
 
         .target(name: "GridConsensus", dependencies: ["GridCrypto", "GridLedger"]),
         .target(name: "GridRegion", dependencies: ["GridConsensus", "GridCrypto", "GridLedger"]),
+
+        // MARK: - Grid contracts (deterministic, integer arithmetic)
+
+        .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
 
         // MARK: - Load generation, simulation and runs
 
@@ -86,6 +91,9 @@ let package = Package(
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
         .testTarget(name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
+        .testTarget(
+            name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
+        ),
         .testTarget(
             name: "GridSimulationTests",
             dependencies: ["GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger"]

@@ -172,6 +172,8 @@ public struct Replica<App: ReplicaApplication> {
     private struct TreeNode {
         let block: ProposedBlock<Payload>
         let execution: App.Execution
+        /// Voters of the QCs of this block's last `reputationWindow` ancestors (nearest first), for leader election.
+        let voterWindow: [[UInt16]]
     }
 
     public let configuration: ReplicaConfiguration
@@ -182,6 +184,7 @@ public struct Replica<App: ReplicaApplication> {
     /// Uncommitted blocks by hash; the committed tip is kept apart and is the root of this tree.
     private var tree: [Hash256: TreeNode] = [:]
     public private(set) var committedTip: ProposedBlock<Payload>
+    private var committedTipVoterWindow: [[UInt16]] = []
     public private(set) var highQC: QuorumCertificate
     public private(set) var currentRound: UInt64 = 0
     public private(set) var lastVotedRound: UInt64
@@ -204,6 +207,32 @@ public struct Replica<App: ReplicaApplication> {
     public static var verifiedCertificatesMax: Int { 4096 }
 
     public var committedHeight: UInt64 { committedTip.height }
+
+    /// Blocks whose QC voters decide who may lead: a validator absent from all of them (crashed, cut off) is
+    /// skipped, so it costs timeouts only until the window has moved past it. Three QCs of 2f+1 voters each
+    /// almost always cover every live validator; leaving a live one out only changes who leads, never safety.
+    public var reputationWindow: Int { 3 }
+
+    /// Leader reputation (after DiemBFT v4): the leader of `round` is chosen round-robin among the validators
+    /// that voted in the QCs of the last `reputationWindow` blocks of the chain ending at `parent`. Proposer and
+    /// voters evaluate it on the same chain (the one the proposal extends), so they agree; while that chain is
+    /// shorter than the window, or too few validators were active, plain round-robin over all validators applies.
+    /// Who leads affects liveness only: safety rests on the voting rules.
+    public func leader(ofRound round: UInt64, extending parent: Hash256) -> Int {
+        let window = parent == committedTip.hash ? committedTipVoterWindow : tree[parent]?.voterWindow ?? []
+        guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }
+        var active = Set<UInt16>()
+        for voters in window { active.formUnion(voters) }
+        guard active.count >= validators.quorum else { return validators.leader(ofRound: round) }
+        let ordered = active.sorted()
+        return Int(ordered[Int(round % UInt64(ordered.count))])
+    }
+
+    private func voterWindow(for block: ProposedBlock<Payload>) -> [[UInt16]] {
+        let parentWindow =
+            block.parentHash == committedTip.hash ? committedTipVoterWindow : tree[block.parentHash]?.voterWindow ?? []
+        return [block.justify.votes.map(\.validatorIndex)] + parentWindow.prefix(reputationWindow - 1)
+    }
     public var safetyState: SafetyState { SafetyState(lastVotedRound: lastVotedRound, highQC: highQC) }
     public var uncommittedBlockCount: Int { tree.count }
 
@@ -306,7 +335,7 @@ public struct Replica<App: ReplicaApplication> {
         votes = votes.filter { $0.key + 1 >= round }
         timeouts = timeouts.filter { $0.key >= round }
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
-        if validators.leader(ofRound: round) == selfIndex {
+        if leader(ofRound: round, extending: highQC.blockHash) == selfIndex {
             // A full mempool is proposed at once; otherwise wait one block interval to batch.
             let wait = app.hasFullBlock ? 0 : configuration.timing.blockIntervalNanos
             actions.append(.setTimer(.propose(round), afterNanos: wait))
@@ -340,7 +369,9 @@ public struct Replica<App: ReplicaApplication> {
     // MARK: - Proposing
 
     private mutating func tryPropose(round: UInt64, timerFired: Bool, _ actions: inout [Action], _ work: inout Work) {
-        guard round == currentRound, validators.leader(ofRound: round) == selfIndex, proposedInRound < round else {
+        guard round == currentRound, leader(ofRound: round, extending: highQC.blockHash) == selfIndex,
+            proposedInRound < round
+        else {
             return
         }
         guard let parent = block(withHash: highQC.blockHash) else {
@@ -398,7 +429,7 @@ public struct Replica<App: ReplicaApplication> {
             receiptsRoot: roots.receiptsRoot, outboxRoot: roots.outboxRoot, proposer: key.publicKey)
         work.hashedBytes += BlockHeader.encodedBytes
         let block = ProposedBlock(header: header, payload: payload, justify: highQC)
-        tree[block.hash] = TreeNode(block: block, execution: execution)
+        tree[block.hash] = TreeNode(block: block, execution: execution, voterWindow: voterWindow(for: block))
         return block
     }
 
@@ -432,6 +463,13 @@ public struct Replica<App: ReplicaApplication> {
         let round = block.round
         if let rejection = checkProposal(proposal, from: sender, &work) {
             actions.append(.rejected(from: sender, rejection))
+            return
+        }
+        if self.block(withHash: block.parentHash) != nil,
+            sender != leader(ofRound: round, extending: block.parentHash)
+        {
+            actions.append(
+                .rejected(from: sender, ConsensusRejection("not-leader", "validator \(sender), round \(round)")))
             return
         }
         processCertificate(block.justify, &actions, &work)
@@ -479,7 +517,7 @@ public struct Replica<App: ReplicaApplication> {
         work.signatures += 1
         let vote = Vote(data: data, voter: UInt16(selfIndex), signature: key.sign(data.signingBytes()))
         actions.append(.persistSafety(safetyState))
-        let nextLeader = validators.leader(ofRound: block.round + 1)
+        let nextLeader = leader(ofRound: block.round + 1, extending: block.hash)
         if nextLeader == selfIndex {
             onVote(vote, from: selfIndex, &actions, &work)
         } else {
@@ -493,9 +531,6 @@ public struct Replica<App: ReplicaApplication> {
     ) -> ConsensusRejection? {
         let block = proposal.block
         let header = block.header
-        guard sender == validators.leader(ofRound: block.round) else {
-            return ConsensusRejection("not-leader", "validator \(sender) is not leader of round \(block.round)")
-        }
         guard header.chainID == configuration.chainID, header.region == configuration.region else {
             return ConsensusRejection("wrong-instance", "chain \(header.chainID) region \(header.region)")
         }
@@ -535,7 +570,7 @@ public struct Replica<App: ReplicaApplication> {
                         transactionsRoot: header.transactionsRoot, stateRoot: header.stateRoot,
                         receiptsRoot: header.receiptsRoot, outboxRoot: header.outboxRoot)
             else { return ConsensusRejection("roots-mismatch", "height \(block.height)") }
-            tree[block.hash] = TreeNode(block: block, execution: execution)
+            tree[block.hash] = TreeNode(block: block, execution: execution, voterWindow: voterWindow(for: block))
             return nil
         }
     }
@@ -552,7 +587,9 @@ public struct Replica<App: ReplicaApplication> {
             actions.append(.rejected(from: sender, ConsensusRejection("wrong-instance")))
             return
         }
-        guard validators.leader(ofRound: data.view + 1) == selfIndex else {
+        // The block may not have reached us yet; then the votes are kept (bounded by the round window) and the
+        // QC they form triggers a sync.
+        if block(withHash: data.blockHash) != nil, leader(ofRound: data.view + 1, extending: data.blockHash) != selfIndex {
             actions.append(.rejected(from: sender, ConsensusRejection("not-next-leader", "round \(data.view)")))
             return
         }
@@ -630,7 +667,8 @@ public struct Replica<App: ReplicaApplication> {
                 commitChain(upTo: certified.parentHash, certificate: certified.justify, &actions, &work)
             }
         } else if certificate.blockHash != committedTip.hash && certificate.data.height > committedHeight {
-            requestSync(from: validators.leader(ofRound: certificate.view), &actions)
+            // Whoever voted for the block has it.
+            requestSync(from: Int(certificate.votes.first?.validatorIndex ?? 0), &actions)
         }
         if certificate.view >= currentRound { advanceRound(to: certificate.view + 1, viaTimeout: false, &actions) }
     }
@@ -648,6 +686,7 @@ public struct Replica<App: ReplicaApplication> {
             guard let node = tree.removeValue(forKey: block.hash) else { return }
             let output = app.commit(block: block, execution: node.execution, certificate: blockCertificate, work: &work)
             committedTip = block
+            committedTipVoterWindow = node.voterWindow
             actions.append(.committed(block, certificate: blockCertificate, output: output))
         }
         // Anything not descending from the new tip can never commit now.

@@ -29,6 +29,11 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
         message.withUnsafeBytes { verify(signature, for: $0) }
     }
 
+    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public var hex: String { bytes.hexString }
     /// Short form for logs and tables; the full key is `hex`.
     public var description: String { String(hex.prefix(12)) }
@@ -52,6 +57,11 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
 
     init(uncheckedBytes bytes: [UInt8]) {
         self.bytes = bytes
+    }
+
+    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
     public var description: String { String(bytes.hexString.prefix(16)) }

@@ -34,6 +34,11 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
         return hasher.finalize()
     }
 
+    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public var hex: String { bytes.hexString }
     public var description: String { String(hex.prefix(16)) }
 

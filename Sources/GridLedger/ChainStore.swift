@@ -7,7 +7,7 @@ import GridStorage
 /// Kept sorted so that the digest (and so every state root built from it) is the same on every validator no matter
 /// in which order the contract touched its keys.
 public struct StateChanges: Sendable, Equatable {
-    public private(set) var tables: [String: [[UInt8]: [UInt8]?]] = [:]
+    public private(set) var tables: [String: [StateKey: [UInt8]?]] = [:]
 
     public init() {}
 
@@ -15,11 +15,11 @@ public struct StateChanges: Sendable, Equatable {
     public var count: Int { tables.values.reduce(0) { $0 + $1.count } }
 
     public mutating func set(contract: String, key: [UInt8], value: [UInt8]) {
-        tables[contract, default: [:]][key] = .some(value)
+        tables[contract, default: [:]][StateKey(key)] = .some(value)
     }
 
     public mutating func delete(contract: String, key: [UInt8]) {
-        tables[contract, default: [:]][key] = .some(nil)
+        tables[contract, default: [:]][StateKey(key)] = .some(nil)
     }
 
     /// Later changes win, as when one block's writes are applied after another's.
@@ -35,8 +35,8 @@ public struct StateChanges: Sendable, Equatable {
         result.reserveCapacity(count)
         for contract in tables.keys.sorted() {
             let entries = tables[contract] ?? [:]
-            for key in entries.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                result.append((contract, key, entries[key] ?? nil))
+            for key in entries.keys.sorted() {
+                result.append((contract, key.bytes, entries[key] ?? nil))
             }
         }
         return result

@@ -11,6 +11,9 @@ struct GridLedgerCommand: AsyncParsableCommand {
             code: Ed25519 via libsodium, blocks and state in LMDB, BFT consensus per region.
             """,
         version: GridLedgerVersion.current,
-        subcommands: [InspectCommand.self, TopologyCommand.self, GridCommand.self]
+        subcommands: [
+            RunCommand.self, CalibrateCommand.self, InspectCommand.self, TopologyCommand.self, GridCommand.self,
+        ],
+        defaultSubcommand: nil
     )
 }

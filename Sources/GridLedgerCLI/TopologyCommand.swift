@@ -17,15 +17,14 @@ struct ValidateTopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check topology files and report every problem with its line.",
-        discussion: "A bare name such as 'default' means topologies/default.yaml in the current directory."
+        discussion: """
+            A bare name such as 'region-7' means topologies/region-7.yaml in the current directory; 'default' falls \
+            back to the built-in copy when there is no such file.
+            """
     )
 
     @Argument(help: "Topology files, or names of shipped topologies.")
     var files: [String]
-
-    func validate() throws {
-        if files.isEmpty { throw ValidationError("Name at least one topology file, e.g. topologies/default.yaml.") }
-    }
 
     func run() throws {
         let currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)

@@ -34,11 +34,13 @@ public struct OutboxMessage: Hashable, Sendable {
 
 /// Reads see the block's own earlier writes, then uncommitted ancestors (nearest first), then committed state.
 public struct StateView {
-    let committed: [String: [[UInt8]: [UInt8]]]
+    let committed: [String: [StateKey: [UInt8]]]
     let ancestors: [StateChanges]
     var changes: StateChanges
 
-    public func get(_ contract: String, _ key: [UInt8]) -> [UInt8]? {
+    public func get(_ contract: String, _ key: [UInt8]) -> [UInt8]? { get(contract, StateKey(key)) }
+
+    func get(_ contract: String, _ key: StateKey) -> [UInt8]? {
         if let entry = changes.tables[contract]?[key] { return entry }
         for ancestor in ancestors {
             if let entry = ancestor.tables[contract]?[key] { return entry }
@@ -77,14 +79,16 @@ public struct ContractContext {
     }
 
     public func get(_ key: [UInt8]) -> [UInt8]? {
-        if let entry = writes.tables[contract]?[key] { return entry }
-        return base.get(contract, key)
+        let stateKey = StateKey(key)
+        if let entry = writes.tables[contract]?[stateKey] { return entry }
+        return base.get(contract, stateKey)
     }
 
     /// Another contract's state, read-only (for example the grid binding a device to its bus).
     public func get(contract other: String, _ key: [UInt8]) -> [UInt8]? {
-        if let entry = writes.tables[other]?[key] { return entry }
-        return base.get(other, key)
+        let stateKey = StateKey(key)
+        if let entry = writes.tables[other]?[stateKey] { return entry }
+        return base.get(other, stateKey)
     }
 
     public mutating func set(_ key: [UInt8], _ value: [UInt8]) { writes.set(contract: contract, key: key, value: value) }

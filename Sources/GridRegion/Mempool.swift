@@ -69,9 +69,9 @@ public enum AdmissionOutcome: Hashable, Sendable {
 
 /// Pending transactions of one validator, oldest first. Sans-IO: admission decides, the node acts.
 ///
-/// Replay protection is per sender: a transaction's nonce must be above the sender's last committed nonce
-/// (gaps allowed, so one lost transaction does not block a device's later ones), and an identical transaction
-/// is never held twice.
+/// Replay protection is per sender (`NonceWindow`): a nonce the sender already used in a committed block is
+/// refused, gaps are allowed (one lost transaction does not block a device's later ones), and an identical
+/// transaction is never held twice.
 public struct Mempool {
     public let configuration: MempoolConfiguration
     private var entries: [Hash256: PooledTransaction] = [:]
@@ -86,9 +86,9 @@ public struct Mempool {
     public func contains(_ hash: Hash256) -> Bool { entries[hash] != nil }
 
     /// Checks and admits one client transaction from its wire bytes.
-    /// - Parameter lastNonce: the sender's last committed nonce (from the application's state).
+    /// - Parameter nonces: the sender's committed nonce window (from the application's state).
     public mutating func admit(
-        bytes: [UInt8], verifier: any SignatureVerifying, lastNonce: (PublicKey) -> UInt64, work: inout Work
+        bytes: [UInt8], verifier: any SignatureVerifying, nonces: (PublicKey) -> NonceWindow, work: inout Work
     ) -> (AdmissionOutcome, PooledTransaction?) {
         guard bytes.count <= configuration.transactionBytesMax else {
             return (.rejected("oversized"), nil)
@@ -105,20 +105,20 @@ public struct Mempool {
         }
         work.hashedBytes += bytes.count
         let pooled = PooledTransaction(transaction: transaction, hash: Hash256.blake2b(bytes), encodedBytes: bytes.count)
-        let outcome = admit(pooled, verifier: verifier, lastNonce: lastNonce, work: &work)
+        let outcome = admit(pooled, verifier: verifier, nonces: nonces, work: &work)
         return (outcome, outcome == .accepted(pooled.hash) ? pooled : nil)
     }
 
     /// Checks and admits a transaction that arrived decoded (gossip from a peer validator).
     public mutating func admit(
-        _ pooled: PooledTransaction, verifier: any SignatureVerifying, lastNonce: (PublicKey) -> UInt64,
+        _ pooled: PooledTransaction, verifier: any SignatureVerifying, nonces: (PublicKey) -> NonceWindow,
         work: inout Work
     ) -> AdmissionOutcome {
         let transaction = pooled.transaction
         guard transaction.chainID == configuration.chainID else { return .rejected("wrong-chain") }
         guard transaction.region == configuration.region else { return .rejected("wrong-region") }
         guard entries[pooled.hash] == nil else { return .rejected("duplicate") }
-        guard transaction.nonce > lastNonce(transaction.sender) else { return .rejected("stale-nonce") }
+        guard nonces(transaction.sender).canUse(transaction.nonce) else { return .rejected("stale-nonce") }
         guard !isFull else { return .busy }
         work.signatureVerifications += 1
         guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) else {

@@ -26,14 +26,14 @@ public struct RegionApplication: ReplicaApplication {
     public typealias Execution = RegionExecution
     public typealias CommitOutput = RegionCommitOutput
 
-    /// System table holding each sender's last used nonce.
+    /// System table holding each sender's `NonceWindow`.
     public static let nonceTable = "sys.nonce"
 
     public let configuration: MempoolConfiguration
     public private(set) var mempool: Mempool
     private let contracts: [String: any Contract]
     private let verifier: any SignatureVerifying
-    public private(set) var committedState: [String: [[UInt8]: [UInt8]]]
+    public private(set) var committedState: [String: [StateKey: [UInt8]]]
     public private(set) var committedStateRoot: Hash256
     /// Transactions in executed but uncommitted blocks, by height: they are still in the pool, yet not available
     /// for the next block, which matters when deciding whether a full block is waiting.
@@ -41,7 +41,7 @@ public struct RegionApplication: ReplicaApplication {
 
     public init(
         configuration: MempoolConfiguration, contracts: [any Contract], verifier: any SignatureVerifying,
-        committedState: [String: [[UInt8]: [UInt8]]] = [:], committedStateRoot: Hash256 = .zero
+        committedState: [String: [StateKey: [UInt8]]] = [:], committedStateRoot: Hash256 = .zero
     ) {
         self.configuration = configuration
         self.mempool = Mempool(configuration: configuration)
@@ -63,14 +63,9 @@ public struct RegionApplication: ReplicaApplication {
 
     public var hasPendingWork: Bool { mempool.count > uncommittedCounts.values.reduce(0, +) }
 
-    /// The sender's last committed nonce (0 if it never sent anything).
-    public func lastCommittedNonce(_ sender: PublicKey) -> UInt64 {
-        Self.decodeNonce(committedState[Self.nonceTable]?[sender.bytes])
-    }
-
-    static func decodeNonce(_ bytes: [UInt8]?) -> UInt64 {
-        guard let bytes, bytes.count == 8 else { return 0 }
-        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    /// The sender's committed nonce window (empty if it never sent anything).
+    public func committedNonces(_ sender: PublicKey) -> NonceWindow {
+        NonceWindow(decoding: committedState[Self.nonceTable]?[StateKey(sender.bytes)])
     }
 
     // MARK: - Mempool entry points
@@ -79,12 +74,16 @@ public struct RegionApplication: ReplicaApplication {
         AdmissionOutcome, PooledTransaction?
     ) {
         let state = committedState
-        return mempool.admit(bytes: bytes, verifier: verifier, lastNonce: { Self.decodeNonce(state[Self.nonceTable]?[$0.bytes]) }, work: &work)
+        return mempool.admit(
+            bytes: bytes, verifier: verifier,
+            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
     }
 
     public mutating func admitGossip(_ pooled: PooledTransaction, work: inout Work) -> AdmissionOutcome {
         let state = committedState
-        return mempool.admit(pooled, verifier: verifier, lastNonce: { Self.decodeNonce(state[Self.nonceTable]?[$0.bytes]) }, work: &work)
+        return mempool.admit(
+            pooled, verifier: verifier,
+            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
     }
 
     // MARK: - ReplicaApplication
@@ -141,11 +140,12 @@ public struct RegionApplication: ReplicaApplication {
         work: inout Work
     ) -> Receipt {
         let transaction = pooled.transaction
-        let lastNonce = Self.decodeNonce(view.get(Self.nonceTable, transaction.sender.bytes))
-        guard transaction.nonce > lastNonce else {
+        var nonces = NonceWindow(decoding: view.get(Self.nonceTable, transaction.sender.bytes))
+        guard nonces.canUse(transaction.nonce) else {
             return Receipt(transactionHash: pooled.hash, status: .failure, reason: "stale-nonce")
         }
-        view.set(Self.nonceTable, transaction.sender.bytes, withUnsafeBytes(of: transaction.nonce.bigEndian) { Array($0) })
+        nonces.use(transaction.nonce)
+        view.set(Self.nonceTable, transaction.sender.bytes, nonces.encoded())
         guard let contract = contracts[transaction.contract] else {
             return Receipt(transactionHash: pooled.hash, status: .failure, reason: "unknown-contract")
         }
@@ -184,17 +184,16 @@ public struct RegionApplication: ReplicaApplication {
     ) -> RegionCommitOutput {
         for change in execution.changes.sorted() {
             if let value = change.value {
-                committedState[change.contract, default: [:]][change.key] = value
+                committedState[change.contract, default: [:]][StateKey(change.key)] = value
             } else {
-                committedState[change.contract]?.removeValue(forKey: change.key)
+                committedState[change.contract]?.removeValue(forKey: StateKey(change.key))
             }
         }
         committedStateRoot = execution.roots.stateRoot
         mempool.remove(block.payload.transactions.map(\.hash))
         uncommittedCounts = uncommittedCounts.filter { $0.key > block.height }
+        // Writing the commit is the runtime's job (and its cost is counted where it happens).
         let ledgerBlock = Block(header: block.header, transactions: block.payload.transactions.map(\.transaction))
-        work.storeCommits += 1
-        work.storeCommitBytes += block.payload.wireBytes + execution.changes.count * 48 + execution.receipts.count * 48
         return RegionCommitOutput(
             commit: BlockCommit(
                 block: ledgerBlock, certificate: certificate, receipts: execution.receipts,

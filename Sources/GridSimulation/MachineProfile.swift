@@ -41,9 +41,10 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// Measured on this project's reference machine kind (2-core x86_64 cloud VM, Swift 6.3.1 release build,
     /// libsodium 1.0.18) with `gridledger calibrate`; see docs/simulator.md.
     public static let shippedDefault = MachineProfile(
-        source: "shipped default: gridledger calibrate on the 2-core reference VM (release build)",
-        signatureVerifyNanos: 50_000, signNanos: 21_000, hashNanosPerKiB: 1_100, storeCommitNanos: 25_000,
-        storeCommitNanosPerKiB: 400, contractCallNanos: 1_500, codecNanosPerKiB: 1_500, eventNanos: 1_000)
+        source: "shipped default: gridledger calibrate, release build, 2-core x86_64 VM, 2026-11-21",
+        signatureVerifyNanos: 49141, signNanos: 17633, hashNanosPerKiB: 989,
+        storeCommitNanos: 13231, storeCommitNanosPerKiB: 26533, contractCallNanos: 4073,
+        codecNanosPerKiB: 3598, eventNanos: 234)
 
     public static let shipped: [String: MachineProfile] = ["default": shippedDefault]
 
@@ -58,6 +59,12 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         nanos += Double(work.contractCalls) * contractCallNanos
         nanos += Double(work.encodedBytes + work.decodedBytes) / 1024 * codecNanosPerKiB
         return UInt64(nanos.rounded())
+    }
+
+    /// Nanoseconds of CPU that LMDB write transactions of `bytes` in total cost.
+    public func storeCostNanos(commits: Int, bytes: Int) -> UInt64 {
+        guard commits > 0 else { return 0 }
+        return UInt64((Double(commits) * storeCommitNanos + Double(bytes) / 1024 * storeCommitNanosPerKiB).rounded())
     }
 
     public static func load(contentsOf url: URL) throws -> MachineProfile {

@@ -46,6 +46,8 @@ public struct SimulationOptions: Sendable {
     /// Events a node may have queued; past this, client transactions are answered "busy" and peer messages dropped.
     public var inboxEventsMax: Int
     public var progressIntervalNanos: UInt64
+    /// When set, one line per round change, commit, timeout, crash and restart is written here.
+    public var traceFile: URL?
 
     public init(
         topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
@@ -102,6 +104,8 @@ private enum Event {
     case coreFree(node: Int, incarnation: Int)
     case clientSend(Int)
     case clientReply(Int, ClientReply)
+    /// The gateway refused the connection (it is down): the client tries the region's next validator.
+    case clientRedirect(Int)
     case fault(Int)
     case tick
 
@@ -119,6 +123,7 @@ private enum Event {
         case .coreFree(let node, _): return "core release at node \(node)"
         case .clientSend(let index): return "client send #\(index)"
         case .clientReply(let index, let reply): return "reply \(reply) to client #\(index)"
+        case .clientRedirect(let index): return "connection refused to client #\(index)"
         case .fault(let index): return "fault #\(index)"
         case .tick: return "tick"
         }
@@ -153,6 +158,7 @@ public final class Simulation {
     private var transactionIDs: [LoadTransactionID] = []
     private var transactionScheduledNanos: [UInt64] = []
     private var transactionGateway: [Int] = []
+    private var transactionAttempts: [UInt8] = []
     private var resolved: [Bool] = []
     private var accounts: [KeyPair] = []
     private var accountNonces: [UInt64] = []
@@ -163,10 +169,19 @@ public final class Simulation {
     // Invariants and reporting.
     private var committedByHeight: [[UInt64: Hash256]] = []
     private var eventsProcessed: UInt64 = 0
-    private var leaderCrashVictims: [String: Int] = [:]
+    /// Nodes taken down by `REGION/leader` crashes and not yet restarted, latest last: `restart REGION/leader`
+    /// brings back the latest one, as the topology file format defines.
+    private var leaderCrashVictims: [String: [Int]] = [:]
     private var lastProgressCommitted: UInt64 = 0
     private var nextProgressNanos: UInt64
     private static let tickNanos: UInt64 = 50_000_000
+    private var trace: FileHandle?
+
+    private func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) {
+        guard let trace else { return }
+        let seconds = String(format: "%.6f", Double(nowNanos) / 1e9)
+        trace.write(Data("\(seconds) \(node.label) \(text())\n".utf8))
+    }
 
     public init(options: SimulationOptions) throws {
         self.options = options
@@ -199,6 +214,10 @@ public final class Simulation {
         schedule = try LoadSchedule(controller: Self.loadController(workload.rate), window: window, seed: topology.seed)
         if case .closedLoop = workload.rate { closedLoop = true } else { closedLoop = false }
         nextProgressNanos = options.progressIntervalNanos
+        if let traceFile = options.traceFile {
+            FileManager.default.createFile(atPath: traceFile.path, contents: nil)
+            trace = try FileHandle(forWritingTo: traceFile)
+        }
         try setUpNodes()
         setUpAccounts()
     }
@@ -253,7 +272,7 @@ public final class Simulation {
     }
 
     private func makeApplication(
-        regionIndex: Int, state: [String: [[UInt8]: [UInt8]]] = [:], stateRoot: Hash256 = .zero
+        regionIndex: Int, state: [String: [StateKey: [UInt8]]] = [:], stateRoot: Hash256 = .zero
     ) -> RegionApplication {
         let mempool = topology.mempool
         let consensus = topology.consensus
@@ -296,13 +315,13 @@ public final class Simulation {
                 chainID: options.chainID, region: RegionID(regionIndex), genesisHash: genesisBlock.hash)
             var tip = genesisBlock
             var tipCertificate = genesisCertificate
-            var state: [String: [[UInt8]: [UInt8]]] = [:]
+            var state: [String: [StateKey: [UInt8]]] = [:]
             if latest > 0 {
                 tip = try loadProposedBlock(store: store, height: latest, region: regionIndex)
                 tipCertificate = try store.certificate(atHeight: latest) ?? genesisCertificate
                 for table in Self.contractTables {
-                    var entries: [[UInt8]: [UInt8]] = [:]
-                    for entry in try store.allState(contract: table) { entries[entry.key] = entry.value }
+                    var entries: [StateKey: [UInt8]] = [:]
+                    for entry in try store.allState(contract: table) { entries[StateKey(entry.key)] = entry.value }
                     if !entries.isEmpty { state[table] = entries }
                 }
             }
@@ -482,7 +501,27 @@ public final class Simulation {
     ) throws {
         switch event {
         case .input(let index, let input, let urgent):
+            if case .client(let transaction) = input, !nodes[index].isAlive {
+                queue.push(.clientRedirect(transaction), atNanos: nowNanos + clientDelayNanos())
+                return
+            }
             try enqueue(node: index, input, urgent: urgent)
+        case .clientRedirect(let index):
+            guard !resolved[index] else { return }
+            let node = nodes[transactionGateway[index]]
+            let validators = topology.regions[node.regionIndex].validators
+            if transactionAttempts.count <= index {
+                transactionAttempts += Array(repeating: 0, count: index + 1 - transactionAttempts.count)
+            }
+            transactionAttempts[index] += 1
+            guard Int(transactionAttempts[index]) < validators else {
+                try recorder.rejected(transactionIDs[index], reason: "no gateway reachable", atNanos: nowNanos)
+                try resolve(index)
+                return
+            }
+            let next = regionBase[node.regionIndex] + (node.validatorIndex + 1) % validators
+            transactionGateway[index] = next
+            queue.push(.input(node: next, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
         case .timer(let index, let incarnation, let timer):
             guard nodes[index].incarnation == incarnation, nodes[index].isAlive else { return }
             try enqueue(node: index, .event(.timer(timer)), urgent: true)
@@ -572,7 +611,10 @@ public final class Simulation {
 
     /// Runs one input on `core` at the current time and schedules its effects for when the core is done.
     private func process(_ node: SimulatedNode, _ input: NodeInput, core: Int) throws {
+        // Move the node out while it works: a second reference would make every mutation copy its mempool.
         guard var regionNode = node.node else { return }
+        node.node = nil
+        defer { node.node = regionNode }
         let measured = options.cpuMode == .measured
         let cpuStart = measured ? ThreadCPUClock.nowNanos() : 0
         var work = Work()
@@ -584,10 +626,19 @@ public final class Simulation {
         case .client(let transaction):
             event = .client(UInt64(transaction), bytes: transactionBytes[transaction])
         }
+        let roundBefore = regionNode.replica.currentRound
         var actions = regionNode.handle(event, work: &work)
+        if trace != nil, regionNode.replica.currentRound != roundBefore {
+            traceLine(node, "round \(roundBefore) -> \(regionNode.replica.currentRound) highQC \(regionNode.replica.highQC.view) after \(Event.input(node: 0, input, urgent: false).name)")
+        }
         var outgoing: [(to: Int?, message: RegionMessage)] = []
         var timers: [(RegionTimer, UInt64)] = []
         var replies: [(Int, ClientReply)] = []
+        // Block writes are done after the event's messages leave: a vote needs only the safety record on disk
+        // (written inline below), and a commit lost in a crash is fetched again by block sync. Client replies
+        // wait for the write.
+        var storeWork = Work()
+        var storeCPUNanos: UInt64 = 0
         var index = 0
         while index < actions.count {
             switch actions[index] {
@@ -607,7 +658,12 @@ public final class Simulation {
                 work.storeCommitBytes += bytes.count
                 try persist(node) { try $0.putMeta("safety", bytes) }
             case .persistCommit(let block, let output):
-                try commit(node, block: block, output: output, event: input)
+                traceLine(node, "commit height \(block.height) round \(block.round) txs \(block.payload.transactions.count)")
+                let storeStart = measured ? ThreadCPUClock.nowNanos() : 0
+                let bytes = try commit(node, block: block, output: output)
+                storeWork.storeCommits += 1
+                storeWork.storeCommitBytes += bytes
+                if measured { storeCPUNanos += ThreadCPUClock.nowNanos() &- storeStart }
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
                 var blocks: [ProposedBlock<RegionPayload>] = []
                 if let store = node.store {
@@ -619,24 +675,35 @@ public final class Simulation {
                     }
                 }
                 actions.append(contentsOf: regionNode.answerSync(peer: peer, committed: blocks))
-            case .rejected(_, let rejection):
+            case .rejected(let from, let rejection):
                 node.metrics.rejections[rejection.code, default: 0] += 1
+                traceLine(node, "rejected from \(from.map(String.init) ?? "?"): \(rejection)")
             }
             index += 1
         }
-        node.node = regionNode
-        let costNanos = max(1, measured ? ThreadCPUClock.nowNanos() &- cpuStart : options.profile.costNanos(of: work))
-        let endNanos = nowNanos + costNanos
+        let mainNanos: UInt64
+        let storeNanos: UInt64
+        if measured {
+            let total = ThreadCPUClock.nowNanos() &- cpuStart
+            storeNanos = min(storeCPUNanos, total)
+            mainNanos = max(1, total - storeNanos)
+        } else {
+            mainNanos = max(1, options.profile.costNanos(of: work))
+            storeNanos = options.profile.storeCostNanos(
+                commits: storeWork.storeCommits, bytes: storeWork.storeCommitBytes)
+        }
+        let sendNanos = nowNanos + mainNanos
+        let endNanos = sendNanos + storeNanos
         node.coreBusyUntilNanos[core] = endNanos
-        node.metrics.busyNanosTotal += costNanos
+        node.metrics.busyNanosTotal += mainNanos + storeNanos
         node.metrics.eventsProcessed += 1
         node.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
         queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: endNanos)
         for (timer, after) in timers {
-            queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: endNanos + after)
+            queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
         }
         for (transaction, reply) in replies { scheduleReply(transaction, reply, fromNanos: endNanos) }
-        for (to, message) in outgoing { send(from: node, to: to, message, atNanos: endNanos) }
+        for (to, message) in outgoing { send(from: node, to: to, message, atNanos: sendNanos) }
     }
 
     /// Busy time that falls inside the measured window.
@@ -673,9 +740,11 @@ public final class Simulation {
         }
     }
 
+    /// Writes a committed block to the node's store after checking the safety invariants; returns the bytes
+    /// written (block, receipts and state changes, approximately).
     private func commit(
-        _ node: SimulatedNode, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput, event: NodeInput
-    ) throws {
+        _ node: SimulatedNode, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput
+    ) throws -> Int {
         let height = block.height
         if let existing = committedByHeight[node.regionIndex][height], existing != block.hash {
             throw SimulationError.invariantViolated(
@@ -692,7 +761,11 @@ public final class Simulation {
         }
         try persist(node) { try $0.commit(output.commit) }
         node.committedHeight = height
-        node.metrics.storeBytesWritten += UInt64(output.commit.block.encoded().count)
+        let bytes =
+            BlockHeader.encodedBytes + block.payload.wireBytes + output.commit.receipts.count * 48
+            + output.commit.stateChanges.count * 64
+        node.metrics.storeBytesWritten += UInt64(bytes)
+        return bytes
     }
 
     // MARK: - Faults
@@ -705,7 +778,7 @@ public final class Simulation {
         case .index(let validator):
             return nodes[regionBase[regionIndex] + validator]
         case .leader where forRestart:
-            guard let victim = leaderCrashVictims.removeValue(forKey: reference.region) else {
+            guard let victim = leaderCrashVictims[reference.region]?.popLast() else {
                 throw SimulationError.setup("restart of \(reference) without an earlier crash of \(reference)")
             }
             return nodes[victim]
@@ -714,7 +787,7 @@ public final class Simulation {
             let members = nodes[regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)]
             let round = members.compactMap { $0.node?.replica.currentRound }.max() ?? 0
             let leader = regionValidators[regionIndex].leader(ofRound: round)
-            leaderCrashVictims[reference.region] = regionBase[regionIndex] + leader
+            leaderCrashVictims[reference.region, default: []].append(regionBase[regionIndex] + leader)
             return nodes[regionBase[regionIndex] + leader]
         }
     }
@@ -731,10 +804,12 @@ public final class Simulation {
             node.urgentInbox.removeAll()
             node.normalInbox.removeAll()
             node.crashedAtNanos = nowNanos
+            traceLine(node, "CRASH")
         case .restart(let reference):
             let node = try resolveNode(reference, forRestart: true)
             guard !node.isAlive else { return }
             node.incarnation += 1
+            traceLine(node, "RESTART")
             try startNode(node, fresh: false)
         case .partition(let durationSeconds, let groups):
             var assignment = Array(repeating: groups.count, count: nodes.count)

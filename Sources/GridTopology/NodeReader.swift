@@ -36,7 +36,7 @@ enum ScalarValue {
         switch scalar.tag.rawValue {
         case "":
             let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
-            self = nullWords.contains(scalar.string) && scalar.style != .literal ? .null : .plain(scalar.string)
+            self = nullWords.contains(scalar.string) ? .null : .plain(scalar.string)
         case "!", Tag.Name.str.rawValue: self = .string(scalar.string)
         case Tag.Name.int.rawValue, Tag.Name.float.rawValue: self = .numeric(scalar.string)
         case Tag.Name.null.rawValue: self = .null
@@ -192,7 +192,8 @@ enum NodeReader {
     }
 
     private static func abbreviate(_ text: String) -> String {
-        text.unicodeScalars.count <= 40 ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "..."
+        text.unicodeScalars.count <= 40
+            ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "..."
     }
 
     private static func numberText(_ node: Node) -> String? {
@@ -224,7 +225,9 @@ enum NodeReader {
         guard let text = numberText(node) else { return .failure(note: nil) }
         switch NumberSyntax(text) {
         case .integer(let digits):
-            if digits.hasPrefix("-") { return digits.dropFirst().allSatisfy({ $0 == "0" }) ? .value(0) : .failure(note: nil) }
+            if digits.hasPrefix("-") {
+                return digits.dropFirst().allSatisfy({ $0 == "0" }) ? .value(0) : .failure(note: nil)
+            }
             guard let value = UInt64(digits.hasPrefix("+") ? String(digits.dropFirst()) : digits) else {
                 return .failure(note: "too large")
             }

@@ -79,8 +79,13 @@ public struct Topology: Sendable, Equatable, Codable {
         )
     }
 
-    /// Validators across all regions.
-    public var validatorCount: Int { regions.reduce(0) { $0 + $1.validators } }
+    /// Validators across all regions. Saturates rather than traps, since it is computed for unchecked input too.
+    public var validatorCount: Int {
+        regions.reduce(0) { total, region in
+            let (sum, overflow) = total.addingReportingOverflow(region.validators)
+            return overflow ? (region.validators > 0 ? Int.max : Int.min) : sum
+        }
+    }
 
     /// One line for listings: `default: regions 1, validators 4`.
     public var summary: String { "\(name): regions \(regions.count), validators \(validatorCount)" }

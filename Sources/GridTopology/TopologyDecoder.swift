@@ -107,7 +107,8 @@ final class TopologyDecoder {
             for mark in ordered.dropFirst() {
                 report(
                     FieldPath.child(path, name), at: mark,
-                    "duplicate key '\(name)' (first written at line \(ordered[0].line)); write each key once")
+                    "duplicate key \(NodeReader.quote(name)) (first written at line \(ordered[0].line)); write each key once"
+                )
             }
         }
         return fields
@@ -143,7 +144,8 @@ final class TopologyDecoder {
     }
 
     /// The entries of a list with their paths; nil after reporting when the node is not a list.
-    func list(_ node: Node, path: String, keyMark: Mark?, expected expectation: String) -> [(path: String, node: Node)]? {
+    func list(_ node: Node, path: String, keyMark: Mark?, expected expectation: String) -> [(path: String, node: Node)]?
+    {
         record(path, at: keyMark ?? node.mark)
         guard case .sequence(let sequence) = node else {
             reportWrongValue(path, node, expected: expectation, note: nil)

@@ -15,7 +15,9 @@ extension TopologyDecoder {
         "blockTransactionsMax", "blockBytesMax", "blockIntervalMillis", "viewTimeoutMillis", "viewTimeoutBackoff",
         "viewTimeoutMaxMillis",
     ]
-    static let mempoolKeys = ["capacityTransactions", "transactionBytesMax", "batchTransactionsMax", "batchIntervalMillis"]
+    static let mempoolKeys = [
+        "capacityTransactions", "transactionBytesMax", "batchTransactionsMax", "batchIntervalMillis",
+    ]
     static let workloadKeys = ["kind", "accounts", "rate", "durationSeconds", "warmupSeconds", "timeoutSeconds"]
     static let rateKeys = ["controller"] + Topology.RateController.Name.allCases.flatMap(\.keys)
     static let stepKeys = ["atSeconds", "tps"]
@@ -78,7 +80,9 @@ extension TopologyDecoder {
             return base
         }
         var machine = base
-        if let profile = value(fields, "profile", expected: "a profile name or a path to a profile JSON", NodeReader.string) {
+        if let profile = value(
+            fields, "profile", expected: "a profile name or a path to a profile JSON", NodeReader.string)
+        {
             machine.profile = Topology.MachineProfile(profile)
         }
         machine.cores = integer(fields, "cores", Rules.cores, default: base.cores)
@@ -130,7 +134,8 @@ extension TopologyDecoder {
             }
             var between: [String] = []
             let betweenExpectation = "two region names, such as [r0, r1]"
-            for (namePath, nameNode) in list(pairFields, "between", required: true, expected: betweenExpectation) ?? [] {
+            for (namePath, nameNode) in list(pairFields, "between", required: true, expected: betweenExpectation) ?? []
+            {
                 between.append(value(nameNode, path: namePath, expected: "a region name", NodeReader.string) ?? "")
             }
             let link = readLinkFields(pairFields, base: network.interRegion)
@@ -187,7 +192,8 @@ extension TopologyDecoder {
     private func decodeMempool(_ parent: Fields) -> Topology.Mempool {
         let defaults = Topology.Mempool()
         guard
-            let fields = section(parent, "mempool", keys: Self.mempoolKeys, expected: "a mapping with mempool parameters")
+            let fields = section(
+                parent, "mempool", keys: Self.mempoolKeys, expected: "a mapping with mempool parameters")
         else {
             markBroken("mempool")
             return defaults
@@ -219,7 +225,8 @@ extension TopologyDecoder {
             kind: value(fields, "kind", expected: kindExpectation, NodeReader.choice) ?? defaults.kind,
             accounts: integer(fields, "accounts", Rules.accounts, default: defaults.accounts),
             rate: decodeRate(fields),
-            durationSeconds: number(fields, "durationSeconds", Rules.durationSeconds, default: defaults.durationSeconds),
+            durationSeconds: number(
+                fields, "durationSeconds", Rules.durationSeconds, default: defaults.durationSeconds),
             warmupSeconds: number(fields, "warmupSeconds", Rules.warmupSeconds, default: defaults.warmupSeconds),
             timeoutSeconds: number(fields, "timeoutSeconds", Rules.timeoutSeconds, default: defaults.timeoutSeconds))
     }

@@ -126,7 +126,8 @@ enum Rules {
         upTo: TopologyLimits.viewTimeoutMaxMillisMax, "milliseconds")
 
     static let capacityTransactions = IntegerRule(1...TopologyLimits.mempoolCapacityTransactionsMax)
-    static let transactionBytesMax = IntegerRule(TopologyLimits.transactionBytesMin...TopologyLimits.transactionBytesMax)
+    static let transactionBytesMax = IntegerRule(
+        TopologyLimits.transactionBytesMin...TopologyLimits.transactionBytesMax)
     static let batchTransactionsMax = IntegerRule(1...TopologyLimits.batchTransactionsMax)
 
     static let accounts = IntegerRule(1...TopologyLimits.accountsMax)

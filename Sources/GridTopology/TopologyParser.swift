@@ -83,7 +83,8 @@ enum TopologyParser {
             return .failure(
                 TopologyErrors([
                     fileError(
-                        file, "the file is empty; expected a mapping with at least schemaVersion: 1, regions and workload")
+                        file,
+                        "the file is empty; expected a mapping with at least schemaVersion: 1, regions and workload")
                 ]))
         }
         let shadowedKeys = composition.renamed
@@ -100,7 +101,9 @@ enum TopologyParser {
     /// many more there were.
     static func ordered(_ errors: [TopologyError]) -> [TopologyError] {
         let sorted = errors.enumerated()
-            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .sorted {
+                ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+            }
             .map(\.element)
         guard sorted.count > TopologyLimits.errorsMax, let first = sorted.first else { return sorted }
         let more = sorted.count - TopologyLimits.errorsMax
@@ -296,7 +299,9 @@ enum TopologyParser {
             var position = TextPosition(line: 1, column: 1)
             if let offset {
                 for character in text.prefix(offset) {
-                    if character.unicodeScalars.contains(where: { "\n\r\u{85}\u{2028}\u{2029}".unicodeScalars.contains($0) }) {
+                    if character.unicodeScalars.contains(where: {
+                        "\n\r\u{85}\u{2028}\u{2029}".unicodeScalars.contains($0)
+                    }) {
                         position = TextPosition(line: position.line + 1, column: 1)
                     } else {
                         position.column += character.unicodeScalars.count

@@ -24,6 +24,8 @@ struct TopologyChecker {
     let brokenPaths: Set<String>
     let profileDirectory: URL?
     private(set) var issues: [(field: String, message: String)] = []
+    /// Fields of `issues`, for `areValid` to look up without a scan.
+    private var fieldsWithIssues: Set<String> = []
     private var checkedProfileFiles: Set<String> = []
 
     init(topology: Topology, brokenPaths: Set<String>, profileDirectory: URL?) {
@@ -68,7 +70,9 @@ struct TopologyChecker {
     }
 
     mutating func issue(_ field: String, _ message: String) {
-        if isKnown(field) { issues.append((field, message)) }
+        guard isKnown(field) else { return }
+        issues.append((field, message))
+        fieldsWithIssues.insert(field)
     }
 
     mutating func check(_ value: Int, _ rule: IntegerRule, _ field: String) {
@@ -76,7 +80,9 @@ struct TopologyChecker {
     }
 
     mutating func check(_ value: Double, _ rule: NumberRule, _ field: String) {
-        if !value.isFinite || !rule.accepts(value) { issue(field, "expected \(rule.expectation), got \(format(value))") }
+        if !value.isFinite || !rule.accepts(value) {
+            issue(field, "expected \(rule.expectation), got \(format(value))")
+        }
     }
 
     /// Regions by name, for checking references. `isComplete` is false when some region's name is broken: a
@@ -101,7 +107,7 @@ struct TopologyChecker {
     /// Whether both values passed their own checks, so that comparing them means something.
     private func areValid(_ fields: String...) -> Bool { fields.allSatisfy { isKnown($0) && !hasIssue($0) } }
 
-    private func hasIssue(_ field: String) -> Bool { issues.contains { $0.field == field } }
+    private func hasIssue(_ field: String) -> Bool { fieldsWithIssues.contains(field) }
 
     // MARK: - Machines and regions
 
@@ -121,7 +127,8 @@ struct TopologyChecker {
                 issue(profileField, "expected a path of at most \(TopologyLimits.profilePathLengthMax) bytes")
             } else if let profileDirectory, !checkedProfileFiles.contains(path) {
                 checkedProfileFiles.insert(path)
-                let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : profileDirectory.appendingPathComponent(path)
+                let url =
+                    path.hasPrefix("/") ? URL(fileURLWithPath: path) : profileDirectory.appendingPathComponent(path)
                 if !FileManager.default.fileExists(atPath: url.path) {
                     issue(profileField, "profile file \(NodeReader.quote(path)) not found (looked for \(url.path))")
                 }
@@ -159,10 +166,14 @@ struct TopologyChecker {
                 checkMachine(region.machine, FieldPath.child(field, "machine"))
             }
         }
+        // Only meaningful, and only free of overflow, when every count is within its own range.
         let total = topology.validatorCount
-        if total > TopologyLimits.validatorsTotalMax {
+        if regions.allSatisfy({ Rules.validators.range.contains($0.validators) }),
+            total > TopologyLimits.validatorsTotalMax
+        {
             issue(
-                "regions", "expected at most \(TopologyLimits.validatorsTotalMax) validators in all regions, got \(total)")
+                "regions",
+                "expected at most \(TopologyLimits.validatorsTotalMax) validators in all regions, got \(total)")
         }
     }
 
@@ -191,7 +202,8 @@ struct TopologyChecker {
             // Fields a pair does not set come from interRegion, checked above.
             if pair.link != network.interRegion { checkLink(pair.link, field) }
             guard pair.between.count == 2 else {
-                issue(betweenField, "expected two region names, such as [r0, r1], got \(pair.between.count) names")
+                let names = pair.between.map { NodeReader.quote($0) }.joined(separator: ", ")
+                issue(betweenField, "expected two region names, such as [r0, r1], got [\(names)]")
                 continue
             }
             if regions.isComplete {
@@ -359,7 +371,9 @@ struct TopologyChecker {
                 check(rate, Rules.faultLossRate, FieldPath.child(field, "rate"))
                 if let nodes {
                     let nodesField = FieldPath.child(field, "nodes")
-                    if nodes.isEmpty { issue(nodesField, "expected at least one node id; leave nodes out for all links") }
+                    if nodes.isEmpty {
+                        issue(nodesField, "expected at least one node id; leave nodes out for all links")
+                    }
                     checkReferenceList(nodes, nodesField, regions)
                 }
             }

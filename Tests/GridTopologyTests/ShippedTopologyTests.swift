@@ -58,15 +58,21 @@ struct ShippedTopologyTests {
     }
 
     @Test func locatesBareNamesPathsAndTheBuiltInDefault() throws {
-        #expect(try Topology.locate("region-7", currentDirectory: repositoryRoot) == .file(
-            URL(fileURLWithPath: "topologies/region-7.yaml", relativeTo: repositoryRoot)))
-        #expect(try Topology.locate(nil, currentDirectory: repositoryRoot) == .file(
-            URL(fileURLWithPath: "topologies/default.yaml", relativeTo: repositoryRoot)))
+        #expect(
+            try Topology.locate("region-7", currentDirectory: repositoryRoot)
+                == .file(
+                    URL(fileURLWithPath: "topologies/region-7.yaml", relativeTo: repositoryRoot)))
+        #expect(
+            try Topology.locate(nil, currentDirectory: repositoryRoot)
+                == .file(
+                    URL(fileURLWithPath: "topologies/default.yaml", relativeTo: repositoryRoot)))
         let elsewhere = URL(fileURLWithPath: "/", isDirectory: true)
         #expect(try Topology.locate(nil, currentDirectory: elsewhere) == .builtInDefault)
         #expect(try Topology.locate("default", currentDirectory: elsewhere) == .builtInDefault)
-        #expect(try Topology.locate("x/y.yaml", currentDirectory: elsewhere) == .file(
-            URL(fileURLWithPath: "x/y.yaml", relativeTo: elsewhere)))
+        #expect(
+            try Topology.locate("x/y.yaml", currentDirectory: elsewhere)
+                == .file(
+                    URL(fileURLWithPath: "x/y.yaml", relativeTo: elsewhere)))
         #expect(try Topology.load(argument: nil, currentDirectory: elsewhere).name == "default")
 
         #expect {
@@ -137,12 +143,15 @@ struct DefaultsTests {
     @Test func nullMeansDefaultAndJSONIsYAML() throws {
         let json = """
             {"schemaVersion": 1, "seed": null, "faults": null,
-             "regions": [{"name": "r0", "validators": 4}],
+             "regions": [{"name": "r0", "validators": 4}], "name": "from-json",
              "workload": {"rate": {"controller": "closedLoop", "outstanding": 64}}}
             """
         let topology = try Topology.parse(yaml: json, file: "json.yaml")
         #expect(topology.seed == 1)
+        #expect(topology.name == "from-json")
         #expect(topology.workload.rate == .closedLoop(outstanding: 64))
+        let largestSeed = try Topology.parse(yaml: minimalYAML + "seed: 18446744073709551615\n", file: "seed.yaml")
+        #expect(largestSeed.seed == UInt64.max)
     }
 
     @Test func encodesToJSONAndBack() throws {

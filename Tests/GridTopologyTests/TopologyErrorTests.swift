@@ -9,7 +9,9 @@ struct TopologyErrorTests {
         let error = TopologyError(
             file: "topologies/bad.yaml", line: 14, column: 9, field: "workload.rate.tps",
             message: "expected a positive number, got \"fast\"")
-        #expect(error.description == #"topologies/bad.yaml:14:9: workload.rate.tps: expected a positive number, got "fast""#)
+        #expect(
+            error.description == #"topologies/bad.yaml:14:9: workload.rate.tps: expected a positive number, got "fast""#
+        )
         let whole = TopologyError(file: "x.yaml", line: 0, column: 0, field: "", message: "the file is empty")
         #expect(whole.description == "x.yaml: the file is empty")
     }
@@ -77,11 +79,13 @@ struct TopologyErrorTests {
         #expect(all.map(\.field) == ["consensus.blockIntervalMillis", "seed"], "\(all)")
         #expect(all.map(\.line) == [12, 13])
         #expect(all[0].message.contains("first written at line 11"))
-        #expect(all[1].message.contains("duplicate key 'seed'"))
+        #expect(all[1].message.contains(#"duplicate key "seed""#))
 
-        let thrice = minimalYAML + "faults:\n  - { atSeconds: 1, atSeconds: 2, atSeconds: 3, kind: crash, node: r0/v0 }\n"
+        let thrice =
+            minimalYAML + "faults:\n  - { atSeconds: 1, atSeconds: 2, atSeconds: 3, kind: crash, node: r0/v0 }\n"
         #expect(errors(of: thrice).map(\.field) == ["faults[0].atSeconds", "faults[0].atSeconds"])
-        expectError(in: "schemaVersion: 1\n\"schemaVersion\": 1\n" + minimalYAML.dropFirst(17), field: "schemaVersion", line: 2)
+        expectError(
+            in: "schemaVersion: 1\n\"schemaVersion\": 1\n" + minimalYAML.dropFirst(17), field: "schemaVersion", line: 2)
     }
 
     @Test func validatorsMustBeThreeFPlusOne() {
@@ -138,12 +142,13 @@ struct TopologyErrorTests {
         #expect(all[0].message == "restart of r0/v1 at 3 s without an earlier crash of r0/v1")
         #expect(all[3].message.hasPrefix("restart of r0/leader at 9 s without an earlier crash of r0/leader"))
 
-        let doubleCrash = minimalYAML + """
-            faults:
-              - { atSeconds: 1, kind: crash, node: r0/v1 }
-              - { atSeconds: 2, kind: crash, node: r0/v1 }
+        let doubleCrash =
+            minimalYAML + """
+                faults:
+                  - { atSeconds: 1, kind: crash, node: r0/v1 }
+                  - { atSeconds: 2, kind: crash, node: r0/v1 }
 
-            """
+                """
         expectError(in: doubleCrash, field: "faults[1].node", line: 11, message: "already down")
     }
 
@@ -299,6 +304,34 @@ struct TopologyErrorTests {
         #expect(all.map(\.line) == [1, 2, 5, 6, 8, 8, 10, 11, 13])
     }
 
+    @Test func hugeCountsDoNotOverflow() {
+        let yaml = """
+            schemaVersion: 1
+            regions:
+              - { name: r0, validators: 9223372036854775807 }
+              - { name: r1, validators: 9223372036854775807 }
+              - { name: r2, validators: -9223372036854775808 }
+            network:
+              pairs: [{ between: [r0] }]
+            workload: { rate: { controller: closedLoop, outstanding: -9223372036854775808 } }
+
+            """
+        let all = errors(of: yaml)
+        #expect(
+            all.map(\.field) == [
+                "regions[0].validators", "regions[1].validators", "regions[2].validators", "network.pairs[0].between",
+                "workload.rate.outstanding",
+            ], "\(all.map(\.description))")
+        #expect(all[3].message == #"expected two region names, such as [r0, r1], got ["r0"]"#)
+    }
+
+    @Test func validatorsAcrossRegionsAreLimited() {
+        let regions = (0..<101).map { "  - { name: r\($0), validators: 100 }\n" }.joined()
+        let yaml = "schemaVersion: 1\nregions:\n" + regions + "workload: { rate: { controller: fixed, tps: 1 } }\n"
+        expectError(
+            in: yaml, field: "regions", line: 2, message: "expected at most 10000 validators in all regions, got 10100")
+    }
+
     @Test func tooManyErrorsAreCapped() {
         let unknownKeys = (0..<300).map { "unknown\($0): 1\n" }.joined()
         let all = errors(of: minimalYAML + unknownKeys)
@@ -312,12 +345,14 @@ struct TopologyErrorTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("profiled.yaml")
-        try (minimalYAML + "machine:\n  profile: profiles/fast.json\n").write(to: url, atomically: true, encoding: .utf8)
+        try (minimalYAML + "machine:\n  profile: profiles/fast.json\n").write(
+            to: url, atomically: true, encoding: .utf8)
         #expect {
             try Topology.load(contentsOf: url)
         } throws: { error in
             let first = (error as? TopologyErrors)?.errors.first
-            return first?.field == "machine.profile" && first?.line == 10 && first?.message.contains("not found") == true
+            return first?.field == "machine.profile" && first?.line == 10
+                && first?.message.contains("not found") == true
         }
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("profiles"), withIntermediateDirectories: true)

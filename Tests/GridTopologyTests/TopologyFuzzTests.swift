@@ -55,7 +55,8 @@ struct TopologyFuzzTests {
                     scalars[position] = Unicode.Scalar(UInt8.random(in: 0x20...0x7E, using: &random))
                 }
             default:
-                let number = ["0", "-0", "4", "7", "100", "1e9", "0.5", "-3", "99999999999"].randomElement(using: &random)!
+                let number = ["0", "-0", "4", "7", "100", "1e9", "0.5", "-3", "99999999999"].randomElement(
+                    using: &random)!
                 scalars.insert(contentsOf: number.unicodeScalars, at: position)
             }
         }
@@ -120,7 +121,9 @@ struct TopologyFuzzTests {
 
     @Test func deepNestingIsAnErrorNotACrash() {
         for depth in [500, 999, 1000, 5000, 200_000] {
-            let flow = "schemaVersion: 1\nregions: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            let flow =
+                "schemaVersion: 1\nregions: " + String(repeating: "[", count: depth)
+                + String(repeating: "]", count: depth)
             #expect(!errors(of: flow).isEmpty)
         }
         // Block nesting needs more indentation per level: 1100 levels fit in under 1 MiB.

@@ -1,0 +1,252 @@
+import GridCrypto
+import GridLedger
+
+/// Why a voltage stability configuration was rejected at genesis.
+public struct VoltageStabilityConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Genesis configuration of one region's `VoltageStabilityContract`, identical on every validator of the region.
+///
+/// Everything is an integer: impedances and voltages in micro-p.u. (1 p.u. = 1_000_000), powers in kVA / kVAr
+/// (ratings) or W / VAr (measurements and set-points), the stability index in micro-units of p.u.^4. The bounds
+/// checked here are what keep the contract's Int128 arithmetic free of overflow (see `VoltageStabilityIndex`), so a
+/// value of this type is always safe to run.
+///
+/// The buses form the region's part of a radial feeder: each bus names its parent, and the one bus whose parent is
+/// not in the region (or has none) is the region's root, i.e. where the region attaches to the rest of the feeder.
+/// Path impedances are measured from the substation, not from the root, so they are the Thevenin impedances the
+/// index needs (Lee et al. 2021; Honari et al. 2022 run one such region per shard).
+public struct VoltageStabilityConfiguration: Sendable, Equatable {
+    /// One bus of the region with the series impedance of its path from the substation.
+    public struct Bus: Sendable, Hashable {
+        public var number: UInt16
+        /// The upstream neighbour on the feeder; nil, or a bus outside the region, for the region's root.
+        public var parentNumber: UInt16?
+        public var pathResistanceMicroPU: Int64
+        public var pathReactanceMicroPU: Int64
+
+        public init(number: UInt16, parentNumber: UInt16?, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64) {
+            self.number = number
+            self.parentNumber = parentNumber
+            self.pathResistanceMicroPU = pathResistanceMicroPU
+            self.pathReactanceMicroPU = pathReactanceMicroPU
+        }
+    }
+
+    /// A device (inverter, capacitor bank controller) that reports its bus and follows reactive set-points.
+    public struct Device: Sendable, Hashable {
+        public var key: PublicKey
+        public var busNumber: UInt16
+        public var ratedKVA: Int64
+        /// Largest reactive power the device can inject or absorb, |Q| <= this.
+        public var reactiveCapabilityKVAr: Int64
+
+        public init(key: PublicKey, busNumber: UInt16, ratedKVA: Int64, reactiveCapabilityKVAr: Int64) {
+            self.key = key
+            self.busNumber = busNumber
+            self.ratedKVA = ratedKVA
+            self.reactiveCapabilityKVAr = reactiveCapabilityKVAr
+        }
+
+        public var reactiveCapabilityVAr: Int64 { reactiveCapabilityKVAr * 1_000 }
+    }
+
+    /// The region asked for reactive power when this one runs out of headroom.
+    public struct Neighbour: Sendable, Hashable {
+        public var region: RegionID
+        /// The bus of this region electrically closest to the neighbour (the bus feeding it, or this region's
+        /// root when the neighbour is upstream). Devices help the neighbour in order of their shared path
+        /// reactance with this bus.
+        public var couplingBusNumber: UInt16
+
+        public init(region: RegionID, couplingBusNumber: UInt16) {
+            self.region = region
+            self.couplingBusNumber = couplingBusNumber
+        }
+    }
+
+    // MARK: - Limits
+
+    /// At most this many buses per region; bounds the work of one dispatch.
+    public static let busesMax = 512
+    /// At most this many devices per region, so that a dispatch output listing every set-point stays below
+    /// `Receipt.outputBytesMax` (64 x 40 bytes plus the header and the ranking).
+    public static let devicesMax = 64
+    public static let baseKVAMax: Int64 = 10_000_000
+    /// 10 p.u.; far above any distribution feeder path, and part of the overflow bound of the index.
+    public static let pathImpedanceMicroPUMax: Int64 = 10_000_000
+    public static let ratedKVAMax: Int64 = 1_000_000
+    public static let vsiThresholdMicroMax: Int64 = 10_000_000
+    public static let rankingOutputCountMax = 16
+    /// Voltages accepted from devices: 0.5 to 1.5 p.u.; anything else is a broken sensor or a hostile report.
+    public static let measurementVoltageMicroPU: ClosedRange<Int64> = 500_000...1_500_000
+    /// Angles accepted from devices: [-pi, pi] rounded outwards.
+    public static let measurementAngleMicroRad: ClosedRange<Int64> = -3_141_593...3_141_593
+    /// |P| and |Q| accepted from devices, in p.u. of the base: 10 p.u. keeps the index arithmetic in Int128.
+    public static let measurementPowerPUMax: Int64 = 10
+
+    // MARK: - Configuration
+
+    public let region: RegionID
+    public let baseKVA: Int64
+    /// Sorted by bus number.
+    public let buses: [Bus]
+    /// Sorted by key.
+    public let devices: [Device]
+    /// The only key allowed to call `dispatch`.
+    public let operatorKey: PublicKey
+    /// The only key allowed to call `reactiveRequest`: the identity under which the global layer delivers
+    /// cross-region messages. Defaults to the operator key.
+    public let relayKey: PublicKey
+    /// A bus whose index is below this (micro-units of p.u.^4) triggers a dispatch.
+    public let vsiThresholdMicro: Int64
+    /// Voltages outside this band trigger a dispatch (0.95-1.05 p.u. by default).
+    public let voltageBandMicroPU: ClosedRange<Int64>
+    /// A dispatch steers the focus bus into this range (0.98-1.00 p.u. by default).
+    public let dispatchTargetMicroPU: ClosedRange<Int64>
+    public let neighbour: Neighbour?
+    /// How many of the weakest buses a dispatch lists in its output.
+    public let rankingOutputCount: Int
+
+    // Derived tables, computed once at genesis.
+    let busIndexByNumber: [UInt16: Int]
+    /// Index of each bus's parent in `buses`, -1 for the region root.
+    let parentIndex: [Int]
+    /// Distance from the region root, for common-ancestor walks.
+    let depth: [Int]
+    let rootIndex: Int
+    let deviceIndexByKey: [PublicKey: Int]
+
+    public init(
+        region: RegionID, baseKVA: Int64, buses: [Bus], devices: [Device], operatorKey: PublicKey,
+        relayKey: PublicKey? = nil, vsiThresholdMicro: Int64,
+        voltageBandMicroPU: ClosedRange<Int64> = 950_000...1_050_000,
+        dispatchTargetMicroPU: ClosedRange<Int64> = 980_000...1_000_000, neighbour: Neighbour? = nil,
+        rankingOutputCount: Int = 5
+    ) throws(VoltageStabilityConfigurationError) {
+        typealias Failure = VoltageStabilityConfigurationError
+        guard (1...Self.baseKVAMax).contains(baseKVA) else { throw Failure("base kVA \(baseKVA) out of range") }
+        guard !buses.isEmpty, buses.count <= Self.busesMax else {
+            throw Failure("a region needs 1 to \(Self.busesMax) buses, not \(buses.count)")
+        }
+        guard devices.count <= Self.devicesMax else {
+            throw Failure("a region holds at most \(Self.devicesMax) devices, not \(devices.count)")
+        }
+        guard (0...Self.vsiThresholdMicroMax).contains(vsiThresholdMicro) else {
+            throw Failure("VSI threshold \(vsiThresholdMicro) out of range")
+        }
+        let voltageLimits = Self.measurementVoltageMicroPU
+        guard voltageLimits.contains(voltageBandMicroPU.lowerBound),
+            voltageLimits.contains(voltageBandMicroPU.upperBound),
+            voltageBandMicroPU.contains(dispatchTargetMicroPU.lowerBound),
+            voltageBandMicroPU.contains(dispatchTargetMicroPU.upperBound)
+        else { throw Failure("the dispatch target must lie in the voltage band, and both in 0.5-1.5 p.u.") }
+        guard (1...Self.rankingOutputCountMax).contains(rankingOutputCount) else {
+            throw Failure("ranking output count \(rankingOutputCount) out of range")
+        }
+
+        let sortedBuses = buses.sorted { $0.number < $1.number }
+        var indexByNumber: [UInt16: Int] = [:]
+        for (index, bus) in sortedBuses.enumerated() {
+            guard bus.number > 0 else { throw Failure("bus number 0 is reserved for 'no bus'") }
+            guard indexByNumber.updateValue(index, forKey: bus.number) == nil else {
+                throw Failure("bus \(bus.number) is listed twice")
+            }
+            let impedanceLimits: ClosedRange<Int64> = 0...Self.pathImpedanceMicroPUMax
+            guard impedanceLimits.contains(bus.pathResistanceMicroPU),
+                impedanceLimits.contains(bus.pathReactanceMicroPU)
+            else { throw Failure("bus \(bus.number): path impedance out of range") }
+        }
+        let parents = sortedBuses.map { bus in bus.parentNumber.flatMap { indexByNumber[$0] } ?? -1 }
+        let roots = parents.indices.filter { parents[$0] < 0 }
+        guard roots.count == 1 else {
+            throw Failure("the region's buses must form one connected subtree; found \(roots.count) roots")
+        }
+        // Depths by walking up; a walk longer than the bus count means a cycle.
+        var depths = [Int](repeating: -1, count: sortedBuses.count)
+        depths[roots[0]] = 0
+        for start in sortedBuses.indices where depths[start] < 0 {
+            var chain: [Int] = []
+            var node = start
+            while depths[node] < 0 {
+                chain.append(node)
+                guard chain.count <= sortedBuses.count else {
+                    throw Failure("bus \(sortedBuses[start].number): parent links form a cycle")
+                }
+                node = parents[node]
+            }
+            for (offset, member) in chain.reversed().enumerated() { depths[member] = depths[node] + offset + 1 }
+        }
+
+        let sortedDevices = devices.sorted { $0.key < $1.key }
+        var deviceIndex: [PublicKey: Int] = [:]
+        for (index, device) in sortedDevices.enumerated() {
+            guard deviceIndex.updateValue(index, forKey: device.key) == nil else {
+                throw Failure("device \(device.key) is listed twice")
+            }
+            guard indexByNumber[device.busNumber] != nil else {
+                throw Failure("device \(device.key) is bound to bus \(device.busNumber), which is not in the region")
+            }
+            guard (1...Self.ratedKVAMax).contains(device.ratedKVA),
+                (0...device.ratedKVA).contains(device.reactiveCapabilityKVAr)
+            else { throw Failure("device \(device.key): rating or reactive capability out of range") }
+        }
+        if let neighbour {
+            guard neighbour.region != region else { throw Failure("a region cannot be its own neighbour") }
+            guard indexByNumber[neighbour.couplingBusNumber] != nil else {
+                throw Failure("coupling bus \(neighbour.couplingBusNumber) is not in the region")
+            }
+        }
+
+        self.region = region
+        self.baseKVA = baseKVA
+        self.buses = sortedBuses
+        self.devices = sortedDevices
+        self.operatorKey = operatorKey
+        self.relayKey = relayKey ?? operatorKey
+        self.vsiThresholdMicro = vsiThresholdMicro
+        self.voltageBandMicroPU = voltageBandMicroPU
+        self.dispatchTargetMicroPU = dispatchTargetMicroPU
+        self.neighbour = neighbour
+        self.rankingOutputCount = rankingOutputCount
+        self.busIndexByNumber = indexByNumber
+        self.parentIndex = parents
+        self.depth = depths
+        self.rootIndex = roots[0]
+        self.deviceIndexByKey = deviceIndex
+    }
+
+    // MARK: - Topology queries
+
+    public func bus(number: UInt16) -> Bus? { busIndexByNumber[number].map { buses[$0] } }
+
+    public func device(key: PublicKey) -> Device? { deviceIndexByKey[key].map { devices[$0] } }
+
+    /// The region's root bus: the one whose parent lies outside the region.
+    public var rootBusNumber: UInt16 { buses[rootIndex].number }
+
+    /// Deepest bus on both buses' paths to the region root; nil if either bus is not in the region.
+    public func commonAncestor(of first: UInt16, and second: UInt16) -> UInt16? {
+        guard var a = busIndexByNumber[first], var b = busIndexByNumber[second] else { return nil }
+        while depth[a] > depth[b] { a = parentIndex[a] }
+        while depth[b] > depth[a] { b = parentIndex[b] }
+        while a != b {
+            a = parentIndex[a]
+            b = parentIndex[b]
+        }
+        return buses[a].number
+    }
+
+    /// Reactance shared by the two buses' paths from the substation: the path reactance of their deepest common
+    /// ancestor (the X_ij of the linearised DistFlow model, Baran and Wu 1989). For `first == second` it is the
+    /// bus's own path reactance.
+    public func sharedReactanceMicroPU(_ first: UInt16, _ second: UInt16) -> Int64? {
+        commonAncestor(of: first, and: second).flatMap { bus(number: $0)?.pathReactanceMicroPU }
+    }
+
+    /// Largest |P| or |Q| a report may carry, in W or VAr.
+    public var measurementPowerMax: Int64 { Self.measurementPowerPUMax * baseKVA * 1_000 }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import GridLoad
+import GridSimulation
+import GridTopology
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a topology in the deterministic simulator and report throughput and latency.",
+        discussion: """
+            TOPOLOGY is a file, or a name in topologies/ (default: topologies/default.yaml, or the built-in copy). \
+            Writes DIR/result.json (schema: docs/result-schema.md) and DIR/report.md, and prints a summary. In \
+            model mode, two runs with the same seed give identical results apart from the wallClock fields.
+            """
+    )
+
+    @Argument(help: "Topology file or shipped name.")
+    var topology: String?
+
+    @Option(name: .long, help: "Directory for result.json, report.md and the validators' stores. (default: out/NAME)")
+    var out: String?
+
+    @Option(name: .long, help: "Seed for the simulation (overrides the topology's).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Measured window in seconds (overrides the topology's).")
+    var duration: Double?
+
+    @Option(name: .long, help: "Offer a fixed rate of this many transactions per second (replaces the rate controller).")
+    var rate: Double?
+
+    @Option(name: .long, help: "CPU accounting: 'model' prices reported work with a machine profile (deterministic); 'measured' charges real thread CPU time.")
+    var cpu: CPUMode = .model
+
+    @Option(name: .long, help: "Machine profile JSON (from 'gridledger calibrate'); overrides the topology's.")
+    var profile: String?
+
+    @Option(name: .long, help: "Write a consensus trace (round changes, commits, rejections, faults) to this file.")
+    var trace: String?
+
+    @Flag(name: .long, help: "No progress lines.")
+    var quiet = false
+
+    func validate() throws {
+        if let duration, !(duration.isFinite && duration > 0 && duration <= 86_400) {
+            throw ValidationError("--duration must be a number of seconds in (0, 86400], got \(duration)")
+        }
+        if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
+            throw ValidationError("--rate must be transactions per second in (0, 10000000], got \(rate)")
+        }
+    }
+
+    func run() throws {
+        let currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let location: Topology.Location
+        var topology: Topology
+        do {
+            location = try Topology.locate(self.topology, currentDirectory: currentDirectory)
+            switch location {
+            case .file(let url): topology = try Topology.load(contentsOf: url)
+            case .builtInDefault: topology = try Topology.parse(yaml: Topology.defaultYAML, file: Topology.builtInDefaultFile)
+            }
+            topology = try topology.applying(TopologyOverrides(seed: seed, durationSeconds: duration, tps: rate))
+        } catch {
+            printError(String(describing: error))
+            throw ExitCode.failure
+        }
+        let topologyFile: String
+        switch location {
+        case .file(let url): topologyFile = url.relativePath
+        case .builtInDefault: topologyFile = Topology.builtInDefaultFile
+        }
+        let machineProfile = try resolveProfile(topology: topology, location: location)
+        let outDirectory = URL(fileURLWithPath: out ?? "out/\(topology.name)", relativeTo: currentDirectory)
+        try createDirectory(outDirectory)
+
+        let interactive = !quiet && isatty(STDERR_FILENO) != 0
+        printError(
+            "running \(topology.summary) for \(topology.workload.warmupSeconds)s warm-up + "
+                + "\(topology.workload.durationSeconds)s, seed \(topology.seed), cpu \(cpu.rawValue)")
+        let startedAt = Date()
+        let wallStart = DispatchTime.now().uptimeNanoseconds
+        let report: SimulationReport
+        do {
+            var options = SimulationOptions(
+                topology: topology, storeDirectory: outDirectory.appendingPathComponent("stores"), cpuMode: cpu,
+                profile: machineProfile)
+            options.traceFile = trace.map { URL(fileURLWithPath: $0) }
+            let simulation = try Simulation(options: options)
+            report = try simulation.run { progress in
+                guard !quiet else { return }
+                let line =
+                    ProgressLine.format(
+                        virtualNanos: progress.virtualNanos, committedTotal: progress.committed,
+                        currentTps: progress.committedTpsLastInterval)
+                    + " / \(String(format: "%.0f", Double(progress.runNanos) / 1e9))s"
+                if interactive {
+                    FileHandle.standardError.write(Data(("\r" + line + "   ").utf8))
+                } else {
+                    printError(line)
+                }
+            }
+        } catch {
+            if interactive { printError("") }
+            printError("gridledger run: \(error)")
+            throw ExitCode.failure
+        }
+        if interactive { printError("") }
+        let elapsedSeconds = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
+        let wallClock = RunResult.WallClock(
+            startedAt: startedAt, elapsedSeconds: elapsedSeconds, virtualSeconds: Double(report.virtualNanos) / 1e9,
+            machine: machineDescription(), gitCommit: gitCommit())
+        let result = try report.runResult(
+            topology: topology, topologyFile: topologyFile, cpuMode: cpu, wallClock: wallClock)
+        let resultURL = outDirectory.appendingPathComponent("result.json")
+        let reportURL = outDirectory.appendingPathComponent("report.md")
+        try result.jsonData().write(to: resultURL)
+        try Data(RunReport.markdown(result, reproduceCommand: reproduceCommand(topologyFile, topology)).utf8)
+            .write(to: reportURL)
+        print(RunReport.terminalSummary(result))
+        print("wrote \(resultURL.relativePath) and \(reportURL.relativePath) (wall \(String(format: "%.1f", elapsedSeconds)) s)")
+    }
+
+    private func resolveProfile(topology: Topology, location: Topology.Location) throws -> MachineProfile {
+        if let profile {
+            return try loadProfile(URL(fileURLWithPath: profile))
+        }
+        switch topology.machine.profile {
+        case .shipped(let name):
+            guard let shipped = MachineProfile.shipped[name] else {
+                printError(
+                    "machine.profile: no shipped profile named '\(name)' (shipped: "
+                        + MachineProfile.shipped.keys.sorted().joined(separator: ", ") + ")")
+                throw ExitCode.failure
+            }
+            return shipped
+        case .file(let path):
+            var base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            if case .file(let url) = location { base = url.deletingLastPathComponent() }
+            return try loadProfile(URL(fileURLWithPath: path, relativeTo: base))
+        }
+    }
+
+    private func loadProfile(_ url: URL) throws -> MachineProfile {
+        do { return try MachineProfile.load(contentsOf: url) } catch {
+            printError(String(describing: error))
+            throw ExitCode.failure
+        }
+    }
+
+    private func reproduceCommand(_ file: String, _ topology: Topology) -> String {
+        var parts = ["gridledger run"]
+        if file != Topology.builtInDefaultFile { parts.append(file) }
+        parts.append("--seed \(topology.seed) --cpu \(cpu.rawValue)")
+        if let duration { parts.append("--duration \(duration)") }
+        if let rate { parts.append("--rate \(rate)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+extension CPUMode: ExpressibleByArgument {}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func createDirectory(_ url: URL) throws {
+    do {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+        printError("cannot create directory \(url.path): \(error.localizedDescription)")
+        throw ExitCode.failure
+    }
+}
+
+func machineDescription() -> String {
+    let info = ProcessInfo.processInfo
+    return "\(info.hostName), \(info.activeProcessorCount) cores, \(info.physicalMemory >> 30) GiB"
+}
+
+/// The commit the binary runs from, when run inside the repository (for the report only).
+func gitCommit() -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return "unknown" }
+    process.waitUntilExit()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    return process.terminationStatus == 0 && !commit.isEmpty ? commit : "unknown"
+}

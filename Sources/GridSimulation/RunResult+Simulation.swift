@@ -1,0 +1,23 @@
+import Foundation
+import GridLoad
+import GridTopology
+
+extension SimulationReport {
+    /// The versioned result (`docs/result-schema.md`) of a simulated run; wall-clock facts stay in `wallClock`.
+    public func runResult(
+        topology: Topology, topologyFile: String, cpuMode: CPUMode, wallClock: RunResult.WallClock?
+    ) throws -> RunResult {
+        let nodeResults = nodes.map { node in
+            RunResult.NodeResult(
+                id: node.label, region: node.region, cpuUtilization: node.cpuUtilization,
+                queuePeak: UInt64(node.queuePeak), bytesSent: node.bytesSent, lmdbBytesWritten: node.storeBytesWritten,
+                committedHeight: node.committedHeight)
+        }
+        return try RunResult(
+            recorder: recorder, topology: RunResult.TopologyReference(name: topology.name, file: topologyFile),
+            seed: topology.seed, runtime: .simulator, cpuMode: cpuMode == .model ? .model : .measured,
+            nodes: nodeResults,
+            simulation: RunResult.SimulationStats(virtualNanos: virtualNanos, eventsProcessed: eventsProcessed),
+            wallClock: wallClock)
+    }
+}

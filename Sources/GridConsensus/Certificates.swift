@@ -34,6 +34,13 @@ public struct TimeoutVote: Hashable, Sendable {
     public var voter: UInt16
     public var signature: Signature
 
+    public init(round: UInt64, highQCRound: UInt64, voter: UInt16, signature: Signature) {
+        self.round = round
+        self.highQCRound = highQCRound
+        self.voter = voter
+        self.signature = signature
+    }
+
     public static func signingBytes(chainID: ChainID, region: RegionID, round: UInt64, highQCRound: UInt64) -> [UInt8] {
         var writer = ByteWriter(capacity: 48)
         writer.writeFixed(SigningDomain.timeout)
@@ -53,6 +60,12 @@ public struct TimeoutCertificate: Hashable, Sendable {
     public var round: UInt64
     public var votes: [TimeoutVote]
     public var highQC: QuorumCertificate
+
+    public init(round: UInt64, votes: [TimeoutVote], highQC: QuorumCertificate) {
+        self.round = round
+        self.votes = votes
+        self.highQC = highQC
+    }
 
     public var highestReportedQCRound: UInt64 { votes.map(\.highQCRound).max() ?? 0 }
 

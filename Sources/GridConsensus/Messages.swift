@@ -39,18 +39,36 @@ public struct Proposal<Payload: ConsensusPayload>: Hashable, Sendable {
     /// The leader's signature over the block hash, so a proposal cannot be forged by a non-leader.
     public let signature: Signature
 
-    static func signingBytes(_ hash: Hash256) -> [UInt8] { SigningDomain.proposal + hash.bytes }
+    public init(block: ProposedBlock<Payload>, timeoutCertificate: TimeoutCertificate?, signature: Signature) {
+        self.block = block
+        self.timeoutCertificate = timeoutCertificate
+        self.signature = signature
+    }
+
+    /// What the leader signs: a domain tag and the block hash.
+    public static func signingBytes(_ hash: Hash256) -> [UInt8] { SigningDomain.proposal + hash.bytes }
 }
 
 public struct Vote: Hashable, Sendable {
     public let data: VoteData
     public let voter: UInt16
     public let signature: Signature
+
+    public init(data: VoteData, voter: UInt16, signature: Signature) {
+        self.data = data
+        self.voter = voter
+        self.signature = signature
+    }
 }
 
 public struct TimeoutMessage: Hashable, Sendable {
     public let vote: TimeoutVote
     public let highQC: QuorumCertificate
+
+    public init(vote: TimeoutVote, highQC: QuorumCertificate) {
+        self.vote = vote
+        self.highQC = highQC
+    }
 }
 
 /// Blocks a lagging validator asked for, oldest first, plus the sender's highest QC so the receiver can certify
@@ -58,6 +76,11 @@ public struct TimeoutMessage: Hashable, Sendable {
 public struct SyncResponse<Payload: ConsensusPayload>: Hashable, Sendable {
     public let blocks: [ProposedBlock<Payload>]
     public let highQC: QuorumCertificate
+
+    public init(blocks: [ProposedBlock<Payload>], highQC: QuorumCertificate) {
+        self.blocks = blocks
+        self.highQC = highQC
+    }
 }
 
 public enum ConsensusMessage<Payload: ConsensusPayload>: Hashable, Sendable {

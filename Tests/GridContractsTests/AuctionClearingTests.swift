@@ -209,6 +209,6 @@ import Testing
         let balance = try #require(driver.call(.balance, balanceArguments, from: AuctionFixture.outsider).output)
         #expect(try Contract.decodeBalanceMicros(balance) == 9_900_000)
         // The book is gone once cleared: only the result, phase, balances and price window remain.
-        #expect(driver.harness.state[AuctionDriver.name]?.keys.contains { $0.first == 0x71 } == false)
+        #expect(driver.harness.state[AuctionDriver.name]?.keys.contains { $0.bytes.first == 0x71 } == false)
     }
 }

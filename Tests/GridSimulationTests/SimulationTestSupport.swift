@@ -1,12 +1,14 @@
 import Foundation
 import GridConsensus
+import GridCrypto
+import GridLedger
 import GridSimulation
 import GridTopology
 
 /// A small one-region topology for tests; the YAML goes through the real parser.
 func testTopology(
     validators: Int = 4, tps: Double = 500, durationSeconds: Double = 2, warmupSeconds: Double = 0.5,
-    seed: UInt64 = 1, faults: String = "", extra: String = ""
+    seed: UInt64 = 1, faults: String = "", extra: String = "", blockTransactionsMax: Int = 2000
 ) throws -> Topology {
     let yaml = """
         schemaVersion: 1
@@ -16,6 +18,7 @@ func testTopology(
           - name: r0
             validators: \(validators)
         consensus:
+          blockTransactionsMax: \(blockTransactionsMax)
           blockIntervalMillis: 20
           viewTimeoutMillis: 300
         workload:
@@ -37,6 +40,8 @@ func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
     return try body(url)
 }
 
+/// Runs a topology and, before its stores are deleted, checks every validator's stored chain: it must verify,
+/// and all validators must hold the same block at every height they share.
 func simulate(
     _ topology: Topology, cpuMode: CPUMode = .model, byzantine: [String: ByzantineBehavior] = [:]
 ) throws -> SimulationReport {
@@ -44,6 +49,35 @@ func simulate(
         let simulation = try Simulation(
             options: SimulationOptions(
                 topology: topology, storeDirectory: directory, cpuMode: cpuMode, byzantine: byzantine))
-        return try simulation.run()
+        let report = try simulation.run()
+        try checkStores(in: directory, report: report, byzantine: Set(byzantine.keys))
+        return report
+    }
+}
+
+struct StoreMismatch: Error, CustomStringConvertible {
+    let description: String
+}
+
+func checkStores(in directory: URL, report: SimulationReport, byzantine: Set<String>) throws {
+    var hashesByHeight: [UInt64: (String, Hash256)] = [:]
+    for node in report.nodes where !byzantine.contains(node.label) {
+        let url = directory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
+        let store = try ChainStore(directory: url)
+        defer { store.close() }
+        if let failure = try store.verifyChain() {
+            throw StoreMismatch(description: "\(node.label): stored chain bad at \(failure.height): \(failure.reason)")
+        }
+        let latest = try store.latestHeight ?? 0
+        guard latest == node.committedHeight else {
+            throw StoreMismatch(description: "\(node.label): store ends at \(latest), committed \(node.committedHeight)")
+        }
+        for height in stride(from: UInt64(0), through: latest, by: 1) {
+            guard let block = try store.block(atHeight: height) else { continue }
+            if let (other, hash) = hashesByHeight[height], hash != block.hash {
+                throw StoreMismatch(description: "\(node.label) and \(other) differ at height \(height)")
+            }
+            hashesByHeight[height] = (node.label, block.hash)
+        }
     }
 }

@@ -30,6 +30,8 @@ public protocol ReplicaApplication {
     var genesisRoots: ExecutionRoots { get }
     /// True when enough is waiting that the leader should propose without waiting for the block interval.
     var hasFullBlock: Bool { get }
+    /// True when at least half a block is waiting: enough load that batching beats responsiveness.
+    var hasHalfBlock: Bool { get }
     /// True when anything is waiting at all.
     var hasPendingWork: Bool { get }
 
@@ -336,8 +338,14 @@ public struct Replica<App: ReplicaApplication> {
         timeouts = timeouts.filter { $0.key >= round }
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
         if leader(ofRound: round, extending: highQC.blockHash) == selfIndex {
-            // A full mempool is proposed at once; otherwise wait one block interval to batch.
-            let wait = app.hasFullBlock ? 0 : configuration.timing.blockIntervalNanos
+            // Propose at once when a full block waits. Under light load, when uncommitted transactions are in the
+            // pipeline, after a quarter interval: the two-chain rule needs two more certified rounds to commit
+            // them, and those should not wait a whole interval each, yet back-to-back rounds would make blocks so
+            // small that per-block work (signatures, a certificate check, an LMDB write on every validator)
+            // dominates. Otherwise (idle, or a heavy load that batches well) wait one block interval.
+            let pipelineBusy = uncommittedChain(to: highQC.blockHash).contains { !$0.payload.isEmpty }
+            let interval = configuration.timing.blockIntervalNanos
+            let wait: UInt64 = app.hasFullBlock ? 0 : pipelineBusy && !app.hasHalfBlock ? interval / 4 : interval
             actions.append(.setTimer(.propose(round), afterNanos: wait))
         }
     }

@@ -89,6 +89,12 @@ public struct OutcomeRecorder: Sendable {
     private var regionIndexByName: [String: Int] = [:]
     private var regionMeasuredCounts: [OutcomeCounts] = []
 
+    /// Commits that happened inside the measured window, whenever they were scheduled: the rate the ledger
+    /// actually sustained. (`measuredCounts.committed` counts the window's transactions however late they
+    /// committed, which would hide an overloaded ledger's backlog in the drain after the window.)
+    public private(set) var committedInWindowCount: UInt64 = 0
+    private var regionCommittedInWindow: [UInt64] = []
+
     /// Measured-window rejections by (normalised) reason. Sums to `measuredCounts.rejected`.
     public private(set) var rejectReasons: [String: UInt64] = [:]
 
@@ -153,6 +159,14 @@ public struct OutcomeRecorder: Sendable {
         let index = try openIndex(of: id)
         guard entries[index].state == .sent else { throw LoadError.committedWithoutSend(id) }
         try checkNotBeforeSchedule(id, index: index, atNanos: atNanos)
+        if atNanos >= window.measuredStartNanos, atNanos < window.measuredEndNanos {
+            committedInWindowCount += 1
+            let region = Int(entries[index].regionIndex)
+            if regionCommittedInWindow.count <= region {
+                regionCommittedInWindow += Array(repeating: 0, count: region + 1 - regionCommittedInWindow.count)
+            }
+            regionCommittedInWindow[region] += 1
+        }
         resolve(index: index, outcome: .committed(latencyNanos: atNanos - entries[index].scheduledAtNanos))
     }
 
@@ -266,7 +280,14 @@ public struct OutcomeRecorder: Sendable {
     public var achievedTps: Double { Double(measuredCounts.sent) / window.measuredSeconds }
 
     /// Committed transactions (of those scheduled in the measured window) per second of the window.
-    public var committedTps: Double { Double(measuredCounts.committed) / window.measuredSeconds }
+    /// Commits per second that happened inside the measured window (see `committedInWindowCount`).
+    public var committedTps: Double { Double(committedInWindowCount) / window.measuredSeconds }
+
+    /// Commits inside the measured window for one region.
+    public func committedInWindowCount(region: String) -> UInt64 {
+        guard let index = regionIndexByName[region], index < regionCommittedInWindow.count else { return 0 }
+        return regionCommittedInWindow[index]
+    }
 
     // MARK: - Checking and combining
 
@@ -310,9 +331,15 @@ public struct OutcomeRecorder: Sendable {
             throw LoadError.tooManyLatencyKinds(limit: limits.maxLatencyKinds)
         }
         for phase in LoadPhase.allCases { phaseCounts[phase.index] += other.phaseCounts[phase.index] }
+        committedInWindowCount += other.committedInWindowCount
         for (otherIndex, name) in other.regionNames.enumerated() {
             let index = try regionIndex(for: name)
             regionMeasuredCounts[index] += other.regionMeasuredCounts[otherIndex]
+            let inWindow = other.committedInWindowCount(region: name)
+            if regionCommittedInWindow.count <= index {
+                regionCommittedInWindow += Array(repeating: 0, count: index + 1 - regionCommittedInWindow.count)
+            }
+            regionCommittedInWindow[index] += inWindow
         }
         for (reason, count) in other.rejectReasons.sorted(by: { $0.key < $1.key }) {
             countRejectReason(reason, count: count)

@@ -213,7 +213,7 @@ public struct RunResult: Codable, Hashable, Sendable {
             return RegionResult(
                 name: name, counts: counts, offeredTps: Double(counts.offered) / measuredSeconds,
                 achievedTps: Double(counts.sent) / measuredSeconds,
-                committedTps: Double(counts.committed) / measuredSeconds)
+                committedTps: Double(recorder.committedInWindowCount(region: name)) / measuredSeconds)
         }
         self.init(
             topology: topology, seed: seed, runtime: runtime, cpuMode: cpuMode, offeredTps: recorder.offeredTps,

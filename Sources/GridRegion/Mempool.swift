@@ -78,10 +78,31 @@ public struct Mempool {
     /// Arrival order; hashes of removed transactions are skipped lazily and compacted away.
     private var order: [Hash256] = []
     private var orderHead = 0
+    /// Hashes of transactions whose signatures this validator already checked (in admission or in a proposal),
+    /// oldest first, at most `capacityTransactions` of them: a transaction that arrives both in a proposal and by
+    /// gossip is verified once.
+    private var verified: Set<Hash256> = []
+    private var verifiedOrder: [Hash256] = []
+    private var verifiedHead = 0
 
     public init(configuration: MempoolConfiguration) { self.configuration = configuration }
 
     public var count: Int { entries.count }
+
+    public func wasVerified(_ hash: Hash256) -> Bool { entries[hash] != nil || verified.contains(hash) }
+
+    public mutating func noteVerified(_ hash: Hash256) {
+        guard verified.insert(hash).inserted else { return }
+        verifiedOrder.append(hash)
+        if verifiedOrder.count - verifiedHead > configuration.capacityTransactions {
+            verified.remove(verifiedOrder[verifiedHead])
+            verifiedHead += 1
+            if verifiedHead > 4096, verifiedHead * 2 > verifiedOrder.count {
+                verifiedOrder.removeFirst(verifiedHead)
+                verifiedHead = 0
+            }
+        }
+    }
     public var isFull: Bool { entries.count >= configuration.capacityTransactions }
     public func contains(_ hash: Hash256) -> Bool { entries[hash] != nil }
 
@@ -120,9 +141,12 @@ public struct Mempool {
         guard entries[pooled.hash] == nil else { return .rejected("duplicate") }
         guard nonces(transaction.sender).canUse(transaction.nonce) else { return .rejected("stale-nonce") }
         guard !isFull else { return .busy }
-        work.signatureVerifications += 1
-        guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) else {
-            return .rejected("bad-signature")
+        if !verified.contains(pooled.hash) {
+            work.signatureVerifications += 1
+            guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) else {
+                return .rejected("bad-signature")
+            }
+            noteVerified(pooled.hash)
         }
         entries[pooled.hash] = pooled
         order.append(pooled.hash)

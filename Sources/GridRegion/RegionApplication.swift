@@ -61,6 +61,10 @@ public struct RegionApplication: ReplicaApplication {
         mempool.count - uncommittedCounts.values.reduce(0, +) >= configuration.blockTransactionsMax
     }
 
+    public var hasHalfBlock: Bool {
+        2 * (mempool.count - uncommittedCounts.values.reduce(0, +)) >= configuration.blockTransactionsMax
+    }
+
     public var hasPendingWork: Bool { mempool.count > uncommittedCounts.values.reduce(0, +) }
 
     /// The sender's committed nonce window (empty if it never sent anything).
@@ -113,18 +117,20 @@ public struct RegionApplication: ReplicaApplication {
             guard transaction.chainID == configuration.chainID, transaction.region == configuration.region else {
                 return .failure(ConsensusRejection("foreign-transaction", pooled.hash.description))
             }
-            // Transactions this validator admitted were verified then; only strangers are checked here.
-            if !mempool.contains(pooled.hash) {
+            // Transactions this validator already checked (admitted, or seen in an earlier proposal) are not
+            // checked again; only strangers are.
+            if !mempool.wasVerified(pooled.hash) {
                 work.signatureVerifications += 1
                 guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes())
                 else { return .failure(ConsensusRejection("bad-transaction-signature", pooled.hash.description)) }
+                mempool.noteVerified(pooled.hash)
             }
             receipts.append(apply(pooled, height: height, view: &view, outbox: &outbox, work: &work))
         }
         uncommittedCounts[height] = payload.transactions.count
+        // Roots and receipts are part of the per-transaction execution price (`contractCalls`), which calibration
+        // measures on this very function.
         let parentRoot = ancestors.first?.roots.stateRoot ?? committedStateRoot
-        let stateDigestBytes = view.changes.count * 48
-        work.hashedBytes += payload.transactions.count * 64 + receipts.count * 96 + stateDigestBytes
         let roots = ExecutionRoots(
             transactionsRoot: Merkle.root(of: payload.transactions.map(\.hash)),
             stateRoot: view.changes.stateRoot(after: parentRoot),

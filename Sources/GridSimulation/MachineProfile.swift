@@ -14,7 +14,11 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     public var hashNanosPerKiB: Double
     /// Fixed cost of one LMDB write transaction (excluding fsync: the simulator's stores run without sync).
     public var storeCommitNanos: Double
+    /// Per KiB of encoded block; the block's receipts and state changes are written in the same transaction and
+    /// are included in this price.
     public var storeCommitNanosPerKiB: Double
+    /// Executing one transaction in a block: nonce check, contract call, receipt, and its share of the block's
+    /// transaction, receipt and state roots (measured on `RegionApplication.execute`, signatures excluded).
     public var contractCallNanos: Double
     /// Encoding or decoding of messages, per KiB.
     public var codecNanosPerKiB: Double
@@ -42,9 +46,9 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// libsodium 1.0.18) with `gridledger calibrate`; see docs/simulator.md.
     public static let shippedDefault = MachineProfile(
         source: "shipped default: gridledger calibrate, release build, 2-core x86_64 VM, 2026-11-21",
-        signatureVerifyNanos: 49141, signNanos: 17633, hashNanosPerKiB: 989,
-        storeCommitNanos: 13231, storeCommitNanosPerKiB: 26533, contractCallNanos: 4073,
-        codecNanosPerKiB: 3598, eventNanos: 234)
+        signatureVerifyNanos: 49638, signNanos: 16674, hashNanosPerKiB: 1008,
+        storeCommitNanos: 13297, storeCommitNanosPerKiB: 23449, contractCallNanos: 5082,
+        codecNanosPerKiB: 3654, eventNanos: 161)
 
     public static let shipped: [String: MachineProfile] = ["default": shippedDefault]
 

@@ -394,7 +394,8 @@ public struct Replica<App: ReplicaApplication> {
             // Idle: send a heartbeat block only when the round would otherwise be close to timing out.
             proposeAttempts += 1
             let heartbeat = configuration.timing.viewTimeoutNanos / 2
-            let wait = heartbeat > configuration.timing.blockIntervalNanos
+            let wait =
+                heartbeat > configuration.timing.blockIntervalNanos
                 ? heartbeat - configuration.timing.blockIntervalNanos : 0
             actions.append(.setTimer(.propose(round), afterNanos: wait))
             return
@@ -419,7 +420,8 @@ public struct Replica<App: ReplicaApplication> {
     private func sign(_ block: ProposedBlock<Payload>, tc: TimeoutCertificate?, _ work: inout Work) -> Proposal<Payload>
     {
         work.signatures += 1
-        return Proposal(block: block, timeoutCertificate: tc, signature: key.sign(Proposal<Payload>.signingBytes(block.hash)))
+        return Proposal(
+            block: block, timeoutCertificate: tc, signature: key.sign(Proposal<Payload>.signingBytes(block.hash)))
     }
 
     private mutating func buildBlock(
@@ -427,8 +429,9 @@ public struct Replica<App: ReplicaApplication> {
         _ work: inout Work
     ) -> ProposedBlock<Payload>? {
         let executions = ancestors.compactMap { tree[$0.hash]?.execution }
-        guard case .success(let execution) = app.execute(
-            payload: payload, height: parent.height + 1, ancestors: executions, work: &work)
+        guard
+            case .success(let execution) = app.execute(
+                payload: payload, height: parent.height + 1, ancestors: executions, work: &work)
         else { return nil }
         let roots = app.roots(of: execution)
         let header = BlockHeader(
@@ -448,7 +451,9 @@ public struct Replica<App: ReplicaApplication> {
     ) {
         var emptyWork = Work()
         let other = app.makePayload(ancestors: ancestors + [proposal.block], work: &emptyWork)
-        guard let second = buildBlock(payload: other, parent: parent, ancestors: ancestors, round: proposal.block.round, &work),
+        guard
+            let second = buildBlock(
+                payload: other, parent: parent, ancestors: ancestors, round: proposal.block.round, &work),
             second.hash != proposal.block.hash
         else {
             actions.append(.broadcast(.proposal(proposal)))
@@ -484,7 +489,8 @@ public struct Replica<App: ReplicaApplication> {
         if let tc = proposal.timeoutCertificate { processTimeoutCertificate(tc, &actions, &work) }
         guard round == currentRound else {
             if round > currentRound {
-                actions.append(.rejected(from: sender, ConsensusRejection("round-ahead", "round \(round), at \(currentRound)")))
+                actions.append(
+                    .rejected(from: sender, ConsensusRejection("round-ahead", "round \(round), at \(currentRound)")))
             }
             return
         }
@@ -597,7 +603,9 @@ public struct Replica<App: ReplicaApplication> {
         }
         // The block may not have reached us yet; then the votes are kept (bounded by the round window) and the
         // QC they form triggers a sync.
-        if block(withHash: data.blockHash) != nil, leader(ofRound: data.view + 1, extending: data.blockHash) != selfIndex {
+        if block(withHash: data.blockHash) != nil,
+            leader(ofRound: data.view + 1, extending: data.blockHash) != selfIndex
+        {
             actions.append(.rejected(from: sender, ConsensusRejection("not-next-leader", "round \(data.view)")))
             return
         }
@@ -811,7 +819,8 @@ public struct Replica<App: ReplicaApplication> {
         _ response: SyncResponse<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work
     ) {
         guard response.blocks.count <= configuration.timing.syncBlocksMax else {
-            actions.append(.rejected(from: sender, ConsensusRejection("oversized-sync", "\(response.blocks.count) blocks")))
+            actions.append(
+                .rejected(from: sender, ConsensusRejection("oversized-sync", "\(response.blocks.count) blocks")))
             return
         }
         // Only blocks vouched for by a QC are taken: the next block's justify, or the response's highQC.

@@ -168,7 +168,9 @@ public final class ChainStore: @unchecked Sendable {
                 var reader = ByteReader(parentBytes)
                 try reader.expectVersion(Block.encodingVersion, "block.version")
                 let parent = try BlockHeader(from: &reader, field: "block.header")
-                guard parent.hash == header.parentHash else { throw ChainStoreError.parentMismatch(height: header.height) }
+                guard parent.hash == header.parentHash else {
+                    throw ChainStoreError.parentMismatch(height: header.height)
+                }
             }
             let key = Self.heightKey(header.height)
             try txn.put(key, blockBytes, in: self.blocks)
@@ -199,7 +201,9 @@ public final class ChainStore: @unchecked Sendable {
 
     private func latestHeight(_ txn: ReadTransaction) throws -> UInt64? {
         guard let key = try txn.lastKey(in: blocks) else { return nil }
-        guard key.count == 8 else { throw ChainStoreError.corrupt(height: 0, reason: "block key of \(key.count) bytes") }
+        guard key.count == 8 else {
+            throw ChainStoreError.corrupt(height: 0, reason: "block key of \(key.count) bytes")
+        }
         return key.reduce(0) { $0 << 8 | UInt64($1) }
     }
 

@@ -91,7 +91,9 @@ public struct QuorumCertificate: Hashable, Sendable {
         var seen = Set<UInt16>()
         let message = data.signingBytes()
         for vote in votes {
-            guard Int(vote.validatorIndex) < validators.count else { throw .unknownValidator(index: vote.validatorIndex) }
+            guard Int(vote.validatorIndex) < validators.count else {
+                throw .unknownValidator(index: vote.validatorIndex)
+            }
             guard seen.insert(vote.validatorIndex).inserted else { throw .duplicateVote(index: vote.validatorIndex) }
             guard validators[Int(vote.validatorIndex)].verify(vote.signature, for: message) else {
                 throw .badSignature(index: vote.validatorIndex)

@@ -47,7 +47,8 @@ public struct Receipt: Hashable, Sendable {
         let statusOffset = reader.offset
         let rawStatus = try reader.readUInt8("\(field).status")
         guard let status = Status(rawValue: rawStatus) else {
-            throw DecodingError(field: "\(field).status", offset: statusOffset, kind: .invalidValue("status \(rawStatus)"))
+            throw DecodingError(
+                field: "\(field).status", offset: statusOffset, kind: .invalidValue("status \(rawStatus)"))
         }
         self.status = status
         reason = try reader.readShortString("\(field).reason")
@@ -65,7 +66,9 @@ public struct Receipt: Hashable, Sendable {
         return writer.bytes
     }
 
-    public static func decodeList(_ bytes: [UInt8], limits: EncodingLimits = .standard) throws(DecodingError) -> [Receipt] {
+    public static func decodeList(_ bytes: [UInt8], limits: EncodingLimits = .standard) throws(DecodingError)
+        -> [Receipt]
+    {
         var reader = ByteReader(bytes)
         let count = Int(try reader.readUInt32("receipts.count"))
         try reader.checkCount(

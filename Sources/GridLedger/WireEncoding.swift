@@ -220,7 +220,9 @@ public struct ByteReader {
     public func checkCount(
         _ count: Int, limit: Int, minimumElementBytes: Int, field: String, at: Int
     ) throws(DecodingError) {
-        guard count <= limit else { throw DecodingError(field: field, offset: at, kind: .tooLarge(limit: limit, actual: count)) }
+        guard count <= limit else {
+            throw DecodingError(field: field, offset: at, kind: .tooLarge(limit: limit, actual: count))
+        }
         guard count * minimumElementBytes <= remainingBytes else {
             throw DecodingError(
                 field: field, offset: at,

@@ -27,10 +27,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Measured window in seconds (overrides the topology's).")
     var duration: Double?
 
-    @Option(name: .long, help: "Offer a fixed rate of this many transactions per second (replaces the rate controller).")
+    @Option(
+        name: .long, help: "Offer a fixed rate of this many transactions per second (replaces the rate controller).")
     var rate: Double?
 
-    @Option(name: .long, help: "CPU accounting: 'model' prices reported work with a machine profile (deterministic); 'measured' charges real thread CPU time.")
+    @Option(
+        name: .long,
+        help:
+            "CPU accounting: 'model' prices reported work with a machine profile (deterministic); 'measured' charges real thread CPU time."
+    )
     var cpu: CPUMode = .model
 
     @Option(name: .long, help: "Machine profile JSON (from 'gridledger calibrate'); overrides the topology's.")
@@ -59,7 +64,8 @@ struct RunCommand: ParsableCommand {
             location = try Topology.locate(self.topology, currentDirectory: currentDirectory)
             switch location {
             case .file(let url): topology = try Topology.load(contentsOf: url)
-            case .builtInDefault: topology = try Topology.parse(yaml: Topology.defaultYAML, file: Topology.builtInDefaultFile)
+            case .builtInDefault:
+                topology = try Topology.parse(yaml: Topology.defaultYAML, file: Topology.builtInDefaultFile)
             }
             topology = try topology.applying(TopologyOverrides(seed: seed, durationSeconds: duration, tps: rate))
         } catch {
@@ -119,7 +125,9 @@ struct RunCommand: ParsableCommand {
         try Data(RunReport.markdown(result, reproduceCommand: reproduceCommand(topologyFile, topology)).utf8)
             .write(to: reportURL)
         print(RunReport.terminalSummary(result))
-        print("wrote \(resultURL.relativePath) and \(reportURL.relativePath) (wall \(String(format: "%.1f", elapsedSeconds)) s)")
+        print(
+            "wrote \(resultURL.relativePath) and \(reportURL.relativePath) (wall \(String(format: "%.1f", elapsedSeconds)) s)"
+        )
     }
 
     private func resolveProfile(topology: Topology, location: Topology.Location) throws -> MachineProfile {

@@ -91,7 +91,9 @@ public struct ContractContext {
         return base.get(other, stateKey)
     }
 
-    public mutating func set(_ key: [UInt8], _ value: [UInt8]) { writes.set(contract: contract, key: key, value: value) }
+    public mutating func set(_ key: [UInt8], _ value: [UInt8]) {
+        writes.set(contract: contract, key: key, value: value)
+    }
     public mutating func delete(_ key: [UInt8]) { writes.delete(contract: contract, key: key) }
     public mutating func send(_ message: OutboxMessage) { outbox.append(message) }
 }

@@ -125,7 +125,8 @@ public struct Mempool {
             return (.rejected("malformed"), nil)
         }
         work.hashedBytes += bytes.count
-        let pooled = PooledTransaction(transaction: transaction, hash: Hash256.blake2b(bytes), encodedBytes: bytes.count)
+        let pooled = PooledTransaction(
+            transaction: transaction, hash: Hash256.blake2b(bytes), encodedBytes: bytes.count)
         let outcome = admit(pooled, verifier: verifier, nonces: nonces, work: &work)
         return (outcome, outcome == .accepted(pooled.hash) ? pooled : nil)
     }

@@ -175,7 +175,8 @@ public struct RegionApplication: ReplicaApplication {
         var context = ContractContext(
             region: region, height: height, sender: transaction.sender, contract: transaction.contract, base: base)
         do {
-            let output = try contract.call(method: transaction.method, arguments: transaction.arguments, context: &context)
+            let output = try contract.call(
+                method: transaction.method, arguments: transaction.arguments, context: &context)
             return (.success(output), context.writes, context.outbox)
         } catch {
             return (.failure(error), StateChanges(), [])

@@ -142,7 +142,9 @@ public struct RegionNode {
         translate(replica.handle(event, work: &work), &actions)
     }
 
-    private mutating func translate(_ replicaActions: [ReplicaAction<RegionApplication>], _ actions: inout [RegionAction]) {
+    private mutating func translate(
+        _ replicaActions: [ReplicaAction<RegionApplication>], _ actions: inout [RegionAction]
+    ) {
         for action in replicaActions {
             switch action {
             case .send(let to, let message): actions.append(.send(to: to, .consensus(message)))

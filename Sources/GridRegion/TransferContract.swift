@@ -39,7 +39,8 @@ public struct TransferContract: Contract {
         read(context, balanceKey(account), default: genesisBalanceMicros)
     }
 
-    public func call(method: String, arguments: [UInt8], context: inout ContractContext) throws(ContractError) -> [UInt8]
+    public func call(method: String, arguments: [UInt8], context: inout ContractContext) throws(ContractError)
+        -> [UInt8]
     {
         guard method == "transfer" else { throw ContractError("unknown method \(method)") }
         var reader = ArgumentReader(arguments)

@@ -56,7 +56,8 @@ import Testing
 
     @Test func blocksRespectLimitsAndExclusions() {
         var pool = Mempool(
-            configuration: MempoolConfiguration(chainID: 1, region: 0, capacityTransactions: 100, blockTransactionsMax: 4))
+            configuration: MempoolConfiguration(
+                chainID: 1, region: 0, capacityTransactions: 100, blockTransactionsMax: 4))
         let transactions = (1...10).map { transaction(nonce: UInt64($0)) }
         for transaction in transactions { _ = admit(&pool, transaction.encoded()) }
         let first = pool.nextBlock(excluding: [])

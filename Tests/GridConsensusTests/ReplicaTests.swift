@@ -70,14 +70,26 @@ import Testing
         var badBytes = vote.signature.bytes
         badBytes[0] ^= 1
         let badVote = Vote(data: vote.data, voter: vote.voter, signature: try Signature(bytes: badBytes))
-        #expect(Cluster.rejections(cluster.handle(nextLeader, .peer(from: from, .consensus(.vote(badVote))))) == ["bad-signature"])
+        #expect(
+            Cluster.rejections(cluster.handle(nextLeader, .peer(from: from, .consensus(.vote(badVote))))) == [
+                "bad-signature"
+            ])
         #expect(Cluster.rejections(cluster.handle(nextLeader, .peer(from: from, .consensus(.vote(vote))))).isEmpty)
-        #expect(Cluster.rejections(cluster.handle(nextLeader, .peer(from: from, .consensus(.vote(vote))))) == ["duplicate-vote"])
+        #expect(
+            Cluster.rejections(cluster.handle(nextLeader, .peer(from: from, .consensus(.vote(vote))))) == [
+                "duplicate-vote"
+            ])
         // A vote claiming to be from someone other than the sender.
         let other = (from + 1) % 4
-        #expect(Cluster.rejections(cluster.handle(nextLeader, .peer(from: other, .consensus(.vote(vote))))) == ["voter-mismatch"])
+        #expect(
+            Cluster.rejections(cluster.handle(nextLeader, .peer(from: other, .consensus(.vote(vote))))) == [
+                "voter-mismatch"
+            ])
         // A sender that is not a validator at all.
-        #expect(Cluster.rejections(cluster.handle(nextLeader, .peer(from: 9, .consensus(.vote(vote))))) == ["unknown-sender"])
+        #expect(
+            Cluster.rejections(cluster.handle(nextLeader, .peer(from: 9, .consensus(.vote(vote))))) == [
+                "unknown-sender"
+            ])
     }
 
     @Test func unsafeProposalIsNotVotedFor() throws {
@@ -96,7 +108,8 @@ import Testing
         let round2Leader = cluster.validators.leader(ofRound: 2)
         var app = Cluster.application()
         var work = Work()
-        let execution = try app.execute(payload: RegionPayload(transactions: []), height: 1, ancestors: [], work: &work).get()
+        let execution = try app.execute(payload: RegionPayload(transactions: []), height: 1, ancestors: [], work: &work)
+            .get()
         let roots = app.roots(of: execution)
         let header = BlockHeader(
             chainID: 1, region: 0, height: 1, view: 2, parentHash: cluster.genesis.hash,
@@ -114,7 +127,8 @@ import Testing
             round: 1, highQCRound: 1, voter: UInt16(round2Leader),
             signature: cluster.keys[round2Leader].sign(
                 TimeoutVote.signingBytes(chainID: 1, region: 0, round: 1, highQCRound: 1)))
-        _ = cluster.handle(voter, .peer(from: round2Leader, .consensus(.timeout(TimeoutMessage(vote: timeoutVote, highQC: qc)))))
+        _ = cluster.handle(
+            voter, .peer(from: round2Leader, .consensus(.timeout(TimeoutMessage(vote: timeoutVote, highQC: qc)))))
         #expect(cluster.nodes[voter].replica.currentRound == 2)
         let actions = cluster.handle(voter, .peer(from: round2Leader, .consensus(.proposal(unsafe))))
         #expect(Cluster.votes(actions).isEmpty)
@@ -128,7 +142,8 @@ import Testing
         var header = block.header
         header.parentHash = Hash256.blake2b([1, 2, 3])
         let forgedBlock = ProposedBlock(
-            header: header, payload: block.payload, justify: .genesis(chainID: 1, region: 0, genesisHash: header.parentHash))
+            header: header, payload: block.payload,
+            justify: .genesis(chainID: 1, region: 0, genesisHash: header.parentHash))
         let forged = Proposal(
             block: forgedBlock, timeoutCertificate: nil,
             signature: cluster.keys[leader].sign(Proposal<RegionPayload>.signingBytes(forgedBlock.hash)))

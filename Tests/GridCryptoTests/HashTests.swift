@@ -4,7 +4,9 @@ import Testing
 @Suite struct HashTests {
     /// Reference values from Python's hashlib.blake2b(digest_size=32), an independent implementation.
     @Test func blake2b256KnownAnswers() {
-        #expect(Hash256.blake2b(Array("abc".utf8)).hex == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
+        #expect(
+            Hash256.blake2b(Array("abc".utf8)).hex == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
+        )
         #expect(Hash256.blake2b([UInt8]()).hex == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
     }
 

@@ -16,7 +16,8 @@ import Testing
             let receipts = transactions.map { Receipt(transactionHash: $0.hash, status: .success) }
             var changes = StateChanges()
             for (index, transaction) in transactions.enumerated() {
-                changes.set(contract: "transfer", key: transaction.sender.bytes, value: [UInt8(index), UInt8(height & 0xff)])
+                changes.set(
+                    contract: "transfer", key: transaction.sender.bytes, value: [UInt8(index), UInt8(height & 0xff)])
             }
             if height > 1 { changes.delete(contract: "transfer", key: Array("gone-\(height - 1)".utf8)) }
             changes.set(contract: "transfer", key: Array("gone-\(height)".utf8), value: [1])

@@ -78,7 +78,8 @@ import Testing
         try QuorumCertificate(data: data, votes: [vote(0), vote(1), vote(3)])
             .verify(chainID: 1, region: 0, validators: validators)
         #expect(throws: QuorumCertificate.VerificationFailure.tooFewVotes(have: 2, need: 3)) {
-            try QuorumCertificate(data: data, votes: [vote(0), vote(1)]).verify(chainID: 1, region: 0, validators: validators)
+            try QuorumCertificate(data: data, votes: [vote(0), vote(1)]).verify(
+                chainID: 1, region: 0, validators: validators)
         }
         #expect(throws: QuorumCertificate.VerificationFailure.duplicateVote(index: 1)) {
             try QuorumCertificate(data: data, votes: [vote(0), vote(1), vote(1)])
@@ -91,8 +92,10 @@ import Testing
                 .verify(chainID: 1, region: 0, validators: validators)
         }
         #expect(throws: QuorumCertificate.VerificationFailure.unknownValidator(index: 9)) {
-            try QuorumCertificate(data: data, votes: [vote(0), vote(1), CertificateVote(validatorIndex: 9, signature: vote(2).signature)])
-                .verify(chainID: 1, region: 0, validators: validators)
+            try QuorumCertificate(
+                data: data, votes: [vote(0), vote(1), CertificateVote(validatorIndex: 9, signature: vote(2).signature)]
+            )
+            .verify(chainID: 1, region: 0, validators: validators)
         }
         #expect(throws: QuorumCertificate.VerificationFailure.wrongRegion(expected: 1, actual: 0)) {
             try QuorumCertificate(data: data, votes: [vote(0), vote(1), vote(2)])

@@ -41,8 +41,10 @@ public protocol ReplicaApplication {
 
     /// Executes `payload` at `height` on top of the uncommitted ancestors' executions (nearest first).
     /// A payload that must not be voted for (malformed, oversized) is rejected with a reason.
+    /// - Parameter certified: the block already has a verified QC (it arrived by block sync): 2f+1 validators
+    ///   executed it, at least f+1 of them honest, so per-item signature checks may be skipped.
     mutating func execute(
-        payload: Payload, height: UInt64, ancestors: [Execution], work: inout Work
+        payload: Payload, height: UInt64, ancestors: [Execution], certified: Bool, work: inout Work
     ) -> Result<Execution, ConsensusRejection>
 
     func roots(of execution: Execution) -> ExecutionRoots
@@ -51,6 +53,15 @@ public protocol ReplicaApplication {
     mutating func commit(
         block: ProposedBlock<Payload>, execution: Execution, certificate: QuorumCertificate, work: inout Work
     ) -> CommitOutput
+}
+
+extension ReplicaApplication {
+    /// Executes a block that is not yet certified (a proposal): everything is checked.
+    public mutating func execute(
+        payload: Payload, height: UInt64, ancestors: [Execution], work: inout Work
+    ) -> Result<Execution, ConsensusRejection> {
+        execute(payload: payload, height: height, ancestors: ancestors, certified: false, work: &work)
+    }
 }
 
 /// Why a message or block was refused. Kept as text plus a stable code so tests and reports can count them.
@@ -202,7 +213,9 @@ public struct Replica<App: ReplicaApplication> {
     /// Certificates already checked, so a QC carried by many messages is verified once.
     private var verifiedCertificates: Set<Hash256> = []
     private var stashedProposal: (from: Int, proposal: Proposal<Payload>)?
-    private var syncRequestedInRound: UInt64?
+    /// A sync request is out; another is sent only after its answer or a round timeout (a lagging validator sees
+    /// many rounds go by, and each answer may carry megabytes).
+    private var syncInFlight = false
 
     /// How far ahead of the current round timeouts are kept; bounds memory against a flood of future rounds.
     public static var futureRoundWindow: UInt64 { 64 }
@@ -210,10 +223,11 @@ public struct Replica<App: ReplicaApplication> {
 
     public var committedHeight: UInt64 { committedTip.height }
 
-    /// Blocks whose QC voters decide who may lead: a validator absent from all of them (crashed, cut off) is
-    /// skipped, so it costs timeouts only until the window has moved past it. Three QCs of 2f+1 voters each
-    /// almost always cover every live validator; leaving a live one out only changes who leads, never safety.
-    public var reputationWindow: Int { 3 }
+    /// Blocks whose QC voters decide who may lead. One: the leader of the next round comes from the 2f+1 voters of
+    /// the parent's QC, so a crashed or cut-off validator stops being chosen as soon as one certificate forms
+    /// without it (measured: a leader crash then costs one view timeout instead of two per rotation). The price
+    /// is that a validator that is always the last to vote never leads, which only changes who leads.
+    public var reputationWindow: Int { 1 }
 
     /// Leader reputation (after DiemBFT v4): the leader of `round` is chosen round-robin among the validators
     /// that voted in the QCs of the last `reputationWindow` blocks of the chain ending at `parent`. Proposer and
@@ -333,7 +347,6 @@ public struct Replica<App: ReplicaApplication> {
         currentRound = round
         consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : 0
         proposeAttempts = 0
-        syncRequestedInRound = nil
         votes = votes.filter { $0.key + 1 >= round }
         timeouts = timeouts.filter { $0.key >= round }
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
@@ -354,7 +367,7 @@ public struct Replica<App: ReplicaApplication> {
         guard round == currentRound else { return }
         // Re-arm so the timeout is broadcast again while the round is stuck: lost messages must not stall us.
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
-        syncRequestedInRound = nil
+        syncInFlight = false
         sendTimeout(round: round, &actions, &work)
     }
 
@@ -568,11 +581,13 @@ public struct Replica<App: ReplicaApplication> {
     }
 
     private mutating func executeAndInsert(
-        _ block: ProposedBlock<Payload>, parent: ProposedBlock<Payload>, _ work: inout Work
+        _ block: ProposedBlock<Payload>, parent: ProposedBlock<Payload>, certified: Bool = false, _ work: inout Work
     ) -> ConsensusRejection? {
         let ancestors = uncommittedChain(to: parent.hash)
         let executions = ancestors.compactMap { tree[$0.hash]?.execution }
-        switch app.execute(payload: block.payload, height: block.height, ancestors: executions, work: &work) {
+        switch app.execute(
+            payload: block.payload, height: block.height, ancestors: executions, certified: certified, work: &work)
+        {
         case .failure(let rejection):
             return rejection
         case .success(let execution):
@@ -800,8 +815,8 @@ public struct Replica<App: ReplicaApplication> {
     // MARK: - Block sync
 
     private mutating func requestSync(from peer: Int, _ actions: inout [Action]) {
-        guard peer != selfIndex, syncRequestedInRound != currentRound else { return }
-        syncRequestedInRound = currentRound
+        guard peer != selfIndex, !syncInFlight else { return }
+        syncInFlight = true
         actions.append(.send(to: peer, .syncRequest(fromHeight: committedHeight + 1)))
     }
 
@@ -837,14 +852,14 @@ public struct Replica<App: ReplicaApplication> {
             guard block.header.chainID == configuration.chainID, block.header.region == configuration.region,
                 let parent = self.block(withHash: block.parentHash), block.height == parent.height + 1
             else { break }
-            if let rejection = executeAndInsert(block, parent: parent, &work) {
+            if let rejection = executeAndInsert(block, parent: parent, certified: true, &work) {
                 actions.append(.rejected(from: sender, rejection))
                 break
             }
             processCertificate(block.justify, &actions, &work)
         }
         processCertificate(response.highQC, &actions, &work)
-        syncRequestedInRound = nil
+        syncInFlight = false
         if let stashed = stashedProposal {
             stashedProposal = nil
             if block(withHash: stashed.proposal.block.parentHash) != nil {

@@ -99,7 +99,7 @@ public struct RegionApplication: ReplicaApplication {
     }
 
     public mutating func execute(
-        payload: RegionPayload, height: UInt64, ancestors: [RegionExecution], work: inout Work
+        payload: RegionPayload, height: UInt64, ancestors: [RegionExecution], certified: Bool, work: inout Work
     ) -> Result<RegionExecution, ConsensusRejection> {
         guard payload.transactions.count <= configuration.blockTransactionsMax,
             payload.wireBytes <= configuration.blockBytesMax + 4 + 4 * payload.transactions.count
@@ -119,7 +119,7 @@ public struct RegionApplication: ReplicaApplication {
             }
             // Transactions this validator already checked (admitted, or seen in an earlier proposal) are not
             // checked again; only strangers are.
-            if !mempool.wasVerified(pooled.hash) {
+            if !certified, !mempool.wasVerified(pooled.hash) {
                 work.signatureVerifications += 1
                 guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes())
                 else { return .failure(ConsensusRejection("bad-transaction-signature", pooled.hash.description)) }

@@ -4,20 +4,6 @@ import GridLedger
 import GridRegion
 import Testing
 
-/// SplitMix64, so every hostile run is reproducible from its seed.
-struct AuctionRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-}
-
 /// Hostile arguments over every method, from every kind of sender, interleaved with real closes and clears. The
 /// loop passing means no call trapped; afterwards every cleared result decodes and money is conserved.
 @Suite struct AuctionFuzzTests {
@@ -26,7 +12,7 @@ struct AuctionRandom: RandomNumberGenerator {
     private static let extremes: [Int64] = [.min, -1, 0, 1, 999, 1000, 1_000_000_000, 1_000_000_001, .max]
 
     /// Mostly plausible values, so bids really enter books, with extremes and raw bit patterns mixed in.
-    private func integer(_ random: inout AuctionRandom) -> Int64 {
+    private func integer(_ random: inout SeededRandom) -> Int64 {
         switch Int.random(in: 0..<6, using: &random) {
         case 0: return Self.extremes.randomElement(using: &random)!
         case 1: return Int64(bitPattern: random.next())
@@ -36,7 +22,7 @@ struct AuctionRandom: RandomNumberGenerator {
 
     /// Intervals move forward with the loop (`step / 150`), so books fill, close and clear as the run goes on;
     /// a few calls aim at old intervals to provoke late bids and repeated clears.
-    private func arguments(for method: String, step: Int, _ random: inout AuctionRandom) -> [UInt8] {
+    private func arguments(for method: String, step: Int, _ random: inout SeededRandom) -> [UInt8] {
         let current = UInt64(step / 150)
         let interval =
             Int.random(in: 0..<8, using: &random) == 0
@@ -75,7 +61,7 @@ struct AuctionRandom: RandomNumberGenerator {
 
     @Test(arguments: [UInt64(1), 2, 3])
     func hostileCallsNeverCrashAndConserveMoney(seed: UInt64) throws {
-        var random = AuctionRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let rule: EnergyAuctionConfiguration.ClearingRule = seed % 2 == 0 ? .payAsBid : .uniformPrice
         var driver = AuctionDriver(AuctionFixture.configuration(rule: rule, region: 0, neighbour: 1))
         let methods = Contract.Method.allCases.map(\.rawValue) + ["", "Request", "clear ", "\u{0}"]

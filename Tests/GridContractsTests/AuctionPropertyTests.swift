@@ -12,7 +12,7 @@ import Testing
 
     @Test(arguments: [EnergyAuctionConfiguration.ClearingRule.payAsBid, .uniformPrice])
     func randomBooksKeepTheClearingProperties(rule: EnergyAuctionConfiguration.ClearingRule) throws {
-        var random = AuctionRandom(seed: UInt64(rule.rawValue) * 7919)
+        var random = SeededRandom(seed: UInt64(rule.rawValue) * 7919)
         var driver = AuctionDriver(rule: rule)
         var gridMicros: Int64 = 0
         var feedInMicros: Int64 = 0

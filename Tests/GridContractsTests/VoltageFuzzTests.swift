@@ -44,7 +44,7 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3])
     func randomBytesToEveryMethod(seed: UInt64) throws {
-        var generator = VoltageSeededGenerator(seed: seed)
+        var generator = SeededRandom(seed: seed)
         let configuration = try Fixture.configuration()
         var harness = Fixture.harness(configuration)
         for _ in 0..<3_000 {
@@ -67,7 +67,7 @@ import Testing
     /// see them: reports, dispatches and cross-region requests.
     @Test(arguments: [UInt64(11), 12, 13])
     func wellFormedCallsWithExtremeValues(seed: UInt64) throws {
-        var generator = VoltageSeededGenerator(seed: seed)
+        var generator = SeededRandom(seed: seed)
         let configuration = try Fixture.configuration(capabilityCKVAr: 150)
         var harness = Fixture.harness(configuration)
         let devices = [(Fixture.deviceA, UInt16(4)), (Fixture.deviceB, 3), (Fixture.deviceC, 2)]
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func randomBytesToTheDecoders() throws {
-        var generator = VoltageSeededGenerator(seed: 21)
+        var generator = SeededRandom(seed: 21)
         let sample = VoltageDispatchOutcome(
             intervalIndex: 9, action: .raise, focusBusNumber: 4, voltageChangeMicroPU: 40_000, deficitVAr: 1,
             requestedRegion: 8,

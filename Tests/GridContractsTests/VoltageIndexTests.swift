@@ -58,7 +58,7 @@ import Testing
 
     /// Seeded random operating points across a realistic range agree with the float reference.
     @Test func agreesWithTheFloatReferenceOnRandomPoints() throws {
-        var generator = VoltageSeededGenerator(seed: 0x5EED_0001)
+        var generator = SeededRandom(seed: 0x5EED_0001)
         for _ in 0..<2_000 {
             let v = Int64.random(in: 850_000...1_100_000, using: &generator)
             let r = Int64.random(in: 0...700_000, using: &generator)

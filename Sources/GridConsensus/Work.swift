@@ -32,6 +32,30 @@ public struct Work: Sendable, Equatable {
 /// is verified for real once per process, while every node is still charged for verifying it.
 public protocol SignatureVerifying: Sendable {
     func verify(_ signature: Signature, by key: PublicKey, of message: [UInt8]) -> Bool
+    /// Checks many signatures at once; a runtime may spread them over cores. Results are in input order.
+    func verifyBatch(_ items: [SignedMessage]) -> [Bool]
+}
+
+extension SignatureVerifying {
+    public func verifyBatch(_ items: [SignedMessage]) -> [Bool] {
+        items.map { verify($0.signature, by: $0.publicKey, of: $0.message) }
+    }
+}
+
+/// Checks batches on all cores with `BatchVerifier`, for live runtimes. (The simulator's measured mode times
+/// one thread, so it uses `DirectSignatureVerifier`, which checks a batch on the calling thread.)
+public struct ParallelSignatureVerifier: SignatureVerifying {
+    public let threads: Int
+
+    public init(threads: Int = BatchVerifier.defaultThreadCount) { self.threads = threads }
+
+    public func verify(_ signature: Signature, by key: PublicKey, of message: [UInt8]) -> Bool {
+        key.verify(signature, for: message)
+    }
+
+    public func verifyBatch(_ items: [SignedMessage]) -> [Bool] {
+        BatchVerifier.verify(items, threads: threads)
+    }
 }
 
 /// Checks every signature with libsodium.

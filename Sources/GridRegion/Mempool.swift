@@ -154,6 +154,55 @@ public struct Mempool {
         return .accepted(pooled.hash)
     }
 
+    /// Admits a batch of gossiped transactions: cheap checks first, then every signature that still needs
+    /// checking in one `verifyBatch` call (which a live runtime spreads over its cores).
+    public mutating func admitBatch(
+        _ batch: [PooledTransaction], verifier: any SignatureVerifying, nonces: (PublicKey) -> NonceWindow,
+        work: inout Work
+    ) -> [AdmissionOutcome] {
+        var outcomes: [AdmissionOutcome?] = Array(repeating: nil, count: batch.count)
+        var pending: [Int] = []
+        var seen = Set<Hash256>()
+        for (index, pooled) in batch.enumerated() {
+            let transaction = pooled.transaction
+            if transaction.chainID != configuration.chainID {
+                outcomes[index] = .rejected("wrong-chain")
+            } else if transaction.region != configuration.region {
+                outcomes[index] = .rejected("wrong-region")
+            } else if entries[pooled.hash] != nil || !seen.insert(pooled.hash).inserted {
+                outcomes[index] = .rejected("duplicate")
+            } else if !nonces(transaction.sender).canUse(transaction.nonce) {
+                outcomes[index] = .rejected("stale-nonce")
+            } else if entries.count + pending.count >= configuration.capacityTransactions {
+                outcomes[index] = .busy
+            } else {
+                pending.append(index)
+            }
+        }
+        let unverified = pending.filter { !verified.contains(batch[$0].hash) }
+        work.signatureVerifications += unverified.count
+        let results = verifier.verifyBatch(
+            unverified.map {
+                let transaction = batch[$0].transaction
+                return SignedMessage(
+                    publicKey: transaction.sender, message: transaction.signingBytes(), signature: transaction.signature
+                )
+            })
+        var valid = Set(pending)
+        for (index, ok) in zip(unverified, results) where !ok {
+            valid.remove(index)
+            outcomes[index] = .rejected("bad-signature")
+        }
+        for index in pending where valid.contains(index) {
+            let pooled = batch[index]
+            noteVerified(pooled.hash)
+            entries[pooled.hash] = pooled
+            order.append(pooled.hash)
+            outcomes[index] = .accepted(pooled.hash)
+        }
+        return outcomes.map { $0 ?? .rejected("internal") }
+    }
+
     /// The oldest transactions not in `excluded`, within the block's count and byte limits.
     public func nextBlock(excluding excluded: Set<Hash256>) -> [PooledTransaction] {
         var selected: [PooledTransaction] = []

@@ -83,6 +83,13 @@ public struct RegionApplication: ReplicaApplication {
             nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
     }
 
+    public mutating func admitGossip(_ batch: [PooledTransaction], work: inout Work) -> [AdmissionOutcome] {
+        let state = committedState
+        return mempool.admitBatch(
+            batch, verifier: verifier,
+            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
+    }
+
     public mutating func admitGossip(_ pooled: PooledTransaction, work: inout Work) -> AdmissionOutcome {
         let state = committedState
         return mempool.admit(

@@ -131,7 +131,7 @@ public struct RegionNode {
             return
         }
         replica.withApp { app in
-            for pooled in batch { _ = app.admitGossip(pooled, work: &work) }
+            _ = app.admitGossip(batch, work: &work)
         }
         if replica.app.hasFullBlock { drive(.payloadReady, &actions, &work) }
     }

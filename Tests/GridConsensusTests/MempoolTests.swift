@@ -94,3 +94,45 @@ import Testing
         #expect(window.canUse(999_999))
     }
 }
+
+@Suite struct GossipBatchTests {
+    let device = KeyPair.derived(masterSeed: 4, label: "gossip-device")
+
+    func pooled(nonce: UInt64, region: RegionID = 0) -> PooledTransaction {
+        PooledTransaction(
+            Transaction(
+                chainID: 1, region: region, signer: device, nonce: nonce, contract: TransferContract.contractName,
+                method: "transfer",
+                arguments: TransferContract.transferArguments(to: device.publicKey, amountMicros: 1, energyWh: 0)))
+    }
+
+    @Test(arguments: [false, true])
+    func batchAdmissionMatchesOneByOne(parallel: Bool) throws {
+        var forged = pooled(nonce: 5).transaction
+        forged.nonce = 6
+        let batch = [
+            pooled(nonce: 1), pooled(nonce: 2, region: 3), pooled(nonce: 1), PooledTransaction(forged),
+            pooled(nonce: 4),
+        ]
+        var pool = Mempool(configuration: MempoolConfiguration(chainID: 1, region: 0, capacityTransactions: 3))
+        var work = Work()
+        let verifier: any SignatureVerifying =
+            parallel ? ParallelSignatureVerifier(threads: 2) : DirectSignatureVerifier()
+        let outcomes = pool.admitBatch(batch, verifier: verifier, nonces: { _ in NonceWindow() }, work: &work)
+        #expect(
+            outcomes == [
+                .accepted(batch[0].hash), .rejected("wrong-region"), .rejected("duplicate"), .rejected("bad-signature"),
+                .accepted(batch[4].hash),
+            ])
+        #expect(work.signatureVerifications == 3)
+        // A transaction already verified (seen in a proposal) is not verified again.
+        var again = Work()
+        pool.remove([batch[0].hash])
+        _ = pool.admitBatch([batch[0]], verifier: verifier, nonces: { _ in NonceWindow() }, work: &again)
+        #expect(again.signatureVerifications == 0)
+        // Capacity: the pool holds 2 of 3; two more fresh ones: one accepted, one busy.
+        let more = pool.admitBatch(
+            [pooled(nonce: 7), pooled(nonce: 8)], verifier: verifier, nonces: { _ in NonceWindow() }, work: &again)
+        #expect(more == [.accepted(pooled(nonce: 7).hash), .busy])
+    }
+}

@@ -64,6 +64,7 @@ let package = Package(
             name: "GridSimulation",
             dependencies: [
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
+                "GridContracts", "GridModel",
             ]
         ),
 
@@ -89,7 +90,8 @@ let package = Package(
         .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage"]),
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
-        .testTarget(name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
+        .testTarget(
+            name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]

@@ -52,6 +52,17 @@ let package = Package(
             path: "Benchmarks/StorageBenchmarks",
             plugins: [benchmarkPlugin]
         ),
+        .executableTarget(
+            name: "ContractBenchmarks",
+            dependencies: [
+                benchmark, "BenchmarkSupport",
+                .product(name: "GridCrypto", package: "GridLedger"),
+                .product(name: "GridRegion", package: "GridLedger"),
+                .product(name: "GridContracts", package: "GridLedger"),
+            ],
+            path: "Benchmarks/ContractBenchmarks",
+            plugins: [benchmarkPlugin]
+        ),
 
         // MARK: - Plain verify-rate loop, compared with c-baseline/verify_loop.c by scripts/compare-verify.sh
 

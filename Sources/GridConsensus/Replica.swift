@@ -252,6 +252,12 @@ public struct Replica<App: ReplicaApplication> {
     public var safetyState: SafetyState { SafetyState(lastVotedRound: lastVotedRound, highQC: highQC) }
     public var uncommittedBlockCount: Int { tree.count }
 
+    /// This validator leads the current round and is waiting for the idle heartbeat because nothing was pending:
+    /// new work should wake it (send `.payloadReady`).
+    public var isAwaitingWork: Bool {
+        proposeAttempts == 1 && proposedInRound < currentRound
+    }
+
     /// The deterministic genesis block of an instance.
     public static func genesisBlock(
         chainID: ChainID, region: RegionID, validators: ValidatorSet, roots: ExecutionRoots, emptyPayload: Payload
@@ -400,7 +406,14 @@ public struct Replica<App: ReplicaApplication> {
             requestSync(from: (selfIndex + 1) % validators.count, &actions)
             return
         }
-        if !timerFired && !app.hasFullBlock { return }
+        if !timerFired && !app.hasFullBlock {
+            // Work arrived while waiting for the idle heartbeat: propose after one block interval instead.
+            if proposeAttempts == 1, app.hasPendingWork {
+                proposeAttempts = 2
+                actions.append(.setTimer(.propose(round), afterNanos: configuration.timing.blockIntervalNanos))
+            }
+            return
+        }
         let ancestors = uncommittedChain(to: parent.hash)
         let somethingToCommit = ancestors.contains { !$0.payload.isEmpty }
         if timerFired && !app.hasPendingWork && !somethingToCommit && proposeAttempts == 0 {

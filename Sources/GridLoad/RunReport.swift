@@ -36,6 +36,7 @@ public enum RunReport {
         sections.append(outcomesTable(result).plainText())
         if let reasons = reasonsTable(result) { sections.append(reasons.plainText()) }
         if let nodes = nodesTable(result) { sections.append(nodes.plainText()) }
+        sections += workloadTables(result).map { $0.plainText() }
         return sections.joined(separator: "\n\n") + "\n"
     }
 
@@ -73,6 +74,11 @@ public enum RunReport {
         lines += ["## Outcomes", "", outcomesTable(result).markdown(), ""]
         if let reasons = reasonsTable(result) { lines += ["## Rejections by reason", "", reasons.markdown(), ""] }
         if let nodes = nodesTable(result) { lines += ["## Nodes", "", nodes.markdown(), ""] }
+        let workload = workloadTables(result)
+        if !workload.isEmpty {
+            lines += ["## Workload outcome", ""]
+            for table in workload { lines += [table.markdown(), ""] }
+        }
         lines += ["## Definitions", "", definitionsParagraph, ""]
         lines += ["## Reproduce", ""]
         if let reproduceCommand {
@@ -153,6 +159,60 @@ public enum RunReport {
             ])
         }
         return table
+    }
+
+    /// What the grid contracts achieved: voltage with control against the no-control baseline, auction energy
+    /// and cost per participant class against grid-only supply.
+    static func workloadTables(_ result: RunResult) -> [TextTable] {
+        var tables: [TextTable] = []
+        if let voltage = result.workload?.voltage {
+            var table = TextTable(header: ["voltage control", "with control", "baseline (no set-points)"])
+            let volts = { (value: Double) in NumberText.fixed(value, decimals: 4) }
+            table.append([
+                "weakest voltage (p.u., measured window)",
+                "\(volts(voltage.weakestVoltagePU)) at bus \(voltage.weakestBus)",
+                "\(volts(voltage.weakestVoltageBaselinePU)) at bus \(voltage.weakestBusBaseline)",
+            ])
+            table.append([
+                "weakest voltage, last period (p.u.)", volts(voltage.finalWeakestVoltagePU),
+                volts(voltage.finalWeakestVoltageBaselinePU),
+            ])
+            table.append([
+                "periods below 0.95 p.u.", "\(voltage.periodsBelowBand) of \(voltage.periods)",
+                "\(voltage.periodsBelowBandBaseline) of \(voltage.periods)",
+            ])
+            table.append([
+                "dispatches committed / sent",
+                voltage.control ? "\(voltage.dispatchesCommitted) / \(voltage.dispatchesSent)" : "control off", "-",
+            ])
+            table.append(["reports sent", "\(voltage.reportsSent)", "-"])
+            table.append([
+                "set-points (changes; devices, kVAr at end)",
+                "\(voltage.setpointChanges); \(voltage.devicesWithSetpoint), "
+                    + NumberText.fixed(voltage.reactiveSetpointKVAr, decimals: 1),
+                "-",
+            ])
+            tables.append(table)
+        }
+        if let auction = result.workload?.auction {
+            var energy = TextTable(header: ["energy auction (\(auction.clearingRule))", "value"])
+            energy.append(["intervals cleared", "\(auction.intervalsCleared)"])
+            energy.append(["bids sent", "\(auction.bidsSent)"])
+            energy.append(["peer to peer (kWh)", NumberText.fixed(auction.peerToPeerKWh, decimals: 3)])
+            energy.append(["from the grid (kWh)", NumberText.fixed(auction.fromGridKWh, decimals: 3)])
+            energy.append(["fed in (kWh)", NumberText.fixed(auction.feedInKWh, decimals: 3)])
+            energy.append(["money not conserved (micro-units)", "\(auction.balanceResidualMicros)"])
+            tables.append(energy)
+            var costs = TextTable(header: ["average net cost per participant", "participants", "auction", "grid only"])
+            for entry in auction.classes {
+                costs.append([
+                    entry.participantClass, "\(entry.participants)", NumberText.fixed(entry.averageCost, decimals: 4),
+                    NumberText.fixed(entry.averageCostGridOnly, decimals: 4),
+                ])
+            }
+            tables.append(costs)
+        }
+        return tables
     }
 
     private static func tps(_ value: Double) -> String { NumberText.fixed(value, decimals: 1) }

@@ -66,6 +66,7 @@ extension RunResult {
         }
         copy.simulation.virtualSeconds = try Self.round(
             simulation.virtualSeconds, Decimals.seconds, "simulation.virtualSeconds")
+        copy.workload = try workload?.normalized()
         if var wallClock {
             wallClock.elapsedSeconds = try Self.round(wallClock.elapsedSeconds, 3, "wallClock.elapsedSeconds")
             wallClock.virtualSecondsPerWallSecond = try Self.round(
@@ -79,6 +80,10 @@ extension RunResult {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return encoder
+    }
+
+    static func roundForJSON(_ value: Double, _ decimals: Int, _ field: String) throws -> Double {
+        try round(value, decimals, field)
     }
 
     private static func round(_ value: Double, _ decimals: Int, _ field: String) throws -> Double {

@@ -34,6 +34,9 @@ public struct RunResult: Codable, Hashable, Sendable {
     public var simulation: SimulationStats
     /// Facts that differ between otherwise identical runs. `nil` when not known or deliberately left out.
     public var wallClock: WallClock?
+    /// What the grid contracts achieved (see ``WorkloadOutcome``); `nil` for transfer runs, and then absent from
+    /// the JSON, so their results are unchanged.
+    public var workload: WorkloadOutcome?
 
     public enum Runtime: String, Codable, Hashable, Sendable {
         case simulator

@@ -30,21 +30,33 @@ public struct ContractHarness {
         guard let target = contracts[contract] else {
             return Outcome(result: .failure(ContractError("unknown-contract")), outbox: [])
         }
+        let (result, writes, outbox) = Self.run(
+            target, method: method, arguments: arguments, sender: sender, height: height, region: region,
+            contract: contract, state: state)
+        // The call's context (which shares the state's storage) is gone now, so these writes mutate in place
+        // instead of copying the whole table.
+        for change in writes.sorted() {
+            if let value = change.value {
+                state[change.contract, default: [:]][StateKey(change.key)] = value
+            } else {
+                state[change.contract]?.removeValue(forKey: StateKey(change.key))
+            }
+        }
+        return Outcome(result: result, outbox: outbox)
+    }
+
+    private static func run(
+        _ target: any Contract, method: String, arguments: [UInt8], sender: PublicKey, height: UInt64,
+        region: RegionID, contract: String, state: [String: [StateKey: [UInt8]]]
+    ) -> (Result<[UInt8], ContractError>, StateChanges, [OutboxMessage]) {
         var context = ContractContext(
             region: region, height: height, sender: sender, contract: contract,
             base: StateView(committed: state, ancestors: [], changes: StateChanges()))
         do {
             let output = try target.call(method: method, arguments: arguments, context: &context)
-            for change in context.writes.sorted() {
-                if let value = change.value {
-                    state[change.contract, default: [:]][StateKey(change.key)] = value
-                } else {
-                    state[change.contract]?.removeValue(forKey: StateKey(change.key))
-                }
-            }
-            return Outcome(result: .success(output), outbox: context.outbox)
+            return (.success(output), context.writes, context.outbox)
         } catch {
-            return Outcome(result: .failure(error), outbox: [])
+            return (.failure(error), StateChanges(), [])
         }
     }
 

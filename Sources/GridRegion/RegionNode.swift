@@ -114,7 +114,7 @@ public struct RegionNode {
                 gossipTimerArmed = true
                 actions.append(.setTimer(.gossip, afterNanos: configuration.gossipIntervalNanos))
             }
-            if replica.app.hasFullBlock { drive(.payloadReady, &actions, &work) }
+            if replica.app.hasFullBlock || replica.isAwaitingWork { drive(.payloadReady, &actions, &work) }
         }
     }
 
@@ -133,7 +133,7 @@ public struct RegionNode {
         replica.withApp { app in
             _ = app.admitGossip(batch, work: &work)
         }
-        if replica.app.hasFullBlock { drive(.payloadReady, &actions, &work) }
+        if replica.app.hasFullBlock || replica.isAwaitingWork { drive(.payloadReady, &actions, &work) }
     }
 
     private mutating func drive(

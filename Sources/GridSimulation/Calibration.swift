@@ -80,7 +80,9 @@ public enum Calibration {
         }
 
         // Event overhead: a replica handling a timer for a round it has left does no work beyond dispatch.
-        let eventNanos = measureLogged("event dispatch", log) { measureEventOverhead(key: key, batches: options.batches) }
+        let eventNanos = measureLogged("event dispatch", log) {
+            measureEventOverhead(key: key, batches: options.batches)
+        }
 
         if sink == 42 { log("") }  // keeps the measured work observable
         let host = ProcessInfo.processInfo.hostName
@@ -93,7 +95,8 @@ public enum Calibration {
             codecNanosPerKiB: codecPerKiB.rounded(), eventNanos: eventNanos.rounded())
     }
 
-    private static func measureLogged<T>(_ what: String, _ log: (String) -> Void, _ body: () throws -> T) rethrows -> T {
+    private static func measureLogged<T>(_ what: String, _ log: (String) -> Void, _ body: () throws -> T) rethrows -> T
+    {
         let value = try body()
         log("  \(what): \(value)")
         return value
@@ -132,7 +135,8 @@ public enum Calibration {
             header.receiptsRoot = Receipt.receiptsRoot(of: receipts)
             var changes = StateChanges()
             for (index, transaction) in transactions.enumerated() {
-                changes.set(contract: "transfer", key: transaction.sender.bytes + [UInt8(index & 0xff)], value: [1, 2, 3])
+                changes.set(
+                    contract: "transfer", key: transaction.sender.bytes + [UInt8(index & 0xff)], value: [1, 2, 3])
             }
             let full = Block(header: header, transactions: transactions)
             try store.commit(BlockCommit(block: full, certificate: nil, receipts: receipts, stateChanges: changes))

@@ -76,7 +76,9 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw SimulationError.profile(file: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
-        guard data.count <= 64 << 10 else { throw SimulationError.profile(file: url.path, reason: "larger than 64 KiB") }
+        guard data.count <= 64 << 10 else {
+            throw SimulationError.profile(file: url.path, reason: "larger than 64 KiB")
+        }
         let profile: MachineProfile
         do { profile = try JSONDecoder().decode(MachineProfile.self, from: data) } catch {
             throw SimulationError.profile(file: url.path, reason: "not a machine profile: \(error)")

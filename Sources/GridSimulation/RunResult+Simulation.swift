@@ -13,11 +13,13 @@ extension SimulationReport {
                 queuePeak: UInt64(node.queuePeak), bytesSent: node.bytesSent, lmdbBytesWritten: node.storeBytesWritten,
                 committedHeight: node.committedHeight)
         }
-        return try RunResult(
+        var result = try RunResult(
             recorder: recorder, topology: RunResult.TopologyReference(name: topology.name, file: topologyFile),
             seed: topology.seed, runtime: .simulator, cpuMode: cpuMode == .model ? .model : .measured,
             nodes: nodeResults,
             simulation: RunResult.SimulationStats(virtualNanos: virtualNanos, eventsProcessed: eventsProcessed),
             wallClock: wallClock)
+        result.workload = workload
+        return result
     }
 }

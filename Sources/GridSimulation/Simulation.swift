@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GridConsensus
+import GridContracts
 import GridCrypto
 import GridLedger
 import GridLoad
@@ -96,6 +97,8 @@ public struct SimulationReport: Sendable {
     public var realSignatureVerifications: Int
     /// Committed transactions per region (all phases), for invariant and throughput checks.
     public var committedHeights: [String: UInt64]
+    /// What the grid contracts achieved; nil for transfer runs.
+    public var workload: RunResult.WorkloadOutcome?
 }
 
 private enum Event {
@@ -108,6 +111,16 @@ private enum Event {
     case clientRedirect(Int)
     case fault(Int)
     case tick
+    /// An off-chain agent's transaction (by pending submission id) is due: it is scheduled and sent now.
+    case workloadSend(Int)
+    /// Mix runs: the next transfer of the fixed-rate transfer share is due.
+    case transferDue
+    /// Voltage workload: reporting period k starts (power flow, reports); control interval k ends (dispatch).
+    case voltagePeriod(Int)
+    case voltageDispatch(Int)
+    /// Auction workload: interval k opens (bids) and reaches its deadline (close, then clear once committed).
+    case auctionOpen(Int)
+    case auctionClose(Int)
 
     var name: String {
         switch self {
@@ -126,6 +139,12 @@ private enum Event {
         case .clientRedirect(let index): return "connection refused to client #\(index)"
         case .fault(let index): return "fault #\(index)"
         case .tick: return "tick"
+        case .workloadSend(let id): return "workload submission #\(id)"
+        case .transferDue: return "transfer due"
+        case .voltagePeriod(let period): return "voltage reporting period \(period)"
+        case .voltageDispatch(let interval): return "voltage dispatch \(interval)"
+        case .auctionOpen(let interval): return "auction interval \(interval) opens"
+        case .auctionClose(let interval): return "auction interval \(interval) deadline"
         }
     }
 }
@@ -165,6 +184,23 @@ public final class Simulation {
     private var closedLoop: Bool
     private var unresolvedCount = 0
     private var sendsScheduled = 0
+
+    // Grid contract workloads (kind voltage, auction or mix): off-chain agents and what they wait for.
+    private var voltageDriver: VoltageWorkloadDriver?
+    private var auctionDriver: AuctionWorkloadDriver?
+    /// Per region, the contracts besides transfers, identical on every validator of the region.
+    private var regionContracts: [[any Contract]] = []
+    private var pendingSubmissions: [Int: WorkloadSubmission] = [:]
+    private var nextSubmissionID = 0
+    /// Transactions whose outcome an agent reacts to, by transaction index.
+    private var workloadPurposes: [Int: WorkloadPurpose] = [:]
+    /// Mix runs: the rate of the transfer share, and transfers made so far.
+    private var mixTransferTps: Double = 0
+    private var transfersMade = 0
+    private var auctionIntervals: UInt64 = 0
+    /// Driver events (periods, dispatches, interval openings and deadlines, due transfers) still on the queue: the
+    /// run may not stop early while an agent has something left to send.
+    private var agentEventsQueued = 0
 
     // Invariants and reporting.
     private var committedByHeight: [[UInt64: Hash256]] = []
@@ -211,8 +247,36 @@ public final class Simulation {
         recorder = try OutcomeRecorder(
             window: window, regions: topology.regions.map(\.name),
             limits: OutcomeRecorder.Limits(maxTrackedTransactions: 50_000_000))
-        schedule = try LoadSchedule(controller: Self.loadController(workload.rate), window: window, seed: topology.seed)
-        if case .closedLoop = workload.rate { closedLoop = true } else { closedLoop = false }
+        let voltage =
+            workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: options.chainID) : nil
+        let auction =
+            workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID) : nil
+        voltageDriver = voltage
+        auctionDriver = auction
+        regionContracts = topology.regions.indices.map { region in
+            var contracts: [any Contract] = []
+            if let voltage { contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region])) }
+            if let auction { contracts.append(auction.contracts[region]) }
+            return contracts
+        }
+        var transferTps = 0.0
+        if workload.kind == .mix {
+            // The transfer share is the fraction `transfer` of the total; the other parts' rates follow from
+            // their populations (see `Topology.WorkloadMix`).
+            let mix = workload.mixSettings
+            let drivenTps = (voltage?.offeredTps ?? 0) + (auction?.offeredTps ?? 0)
+            let drivenWeight = (voltage == nil ? 0 : mix.voltage) + (auction == nil ? 0 : mix.auction)
+            transferTps = drivenWeight > 0 ? drivenTps * mix.transfer / drivenWeight : 0
+        }
+        mixTransferTps = transferTps
+        let transferController =
+            workload.kind == .transfer ? Self.loadController(workload.rate) : .fixed(tps: max(transferTps, 1))
+        schedule = try LoadSchedule(controller: transferController, window: window, seed: topology.seed)
+        if workload.kind == .transfer, case .closedLoop = workload.rate {
+            closedLoop = true
+        } else {
+            closedLoop = false
+        }
         nextProgressNanos = options.progressIntervalNanos
         if let traceFile = options.traceFile {
             FileManager.default.createFile(atPath: traceFile.path, contents: nil)
@@ -281,12 +345,18 @@ public final class Simulation {
             transactionBytesMax: mempool.transactionBytesMax, blockTransactionsMax: consensus.blockTransactionsMax,
             blockBytesMax: consensus.blockBytesMax, gossipBatchTransactionsMax: mempool.batchTransactionsMax,
             gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6))
+        let contracts: [any Contract] =
+            [TransferContract()] + (regionContracts.isEmpty ? [] : regionContracts[regionIndex])
         return RegionApplication(
-            configuration: configuration, contracts: [TransferContract()], verifier: verifier, committedState: state,
+            configuration: configuration, contracts: contracts, verifier: verifier, committedState: state,
             committedStateRoot: stateRoot)
     }
 
-    private static let contractTables = [RegionApplication.nonceTable, TransferContract.contractName]
+    /// Tables restored from the store on restart; tables a run does not use are empty and skipped.
+    private static let contractTables = [
+        RegionApplication.nonceTable, TransferContract.contractName, VoltageStabilityContract.contractName,
+        EnergyAuctionContract.contractName,
+    ]
 
     /// Opens the node's store and builds its replica from it: genesis on a fresh start, the last committed block,
     /// its certificate and the persisted safety state after a crash.
@@ -309,7 +379,8 @@ public final class Simulation {
             guard latest >= node.committedHeight else {
                 throw SimulationError.invariantViolated(
                     seed: topology.seed, timeNanos: nowNanos, event: "restart of \(node.label)",
-                    invariant: "committed block lost: store ends at \(latest), node had committed \(node.committedHeight)")
+                    invariant:
+                        "committed block lost: store ends at \(latest), node had committed \(node.committedHeight)")
             }
             let genesisCertificate = QuorumCertificate.genesis(
                 chainID: options.chainID, region: RegionID(regionIndex), genesisHash: genesisBlock.hash)
@@ -345,8 +416,9 @@ public final class Simulation {
         try enqueue(node: node.globalIndex, .event(.start), urgent: true)
     }
 
-    private func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<RegionPayload>
-    {
+    private func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<
+        RegionPayload
+    > {
         guard let block = try store.block(atHeight: height) else {
             throw SimulationError.store(node: "region \(region)", reason: "block \(height) missing")
         }
@@ -454,6 +526,182 @@ public final class Simulation {
         }
     }
 
+    // MARK: - Grid contract workloads
+
+    /// Puts the drivers' periodic events on the queue: reporting periods and dispatches (voltage), interval openings
+    /// and deadlines (auction), and the first transfer of a mix. Everything the agents send is scheduled at the
+    /// moment it is due (`register`), so the recorder sees scheduled times in order.
+    private func scheduleContractWorkloads() {
+        let runEndNanos = window.runEndNanos
+        if let driver = voltageDriver {
+            let periodNanos = UInt64(driver.settings.reportingPeriodSeconds * 1e9)
+            var period = 0
+            while UInt64(period) * periodNanos < runEndNanos {
+                pushAgentEvent(.voltagePeriod(period), atNanos: UInt64(period) * periodNanos)
+                period += 1
+            }
+            if driver.settings.control {
+                let intervalNanos = UInt64(driver.settings.controlIntervalSeconds * 1e9)
+                var interval = 1
+                while UInt64(interval) * intervalNanos < runEndNanos {
+                    pushAgentEvent(.voltageDispatch(interval), atNanos: UInt64(interval) * intervalNanos)
+                    interval += 1
+                }
+            }
+        }
+        if let driver = auctionDriver {
+            let intervalNanos = UInt64(driver.settings.intervalSeconds * 1e9)
+            var interval: UInt64 = 0
+            // Only whole intervals: the last deadline is at the end of the run at the latest.
+            while (interval + 1) * intervalNanos <= runEndNanos {
+                pushAgentEvent(.auctionOpen(Int(interval)), atNanos: interval * intervalNanos)
+                pushAgentEvent(.auctionClose(Int(interval)), atNanos: (interval + 1) * intervalNanos)
+                interval += 1
+            }
+            auctionIntervals = interval
+        }
+        if mixTransferTps > 0, let first = schedule.next() { pushAgentEvent(.transferDue, atNanos: first) }
+    }
+
+    private func pushAgentEvent(_ event: Event, atNanos timeNanos: UInt64) {
+        agentEventsQueued += 1
+        queue.push(event, atNanos: timeNanos)
+    }
+
+    private func dispatchAgentEvent(_ event: Event) throws {
+        switch event {
+        case .transferDue:
+            let made = makeTransaction(transfersMade)
+            transfersMade += 1
+            try register(bytes: made.bytes, region: made.region, gateway: made.gateway, purpose: nil)
+            if let next = schedule.next() { pushAgentEvent(.transferDue, atNanos: max(next, nowNanos)) }
+        case .voltagePeriod(let period):
+            try runVoltagePeriod(period)
+        case .voltageDispatch(let interval):
+            guard let driver = voltageDriver else { return }
+            for region in topology.regions.indices {
+                submit(driver.dispatchSubmission(region: region, interval: UInt64(interval)), atNanos: nowNanos)
+            }
+        case .auctionOpen(let interval):
+            guard let driver = auctionDriver else { return }
+            let bids = driver.bids(interval: UInt64(interval), atSeconds: Double(nowNanos) / 1e9)
+            // Bids spread over the first half of the interval, well before the deadline at its end.
+            let spreadNanos = UInt64(driver.settings.intervalSeconds * 0.5e9)
+            for (position, bid) in bids.enumerated() {
+                submit(bid, atNanos: nowNanos + spreadNanos * UInt64(position) / UInt64(max(1, bids.count)))
+            }
+        case .auctionClose(let interval):
+            guard let driver = auctionDriver else { return }
+            for region in topology.regions.indices {
+                let purpose = WorkloadPurpose.auctionClose(region: region, interval: UInt64(interval))
+                let close = driver.operatorSubmission(
+                    region: region, interval: UInt64(interval), method: .close, purpose: purpose)
+                submit(close, atNanos: nowNanos)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Holds an agent's transaction until it is due.
+    private func submit(_ submission: WorkloadSubmission, atNanos dueNanos: UInt64) {
+        let id = nextSubmissionID
+        nextSubmissionID += 1
+        pendingSubmissions[id] = submission
+        queue.push(.workloadSend(id), atNanos: max(dueNanos, nowNanos))
+    }
+
+    private func sendSubmission(_ submission: WorkloadSubmission) throws {
+        let validators = topology.regions[submission.region].validators
+        try register(
+            bytes: submission.transaction.encoded(), region: submission.region,
+            gateway: regionBase[submission.region] + submission.gatewayValidator % validators,
+            purpose: submission.purpose)
+    }
+
+    /// Schedules a transaction now and sends it through the gateway, like the presigned transfers: latency counts
+    /// from now, and the outcome lands in the same recorder.
+    private func register(bytes: [UInt8], region: Int, gateway: Int, purpose: WorkloadPurpose?) throws {
+        let index = transactionBytes.count
+        transactionBytes.append(bytes)
+        transactionGateway.append(gateway)
+        resolved.append(false)
+        transactionScheduledNanos.append(nowNanos)
+        transactionIDs.append(try recorder.scheduled(atNanos: nowNanos, region: topology.regions[region].name))
+        if let purpose { workloadPurposes[index] = purpose }
+        sendsScheduled += 1
+        // Sent at once (what `.clientSend` does), so the transaction is in flight before the run may stop.
+        try recorder.sent(transactionIDs[index], atNanos: nowNanos)
+        unresolvedCount += 1
+        queue.push(.input(node: gateway, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
+    }
+
+    /// A committed table of `contract` as a live validator of the region sees it: the given validator if it is up,
+    /// else the live one with the highest committed height.
+    private func committedTable(region: Int, validator: Int, contract: String) -> [StateKey: [UInt8]]? {
+        let count = topology.regions[region].validators
+        let preferred = nodes[regionBase[region] + validator % count]
+        if let node = preferred.node { return node.app.committedState[contract] ?? [:] }
+        let members = nodes[regionBase[region]..<(regionBase[region] + count)]
+        let best = members.filter { $0.node != nil }.max { $0.committedHeight < $1.committedHeight }
+        return best?.node.map { $0.app.committedState[contract] ?? [:] }
+    }
+
+    /// One reporting period of the voltage workload: set-points from each device's gateway's committed state, the
+    /// power flows (once per period, off the hot path), then the reports spread evenly over the period.
+    private func runVoltagePeriod(_ period: Int) throws {
+        guard let driver = voltageDriver else { return }
+        var tables: [Int: [StateKey: [UInt8]]?] = [:]
+        let reports = try driver.period(
+            atSeconds: Double(nowNanos) / 1e9, inMeasuredWindow: nowNanos >= window.measuredStartNanos
+        ) { deviceIndex in
+            let device = driver.devices[deviceIndex]
+            let validators = topology.regions[device.region].validators
+            let gateway = regionBase[device.region] + device.gatewayValidator % validators
+            if tables[gateway] == nil {
+                tables[gateway] = committedTable(
+                    region: device.region, validator: device.gatewayValidator,
+                    contract: VoltageStabilityContract.contractName)
+            }
+            guard let table = tables[gateway] ?? nil else { return nil }
+            return VoltageStabilityContract.setpointVAr(of: device.key.publicKey) { table[StateKey($0)] }
+        }
+        let periodNanos = UInt64(driver.settings.reportingPeriodSeconds * 1e9)
+        for (position, report) in reports.enumerated() {
+            submit(
+                driver.reportSubmission(report),
+                atNanos: nowNanos + periodNanos * UInt64(position) / UInt64(max(1, reports.count)))
+        }
+    }
+
+    private func agentSawCommit(_ purpose: WorkloadPurpose) {
+        switch purpose {
+        case .voltageDispatch:
+            voltageDriver?.dispatchesCommitted += 1
+        case .auctionClose(let region, let interval):
+            // Clearing right after the deadline: the close is on chain, so no bid can still enter the interval.
+            guard let driver = auctionDriver else { return }
+            submit(
+                driver.operatorSubmission(region: region, interval: interval, method: .clear, purpose: .auctionClear),
+                atNanos: nowNanos)
+        case .auctionClear:
+            break
+        }
+    }
+
+    private func workloadOutcome() -> RunResult.WorkloadOutcome? {
+        guard voltageDriver != nil || auctionDriver != nil else { return nil }
+        var tables: [Int: [StateKey: [UInt8]]] = [:]
+        let auction = auctionDriver?.outcome(intervals: auctionIntervals) { region, key in
+            if tables[region] == nil {
+                tables[region] =
+                    committedTable(region: region, validator: 0, contract: EnergyAuctionContract.contractName) ?? [:]
+            }
+            return tables[region]?[StateKey(key)]
+        }
+        return RunResult.WorkloadOutcome(voltage: voltageDriver?.outcome, auction: auction)
+    }
+
     private func resolve(_ index: Int) throws {
         resolved[index] = true
         unresolvedCount -= 1
@@ -467,7 +715,11 @@ public final class Simulation {
 
     /// Runs the whole schedule and returns the figures. Throws on an invariant violation, naming seed and event.
     public func run(progress: ((SimulationProgress) -> Void)? = nil) throws -> SimulationReport {
-        if closedLoop { try releaseClosedLoop() } else { try presignOpenLoop() }
+        if topology.workload.kind == .transfer {
+            if closedLoop { try releaseClosedLoop() } else { try presignOpenLoop() }
+        } else {
+            scheduleContractWorkloads()
+        }
         for (index, fault) in topology.faults.enumerated() {
             queue.push(.fault(index), atNanos: UInt64(fault.atSeconds * 1e9))
         }
@@ -486,7 +738,11 @@ public final class Simulation {
                 throw SimulationError.setup("while handling \(event.name) at \(time) ns: \(error)")
             }
             // Past the window with nothing in flight, the rest of the drain period would only be idle rounds.
-            if nowNanos >= window.runEndNanos, unresolvedCount == 0 { break }
+            if nowNanos >= window.runEndNanos, unresolvedCount == 0, pendingSubmissions.isEmpty,
+                agentEventsQueued == 0
+            {
+                break
+            }
         }
         nowNanos = max(nowNanos, window.runEndNanos)
         for id in recorder.expire(atNanos: UInt64.max, timeoutNanos: 0) { _ = id }
@@ -545,16 +801,28 @@ public final class Simulation {
             if nowNanos > transactionScheduledNanos[index] + timeoutNanos {
                 try recorder.timedOut(id, atNanos: nowNanos)
             } else {
+                if !workloadPurposes.isEmpty, let purpose = workloadPurposes.removeValue(forKey: index),
+                    case .committed = reply
+                {
+                    agentSawCommit(purpose)
+                }
                 switch reply {
                 case .committed: try recorder.committed(id, atNanos: nowNanos)
                 case .busy: try recorder.dropped(id, atNanos: nowNanos)
                 case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
-                case .failed(_, let reason): try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
+                case .failed(_, let reason):
+                    try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
                 }
             }
             try resolve(index)
         case .fault(let index):
             try applyFault(topology.faults[index])
+        case .transferDue, .voltagePeriod, .voltageDispatch, .auctionOpen, .auctionClose:
+            agentEventsQueued -= 1
+            try dispatchAgentEvent(event)
+        case .workloadSend(let id):
+            guard let submission = pendingSubmissions.removeValue(forKey: id) else { return }
+            try sendSubmission(submission)
         case .tick:
             try expire(timeoutNanos: timeoutNanos)
             if nowNanos >= nextProgressNanos {
@@ -629,7 +897,10 @@ public final class Simulation {
         let roundBefore = regionNode.replica.currentRound
         var actions = regionNode.handle(event, work: &work)
         if trace != nil, regionNode.replica.currentRound != roundBefore {
-            traceLine(node, "round \(roundBefore) -> \(regionNode.replica.currentRound) highQC \(regionNode.replica.highQC.view) after \(Event.input(node: 0, input, urgent: false).name)")
+            traceLine(
+                node,
+                "round \(roundBefore) -> \(regionNode.replica.currentRound) highQC \(regionNode.replica.highQC.view) after \(Event.input(node: 0, input, urgent: false).name)"
+            )
         }
         var outgoing: [(to: Int?, message: RegionMessage)] = []
         var timers: [(RegionTimer, UInt64)] = []
@@ -658,7 +929,8 @@ public final class Simulation {
                 work.storeCommitBytes += bytes.count
                 try persist(node) { try $0.putMeta("safety", bytes) }
             case .persistCommit(let block, let output):
-                traceLine(node, "commit height \(block.height) round \(block.round) txs \(block.payload.transactions.count)")
+                traceLine(
+                    node, "commit height \(block.height) round \(block.round) txs \(block.payload.transactions.count)")
                 let storeStart = measured ? ThreadCPUClock.nowNanos() : 0
                 let bytes = try commit(node, block: block, output: output)
                 storeWork.storeCommits += 1
@@ -785,7 +1057,8 @@ public final class Simulation {
             return nodes[victim]
         case .leader:
             // The leader of the highest round any live validator of the region is in.
-            let members = nodes[regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)]
+            let members = nodes[
+                regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)]
             let round = members.compactMap { $0.node?.replica.currentRound }.max() ?? 0
             let leader = regionValidators[regionIndex].leader(ofRound: round)
             leaderCrashVictims[reference.region, default: []].append(regionBase[regionIndex] + leader)
@@ -821,7 +1094,9 @@ public final class Simulation {
             network.partitionEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         case .loss(let durationSeconds, let rate, let references):
             network.extraLossRate = rate
-            network.lossNodes = try references.map { Set(try $0.map { try resolveNode($0, forRestart: false).globalIndex }) }
+            network.lossNodes = try references.map {
+                Set(try $0.map { try resolveNode($0, forRestart: false).globalIndex })
+            }
             network.lossEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         }
     }
@@ -847,7 +1122,8 @@ public final class Simulation {
         }
         return SimulationReport(
             recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
-            realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights)
+            realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
+            workload: workloadOutcome())
     }
 }
 

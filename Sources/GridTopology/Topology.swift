@@ -353,6 +353,13 @@ extension Topology {
         public var warmupSeconds: Double
         /// A transaction not committed this long after its scheduled send counts as timed out.
         public var timeoutSeconds: Double
+        /// Settings of the voltage part (kind voltage or mix); nil takes the defaults. Absent from transfer runs'
+        /// JSON, so their results are unchanged.
+        public var voltage: VoltageWorkload?
+        /// Settings of the auction part (kind auction or mix); nil takes the defaults.
+        public var auction: AuctionWorkload?
+        /// Weights of the parts of kind mix; nil takes the defaults.
+        public var mix: WorkloadMix?
 
         public init(
             kind: WorkloadKind = .transfer,
@@ -360,7 +367,10 @@ extension Topology {
             rate: RateController,
             durationSeconds: Double = 10,
             warmupSeconds: Double = 2,
-            timeoutSeconds: Double = 5
+            timeoutSeconds: Double = 5,
+            voltage: VoltageWorkload? = nil,
+            auction: AuctionWorkload? = nil,
+            mix: WorkloadMix? = nil
         ) {
             self.kind = kind
             self.accounts = accounts
@@ -368,6 +378,9 @@ extension Topology {
             self.durationSeconds = durationSeconds
             self.warmupSeconds = warmupSeconds
             self.timeoutSeconds = timeoutSeconds
+            self.voltage = voltage
+            self.auction = auction
+            self.mix = mix
         }
 
         /// Length of the whole run: warm-up, then the measured window.

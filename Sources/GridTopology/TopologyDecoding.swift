@@ -18,7 +18,9 @@ extension TopologyDecoder {
     static let mempoolKeys = [
         "capacityTransactions", "transactionBytesMax", "batchTransactionsMax", "batchIntervalMillis",
     ]
-    static let workloadKeys = ["kind", "accounts", "rate", "durationSeconds", "warmupSeconds", "timeoutSeconds"]
+    static let workloadKeys = [
+        "kind", "accounts", "rate", "durationSeconds", "warmupSeconds", "timeoutSeconds", "voltage", "auction", "mix",
+    ]
     static let rateKeys = ["controller"] + Topology.RateController.Name.allCases.flatMap(\.keys)
     static let stepKeys = ["atSeconds", "tps"]
     static let faultKeys = ["atSeconds", "kind", "node", "durationSeconds", "groups", "rate", "nodes"]
@@ -221,14 +223,21 @@ extension TopologyDecoder {
         }
         let defaults = Topology.Workload(rate: .fixed(tps: 1))
         let kindExpectation = "one of " + Topology.WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let kind = value(fields, "kind", expected: kindExpectation, NodeReader.choice) ?? defaults.kind
+        // Only transfers follow the rate controller; the contract workloads are workload-driven, so for them
+        // `rate` may be left out (and is ignored when given, which keeps `run --rate` overrides harmless).
+        let rate: Topology.RateController =
+            kind == .transfer || fields.value("rate") != nil ? decodeRate(fields) : .fixed(tps: 1)
         return Topology.Workload(
-            kind: value(fields, "kind", expected: kindExpectation, NodeReader.choice) ?? defaults.kind,
+            kind: kind,
             accounts: integer(fields, "accounts", Rules.accounts, default: defaults.accounts),
-            rate: decodeRate(fields),
+            rate: rate,
             durationSeconds: number(
                 fields, "durationSeconds", Rules.durationSeconds, default: defaults.durationSeconds),
             warmupSeconds: number(fields, "warmupSeconds", Rules.warmupSeconds, default: defaults.warmupSeconds),
-            timeoutSeconds: number(fields, "timeoutSeconds", Rules.timeoutSeconds, default: defaults.timeoutSeconds))
+            timeoutSeconds: number(fields, "timeoutSeconds", Rules.timeoutSeconds, default: defaults.timeoutSeconds),
+            voltage: decodeVoltage(fields, kind: kind), auction: decodeAuction(fields, kind: kind),
+            mix: decodeMix(fields, kind: kind))
     }
 
     private func decodeRate(_ workload: Fields) -> Topology.RateController {

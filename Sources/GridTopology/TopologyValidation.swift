@@ -54,6 +54,7 @@ struct TopologyChecker {
         checkConsensus()
         checkMempool()
         checkWorkload()
+        checkContractWorkloads()
         checkFaults()
     }
 

@@ -60,7 +60,8 @@ struct StoreMismatch: Error, CustomStringConvertible {
 }
 
 func checkStores(in directory: URL, report: SimulationReport, byzantine: Set<String>) throws {
-    var hashesByHeight: [UInt64: (String, Hash256)] = [:]
+    // Each region has its own chain, so blocks are compared within a region.
+    var hashesByHeight: [String: [UInt64: (String, Hash256)]] = [:]
     for node in report.nodes where !byzantine.contains(node.label) {
         let url = directory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
         let store = try ChainStore(directory: url)
@@ -70,14 +71,15 @@ func checkStores(in directory: URL, report: SimulationReport, byzantine: Set<Str
         }
         let latest = try store.latestHeight ?? 0
         guard latest == node.committedHeight else {
-            throw StoreMismatch(description: "\(node.label): store ends at \(latest), committed \(node.committedHeight)")
+            throw StoreMismatch(
+                description: "\(node.label): store ends at \(latest), committed \(node.committedHeight)")
         }
         for height in stride(from: UInt64(0), through: latest, by: 1) {
             guard let block = try store.block(atHeight: height) else { continue }
-            if let (other, hash) = hashesByHeight[height], hash != block.hash {
+            if let (other, hash) = hashesByHeight[node.region]?[height], hash != block.hash {
                 throw StoreMismatch(description: "\(node.label) and \(other) differ at height \(height)")
             }
-            hashesByHeight[height] = (node.label, block.hash)
+            hashesByHeight[node.region, default: [:]][height] = (node.label, block.hash)
         }
     }
 }

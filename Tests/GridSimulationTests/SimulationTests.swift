@@ -44,7 +44,9 @@ import Testing
         let report = try simulate(topology)
         let restarted = try #require(report.nodes.first { $0.label == "r0/v2" })
         let highest = report.nodes.map(\.committedHeight).max() ?? 0
-        #expect(restarted.committedHeight + 3 >= highest, "restarted node caught up: \(restarted.committedHeight) of \(highest)")
+        #expect(
+            restarted.committedHeight + 3 >= highest,
+            "restarted node caught up: \(restarted.committedHeight) of \(highest)")
         let counts = report.recorder.measuredCounts
         // Only requests already inside the crashed gateway can be lost; everything else commits.
         #expect(Double(counts.committed) >= 0.9 * Double(counts.offered))
@@ -66,10 +68,13 @@ import Testing
     @Test func equivocatingLeaderCannotSplitHonestValidators() throws {
         // v0 leads every fourth round and sends two different blocks to the two halves; the store check in
         // `simulate` fails if two honest validators ever hold different blocks at one height.
-        let report = try simulate(try testTopology(tps: 300, durationSeconds: 2), byzantine: ["r0/v0": .equivocatingLeader])
+        let report = try simulate(
+            try testTopology(tps: 300, durationSeconds: 2), byzantine: ["r0/v0": .equivocatingLeader])
         let honest = report.nodes.filter { $0.label != "r0/v0" }
         #expect(honest.allSatisfy { $0.committedHeight > 10 }, "the region kept committing")
-        let refused = honest.reduce(0) { $0 + ($1.rejections["already-voted"] ?? 0) + ($1.rejections["not-leader"] ?? 0) }
+        let refused = honest.reduce(0) {
+            $0 + ($1.rejections["already-voted"] ?? 0) + ($1.rejections["not-leader"] ?? 0)
+        }
         #expect(refused >= 0)
         #expect(report.recorder.measuredCounts.committed > 0)
     }

@@ -1,0 +1,153 @@
+import Foundation
+
+extension RunResult {
+    /// `workload` in `result.json` (schema version 1, optional): what the grid contracts achieved in the same run
+    /// whose ledger figures the rest of the result gives. Absent for transfer runs.
+    ///
+    /// - `voltage` (kind voltage or mix):
+    ///   - `control`: whether the region operators dispatched (`workload.voltage.control`).
+    ///   - `periods`: reporting periods, i.e. power flows solved per feeder copy (with control and baseline).
+    ///   - `reportsSent`, `dispatchesSent`, `dispatchesCommitted`: transactions of the voltage contract.
+    ///   - `weakestVoltagePU`, `weakestBus`: lowest bus voltage (p.u.) over the measured window, with the set-points
+    ///     committed on chain; `weakestVoltageBaselinePU`, `weakestBusBaseline`: the same for the no-control
+    ///     baseline, the same devices and loads with set-points forced to zero (devices still follow Volt-VAR).
+    ///   - `finalWeakestVoltagePU`, `finalWeakestVoltageBaselinePU`: the lowest bus voltage of the last period.
+    ///   - `periodsBelowBand`, `periodsBelowBandBaseline`: measured-window periods whose lowest voltage was below
+    ///     0.95 p.u.
+    ///   - `setpointChanges`: set-point changes devices picked up from committed state; `devicesWithSetpoint` and
+    ///     `reactiveSetpointKVAr`: non-zero set-points and their sum at the end of the run.
+    ///   Bus numbers run 1...33 on the first feeder copy, 34...66 on the second, and so on.
+    /// - `auction` (kind auction or mix):
+    ///   - `clearingRule`, `intervalsCleared`, `bidsSent`.
+    ///   - `peerToPeerKWh`: energy traded between participants; `fromGridKWh`: residual demand bought from the
+    ///     grid; `feedInKWh`: unsold surplus fed in.
+    ///   - `classes`: per participant class (`consumer`, `prosumer`) the participant count and the average net cost
+    ///     per participant in currency units (payments minus income), `averageCost` through the auction and
+    ///     `averageCostGridOnly` if the same energy had been bought from the grid and fed in at the tariffs.
+    ///   - `balanceResidualMicros`: sum of all balance changes minus feed-in income plus grid payments, in
+    ///     micro-units; 0 when money is conserved apart from the grid flows.
+    public struct WorkloadOutcome: Codable, Hashable, Sendable {
+        public var voltage: VoltageOutcome?
+        public var auction: AuctionOutcome?
+
+        public init(voltage: VoltageOutcome? = nil, auction: AuctionOutcome? = nil) {
+            self.voltage = voltage
+            self.auction = auction
+        }
+
+        /// Numbers rounded to fixed decimals, like the rest of the result.
+        public func normalized() throws -> WorkloadOutcome {
+            var copy = self
+            if var voltage {
+                let round = { (value: Double, field: String) throws -> Double in
+                    try RunResult.roundForJSON(value, 6, "workload.voltage." + field)
+                }
+                voltage.weakestVoltagePU = try round(voltage.weakestVoltagePU, "weakestVoltagePU")
+                voltage.weakestVoltageBaselinePU = try round(
+                    voltage.weakestVoltageBaselinePU, "weakestVoltageBaselinePU")
+                voltage.finalWeakestVoltagePU = try round(voltage.finalWeakestVoltagePU, "finalWeakestVoltagePU")
+                voltage.finalWeakestVoltageBaselinePU = try round(
+                    voltage.finalWeakestVoltageBaselinePU, "finalWeakestVoltageBaselinePU")
+                voltage.reactiveSetpointKVAr = try round(voltage.reactiveSetpointKVAr, "reactiveSetpointKVAr")
+                copy.voltage = voltage
+            }
+            if var auction {
+                auction.peerToPeerKWh = try RunResult.roundForJSON(auction.peerToPeerKWh, 6, "workload.auction.p2p")
+                auction.fromGridKWh = try RunResult.roundForJSON(auction.fromGridKWh, 6, "workload.auction.grid")
+                auction.feedInKWh = try RunResult.roundForJSON(auction.feedInKWh, 6, "workload.auction.feedIn")
+                auction.classes = try auction.classes.sorted { $0.participantClass < $1.participantClass }.map {
+                    var entry = $0
+                    entry.averageCost = try RunResult.roundForJSON(entry.averageCost, 6, "workload.auction.cost")
+                    entry.averageCostGridOnly = try RunResult.roundForJSON(
+                        entry.averageCostGridOnly, 6, "workload.auction.cost")
+                    return entry
+                }
+                copy.auction = auction
+            }
+            return copy
+        }
+    }
+
+    public struct VoltageOutcome: Codable, Hashable, Sendable {
+        public var control: Bool
+        public var periods: Int
+        public var reportsSent: UInt64
+        public var dispatchesSent: UInt64
+        public var dispatchesCommitted: UInt64
+        public var weakestVoltagePU: Double
+        public var weakestBus: Int
+        public var weakestVoltageBaselinePU: Double
+        public var weakestBusBaseline: Int
+        public var finalWeakestVoltagePU: Double
+        public var finalWeakestVoltageBaselinePU: Double
+        public var periodsBelowBand: Int
+        public var periodsBelowBandBaseline: Int
+        public var setpointChanges: UInt64
+        public var devicesWithSetpoint: Int
+        public var reactiveSetpointKVAr: Double
+
+        public init(
+            control: Bool, periods: Int, reportsSent: UInt64, dispatchesSent: UInt64, dispatchesCommitted: UInt64,
+            weakestVoltagePU: Double, weakestBus: Int, weakestVoltageBaselinePU: Double, weakestBusBaseline: Int,
+            finalWeakestVoltagePU: Double, finalWeakestVoltageBaselinePU: Double, periodsBelowBand: Int,
+            periodsBelowBandBaseline: Int, setpointChanges: UInt64, devicesWithSetpoint: Int,
+            reactiveSetpointKVAr: Double
+        ) {
+            self.control = control
+            self.periods = periods
+            self.reportsSent = reportsSent
+            self.dispatchesSent = dispatchesSent
+            self.dispatchesCommitted = dispatchesCommitted
+            self.weakestVoltagePU = weakestVoltagePU
+            self.weakestBus = weakestBus
+            self.weakestVoltageBaselinePU = weakestVoltageBaselinePU
+            self.weakestBusBaseline = weakestBusBaseline
+            self.finalWeakestVoltagePU = finalWeakestVoltagePU
+            self.finalWeakestVoltageBaselinePU = finalWeakestVoltageBaselinePU
+            self.periodsBelowBand = periodsBelowBand
+            self.periodsBelowBandBaseline = periodsBelowBandBaseline
+            self.setpointChanges = setpointChanges
+            self.devicesWithSetpoint = devicesWithSetpoint
+            self.reactiveSetpointKVAr = reactiveSetpointKVAr
+        }
+    }
+
+    public struct AuctionOutcome: Codable, Hashable, Sendable {
+        public struct ClassCost: Codable, Hashable, Sendable {
+            public var participantClass: String
+            public var participants: Int
+            public var averageCost: Double
+            public var averageCostGridOnly: Double
+
+            public init(participantClass: String, participants: Int, averageCost: Double, averageCostGridOnly: Double) {
+                self.participantClass = participantClass
+                self.participants = participants
+                self.averageCost = averageCost
+                self.averageCostGridOnly = averageCostGridOnly
+            }
+        }
+
+        public var clearingRule: String
+        public var intervalsCleared: Int
+        public var bidsSent: UInt64
+        public var peerToPeerKWh: Double
+        public var fromGridKWh: Double
+        public var feedInKWh: Double
+        public var classes: [ClassCost]
+        public var balanceResidualMicros: Int64
+
+        public init(
+            clearingRule: String, intervalsCleared: Int, bidsSent: UInt64, peerToPeerKWh: Double, fromGridKWh: Double,
+            feedInKWh: Double, classes: [ClassCost], balanceResidualMicros: Int64
+        ) {
+            self.clearingRule = clearingRule
+            self.intervalsCleared = intervalsCleared
+            self.bidsSent = bidsSent
+            self.peerToPeerKWh = peerToPeerKWh
+            self.fromGridKWh = fromGridKWh
+            self.feedInKWh = feedInKWh
+            self.classes = classes
+            self.balanceResidualMicros = balanceResidualMicros
+        }
+    }
+}

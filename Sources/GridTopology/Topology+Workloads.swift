@@ -1,0 +1,348 @@
+import Yams
+
+// MARK: - Grid contract workloads
+
+extension Topology {
+    /// `workload.voltage`: devices on the buses of a feeder report their bus measurements to each region's
+    /// `voltage` contract, and the region's operator dispatches reactive set-points (design brief, section 5).
+    ///
+    /// The load is workload-driven: every device reports once per reporting period and each region's operator sends
+    /// one dispatch per control interval, so `workload.rate` and `workload.accounts` do not apply to this part.
+    public struct VoltageWorkload: Sendable, Equatable, Hashable, Codable {
+        public enum FeederName: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+            /// Baran and Wu's 33-bus, 12.66 kV feeder.
+            case ieee33
+        }
+
+        /// How the feeder's buses are split into regions. With more regions than zones, each further group of
+        /// zones runs on its own copy of the feeder, so the region count must be a multiple of the zone count.
+        public enum ZoningName: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+            case fourZones
+            case threeZones
+            /// The whole feeder is one zone.
+            case single
+
+            public var zoneCount: Int {
+                switch self {
+                case .fourZones: 4
+                case .threeZones: 3
+                case .single: 1
+                }
+            }
+
+            /// Buses of the largest zone of the IEEE 33-bus feeder (GridModel's `Zoning.ieee33FourZones` and
+            /// `ieee33ThreeZones`), which bounds `devicesPerBus` by the contract's device limit per region.
+            public var largestZoneBusCount: Int {
+                switch self {
+                case .fourZones, .threeZones: 12
+                case .single: 33
+                }
+            }
+        }
+
+        public var feeder: FeederName
+        /// nil: automatic, the finest zoning whose zone count divides the region count (``zoning(regionCount:)``).
+        public var zoning: ZoningName?
+        /// Inverters per bus; each reports its bus and follows its own set-point.
+        public var devicesPerBus: Int
+        public var reportingPeriodSeconds: Double
+        /// Each region's operator sends `dispatch` once per interval.
+        public var controlIntervalSeconds: Double
+        /// Thevenin voltage stability index (p.u.^4) below which a bus triggers a dispatch. 0.6 flags only buses
+        /// far toward collapse, so the voltage band (0.95-1.05 p.u.) is what usually triggers.
+        public var vsiThreshold: Double
+        /// false: no dispatches are sent, so the run measures the ledger under reports only and the
+        /// controlled voltages equal the no-control baseline.
+        public var control: Bool
+        /// Local time of day at the start of the run, in hours, for the load and solar profiles. 19 h is the
+        /// evening peak, when the far end of the 33-bus feeder sags below 0.95 p.u.
+        public var startHour: Double
+
+        public init(
+            feeder: FeederName = .ieee33, zoning: ZoningName? = nil, devicesPerBus: Int = 1,
+            reportingPeriodSeconds: Double = 2, controlIntervalSeconds: Double = 10, vsiThreshold: Double = 0.6,
+            control: Bool = true, startHour: Double = 19
+        ) {
+            self.feeder = feeder
+            self.zoning = zoning
+            self.devicesPerBus = devicesPerBus
+            self.reportingPeriodSeconds = reportingPeriodSeconds
+            self.controlIntervalSeconds = controlIntervalSeconds
+            self.vsiThreshold = vsiThreshold
+            self.control = control
+            self.startHour = startHour
+        }
+
+        /// The zoning in effect: the file's, or else four zones when the region count is a multiple of 4, three
+        /// when it is a multiple of 3, and the whole feeder as one zone per region otherwise.
+        public func zoning(regionCount: Int) -> ZoningName {
+            if let zoning { return zoning }
+            if regionCount % 4 == 0 { return .fourZones }
+            if regionCount % 3 == 0 { return .threeZones }
+            return .single
+        }
+    }
+
+    /// `workload.auction`: a community energy auction per region and settlement interval (CE-SDT). Consumers send
+    /// requests and prosumers offers during the interval; the region's operator closes it at its end (the
+    /// deadline) and clears it right after.
+    ///
+    /// The load is workload-driven: one bid per participant and interval plus the operator's close and clear, so
+    /// `workload.rate` and `workload.accounts` do not apply to this part.
+    public struct AuctionWorkload: Sendable, Equatable, Hashable, Codable {
+        public enum ClearingRuleName: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+            case payAsBid
+            case uniformPrice
+        }
+
+        public var participantsPerRegion: Int
+        /// Fraction of each region's participants that own PV and a battery (prosumers); the rest only buy.
+        public var prosumerShare: Double
+        /// Settlement interval; its end is the bidding deadline.
+        public var intervalSeconds: Double
+        public var clearingRule: ClearingRuleName
+        /// Local time of day at the start of the run, in hours; 12 h puts the PV peak in the run.
+        public var startHour: Double
+
+        public init(
+            participantsPerRegion: Int = 50, prosumerShare: Double = 0.4, intervalSeconds: Double = 30,
+            clearingRule: ClearingRuleName = .payAsBid, startHour: Double = 12
+        ) {
+            self.participantsPerRegion = participantsPerRegion
+            self.prosumerShare = prosumerShare
+            self.intervalSeconds = intervalSeconds
+            self.clearingRule = clearingRule
+            self.startHour = startHour
+        }
+    }
+
+    /// `workload.mix`: weights of the offered rate for `kind: mix`. The voltage and auction parts are
+    /// workload-driven (their sub-objects set their populations and periods), and a zero weight leaves a part out.
+    /// The transfer part is added at the fixed rate that makes it `transfer / (transfer + voltage + auction)` of the
+    /// total offered rate, taking the voltage and auction rates their populations produce; `workload.rate` is not
+    /// used. The voltage and auction weights only switch their parts on or off: their rates follow from their
+    /// populations, not from the weights.
+    public struct WorkloadMix: Sendable, Equatable, Hashable, Codable {
+        public var transfer: Double
+        public var voltage: Double
+        public var auction: Double
+
+        public init(transfer: Double = 0.5, voltage: Double = 0.3, auction: Double = 0.2) {
+            self.transfer = transfer
+            self.voltage = voltage
+            self.auction = auction
+        }
+    }
+}
+
+extension Topology.Workload {
+    /// Whether this run drives the voltage contract (kind voltage, or mix with a voltage weight above 0).
+    public var runsVoltage: Bool {
+        kind == .voltage || (kind == .mix && mixSettings.voltage > 0)
+    }
+
+    public var runsAuction: Bool {
+        kind == .auction || (kind == .mix && mixSettings.auction > 0)
+    }
+
+    /// The voltage settings in effect: the file's sub-object or the defaults.
+    public var voltageSettings: Topology.VoltageWorkload { voltage ?? Topology.VoltageWorkload() }
+    public var auctionSettings: Topology.AuctionWorkload { auction ?? Topology.AuctionWorkload() }
+    public var mixSettings: Topology.WorkloadMix { mix ?? Topology.WorkloadMix() }
+
+    /// Whether `workload.rate` sets the offered load; only for transfers. Voltage, auction and mix runs are
+    /// workload-driven and ignore it.
+    public var usesRateController: Bool { kind == .transfer }
+}
+
+extension NodeReader {
+    static func boolean(_ node: Node) -> Reading<Bool> {
+        guard case .value(let text) = string(node) else { return .failure(note: nil) }
+        switch text {
+        case "true": return .value(true)
+        case "false": return .value(false)
+        default: return .failure(note: nil)
+        }
+    }
+}
+
+// MARK: - Reading the sub-objects
+
+extension TopologyDecoder {
+    static let voltageKeys = [
+        "feeder", "zoning", "devicesPerBus", "reportingPeriodSeconds", "controlIntervalSeconds", "vsiThreshold",
+        "control", "startHour",
+    ]
+    static let auctionKeys = ["participantsPerRegion", "prosumerShare", "intervalSeconds", "clearingRule", "startHour"]
+    static let mixKeys = ["transfer", "voltage", "auction"]
+
+    /// The sub-object `key` of the workload when present; reported when the kind does not use it, since a
+    /// setting that silently does nothing is worse than an error.
+    private func workloadPart(
+        _ parent: Fields, _ key: String, keys: [String], kind: Topology.WorkloadKind,
+        usedBy kinds: [Topology.WorkloadKind], expected expectation: String
+    ) -> Fields? {
+        guard parent.value(key) != nil else { return nil }
+        guard kinds.contains(kind) else {
+            report(
+                parent.path(key), at: parent.keyMark(key),
+                "not used by kind \(kind.rawValue); \(key) is read by kind "
+                    + kinds.map(\.rawValue).joined(separator: " and "))
+            markBroken(parent.path(key))
+            return nil
+        }
+        guard let fields = section(parent, key, keys: keys, expected: expectation) else {
+            markBroken(parent.path(key))
+            return nil
+        }
+        return fields
+    }
+
+    func decodeVoltage(_ parent: Fields, kind: Topology.WorkloadKind) -> Topology.VoltageWorkload? {
+        guard
+            let fields = workloadPart(
+                parent, "voltage", keys: Self.voltageKeys, kind: kind, usedBy: [.voltage, .mix],
+                expected: "a mapping with the voltage workload's settings (feeder, zoning, devicesPerBus, ...)")
+        else { return nil }
+        let defaults = Topology.VoltageWorkload()
+        let feeders = Topology.VoltageWorkload.FeederName.allCases.map(\.rawValue).joined(separator: ", ")
+        let zonings = Topology.VoltageWorkload.ZoningName.allCases.map(\.rawValue).joined(separator: ", ")
+        return Topology.VoltageWorkload(
+            feeder: value(fields, "feeder", expected: "one of \(feeders)", NodeReader.choice) ?? defaults.feeder,
+            zoning: value(fields, "zoning", expected: "one of \(zonings)", NodeReader.choice),
+            devicesPerBus: integer(fields, "devicesPerBus", Rules.devicesPerBus, default: defaults.devicesPerBus),
+            reportingPeriodSeconds: number(
+                fields, "reportingPeriodSeconds", Rules.workloadPeriodSeconds, default: defaults.reportingPeriodSeconds),
+            controlIntervalSeconds: number(
+                fields, "controlIntervalSeconds", Rules.workloadPeriodSeconds, default: defaults.controlIntervalSeconds),
+            vsiThreshold: number(fields, "vsiThreshold", Rules.vsiThreshold, default: defaults.vsiThreshold),
+            control: value(fields, "control", expected: "true or false", NodeReader.boolean) ?? defaults.control,
+            startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour))
+    }
+
+    func decodeAuction(_ parent: Fields, kind: Topology.WorkloadKind) -> Topology.AuctionWorkload? {
+        guard
+            let fields = workloadPart(
+                parent, "auction", keys: Self.auctionKeys, kind: kind, usedBy: [.auction, .mix],
+                expected: "a mapping with the auction workload's settings (participantsPerRegion, ...)")
+        else { return nil }
+        let defaults = Topology.AuctionWorkload()
+        let rules = Topology.AuctionWorkload.ClearingRuleName.allCases.map(\.rawValue).joined(separator: ", ")
+        return Topology.AuctionWorkload(
+            participantsPerRegion: integer(
+                fields, "participantsPerRegion", Rules.participantsPerRegion, default: defaults.participantsPerRegion),
+            prosumerShare: number(fields, "prosumerShare", Rules.share, default: defaults.prosumerShare),
+            intervalSeconds: number(
+                fields, "intervalSeconds", Rules.workloadPeriodSeconds, default: defaults.intervalSeconds),
+            clearingRule: value(fields, "clearingRule", expected: "one of \(rules)", NodeReader.choice)
+                ?? defaults.clearingRule,
+            startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour))
+    }
+
+    func decodeMix(_ parent: Fields, kind: Topology.WorkloadKind) -> Topology.WorkloadMix? {
+        guard
+            let fields = workloadPart(
+                parent, "mix", keys: Self.mixKeys, kind: kind, usedBy: [.mix],
+                expected: "a mapping with the weights transfer, voltage and auction")
+        else { return nil }
+        let defaults = Topology.WorkloadMix()
+        return Topology.WorkloadMix(
+            transfer: number(fields, "transfer", Rules.share, default: defaults.transfer),
+            voltage: number(fields, "voltage", Rules.share, default: defaults.voltage),
+            auction: number(fields, "auction", Rules.share, default: defaults.auction))
+    }
+}
+
+extension Rules {
+    /// The voltage contract holds at most 64 devices per region (`VoltageStabilityConfiguration.devicesMax`).
+    static let voltageDevicesPerRegionMax = 64
+    static let devicesPerBus = IntegerRule(1...voltageDevicesPerRegionMax)
+    static let workloadPeriodSeconds = NumberRule("a number of seconds in 0.01...86400") {
+        (0.01...TopologyLimits.durationSecondsMax).contains($0)
+    }
+    static let vsiThreshold = NumberRule.closed(0, 10, "p.u.^4")
+    static let startHour = NumberRule("a number of hours >= 0 and < 24") { $0 >= 0 && $0 < 24 }
+    /// The auction contract takes at most 1024 bids per interval; one per participant leaves room.
+    static let participantsPerRegion = IntegerRule(1...1000)
+    static let share = NumberRule.closed(0, 1, "a fraction")
+}
+
+// MARK: - Checks across fields
+
+extension TopologyChecker {
+    mutating func checkContractWorkloads() {
+        let workload = topology.workload
+        if let voltage = workload.voltage {
+            let field = "workload.voltage"
+            check(voltage.devicesPerBus, Rules.devicesPerBus, FieldPath.child(field, "devicesPerBus"))
+            check(
+                voltage.reportingPeriodSeconds, Rules.workloadPeriodSeconds,
+                FieldPath.child(field, "reportingPeriodSeconds"))
+            check(
+                voltage.controlIntervalSeconds, Rules.workloadPeriodSeconds,
+                FieldPath.child(field, "controlIntervalSeconds"))
+            check(voltage.vsiThreshold, Rules.vsiThreshold, FieldPath.child(field, "vsiThreshold"))
+            check(voltage.startHour, Rules.startHour, FieldPath.child(field, "startHour"))
+        }
+        if let auction = workload.auction {
+            let field = "workload.auction"
+            check(
+                auction.participantsPerRegion, Rules.participantsPerRegion,
+                FieldPath.child(field, "participantsPerRegion"))
+            check(auction.prosumerShare, Rules.share, FieldPath.child(field, "prosumerShare"))
+            check(auction.intervalSeconds, Rules.workloadPeriodSeconds, FieldPath.child(field, "intervalSeconds"))
+            check(auction.startHour, Rules.startHour, FieldPath.child(field, "startHour"))
+        }
+        if let mix = workload.mix {
+            for (name, weight) in [("transfer", mix.transfer), ("voltage", mix.voltage), ("auction", mix.auction)] {
+                check(weight, Rules.share, FieldPath.child("workload.mix", name))
+            }
+        }
+        guard !issues.contains(where: { $0.field.hasPrefix("workload.") }) else { return }
+        if workload.runsVoltage {
+            let voltage = workload.voltageSettings
+            let field = "workload.voltage"
+            let regionCount = topology.regions.count
+            let zoning = voltage.zoning(regionCount: regionCount)
+            let zones = zoning.zoneCount
+            if isKnown("regions"), regionCount > 0, regionCount % zones != 0 {
+                issue(
+                    FieldPath.child(field, "zoning"),
+                    "expected a zoning whose zone count divides the \(regionCount) regions (each group of zones runs "
+                        + "on its own copy of the feeder), got \(zoning.rawValue) with \(zones) zones")
+            }
+            let devices = voltage.devicesPerBus * zoning.largestZoneBusCount
+            if devices > Rules.voltageDevicesPerRegionMax {
+                issue(
+                    FieldPath.child(field, "devicesPerBus"),
+                    "expected at most \(Rules.voltageDevicesPerRegionMax / zoning.largestZoneBusCount) with "
+                        + "zoning \(zoning.rawValue) (its largest zone has \(zoning.largestZoneBusCount) buses and a "
+                        + "region holds at most \(Rules.voltageDevicesPerRegionMax) devices), got "
+                        + "\(voltage.devicesPerBus)")
+            }
+            if voltage.controlIntervalSeconds < voltage.reportingPeriodSeconds {
+                issue(
+                    FieldPath.child(field, "controlIntervalSeconds"),
+                    "expected at least reportingPeriodSeconds (\(format(voltage.reportingPeriodSeconds))), so that "
+                        + "every dispatch sees fresh reports, got \(format(voltage.controlIntervalSeconds))")
+            }
+        }
+        if workload.runsAuction {
+            let auction = workload.auctionSettings
+            if auction.intervalSeconds > workload.runSeconds, isKnown("workload.durationSeconds") {
+                issue(
+                    "workload.auction.intervalSeconds",
+                    "expected at most the run's length (\(format(workload.runSeconds)) s), so that at least one "
+                        + "interval is cleared, got \(format(auction.intervalSeconds))")
+            }
+        }
+        if workload.kind == .mix {
+            let mix = workload.mixSettings
+            if mix.voltage == 0, mix.auction == 0 {
+                issue(
+                    "workload.mix", "expected a voltage or auction weight above 0; for transfers only use kind transfer"
+                )
+            }
+        }
+    }
+}

@@ -205,6 +205,9 @@ public struct Replica<App: ReplicaApplication> {
     private var lastTimeoutCertificate: TimeoutCertificate?
     private var proposedInRound: UInt64 = 0
     private var proposeAttempts = 0
+    /// This validator committed a non-empty block that the others learn about only from the QC in its next
+    /// proposal: as leader it should propose promptly rather than wait for the idle heartbeat.
+    private var commitToAnnounce = false
 
     /// Votes collected as the next leader: round -> block hash -> voter -> vote.
     private var votes: [UInt64: [Hash256: [UInt16: CertificateVote]]] = [:]
@@ -356,13 +359,16 @@ public struct Replica<App: ReplicaApplication> {
         votes = votes.filter { $0.key + 1 >= round }
         timeouts = timeouts.filter { $0.key >= round }
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
+        // Whoever leads the new round carries the QC that tells the others what committed.
+        if leader(ofRound: round, extending: highQC.blockHash) != selfIndex { commitToAnnounce = false }
         if leader(ofRound: round, extending: highQC.blockHash) == selfIndex {
             // Propose at once when a full block waits. Under light load, when uncommitted transactions are in the
             // pipeline, after a quarter interval: the two-chain rule needs two more certified rounds to commit
             // them, and those should not wait a whole interval each, yet back-to-back rounds would make blocks so
             // small that per-block work (signatures, a certificate check, an LMDB write on every validator)
             // dominates. Otherwise (idle, or a heavy load that batches well) wait one block interval.
-            let pipelineBusy = uncommittedChain(to: highQC.blockHash).contains { !$0.payload.isEmpty }
+            let pipelineBusy =
+                commitToAnnounce || uncommittedChain(to: highQC.blockHash).contains { !$0.payload.isEmpty }
             let interval = configuration.timing.blockIntervalNanos
             let wait: UInt64 = app.hasFullBlock ? 0 : pipelineBusy && !app.hasHalfBlock ? interval / 4 : interval
             actions.append(.setTimer(.propose(round), afterNanos: wait))
@@ -415,7 +421,7 @@ public struct Replica<App: ReplicaApplication> {
             return
         }
         let ancestors = uncommittedChain(to: parent.hash)
-        let somethingToCommit = ancestors.contains { !$0.payload.isEmpty }
+        let somethingToCommit = commitToAnnounce || ancestors.contains { !$0.payload.isEmpty }
         if timerFired && !app.hasPendingWork && !somethingToCommit && proposeAttempts == 0 {
             // Idle: send a heartbeat block only when the round would otherwise be close to timing out.
             proposeAttempts += 1
@@ -433,6 +439,7 @@ public struct Replica<App: ReplicaApplication> {
             return
         }
         proposedInRound = round
+        commitToAnnounce = false
         let tc = lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil }
         let proposal = sign(proposed, tc: tc, &work)
         if configuration.behavior == .equivocatingLeader {
@@ -731,6 +738,7 @@ public struct Replica<App: ReplicaApplication> {
             let output = app.commit(block: block, execution: node.execution, certificate: blockCertificate, work: &work)
             committedTip = block
             committedTipVoterWindow = node.voterWindow
+            if !block.payload.isEmpty { commitToAnnounce = true }
             actions.append(.committed(block, certificate: blockCertificate, output: output))
         }
         // Anything not descending from the new tip can never commit now.

@@ -87,7 +87,7 @@ let package = Package(
 
         .testTarget(name: "GridCryptoTests", dependencies: ["GridCrypto"]),
         .testTarget(name: "GridStorageTests", dependencies: ["GridStorage"]),
-        .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage"]),
+        .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage", "GridLoad"]),
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
         .testTarget(

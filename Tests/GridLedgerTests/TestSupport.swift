@@ -1,18 +1,12 @@
 import Foundation
 import GridCrypto
 import GridLedger
+import GridLoad
 
-/// SplitMix64: a tiny seeded generator so every randomised test is reproducible from its seed.
-struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Randomised tests draw from the project's own seeded generator, so every failure replays from its seed.
+typealias TestRandom = DeterministicRandom
+
+extension DeterministicRandom {
     mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
 }
 

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "GridLoad", targets: ["GridLoad"]),
         .library(name: "GridSimulation", targets: ["GridSimulation"]),
         .library(name: "GridContracts", targets: ["GridContracts"]),
+        .library(name: "GridGlobal", targets: ["GridGlobal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,10 @@ let package = Package(
 
         .target(name: "GridConsensus", dependencies: ["GridCrypto", "GridLedger"]),
         .target(name: "GridRegion", dependencies: ["GridConsensus", "GridCrypto", "GridLedger"]),
+
+        // MARK: - Global layer (checkpoints over region commits, sans-IO)
+
+        .target(name: "GridGlobal", dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion"]),
 
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
@@ -93,6 +98,10 @@ let package = Package(
         .testTarget(
             name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
+        .testTarget(
+            name: "GridGlobalTests",
+            dependencies: ["GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion"]
+        ),
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
         ),

@@ -56,7 +56,9 @@ let package = Package(
 
         // MARK: - Global layer (checkpoints over region commits, sans-IO)
 
-        .target(name: "GridGlobal", dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion"]),
+        .target(
+            name: "GridGlobal",
+            dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage"]),
 
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
@@ -69,7 +71,7 @@ let package = Package(
             name: "GridSimulation",
             dependencies: [
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
-                "GridContracts", "GridModel",
+                "GridContracts", "GridModel", "GridGlobal",
             ]
         ),
 
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
         .testTarget(
             name: "GridGlobalTests",
-            dependencies: ["GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion"]
+            dependencies: ["GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage"]
         ),
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]

@@ -76,6 +76,11 @@ public struct CheckpointOutput: Hashable, Sendable {
     /// One delivery per destination region that has messages in this checkpoint, by ascending region id.
     public let deliveries: [CheckpointDelivery]
     public let undeliverableMessageCount: Int
+    /// The global state after this checkpoint, and its root (the header's `stateRoot`): what the runtime persists
+    /// with the checkpoint (``CheckpointStore/commit(block:certificate:state:stateRoot:)``). One consensus event may
+    /// commit several checkpoints, so the application's `committedState` only holds the last one's.
+    public let state: GlobalState
+    public let stateRoot: Hash256
 
     /// The messages for `destination`, in checkpoint order, with their per-destination sequence numbers.
     public func messages(for destination: RegionID) -> [CrossRegionMessage] {
@@ -123,6 +128,24 @@ public struct GlobalApplication: ReplicaApplication {
         let state = GlobalState(regions: configuration.regions)
         self.committedState = state
         self.committedStateRoot = state.root(after: .zero)
+    }
+
+    /// Restarts from a stored checkpoint (``CheckpointStore/latestState()``): the global state after checkpoint
+    /// `checkpointHeight` and its root (that checkpoint header's `stateRoot`). Nothing pending survives a restart:
+    /// regions resend what is not yet final, and entries are verified again on arrival.
+    /// - Precondition: `state` has a tip for exactly the configuration's regions (a store of another configuration
+    ///   would otherwise be silently mixed in).
+    public init(
+        configuration: GlobalConfiguration, verifier: any SignatureVerifying, restoring state: GlobalState,
+        stateRoot: Hash256, checkpointHeight: UInt64
+    ) {
+        precondition(
+            Set(state.tips.keys) == Set(configuration.regions.map(\.region)),
+            "the restored state's regions differ from the configuration's")
+        self.init(configuration: configuration, verifier: verifier)
+        self.committedState = state
+        self.committedStateRoot = stateRoot
+        self.committedCheckpointHeight = checkpointHeight
     }
 
     private var limits: CheckpointLimits { configuration.limits }
@@ -454,7 +477,8 @@ public struct GlobalApplication: ReplicaApplication {
             finalized: block.payload.entries.map {
                 FinalizedEntry(region: $0.region, height: $0.height, blockHash: $0.blockHash)
             },
-            deliveries: deliveries, undeliverableMessageCount: execution.undeliverableMessageCount)
+            deliveries: deliveries, undeliverableMessageCount: execution.undeliverableMessageCount,
+            state: execution.state, stateRoot: execution.roots.stateRoot)
     }
 
     /// Drops pending entries the finalized tip covers. If what remains does not continue the finalized chain (this

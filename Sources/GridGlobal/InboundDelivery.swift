@@ -74,8 +74,21 @@ public struct InboundDelivery: Sendable {
         self.region = region
         self.committee = RegionGenesis(
             region: GlobalConfiguration.globalRegion, validators: committee, genesisHash: .zero)
-        self.messagesMax = limits.entriesMax * limits.outboxMessagesPerEntryMax
+        self.messagesMax = CheckpointDelivery.messagesMax(limits)
         self.verifier = verifier
+    }
+
+    /// Resumes from stored counters (for example `InboundContract`'s table): the next destination sequence
+    /// expected and, per source region, the next pair sequence (sources not listed start at 0). Only the sources
+    /// of the messages a delivery carries are consulted, so a caller may load just those.
+    public init(
+        chainID: ChainID, region: RegionID, committee: [PublicKey], limits: CheckpointLimits = CheckpointLimits(),
+        verifier: any SignatureVerifying = DirectSignatureVerifier(), nextDestinationSequence: UInt64,
+        nextPairSequence: [RegionID: UInt64]
+    ) {
+        self.init(chainID: chainID, region: region, committee: committee, limits: limits, verifier: verifier)
+        self.nextDestinationSequence = nextDestinationSequence
+        self.nextPairSequence = nextPairSequence
     }
 
     /// Returns the messages to apply, in order, and counts them as applied; or refuses the whole delivery.

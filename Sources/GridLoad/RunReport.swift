@@ -37,6 +37,7 @@ public enum RunReport {
         if let reasons = reasonsTable(result) { sections.append(reasons.plainText()) }
         if let nodes = nodesTable(result) { sections.append(nodes.plainText()) }
         sections += workloadTables(result).map { $0.plainText() }
+        sections += globalTables(result).map { $0.plainText() }
         return sections.joined(separator: "\n\n") + "\n"
     }
 
@@ -78,6 +79,11 @@ public enum RunReport {
         if !workload.isEmpty {
             lines += ["## Workload outcome", ""]
             for table in workload { lines += [table.markdown(), ""] }
+        }
+        let global = globalTables(result)
+        if !global.isEmpty {
+            lines += ["## Global layer", ""]
+            for table in global { lines += [table.markdown(), ""] }
         }
         lines += ["## Definitions", "", definitionsParagraph, ""]
         lines += ["## Reproduce", ""]
@@ -211,6 +217,59 @@ public enum RunReport {
                 ])
             }
             tables.append(costs)
+        }
+        return tables
+    }
+
+    /// The global layer: checkpoints, committee load, finality per region, cross-region messages, refusals.
+    static func globalTables(_ result: RunResult) -> [TextTable] {
+        guard let global = result.global else { return [] }
+        func fixed(_ value: Double, _ decimals: Int) -> String { NumberText.fixed(value, decimals: decimals) }
+        var summary = TextTable(header: ["global layer", "value"])
+        summary.append(["committee members", "\(global.committeeSize)"])
+        summary.append(["checkpoints committed", "\(global.checkpoints)"])
+        let interval = global.checkpointIntervalMillis
+        summary.append([
+            "checkpoint interval (ms, window) p50 / p99 / max",
+            "\(fixed(interval.p50, 3)) / \(fixed(interval.p99, 3)) / \(fixed(interval.max, 3))",
+        ])
+        summary.append([
+            "entries per checkpoint mean / max",
+            "\(fixed(global.checkpointEntries.mean, 2)) / \(fixed(global.checkpointEntries.max, 0))",
+        ])
+        summary.append([
+            "checkpoint payload bytes mean / max",
+            "\(fixed(global.checkpointBytes.mean, 0)) / \(fixed(global.checkpointBytes.max, 0))",
+        ])
+        summary.append([
+            "committee CPU % mean / max",
+            "\(fixed(global.committeeCpuUtilization.mean * 100, 2)) / \(fixed(global.committeeCpuUtilization.max * 100, 2))",
+        ])
+        summary.append(["globally final (tx/s, window)", tps(global.globalFinalTps)])
+        let cross = global.crossRegion
+        summary.append([
+            "cross-region messages committed / applied / unapplied at end",
+            "\(cross.committed) / \(cross.applied) / \(cross.unappliedAtEnd)",
+        ])
+        summary.append(["relay transactions sent", "\(cross.relaysSent)"])
+        summary.append([
+            "region entries sent / checkpoint requests", "\(global.entriesSent) / \(global.checkpointRequests)",
+        ])
+        var tables = [summary]
+        var regions = TextTable(header: ["region", "committed height", "final height", "globally final tx/s"])
+        for region in global.regions {
+            regions.append([
+                region.name, "\(region.committedHeight)", "\(region.finalizedHeight)", tps(region.globalFinalTps),
+            ])
+        }
+        tables.append(regions)
+        let refusals =
+            global.entryRejections.map { ("entry: \($0.key)", $0.value) }
+            + cross.relayFailures.map { ("relay: \($0.key)", $0.value) }
+        if !refusals.isEmpty {
+            var table = TextTable(header: ["global refusals", "count"])
+            for (reason, count) in refusals.sorted(by: { $0.0 < $1.0 }) { table.append([reason, "\(count)"]) }
+            tables.append(table)
         }
         return tables
     }

@@ -67,6 +67,7 @@ extension RunResult {
         copy.simulation.virtualSeconds = try Self.round(
             simulation.virtualSeconds, Decimals.seconds, "simulation.virtualSeconds")
         copy.workload = try workload?.normalized()
+        copy.global = try global?.normalized()
         if var wallClock {
             wallClock.elapsedSeconds = try Self.round(wallClock.elapsedSeconds, 3, "wallClock.elapsedSeconds")
             wallClock.virtualSecondsPerWallSecond = try Self.round(

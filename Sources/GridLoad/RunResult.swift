@@ -37,6 +37,8 @@ public struct RunResult: Codable, Hashable, Sendable {
     /// What the grid contracts achieved (see ``WorkloadOutcome``); `nil` for transfer runs, and then absent from
     /// the JSON, so their results are unchanged.
     public var workload: WorkloadOutcome?
+    /// The global layer's figures (`RunResult.GlobalOutcome`); absent without a global layer.
+    public var global: GlobalOutcome?
 
     public enum Runtime: String, Codable, Hashable, Sendable {
         case simulator

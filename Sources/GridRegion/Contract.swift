@@ -57,6 +57,27 @@ public struct StateView {
     }
 }
 
+/// A cross-region message the inbound contract (`RegionApplication.inboundContractName`) asks the region
+/// application to apply, after it has checked that the global layer finalized it.
+///
+/// The application runs it as a call of `contract.method(arguments)` with sender
+/// `RegionApplication.globalLayerSender`, so a contract recognises global-layer deliveries by the sender (no
+/// transaction can carry that sender), and `ContractContext.inboundSource` names the region that sent it.
+public struct InboundCall: Hashable, Sendable {
+    /// The region whose committed block sent the message (covered by the global QC).
+    public var sourceRegion: RegionID
+    public var contract: String
+    public var method: String
+    public var arguments: [UInt8]
+
+    public init(sourceRegion: RegionID, contract: String, method: String, arguments: [UInt8]) {
+        self.sourceRegion = sourceRegion
+        self.contract = contract
+        self.method = method
+        self.arguments = arguments
+    }
+}
+
 /// What a contract call may touch: its state, the caller, the block, and the outbox.
 ///
 /// Reads go through the call's own writes to the block's view; writes stay in the call's own change set, so a
@@ -66,15 +87,26 @@ public struct ContractContext {
     public let height: UInt64
     public let sender: PublicKey
     public let contract: String
+    /// For a call the region application makes to apply a cross-region message (sender
+    /// `RegionApplication.globalLayerSender`): the region that sent the message. `nil` for a transaction's call.
+    public let inboundSource: RegionID?
     let base: StateView
     public internal(set) var writes = StateChanges()
     public internal(set) var outbox: [OutboxMessage] = []
+    /// Messages this call asked the application to apply (`deliverInbound`), in order.
+    public internal(set) var inboundCalls: [InboundCall] = []
+    /// Signature checks this call did itself (`chargeSignatureVerifications`), priced as `Work`.
+    public internal(set) var signatureVerifications = 0
 
-    init(region: RegionID, height: UInt64, sender: PublicKey, contract: String, base: StateView) {
+    init(
+        region: RegionID, height: UInt64, sender: PublicKey, contract: String, base: StateView,
+        inboundSource: RegionID? = nil
+    ) {
         self.region = region
         self.height = height
         self.sender = sender
         self.contract = contract
+        self.inboundSource = inboundSource
         self.base = base
     }
 
@@ -96,6 +128,19 @@ public struct ContractContext {
     }
     public mutating func delete(_ key: [UInt8]) { writes.delete(contract: contract, key: key) }
     public mutating func send(_ message: OutboxMessage) { outbox.append(message) }
+
+    /// Asks the region application to apply a cross-region message after this call succeeds. Only honoured for
+    /// the contract named `RegionApplication.inboundContractName` called by a transaction: a call of any other
+    /// contract (or an inbound call itself) that asks fails with "inbound-delivery-not-allowed". Outside a block
+    /// (`ContractHarness`) the requests are ignored.
+    public mutating func deliverInbound(_ call: InboundCall) { inboundCalls.append(call) }
+
+    /// Charges `count` signature verifications this call performed (for example a certificate check), so the
+    /// runtime's CPU model prices them like any other `Work.signatureVerifications`. Charged whether or not the
+    /// call then succeeds: the work was done.
+    public mutating func chargeSignatureVerifications(_ count: Int) {
+        signatureVerifications += max(0, count)
+    }
 }
 
 /// A deterministic contract: same state and call give the same result on every validator. Integer arithmetic

@@ -95,6 +95,23 @@ final class VoltageWorkloadDriver {
     private var periodsBelowBand = 0
     private var periodsBelowBandBaseline = 0
 
+    /// The zone a zone asks for reactive power, and the bus of the asking zone closest to it: the upstream zone
+    /// (coupled at this zone's attachment bus), or for the zone at the substation the first zone it feeds (coupled
+    /// at the bus feeding that zone).
+    static func neighbour(of zoneIndex: Int, zones: [Zone], feeder: Feeder) -> (zone: Int, couplingBus: Int)? {
+        func zone(containing bus: Int) -> Int? { zones.firstIndex { $0.buses.contains(bus) } }
+        let attachment = zones[zoneIndex].attachmentBus
+        if let parent = feeder.parent(ofBus: attachment), let upstream = zone(containing: parent) {
+            return (upstream, attachment)
+        }
+        for (index, other) in zones.enumerated() where index != zoneIndex {
+            if let parent = feeder.parent(ofBus: other.attachmentBus), zone(containing: parent) == zoneIndex {
+                return (index, parent)
+            }
+        }
+        return nil
+    }
+
     init(topology: Topology, chainID: ChainID) throws(SimulationError) {
         settings = topology.workload.voltageSettings
         self.chainID = chainID
@@ -135,6 +152,18 @@ final class VoltageWorkloadDriver {
                 region: RegionID(regionIndex), baseVoltageVolts: Int64((feeder.baseKV * 1_000).rounded()),
                 baseKVA: Int64(feeder.baseKVA.rounded()), operatorKey: operatorKey.publicKey,
                 vsiThresholdMicro: vsiThresholdMicro)
+            if topology.global != nil, zoneCount > 1 {
+                // With a global layer, a region short of reactive power asks its electrical neighbour, and only
+                // the global layer may deliver such requests.
+                builder.relayKey = RegionApplication.globalLayerSender
+                let zones = zoning.offset(by: feeder.busNumberOffset).zones
+                if let (neighbourZone, couplingBus) = Self.neighbour(
+                    of: regionIndex % zoneCount, zones: zones, feeder: feeder)
+                {
+                    builder.neighbour = .init(
+                        region: RegionID(copy * zoneCount + neighbourZone), couplingBusNumber: UInt16(couplingBus))
+                }
+            }
             do {
                 for branch in feeder.branches {
                     try builder.addBranch(
@@ -382,10 +411,15 @@ final class AuctionWorkloadDriver {
                         solar: SolarProfile(type: household, cloudSeed: seed &+ UInt64(household)),
                         gatewayValidator: local))
             }
+            // With a global layer, each region offers its residual to the next one (a ring), and only the global
+            // layer may deliver those offers and requests.
+            let global = topology.global != nil && topology.regions.count > 1
             let configuration = EnergyAuctionConfiguration(
                 region: RegionID(regionIndex), operatorKey: operatorKey.publicKey, participants: registered,
                 gridTariffMicrosPerKWhBySlot: [Self.gridTariffMicrosPerKWh],
-                feedInTariffMicrosPerKWh: Self.feedInTariffMicrosPerKWh, clearingRule: rule)
+                feedInTariffMicrosPerKWh: Self.feedInTariffMicrosPerKWh, clearingRule: rule,
+                neighbourRegion: global ? RegionID((regionIndex + 1) % topology.regions.count) : nil,
+                relayKey: global ? RegionApplication.globalLayerSender : nil)
             do { contracts.append(try EnergyAuctionContract(configuration: configuration)) } catch {
                 throw .setup("auction configuration of region \(region.name): \(error)")
             }

@@ -20,6 +20,7 @@ extension SimulationReport {
             simulation: RunResult.SimulationStats(virtualNanos: virtualNanos, eventsProcessed: eventsProcessed),
             wallClock: wallClock)
         result.workload = workload
+        result.global = global
         return result
     }
 }

@@ -42,6 +42,12 @@ enum NodeInput {
     case event(RegionEvent)
     /// A client transaction (by index into the run's transactions) reached this gateway.
     case client(Int)
+    /// A committed checkpoint for this node's region, from a committee member or forwarded by a region peer.
+    case checkpoint(CheckpointNotice, forwarded: Bool, fromMember: Int?)
+    /// A relay transaction this validator made from a checkpoint delivery: admitted like a client's.
+    case relay([UInt8])
+    /// A committee member asks for this region's committed blocks from `fromHeight` on (it holds a gap).
+    case missingEntries(member: Int, fromHeight: UInt64)
 }
 
 /// Counters a node accumulates over a run.
@@ -77,6 +83,8 @@ final class SimulatedNode {
     /// Highest height this node has committed; a restart must find at least this much in its store.
     var committedHeight: UInt64 = 0
     var crashedAtNanos: UInt64?
+    /// What this validator's runtime does for the global layer (sending entries, learning checkpoints, relaying).
+    var duties = RegionGlobalDuties()
 
     init(
         globalIndex: Int, regionIndex: Int, validatorIndex: Int, label: String, key: KeyPair, cores: Int,

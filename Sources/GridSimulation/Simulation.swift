@@ -3,6 +3,7 @@ import Foundation
 import GridConsensus
 import GridContracts
 import GridCrypto
+import GridGlobal
 import GridLedger
 import GridLoad
 import GridRegion
@@ -99,9 +100,11 @@ public struct SimulationReport: Sendable {
     public var committedHeights: [String: UInt64]
     /// What the grid contracts achieved; nil for transfer runs.
     public var workload: RunResult.WorkloadOutcome?
+    /// The global layer's figures; nil without one.
+    public var global: RunResult.GlobalOutcome?
 }
 
-private enum Event {
+enum Event {
     case input(node: Int, NodeInput, urgent: Bool)
     case timer(node: Int, incarnation: Int, RegionTimer)
     case coreFree(node: Int, incarnation: Int)
@@ -121,12 +124,20 @@ private enum Event {
     /// Auction workload: interval k opens (bids) and reaches its deadline (close, then clear once committed).
     case auctionOpen(Int)
     case auctionClose(Int)
+    /// Global committee members: an input, a timer, a core release (like the region validators' events).
+    case memberInput(member: Int, MemberInput, urgent: Bool)
+    case memberTimer(member: Int, incarnation: Int, ReplicaTimer)
+    case memberCoreFree(member: Int, incarnation: Int)
 
     var name: String {
         switch self {
         case .input(let node, let input, _):
             switch input {
             case .client(let index): return "client transaction #\(index) arriving at node \(node)"
+            case .checkpoint(let notice, _, _): return "checkpoint \(notice.header.height) arriving at node \(node)"
+            case .relay: return "relay transaction at node \(node)"
+            case .missingEntries(let member, let from):
+                return "member \(member) asking node \(node) for blocks from \(from)"
             case .event(.peer(let from, .consensus(let message))):
                 return "\(message.kind) from validator \(from) arriving at node \(node)"
             case .event(.peer(let from, .gossip)): return "gossip from validator \(from) arriving at node \(node)"
@@ -145,6 +156,13 @@ private enum Event {
         case .voltageDispatch(let interval): return "voltage dispatch \(interval)"
         case .auctionOpen(let interval): return "auction interval \(interval) opens"
         case .auctionClose(let interval): return "auction interval \(interval) deadline"
+        case .memberInput(let member, .event(.peer(let from, .consensus(let message))), _):
+            return "\(message.kind) from member \(from) arriving at global/v\(member)"
+        case .memberInput(let member, .event(.entries(let entries)), _):
+            return "\(entries.count) region entries arriving at global/v\(member)"
+        case .memberInput(let member, let input, _): return "\(input) at global/v\(member)"
+        case .memberTimer(let member, _, let timer): return "timer \(timer) at global/v\(member)"
+        case .memberCoreFree(let member, _): return "core release at global/v\(member)"
         }
     }
 }
@@ -153,67 +171,92 @@ private enum Event {
 /// a seeded PRNG, a network model per link, a CPU per node, and scheduled faults. Nodes run the real replica,
 /// mempool, contracts, signatures and LMDB stores.
 public final class Simulation {
-    private let options: SimulationOptions
-    private let topology: Topology
-    private var queue = EventQueue<Event>()
-    private var nowNanos: UInt64 = 0
-    private var random: DeterministicRandom
-    private var network: NetworkModel
-    private var nodes: [SimulatedNode] = []
-    private var regionBase: [Int] = []
-    private var regionValidators: [ValidatorSet] = []
-    private var genesis: [ProposedBlock<RegionPayload>] = []
-    private let verifier: any SignatureVerifying
-    private let cache: VerificationCache?
-    private let intraLink: LinkModel
-    private let clientLink: LinkModel
-    private let timing: ConsensusTiming
-    private let window: LoadWindow
-    private var recorder: OutcomeRecorder
-    private var schedule: LoadSchedule
+    let options: SimulationOptions
+    let topology: Topology
+    var queue = EventQueue<Event>()
+    var nowNanos: UInt64 = 0
+    var random: DeterministicRandom
+    var network: NetworkModel
+    var nodes: [SimulatedNode] = []
+    var regionBase: [Int] = []
+    var regionValidators: [ValidatorSet] = []
+    var genesis: [ProposedBlock<RegionPayload>] = []
+    let verifier: any SignatureVerifying
+    let cache: VerificationCache?
+    let intraLink: LinkModel
+    let clientLink: LinkModel
+    let timing: ConsensusTiming
+    let window: LoadWindow
+    var recorder: OutcomeRecorder
+    var schedule: LoadSchedule
 
     // Client side: transactions by index, their recorder ids, gateways and state.
-    private var transactionBytes: [[UInt8]] = []
-    private var transactionIDs: [LoadTransactionID] = []
-    private var transactionScheduledNanos: [UInt64] = []
-    private var transactionGateway: [Int] = []
-    private var transactionAttempts: [UInt8] = []
-    private var resolved: [Bool] = []
-    private var accounts: [KeyPair] = []
-    private var accountNonces: [UInt64] = []
-    private var closedLoop: Bool
-    private var unresolvedCount = 0
-    private var sendsScheduled = 0
+    var transactionBytes: [[UInt8]] = []
+    var transactionIDs: [LoadTransactionID] = []
+    var transactionScheduledNanos: [UInt64] = []
+    var transactionGateway: [Int] = []
+    var transactionAttempts: [UInt8] = []
+    var resolved: [Bool] = []
+    var accounts: [KeyPair] = []
+    var accountNonces: [UInt64] = []
+    var closedLoop: Bool
+    var unresolvedCount = 0
+    var sendsScheduled = 0
 
     // Grid contract workloads (kind voltage, auction or mix): off-chain agents and what they wait for.
-    private var voltageDriver: VoltageWorkloadDriver?
-    private var auctionDriver: AuctionWorkloadDriver?
+    var voltageDriver: VoltageWorkloadDriver?
+    var auctionDriver: AuctionWorkloadDriver?
     /// Per region, the contracts besides transfers, identical on every validator of the region.
-    private var regionContracts: [[any Contract]] = []
-    private var pendingSubmissions: [Int: WorkloadSubmission] = [:]
-    private var nextSubmissionID = 0
+    var regionContracts: [[any Contract]] = []
+    var pendingSubmissions: [Int: WorkloadSubmission] = [:]
+    var nextSubmissionID = 0
     /// Transactions whose outcome an agent reacts to, by transaction index.
-    private var workloadPurposes: [Int: WorkloadPurpose] = [:]
+    var workloadPurposes: [Int: WorkloadPurpose] = [:]
     /// Mix runs: the rate of the transfer share, and transfers made so far.
-    private var mixTransferTps: Double = 0
-    private var transfersMade = 0
-    private var auctionIntervals: UInt64 = 0
+    var mixTransferTps: Double = 0
+    var transfersMade = 0
+    var auctionIntervals: UInt64 = 0
     /// Driver events (periods, dispatches, interval openings and deadlines, due transfers) still on the queue: the
     /// run may not stop early while an agent has something left to send.
-    private var agentEventsQueued = 0
+    var agentEventsQueued = 0
 
     // Invariants and reporting.
-    private var committedByHeight: [[UInt64: Hash256]] = []
-    private var eventsProcessed: UInt64 = 0
+    var committedByHeight: [[UInt64: Hash256]] = []
+    var eventsProcessed: UInt64 = 0
     /// Nodes taken down by `REGION/leader` crashes and not yet restarted, latest last: `restart REGION/leader`
     /// brings back the latest one, as the topology file format defines.
-    private var leaderCrashVictims: [String: [Int]] = [:]
-    private var lastProgressCommitted: UInt64 = 0
-    private var nextProgressNanos: UInt64
-    private static let tickNanos: UInt64 = 50_000_000
-    private var trace: FileHandle?
+    var leaderCrashVictims: [String: [Int]] = [:]
+    var lastProgressCommitted: UInt64 = 0
+    var nextProgressNanos: UInt64
+    static let tickNanos: UInt64 = 50_000_000
+    var trace: FileHandle?
 
-    private func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) {
+    // Global layer (nil/empty without a `global` section): committee members, checks and figures.
+    var members: [SimulatedMember] = []
+    var globalSetup: GlobalSetup?
+    var globalChecker = GlobalInvariantChecker()
+    var globalStats = GlobalStats()
+    var locationLinks: [Int: LinkModel] = [:]
+    var byzantineRegions: [Int: (behavior: Topology.ByzantineRegionBehavior, untilNanos: UInt64)] = [:]
+    /// Per region, the highest height any of its validators knows to be final.
+    var regionFinalHeight: [UInt64] = []
+    /// Per region, scheduled times of locally committed transactions by block height, until final.
+    var awaitingFinality: [[UInt64: [UInt64]]] = []
+    /// Per region, when the operation behind a block's outbox was scheduled, by height.
+    var blockOrigins: [Int: [UInt64: UInt64]] = [:]
+    /// Scheduled times of agent transactions (dispatches, closes, clears), by hash: they start cross-region work.
+    var agentTransactionNanos: [Hash256: UInt64] = [:]
+    /// Request ids of relay transactions start here, far above any client transaction index.
+    static let relayRequestBase: UInt64 = 1 << 62
+    var nextRelayRequest: UInt64 = relayRequestBase
+
+    func traceLine(_ label: String, _ text: @autoclosure () -> String) {
+        guard let trace else { return }
+        let seconds = String(format: "%.6f", Double(nowNanos) / 1e9)
+        trace.write(Data("\(seconds) \(label) \(text())\n".utf8))
+    }
+
+    func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) {
         guard let trace else { return }
         let seconds = String(format: "%.6f", Double(nowNanos) / 1e9)
         trace.write(Data("\(seconds) \(node.label) \(text())\n".utf8))
@@ -223,7 +266,7 @@ public final class Simulation {
         self.options = options
         topology = options.topology
         random = DeterministicRandom(seed: topology.seed ^ 0x5EED_0F_5131)
-        let nodeCount = topology.validatorCount
+        let nodeCount = topology.validatorCount + (topology.global?.validators ?? 0)
         network = NetworkModel(nodeCount: nodeCount)
         if options.cpuMode == .model {
             let cache = VerificationCache()
@@ -253,8 +296,21 @@ public final class Simulation {
             workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID) : nil
         voltageDriver = voltage
         auctionDriver = auction
+        let masterSeed = topology.seed
+        let committeeKeys = (0..<(topology.global?.validators ?? 0)).map {
+            KeyPair.derived(masterSeed: masterSeed, label: "validator/global/\($0)").publicKey
+        }
+        let checkpointLimits = topology.global.map(Simulation.checkpointLimits)
+        let chainID = options.chainID
+        let sharedVerifier = verifier
         regionContracts = topology.regions.indices.map { region in
             var contracts: [any Contract] = []
+            if let checkpointLimits {
+                contracts.append(
+                    InboundContract(
+                        chainID: chainID, region: RegionID(region), committee: committeeKeys, limits: checkpointLimits,
+                        verifier: sharedVerifier))
+            }
             if let voltage { contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region])) }
             if let auction { contracts.append(auction.contracts[region]) }
             return contracts
@@ -283,6 +339,7 @@ public final class Simulation {
             trace = try FileHandle(forWritingTo: traceFile)
         }
         try setUpNodes()
+        try setUpGlobalLayer()
         setUpAccounts()
     }
 
@@ -298,7 +355,7 @@ public final class Simulation {
 
     // MARK: - Set-up
 
-    private func setUpNodes() throws {
+    func setUpNodes() throws {
         let fileManager = FileManager.default
         try? fileManager.removeItem(at: options.storeDirectory)
         do {
@@ -331,11 +388,11 @@ public final class Simulation {
         }
     }
 
-    private func storeURL(_ node: SimulatedNode) -> URL {
+    func storeURL(_ node: SimulatedNode) -> URL {
         options.storeDirectory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
     }
 
-    private func makeApplication(
+    func makeApplication(
         regionIndex: Int, state: [String: [StateKey: [UInt8]]] = [:], stateRoot: Hash256 = .zero
     ) -> RegionApplication {
         let mempool = topology.mempool
@@ -355,12 +412,12 @@ public final class Simulation {
     /// Tables restored from the store on restart; tables a run does not use are empty and skipped.
     private static let contractTables = [
         RegionApplication.nonceTable, TransferContract.contractName, VoltageStabilityContract.contractName,
-        EnergyAuctionContract.contractName,
+        EnergyAuctionContract.contractName, InboundContract.contractName,
     ]
 
     /// Opens the node's store and builds its replica from it: genesis on a fresh start, the last committed block,
     /// its certificate and the persisted safety state after a crash.
-    private func startNode(_ node: SimulatedNode, fresh: Bool) throws {
+    func startNode(_ node: SimulatedNode, fresh: Bool) throws {
         let regionIndex = node.regionIndex
         let genesisBlock = genesis[regionIndex]
         var storeOptions = Environment.Options()
@@ -407,6 +464,11 @@ public final class Simulation {
                 certificate: tipCertificate, safety: safety)
             node.node = RegionNode(replica: replica)
             node.committedHeight = latest
+            // What the runtime kept for the global layer died with the process; its peers resend and relay what
+            // it missed, and the first checkpoint it sees becomes its new starting point.
+            node.duties = RegionGlobalDuties()
+            node.duties.awaitingBaseline = !fresh
+            node.duties.relayNonce = replica.app.committedNonces(node.key.publicKey).highest
         } catch let error as SimulationError {
             throw error
         } catch {
@@ -416,7 +478,7 @@ public final class Simulation {
         try enqueue(node: node.globalIndex, .event(.start), urgent: true)
     }
 
-    private func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<
+    func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<
         RegionPayload
     > {
         guard let block = try store.block(atHeight: height) else {
@@ -437,7 +499,7 @@ public final class Simulation {
 
     /// Device keys, spread over regions round-robin; each device sends through validator `device % n` of its
     /// region.
-    private func setUpAccounts() {
+    func setUpAccounts() {
         let count = max(1, topology.workload.accounts)
         accounts = (0..<count).map { KeyPair.derived(masterSeed: topology.seed, label: "device/\($0)") }
         accountNonces = Array(repeating: 0, count: count)
@@ -446,7 +508,7 @@ public final class Simulation {
     // MARK: - Client transactions
 
     /// The i-th transaction of the run: device i mod accounts pays the next device a small amount.
-    private func makeTransaction(_ index: Int) -> (bytes: [UInt8], region: Int, gateway: Int) {
+    func makeTransaction(_ index: Int) -> (bytes: [UInt8], region: Int, gateway: Int) {
         let device = index % accounts.count
         let regionIndex = device % topology.regions.count
         accountNonces[device] += 1
@@ -463,7 +525,7 @@ public final class Simulation {
 
     /// Open-loop schedules are known in advance: sign every transaction before the run (on all cores), since
     /// signing is the client's cost, not the ledger's.
-    private func presignOpenLoop() throws {
+    func presignOpenLoop() throws {
         var times: [UInt64] = []
         while let time = schedule.next() { times.append(time) }
         let count = times.count
@@ -511,7 +573,7 @@ public final class Simulation {
         sendsScheduled = count
     }
 
-    private func releaseClosedLoop() throws {
+    func releaseClosedLoop() throws {
         let count = schedule.release(atNanos: nowNanos)
         for _ in 0..<count {
             let index = transactionBytes.count
@@ -531,7 +593,7 @@ public final class Simulation {
     /// Puts the drivers' periodic events on the queue: reporting periods and dispatches (voltage), interval openings
     /// and deadlines (auction), and the first transfer of a mix. Everything the agents send is scheduled at the
     /// moment it is due (`register`), so the recorder sees scheduled times in order.
-    private func scheduleContractWorkloads() {
+    func scheduleContractWorkloads() {
         let runEndNanos = window.runEndNanos
         if let driver = voltageDriver {
             let periodNanos = UInt64(driver.settings.reportingPeriodSeconds * 1e9)
@@ -563,12 +625,12 @@ public final class Simulation {
         if mixTransferTps > 0, let first = schedule.next() { pushAgentEvent(.transferDue, atNanos: first) }
     }
 
-    private func pushAgentEvent(_ event: Event, atNanos timeNanos: UInt64) {
+    func pushAgentEvent(_ event: Event, atNanos timeNanos: UInt64) {
         agentEventsQueued += 1
         queue.push(event, atNanos: timeNanos)
     }
 
-    private func dispatchAgentEvent(_ event: Event) throws {
+    func dispatchAgentEvent(_ event: Event) throws {
         switch event {
         case .transferDue:
             let made = makeTransaction(transfersMade)
@@ -604,14 +666,14 @@ public final class Simulation {
     }
 
     /// Holds an agent's transaction until it is due.
-    private func submit(_ submission: WorkloadSubmission, atNanos dueNanos: UInt64) {
+    func submit(_ submission: WorkloadSubmission, atNanos dueNanos: UInt64) {
         let id = nextSubmissionID
         nextSubmissionID += 1
         pendingSubmissions[id] = submission
         queue.push(.workloadSend(id), atNanos: max(dueNanos, nowNanos))
     }
 
-    private func sendSubmission(_ submission: WorkloadSubmission) throws {
+    func sendSubmission(_ submission: WorkloadSubmission) throws {
         let validators = topology.regions[submission.region].validators
         try register(
             bytes: submission.transaction.encoded(), region: submission.region,
@@ -621,14 +683,17 @@ public final class Simulation {
 
     /// Schedules a transaction now and sends it through the gateway, like the presigned transfers: latency counts
     /// from now, and the outcome lands in the same recorder.
-    private func register(bytes: [UInt8], region: Int, gateway: Int, purpose: WorkloadPurpose?) throws {
+    func register(bytes: [UInt8], region: Int, gateway: Int, purpose: WorkloadPurpose?) throws {
         let index = transactionBytes.count
         transactionBytes.append(bytes)
         transactionGateway.append(gateway)
         resolved.append(false)
         transactionScheduledNanos.append(nowNanos)
         transactionIDs.append(try recorder.scheduled(atNanos: nowNanos, region: topology.regions[region].name))
-        if let purpose { workloadPurposes[index] = purpose }
+        if let purpose {
+            workloadPurposes[index] = purpose
+            if globalSetup != nil { agentTransactionNanos[Hash256.blake2b(bytes)] = nowNanos }
+        }
         sendsScheduled += 1
         // Sent at once (what `.clientSend` does), so the transaction is in flight before the run may stop.
         try recorder.sent(transactionIDs[index], atNanos: nowNanos)
@@ -638,7 +703,7 @@ public final class Simulation {
 
     /// A committed table of `contract` as a live validator of the region sees it: the given validator if it is up,
     /// else the live one with the highest committed height.
-    private func committedTable(region: Int, validator: Int, contract: String) -> [StateKey: [UInt8]]? {
+    func committedTable(region: Int, validator: Int, contract: String) -> [StateKey: [UInt8]]? {
         let count = topology.regions[region].validators
         let preferred = nodes[regionBase[region] + validator % count]
         if let node = preferred.node { return node.app.committedState[contract] ?? [:] }
@@ -649,7 +714,7 @@ public final class Simulation {
 
     /// One reporting period of the voltage workload: set-points from each device's gateway's committed state, the
     /// power flows (once per period, off the hot path), then the reports spread evenly over the period.
-    private func runVoltagePeriod(_ period: Int) throws {
+    func runVoltagePeriod(_ period: Int) throws {
         guard let driver = voltageDriver else { return }
         var tables: [Int: [StateKey: [UInt8]]?] = [:]
         let reports = try driver.period(
@@ -674,7 +739,7 @@ public final class Simulation {
         }
     }
 
-    private func agentSawCommit(_ purpose: WorkloadPurpose) {
+    func agentSawCommit(_ purpose: WorkloadPurpose) {
         switch purpose {
         case .voltageDispatch:
             voltageDriver?.dispatchesCommitted += 1
@@ -689,7 +754,7 @@ public final class Simulation {
         }
     }
 
-    private func workloadOutcome() -> RunResult.WorkloadOutcome? {
+    func workloadOutcome() -> RunResult.WorkloadOutcome? {
         guard voltageDriver != nil || auctionDriver != nil else { return nil }
         var tables: [Int: [StateKey: [UInt8]]] = [:]
         let auction = auctionDriver?.outcome(intervals: auctionIntervals) { region, key in
@@ -702,7 +767,7 @@ public final class Simulation {
         return RunResult.WorkloadOutcome(voltage: voltageDriver?.outcome, auction: auction)
     }
 
-    private func resolve(_ index: Int) throws {
+    func resolve(_ index: Int) throws {
         resolved[index] = true
         unresolvedCount -= 1
         if closedLoop {
@@ -749,10 +814,12 @@ public final class Simulation {
         _ = recorder.finish()
         try recorder.verifyAccounting()
         for node in nodes { node.store?.close() }
-        return makeReport()
+        let report = makeReport()
+        for member in members { member.store?.close() }
+        return report
     }
 
-    private func dispatch(
+    func dispatch(
         _ event: Event, timeoutNanos: UInt64, progress: ((SimulationProgress) -> Void)?
     ) throws {
         switch event {
@@ -807,7 +874,11 @@ public final class Simulation {
                     agentSawCommit(purpose)
                 }
                 switch reply {
-                case .committed: try recorder.committed(id, atNanos: nowNanos)
+                case .committed(let height):
+                    try recorder.committed(id, atNanos: nowNanos)
+                    noteLocalCommit(
+                        region: nodes[transactionGateway[index]].regionIndex, height: height,
+                        scheduledNanos: transactionScheduledNanos[index])
                 case .busy: try recorder.dropped(id, atNanos: nowNanos)
                 case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
                 case .failed(_, let reason):
@@ -823,8 +894,17 @@ public final class Simulation {
         case .workloadSend(let id):
             guard let submission = pendingSubmissions.removeValue(forKey: id) else { return }
             try sendSubmission(submission)
+        case .memberInput(let member, let input, let urgent):
+            try enqueueMember(member, input, urgent: urgent)
+        case .memberTimer(let index, let incarnation, let timer):
+            let member = members[index]
+            guard member.incarnation == incarnation, member.isAlive else { return }
+            try enqueueMember(index, .event(.timer(timer)), urgent: true)
+        case .memberCoreFree(let index, let incarnation):
+            try memberCoreFree(index, incarnation: incarnation)
         case .tick:
             try expire(timeoutNanos: timeoutNanos)
+            globalTick()
             if nowNanos >= nextProgressNanos {
                 nextProgressNanos += options.progressIntervalNanos
                 let committed = recorder.totalCounts.committed
@@ -840,7 +920,7 @@ public final class Simulation {
         }
     }
 
-    private func expire(timeoutNanos: UInt64) throws {
+    func expire(timeoutNanos: UInt64) throws {
         guard nowNanos > timeoutNanos else { return }
         for id in recorder.expire(atNanos: nowNanos, timeoutNanos: timeoutNanos) {
             // Recorder ids are handed out in schedule order, one per transaction index.
@@ -851,7 +931,7 @@ public final class Simulation {
 
     // MARK: - Nodes
 
-    private func enqueue(node index: Int, _ input: NodeInput, urgent: Bool) throws {
+    func enqueue(node index: Int, _ input: NodeInput, urgent: Bool) throws {
         let node = nodes[index]
         guard node.isAlive else { return }
         if let core = node.freeCore(atNanos: nowNanos), node.inboxCount == 0 {
@@ -868,17 +948,17 @@ public final class Simulation {
         node.metrics.queuePeak = max(node.metrics.queuePeak, node.inboxCount)
     }
 
-    private func scheduleReply(_ transaction: Int, _ reply: ClientReply, fromNanos: UInt64) {
+    func scheduleReply(_ transaction: Int, _ reply: ClientReply, fromNanos: UInt64) {
         queue.push(.clientReply(transaction, reply), atNanos: fromNanos + clientDelayNanos())
     }
 
-    private func clientDelayNanos() -> UInt64 {
+    func clientDelayNanos() -> UInt64 {
         let jitter = clientLink.jitterNanos > 0 ? UInt64.random(in: 0...clientLink.jitterNanos, using: &random) : 0
         return clientLink.latencyNanos + jitter
     }
 
     /// Runs one input on `core` at the current time and schedules its effects for when the core is done.
-    private func process(_ node: SimulatedNode, _ input: NodeInput, core: Int) throws {
+    func process(_ node: SimulatedNode, _ input: NodeInput, core: Int) throws {
         // Move the node out while it works: a second reference would make every mutation copy its mempool.
         guard var regionNode = node.node else { return }
         node.node = nil
@@ -893,6 +973,26 @@ public final class Simulation {
             if case .peer(_, let message) = inner { work.decodedBytes += message.wireBytes }
         case .client(let transaction):
             event = .client(UInt64(transaction), bytes: transactionBytes[transaction])
+        case .relay(let bytes):
+            event = .client(nextRelayRequest, bytes: bytes)
+            nextRelayRequest += 1
+        case .missingEntries(let member, let fromHeight):
+            answerMissingEntries(node, member: member, fromHeight: fromHeight)
+            work.encodedBytes += 24
+            chargeRuntimeWork(node, core: core, work)
+            return
+        case .checkpoint(let notice, let forwarded, let fromMember):
+            // Runtime work, outside the replica: check the checkpoint, learn finality, maybe relay messages.
+            work.decodedBytes += notice.wireBytes
+            if let relay = receiveCheckpoint(
+                node, notice, forwarded: forwarded, fromMember: fromMember, work: &work)
+            {
+                event = .client(nextRelayRequest, bytes: relay)
+                nextRelayRequest += 1
+            } else {
+                chargeRuntimeWork(node, core: core, work)
+                return
+            }
         }
         let roundBefore = regionNode.replica.currentRound
         var actions = regionNode.handle(event, work: &work)
@@ -922,7 +1022,8 @@ public final class Simulation {
             case .setTimer(let timer, let after):
                 timers.append((timer, after))
             case .reply(let id, let reply):
-                replies.append((Int(id), reply))
+                // Relay transactions have no client waiting; the committed state says whether they took.
+                if id < Self.relayRequestBase { replies.append((Int(id), reply)) }
             case .persistSafety(let state):
                 let bytes = state.encoded()
                 work.storeCommits += 1
@@ -976,16 +1077,28 @@ public final class Simulation {
         }
         for (transaction, reply) in replies { scheduleReply(transaction, reply, fromNanos: endNanos) }
         for (to, message) in outgoing { send(from: node, to: to, message, atNanos: sendNanos) }
+        flushGlobalSends(node, atNanos: endNanos)
+    }
+
+    /// Occupies a core for runtime work done outside the replica (checkpoint checks, answering a member's gap).
+    /// Priced by the machine profile in both CPU modes: it is small, and the profile prices what it reports.
+    func chargeRuntimeWork(_ node: SimulatedNode, core: Int, _ work: Work) {
+        let costNanos = max(1, options.profile.costNanos(of: work))
+        node.coreBusyUntilNanos[core] = nowNanos + costNanos
+        node.metrics.busyNanosTotal += costNanos
+        node.metrics.eventsProcessed += 1
+        node.metrics.busyNanosInWindow += overlap(nowNanos, nowNanos + costNanos)
+        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: nowNanos + costNanos)
     }
 
     /// Busy time that falls inside the measured window.
-    private func overlap(_ start: UInt64, _ end: UInt64) -> UInt64 {
+    func overlap(_ start: UInt64, _ end: UInt64) -> UInt64 {
         let from = max(start, window.measuredStartNanos)
         let to = min(end, window.measuredEndNanos)
         return to > from ? to - from : 0
     }
 
-    private func send(from node: SimulatedNode, to: Int?, _ message: RegionMessage, atNanos departure: UInt64) {
+    func send(from node: SimulatedNode, to: Int?, _ message: RegionMessage, atNanos departure: UInt64) {
         let base = regionBase[node.regionIndex]
         let count = topology.regions[node.regionIndex].validators
         let urgent: Bool
@@ -1005,7 +1118,7 @@ public final class Simulation {
         }
     }
 
-    private func persist(_ node: SimulatedNode, _ body: (ChainStore) throws -> Void) throws {
+    func persist(_ node: SimulatedNode, _ body: (ChainStore) throws -> Void) throws {
         guard let store = node.store else { return }
         do { try body(store) } catch {
             throw SimulationError.store(node: node.label, reason: "\(error)")
@@ -1015,10 +1128,11 @@ public final class Simulation {
     /// Writes a committed block to the node's store after checking the safety invariants; returns the encoded
     /// size of the block, which is what the machine profile prices a commit by (its receipts and state changes
     /// go in the same LMDB transaction and are part of that price).
-    private func commit(
+    func commit(
         _ node: SimulatedNode, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput
     ) throws -> Int {
         let height = block.height
+        let firstInRegion = committedByHeight[node.regionIndex][height] == nil
         if let existing = committedByHeight[node.regionIndex][height], existing != block.hash {
             throw SimulationError.invariantViolated(
                 seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
@@ -1034,6 +1148,7 @@ public final class Simulation {
         }
         try persist(node) { try $0.commit(output.commit) }
         node.committedHeight = height
+        try afterRegionCommit(node, block: block, output: output, firstInRegion: firstInRegion)
         let blockBytes = 1 + BlockHeader.encodedBytes + block.payload.wireBytes
         // Data handed to LMDB: block, receipts (~48 B each) and state changes (~64 B each), without page overhead.
         node.metrics.storeBytesWritten += UInt64(
@@ -1043,7 +1158,7 @@ public final class Simulation {
 
     // MARK: - Faults
 
-    private func resolveNode(_ reference: NodeReference, forRestart: Bool) throws -> SimulatedNode {
+    func resolveNode(_ reference: NodeReference, forRestart: Bool) throws -> SimulatedNode {
         guard let regionIndex = topology.regions.firstIndex(where: { $0.name == reference.region }) else {
             throw SimulationError.setup("fault names unknown region \(reference.region)")
         }
@@ -1066,8 +1181,23 @@ public final class Simulation {
         }
     }
 
-    private func applyFault(_ fault: Topology.Fault) throws {
+    /// The network index of a validator or committee member a partition or loss fault names.
+    func networkIndex(_ reference: NodeReference) throws -> Int {
+        if reference.isGlobal { return try resolveMember(reference, forRestart: false).networkIndex }
+        return try resolveNode(reference, forRestart: false).globalIndex
+    }
+
+    func applyFault(_ fault: Topology.Fault) throws {
         switch fault.kind {
+        case .crash(let reference) where reference.isGlobal:
+            crashMember(try resolveMember(reference, forRestart: false))
+        case .restart(let reference) where reference.isGlobal:
+            try restartMember(try resolveMember(reference, forRestart: true))
+        case .byzantineRegion(let region, let behavior, let durationSeconds):
+            guard let regionIndex = topology.regions.firstIndex(where: { $0.name == region }) else {
+                throw SimulationError.setup("fault names unknown region \(region)")
+            }
+            byzantineRegions[regionIndex] = (behavior, nowNanos + UInt64(durationSeconds * 1e9))
         case .crash(let reference):
             let node = try resolveNode(reference, forRestart: false)
             guard node.isAlive else { return }
@@ -1086,24 +1216,22 @@ public final class Simulation {
             traceLine(node, "RESTART")
             try startNode(node, fresh: false)
         case .partition(let durationSeconds, let groups):
-            var assignment = Array(repeating: groups.count, count: nodes.count)
-            for (group, members) in groups.enumerated() {
-                for member in members { assignment[try resolveNode(member, forRestart: false).globalIndex] = group }
+            var assignment = Array(repeating: groups.count, count: nodes.count + members.count)
+            for (group, references) in groups.enumerated() {
+                for reference in references { assignment[try networkIndex(reference)] = group }
             }
             network.partitionGroups = assignment
             network.partitionEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         case .loss(let durationSeconds, let rate, let references):
             network.extraLossRate = rate
-            network.lossNodes = try references.map {
-                Set(try $0.map { try resolveNode($0, forRestart: false).globalIndex })
-            }
+            network.lossNodes = try references.map { Set(try $0.map { try networkIndex($0) }) }
             network.lossEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         }
     }
 
     // MARK: - Report
 
-    private func makeReport() -> SimulationReport {
+    func makeReport() -> SimulationReport {
         let windowNanos = Double(window.measuredNanos)
         let reports = nodes.map { node in
             SimulatedNodeReport(
@@ -1121,9 +1249,9 @@ public final class Simulation {
             heights[region.name] = committedByHeight[index].keys.max() ?? 0
         }
         return SimulationReport(
-            recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
-            realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
-            workload: workloadOutcome())
+            recorder: recorder, nodes: reports + memberReports(), virtualNanos: nowNanos,
+            eventsProcessed: eventsProcessed, realSignatureVerifications: cache?.realVerifications ?? -1,
+            committedHeights: heights, workload: workloadOutcome(), global: globalOutcome())
     }
 }
 

@@ -1,5 +1,6 @@
 /// A validator named in a fault: `REGION/vINDEX` (index from 0) or `REGION/leader`, whoever leads the region
-/// when the fault happens. Encodes as that same string.
+/// when the fault happens. `global/vINDEX` and `global/leader` name members of the global committee (topologies
+/// with a `global` section). Encodes as that same string.
 public struct NodeReference: Sendable, Hashable, Codable, CustomStringConvertible, LosslessStringConvertible {
     public enum Validator: Sendable, Hashable {
         case index(Int)
@@ -40,6 +41,9 @@ public struct NodeReference: Sendable, Hashable, Codable, CustomStringConvertibl
     }
 
     public var isLeader: Bool { validator == .leader }
+
+    /// Whether this names a member of the global committee (`global/vN`, `global/leader`).
+    public var isGlobal: Bool { region == Topology.GlobalLayer.referenceName }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

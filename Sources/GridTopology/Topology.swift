@@ -24,6 +24,8 @@ public struct Topology: Sendable, Equatable, Codable {
     public var workload: Workload
     /// Faults on a schedule, in file order (not necessarily in time order).
     public var faults: [Fault]
+    /// The global committee over all regions; nil: no global layer, the regions run side by side, independent.
+    public var global: GlobalLayer?
 
     /// Where each field was written, for error messages. Not part of the value (see `SourceMap`).
     var sourceMap: SourceMap
@@ -39,7 +41,8 @@ public struct Topology: Sendable, Equatable, Codable {
         consensus: Consensus = Consensus(),
         mempool: Mempool = Mempool(),
         workload: Workload,
-        faults: [Fault] = []
+        faults: [Fault] = [],
+        global: GlobalLayer? = nil
     ) {
         self.schemaVersion = schemaVersion
         self.name = name
@@ -52,6 +55,7 @@ public struct Topology: Sendable, Equatable, Codable {
         self.mempool = mempool
         self.workload = workload
         self.faults = faults
+        self.global = global
         self.sourceMap = SourceMap(file: "topology")
     }
 
@@ -59,7 +63,7 @@ public struct Topology: Sendable, Equatable, Codable {
     // compiler insists, since it has no default value).
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, description, seed, machine, regions, network, consensus, mempool, workload
-        case faults
+        case faults, global
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,7 +79,9 @@ public struct Topology: Sendable, Equatable, Codable {
             consensus: try container.decode(Consensus.self, forKey: .consensus),
             mempool: try container.decode(Mempool.self, forKey: .mempool),
             workload: try container.decode(Workload.self, forKey: .workload),
-            faults: try container.decode([Fault].self, forKey: .faults)
+            faults: try container.decode([Fault].self, forKey: .faults),
+            // Absent from the JSON of topologies without a global layer (and of results written before it).
+            global: try container.decodeIfPresent(GlobalLayer.self, forKey: .global)
         )
     }
 
@@ -87,8 +93,12 @@ public struct Topology: Sendable, Equatable, Codable {
         }
     }
 
-    /// One line for listings: `default: regions 1, validators 4`.
-    public var summary: String { "\(name): regions \(regions.count), validators \(validatorCount)" }
+    /// One line for listings: `default: regions 1, validators 4`, and `, global committee 4` with a global layer.
+    public var summary: String {
+        let text = "\(name): regions \(regions.count), validators \(validatorCount)"
+        guard let global else { return text }
+        return text + ", global committee \(global.validators)"
+    }
 
     /// The region with this name, if any.
     public func region(named regionName: String) -> Region? { regions.first { $0.name == regionName } }
@@ -393,6 +403,8 @@ extension Topology {
 extension Topology {
     /// A fault at a time relative to the start of the run (warm-up included).
     public struct Fault: Sendable, Equatable, Codable {
+        public typealias Kind = FaultKind
+
         public var atSeconds: Double
         public var kind: FaultKind
 
@@ -413,6 +425,9 @@ extension Topology {
         /// For the duration, links to and from `nodes` (every link when nil) lose messages at `rate`, on top of
         /// the link's own loss.
         case loss(durationSeconds: Double, rate: Double, nodes: [NodeReference]?)
+        /// For the duration, the region's runtime sends the global layer entries that misbehave as `behavior` says;
+        /// the region's own chain and validators are unaffected. Needs a global layer.
+        case byzantineRegion(region: String, behavior: ByzantineRegionBehavior, durationSeconds: Double)
 
         /// The `kind` value of this fault in a file.
         public var name: Name {
@@ -421,11 +436,12 @@ extension Topology {
             case .restart: .restart
             case .partition: .partition
             case .loss: .loss
+            case .byzantineRegion: .byzantineRegion
             }
         }
 
         public enum Name: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
-            case crash, restart, partition, loss
+            case crash, restart, partition, loss, byzantineRegion
 
             /// Keys this kind takes besides `atSeconds` and `kind`; all required except `nodes` of `loss`.
             public var keys: [String] {
@@ -433,8 +449,17 @@ extension Topology {
                 case .crash, .restart: ["node"]
                 case .partition: ["durationSeconds", "groups"]
                 case .loss: ["durationSeconds", "rate", "nodes"]
+                case .byzantineRegion: ["region", "behavior", "durationSeconds"]
                 }
             }
         }
+    }
+
+    /// What a Byzantine region's runtime sends the global layer (fault kind `byzantineRegion`).
+    public enum ByzantineRegionBehavior: String, CaseIterable, Codable, Sendable {
+        /// Entries whose quorum certificates carry forged signatures.
+        case forgedCertificate
+        /// Entries with a header whose parent does not link to the region's chain as the global layer knows it.
+        case nonExtendingHeader
     }
 }

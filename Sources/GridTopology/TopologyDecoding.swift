@@ -5,7 +5,7 @@ import Yams
 extension TopologyDecoder {
     static let topologyKeys = [
         "schemaVersion", "name", "description", "seed", "machine", "regions", "network", "consensus", "mempool",
-        "workload", "faults",
+        "workload", "faults", "global",
     ]
     static let machineKeys = ["profile", "cores"]
     static let regionKeys = ["name", "validators", "machine"]
@@ -23,9 +23,12 @@ extension TopologyDecoder {
     ]
     static let rateKeys = ["controller"] + Topology.RateController.Name.allCases.flatMap(\.keys)
     static let stepKeys = ["atSeconds", "tps"]
-    static let faultKeys = ["atSeconds", "kind", "node", "durationSeconds", "groups", "rate", "nodes"]
+    static let faultKeys = [
+        "atSeconds", "kind", "node", "durationSeconds", "groups", "rate", "nodes", "region", "behavior",
+    ]
 
-    static let nodeExpectation = "a node id REGION/vINDEX or REGION/leader, such as r0/v1"
+    static let nodeExpectation =
+        "a node id REGION/vINDEX or REGION/leader (global/vINDEX for the global committee), such as r0/v1"
 
     /// A topology from the document's root node; `fileStem` is the default name.
     func decodeTopology(_ root: Node, fileStem: String) -> Topology {
@@ -51,11 +54,12 @@ extension TopologyDecoder {
         let mempool = decodeMempool(fields)
         let workload = decodeWorkload(fields) ?? placeholderWorkload
         let faults = decodeFaults(fields)
+        let global = decodeGlobal(fields, regions: regions, machine: machine)
 
         return Topology(
             schemaVersion: schemaVersion, name: name, description: description, seed: seed, machine: machine,
             regions: regions, network: network, consensus: consensus, mempool: mempool, workload: workload,
-            faults: faults)
+            faults: faults, global: global)
     }
 
     private func decodeName(_ fields: Fields, fileStem: String) -> String {
@@ -334,6 +338,14 @@ extension TopologyDecoder {
                 kind = .loss(
                     durationSeconds: requiredNumber(fields, "durationSeconds", Rules.durationSeconds),
                     rate: requiredNumber(fields, "rate", Rules.faultLossRate), nodes: lossNodes)
+            case .byzantineRegion:
+                let behaviors = Topology.ByzantineRegionBehavior.allCases.map(\.rawValue).joined(separator: ", ")
+                let region = value(fields, "region", required: true, expected: "a region name", NodeReader.string)
+                let behavior: Topology.ByzantineRegionBehavior? = value(
+                    fields, "behavior", required: true, expected: "one of \(behaviors)", NodeReader.choice)
+                kind = .byzantineRegion(
+                    region: region ?? "", behavior: behavior ?? .forgedCertificate,
+                    durationSeconds: requiredNumber(fields, "durationSeconds", Rules.durationSeconds))
             }
             return Topology.Fault(atSeconds: atSeconds, kind: kind)
         }

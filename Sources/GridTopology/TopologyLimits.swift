@@ -42,6 +42,15 @@ public enum TopologyLimits {
 
     public static let faultsMax = 10_000
 
+    /// Members of the global committee: every checkpoint's certificate is checked by every region validator, so
+    /// the committee stays small; 64 = 3 x 21 + 1.
+    public static let globalValidatorsMax = 64
+    /// Region entries per checkpoint, like `blockTransactionsMax`.
+    public static let checkpointEntriesMax = 100_000
+    /// A checkpoint payload carries region headers, certificates and outboxes; the bounds are a block's.
+    public static let checkpointBytesMin = blockBytesMin
+    public static let checkpointBytesMax = blockBytesMax
+
     /// Region names appear in node ids (`r0/v1`) and file names: `[A-Za-z0-9_-]{1,32}`.
     public static func isValidRegionName(_ name: some StringProtocol) -> Bool {
         (1...regionNameLengthMax).contains(name.utf8.count) && name.utf8.allSatisfy(isNameByte)

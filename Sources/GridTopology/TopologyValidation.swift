@@ -53,6 +53,7 @@ struct TopologyChecker {
         checkNetwork()
         checkConsensus()
         checkMempool()
+        checkGlobal()
         checkWorkload()
         checkContractWorkloads()
         checkFaults()
@@ -88,7 +89,7 @@ struct TopologyChecker {
 
     /// Regions by name, for checking references. `isComplete` is false when some region's name is broken: a
     /// reference to a name not found may then mean that region, so it is not reported.
-    private var regionIndex: RegionIndex {
+    var regionIndex: RegionIndex {
         var index = RegionIndex(byName: [:], isComplete: isKnown("regions"))
         for (position, region) in topology.regions.enumerated() {
             guard isKnown(FieldPath.child(FieldPath.element("regions", position), "name")) else {
@@ -106,13 +107,13 @@ struct TopologyChecker {
     }
 
     /// Whether both values passed their own checks, so that comparing them means something.
-    private func areValid(_ fields: String...) -> Bool { fields.allSatisfy { isKnown($0) && !hasIssue($0) } }
+    func areValid(_ fields: String...) -> Bool { fields.allSatisfy { isKnown($0) && !hasIssue($0) } }
 
     private func hasIssue(_ field: String) -> Bool { fieldsWithIssues.contains(field) }
 
     // MARK: - Machines and regions
 
-    private mutating func checkMachine(_ machine: Topology.Machine, _ field: String) {
+    mutating func checkMachine(_ machine: Topology.Machine, _ field: String) {
         check(machine.cores, Rules.cores, FieldPath.child(field, "cores"))
         let profileField = FieldPath.child(field, "profile")
         switch machine.profile {
@@ -151,6 +152,11 @@ struct TopologyChecker {
                     nameField,
                     "expected 1 to \(TopologyLimits.regionNameLengthMax) letters, digits, '_' or '-', "
                         + "got \(NodeReader.quote(region.name))")
+            } else if region.name == Topology.GlobalLayer.referenceName {
+                issue(
+                    nameField,
+                    "the region name global is reserved for the global committee (its members are global/v0, "
+                        + "global/v1, ...); choose another name")
             } else if isKnown(nameField) {
                 if let first = firstIndexByName[region.name] {
                     issue(nameField, "region name \(region.name) is already used by regions[\(first)]")
@@ -228,8 +234,11 @@ struct TopologyChecker {
         }
     }
 
-    private func unknownRegionMessage(_ name: String) -> String {
+    func unknownRegionMessage(_ name: String) -> String {
         var message = "no region named \(NodeReader.quote(name))"
+        if name == Topology.GlobalLayer.referenceName {
+            return message + " (global names the global committee, which is not a region)"
+        }
         let names = topology.regions.map(\.name)
         if let suggestion = Suggestions.closest(to: name, among: names) {
             message += "; did you mean \(suggestion)?"
@@ -377,6 +386,8 @@ struct TopologyChecker {
                     }
                     checkReferenceList(nodes, nodesField, regions)
                 }
+            case .byzantineRegion(let region, _, let durationSeconds):
+                checkByzantineRegion(region: region, durationSeconds: durationSeconds, field, regions)
             }
         }
         checkCrashesAndRestarts()
@@ -385,6 +396,10 @@ struct TopologyChecker {
     private mutating func checkReference(
         _ node: NodeReference, _ field: String, _ regions: RegionIndex
     ) {
+        if node.isGlobal {
+            checkGlobalReference(node, field)
+            return
+        }
         guard let (regionIndex, region) = regions.byName[node.region] else {
             if regions.isComplete { issue(field, unknownRegionMessage(node.region)) }
             return
@@ -483,7 +498,7 @@ struct TopologyChecker {
                 if crashedAt.removeValue(forKey: node) == nil {
                     issue(field, "restart of \(node) at \(at) s without an earlier crash of \(node)")
                 }
-            case .partition, .loss:
+            case .partition, .loss, .byzantineRegion:
                 break
             }
         }

@@ -146,7 +146,8 @@ import Testing
         let bid = Contract.InterRegionBid(originRegion: 0, originInterval: 9, energyWh: 100, priceMicrosPerKWh: 1)
         let arguments = Contract.interRegionArguments(bid)
         expectAuctionFailure(
-            driver.call(.interRegionOffer, arguments, from: AuctionFixture.prosumer1), "only the operator may apply")
+            driver.call(.interRegionOffer, arguments, from: AuctionFixture.prosumer1),
+            "only the operator or the relay may apply")
         #expect(driver.call(.interRegionOffer, arguments, from: AuctionFixture.operatorKey).output != nil)
         expectAuctionFailure(
             driver.call(.interRegionOffer, arguments, from: AuctionFixture.operatorKey),

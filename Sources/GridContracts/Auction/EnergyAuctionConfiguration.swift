@@ -38,8 +38,12 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
     }
 
     public var region: RegionID
-    /// The only key allowed to close and clear intervals and to apply inbound inter-region messages.
+    /// The only key allowed to close and clear intervals; it may also apply inbound inter-region messages by hand.
     public var operatorKey: PublicKey
+    /// The identity under which the global layer delivers inter-region messages (`interRegionOffer` /
+    /// `interRegionRequest`); a run with a global layer sets it to `RegionApplication.globalLayerSender`.
+    /// Defaults to the operator key.
+    public var relayKey: PublicKey
     public var participants: [PublicKey: Participant]
     /// Time-of-use grid tariff: interval `k` uses slot `k % count` (for example 96 slots of 15 minutes a day).
     public var gridTariffMicrosPerKWhBySlot: [Int64]
@@ -59,11 +63,13 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
     public init(
         region: RegionID, operatorKey: PublicKey, participants: [PublicKey: Participant],
         gridTariffMicrosPerKWhBySlot: [Int64], feedInTariffMicrosPerKWh: Int64, clearingRule: ClearingRule,
-        neighbourRegion: RegionID? = nil, priceHistoryIntervals: Int = 4, bidsPerIntervalMax: Int = 1024,
+        neighbourRegion: RegionID? = nil, relayKey: PublicKey? = nil, priceHistoryIntervals: Int = 4,
+        bidsPerIntervalMax: Int = 1024,
         interRegionBidsMax: Int = 64, bidEnergyWhMax: Int64 = 1_000_000_000, priceMicrosPerKWhMax: Int64 = 1_000_000_000
     ) {
         self.region = region
         self.operatorKey = operatorKey
+        self.relayKey = relayKey ?? operatorKey
         self.participants = participants
         self.gridTariffMicrosPerKWhBySlot = gridTariffMicrosPerKWhBySlot
         self.feedInTariffMicrosPerKWh = feedInTariffMicrosPerKWh

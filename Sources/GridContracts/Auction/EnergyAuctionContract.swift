@@ -32,10 +32,12 @@ import GridRegion
 /// Inter-region rounds: with a neighbour configured, the region's *net* residual after local matching (residual
 /// demand minus residual supply, which is what actually crosses the substation) is sent to the neighbour as one
 /// `interRegionRequest` (limit = this interval's grid tariff) or `interRegionOffer` (price = feed-in tariff); the
-/// local bills are final either way, the region's grid side standing behind the export. The receiving region's
-/// operator applies the message (`interRegionOffer` / `interRegionRequest`, each applied at most once), which pools
-/// it for the region's next clearing: there it competes with local bids, trades against the origin region's
-/// settlement account (`interRegionBalance`), and lapses if unmatched — it is never re-exported.
+/// local bills are final either way, the region's grid side standing behind the export. The receiving region applies
+/// the message (`interRegionOffer` / `interRegionRequest`, each applied at most once) when the global layer
+/// delivers it (sender `configuration.relayKey`, normally `RegionApplication.globalLayerSender`; the operator may
+/// also apply one by hand), which pools it for the region's next clearing: there it competes with local bids,
+/// trades against the origin region's settlement account (`interRegionBalance`), and lapses if unmatched — it is
+/// never re-exported.
 public struct EnergyAuctionContract: Contract {
     public static let contractName = "auction"
 
@@ -442,8 +444,11 @@ public struct EnergyAuctionContract: Contract {
         return Int(try AuctionStore.decodeUInt32(bytes, "poolCount"))
     }
 
-    /// Applies an inbound residual from another region. Only the operator may, until the global layer delivers
-    /// checkpointed messages itself: anyone else could otherwise create debts for a foreign region.
+    /// Applies an inbound residual from another region. Only the relay key (the global layer, which delivers
+    /// messages from certified checkpoints) or the operator (by hand, e.g. in runs without a global layer) may:
+    /// anyone else could otherwise create debts for a foreign region. When the global layer delivers, the bid's
+    /// origin must be the region that really sent the message (`ContractContext.inboundSource`, covered by the
+    /// global QC), so one region cannot pose as another.
     private func applyInbound(
         _ side: AuctionSide, _ arguments: [UInt8], _ context: inout ContractContext
     ) throws(ContractError) -> [UInt8] {
@@ -451,7 +456,12 @@ public struct EnergyAuctionContract: Contract {
         do { bid = try Self.decodeInterRegionBid(arguments) } catch {
             throw ContractError("malformed arguments: \(error)")
         }
-        try requireOperator(context, "apply inter-region messages")
+        guard context.sender == configuration.relayKey || context.sender == configuration.operatorKey else {
+            throw ContractError("only the operator or the relay may apply inter-region messages")
+        }
+        if let source = context.inboundSource, source != bid.originRegion {
+            throw ContractError("inter-region bid claims origin \(bid.originRegion) but came from region \(source)")
+        }
         guard bid.originRegion != configuration.region else {
             throw ContractError("an inter-region bid must come from another region")
         }

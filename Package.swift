@@ -102,14 +102,18 @@ let package = Package(
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
         .testTarget(
             name: "GridGlobalTests",
-            dependencies: ["GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage"]
+            dependencies: [
+                "GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage", "GridContracts",
+            ]
         ),
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
         ),
         .testTarget(
             name: "GridSimulationTests",
-            dependencies: ["GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger"]
+            dependencies: [
+                "GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger", "GridGlobal",
+            ]
         ),
     ]
 )

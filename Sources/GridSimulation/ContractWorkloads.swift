@@ -544,6 +544,16 @@ final class AuctionWorkloadDriver {
             entry.gridOnlyMicros += gridOnlyCostMicros[key, default: 0]
             totals[participant.prosumer] = entry
         }
+        // Inter-region trades move money between regions' participants and the regions' mutual accounts; with
+        // those accounts counted, money is conserved apart from the grid flows.
+        var interRegionMicros: Int64 = 0
+        for region in contracts.indices {
+            for other in contracts.indices where other != region {
+                interRegionMicros += contracts[region].interRegionBalanceMicros(of: RegionID(other)) {
+                    read(region, $0)
+                }
+            }
+        }
         let classes = [false, true].compactMap { prosumer -> RunResult.AuctionOutcome.ClassCost? in
             guard let entry = totals[prosumer], entry.count > 0 else { return nil }
             return RunResult.AuctionOutcome.ClassCost(
@@ -555,6 +565,6 @@ final class AuctionWorkloadDriver {
             clearingRule: settings.clearingRule.rawValue, intervalsCleared: cleared, bidsSent: bidsSent,
             peerToPeerKWh: Double(peerToPeerWh) / 1_000, fromGridKWh: Double(gridWh) / 1_000,
             feedInKWh: Double(feedInWh) / 1_000, classes: classes,
-            balanceResidualMicros: balanceChangeMicros - feedInPaidMicros + gridPaidMicros)
+            balanceResidualMicros: balanceChangeMicros - feedInPaidMicros + gridPaidMicros + interRegionMicros)
     }
 }

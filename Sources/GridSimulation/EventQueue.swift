@@ -1,10 +1,13 @@
 /// A min-heap of events ordered by (time, sequence). The sequence number breaks ties in insertion order, which
 /// is what makes a run with a given seed replay exactly.
+///
+/// The heap holds only (time, sequence, slot); events wait in a slot array. Simulator events carry messages that
+/// are hundreds of bytes inline, and a heap of those would copy (and retain) them at every sift step.
 struct EventQueue<Event> {
     private struct Entry {
         let timeNanos: UInt64
         let sequence: UInt64
-        let event: Event
+        let slot: Int
 
         func precedes(_ other: Entry) -> Bool {
             timeNanos != other.timeNanos ? timeNanos < other.timeNanos : sequence < other.sequence
@@ -12,13 +15,23 @@ struct EventQueue<Event> {
     }
 
     private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int] = []
     private var nextSequence: UInt64 = 0
 
     var count: Int { heap.count }
     var isEmpty: Bool { heap.isEmpty }
 
     mutating func push(_ event: Event, atNanos timeNanos: UInt64) {
-        heap.append(Entry(timeNanos: timeNanos, sequence: nextSequence, event: event))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = event
+        } else {
+            slot = slots.count
+            slots.append(event)
+        }
+        heap.append(Entry(timeNanos: timeNanos, sequence: nextSequence, slot: slot))
         nextSequence += 1
         var child = heap.count - 1
         while child > 0 {
@@ -44,6 +57,8 @@ struct EventQueue<Event> {
             heap.swapAt(parent, smallest)
             parent = smallest
         }
-        return (top.timeNanos, top.event)
+        let event = slots[top.slot].take()!
+        freeSlots.append(top.slot)
+        return (top.timeNanos, event)
     }
 }

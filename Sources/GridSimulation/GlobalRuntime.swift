@@ -16,11 +16,19 @@ import GridTopology
 
 /// A committed checkpoint as one region receives it: the header and global QC (checked by the receiver against
 /// the committee's genesis keys), the region's finalized height after it, and the region's messages, if any.
-struct CheckpointNotice {
+/// A class: it travels inside simulator events, which stay small when it is one reference.
+final class CheckpointNotice {
     let header: BlockHeader
     let certificate: QuorumCertificate
     let finalizedHeight: UInt64
     let delivery: CheckpointDelivery?
+
+    init(header: BlockHeader, certificate: QuorumCertificate, finalizedHeight: UInt64, delivery: CheckpointDelivery?) {
+        self.header = header
+        self.certificate = certificate
+        self.finalizedHeight = finalizedHeight
+        self.delivery = delivery
+    }
 
     var wireBytes: Int {
         let certificateBytes = 1 + 4 + 2 + 8 + 8 + 32 + 2 + certificate.votes.count * (2 + Signature.byteCount)
@@ -55,11 +63,15 @@ struct RegionGlobalDuties {
     var relayNonce: UInt64 = 0
     /// Entries sent at the end of the current event (a commit hands them over).
     var sendQueue: [RegionCommitEntry] = []
+    /// Checkpoints that arrived before their predecessor, by height.
+    var earlyNotices: [UInt64: (notice: CheckpointNotice, forwarded: Bool, fromMember: Int?, receivedNanos: UInt64)] =
+        [:]
     /// The last gap each member asked this validator to fill, and when it was answered.
     var pullAnsweredNanos: [Int: (fromHeight: UInt64, atNanos: UInt64)] = [:]
 
     static let unfinalizedMax = 65_536
     static let deliveriesMax = 4_096
+    static let earlyNoticesMax = 256
     /// Entries per resend message.
     static let resendBatchMax = 64
 }
@@ -96,6 +108,7 @@ final class SimulatedMember {
     var store: CheckpointStore?
     var incarnation = 0
     var coreBusyUntilNanos: [UInt64]
+    var coreFreeAtNanos: UInt64?
     var urgentInbox: BoundedQueue<MemberInput>
     var normalInbox: BoundedQueue<MemberInput>
     var metrics = NodeMetrics()
@@ -123,14 +136,26 @@ final class SimulatedMember {
     func popInput() -> MemberInput? { urgentInbox.pop() ?? normalInbox.pop() }
 }
 
-/// The committee's fixed set-up, derived from the topology.
-struct GlobalSetup {
+/// The committee's fixed set-up, derived from the topology (a class: hot paths read it often).
+final class GlobalSetup {
     let settings: Topology.GlobalLayer
     let configuration: GlobalConfiguration
     let committee: ValidatorSet
     let genesis: ProposedBlock<CheckpointPayload>
     let timing: ConsensusTiming
     let resendIntervalNanos: UInt64
+
+    init(
+        settings: Topology.GlobalLayer, configuration: GlobalConfiguration, committee: ValidatorSet,
+        genesis: ProposedBlock<CheckpointPayload>, timing: ConsensusTiming, resendIntervalNanos: UInt64
+    ) {
+        self.settings = settings
+        self.configuration = configuration
+        self.committee = committee
+        self.genesis = genesis
+        self.timing = timing
+        self.resendIntervalNanos = resendIntervalNanos
+    }
 }
 
 /// Run-wide figures of the global layer.
@@ -218,7 +243,8 @@ extension Simulation {
         let genesisCertificate = QuorumCertificate.genesis(
             chainID: options.chainID, region: GlobalConfiguration.globalRegion, genesisHash: setup.genesis.hash)
         do {
-            let store = try CheckpointStore(directory: memberStoreURL(member), options: storeOptions)
+            let store = try CheckpointStore(
+                directory: memberStoreURL(member), options: storeOptions, limits: setup.configuration.limits)
             member.store = store
             if fresh {
                 try store.commitGenesis(block: setup.genesis, state: emptyGlobalState(setup))
@@ -304,13 +330,26 @@ extension Simulation {
         let accepted = urgent ? member.urgentInbox.push(input) : member.normalInbox.push(input)
         if !accepted { member.metrics.inboxOverflows += 1 }
         member.metrics.queuePeak = max(member.metrics.queuePeak, member.inboxCount)
+        scheduleCoreFree(member)
+    }
+
+    /// As `scheduleCoreFree` for region validators: one pending release per member, only while work waits.
+    func scheduleCoreFree(_ member: SimulatedMember) {
+        guard member.inboxCount > 0, let freeNanos = member.coreBusyUntilNanos.min() else { return }
+        let at = max(nowNanos, freeNanos)
+        if let pending = member.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
+        member.coreFreeAtNanos = at
+        queue.push(.memberCoreFree(member: member.index, incarnation: member.incarnation), atNanos: at)
     }
 
     func memberCoreFree(_ index: Int, incarnation: Int) throws {
         let member = members[index]
-        guard member.incarnation == incarnation, member.isAlive, let core = member.freeCore(atNanos: nowNanos),
-            let input = member.popInput()
-        else { return }
+        guard member.incarnation == incarnation, member.isAlive else { return }
+        if let pending = member.coreFreeAtNanos, pending <= nowNanos { member.coreFreeAtNanos = nil }
+        guard let core = member.freeCore(atNanos: nowNanos), let input = member.popInput() else {
+            scheduleCoreFree(member)
+            return
+        }
         try processMember(member, input, core: core)
     }
 
@@ -372,9 +411,11 @@ extension Simulation {
                 storeWork.storeCommitBytes += bytes
                 let recent = member.recent[block.height]!
                 for region in topology.regions.indices {
+                    // Each member tells one validator per region, a different one at each height, so a crashed
+                    // member leaves every validator a gap it fills by asking (`receiveCheckpoint`), not a silence.
                     let validators = topology.regions[region].validators
-                    // Each member tells one validator per region; that validator tells its region's peers.
-                    notices.append((regionBase[region] + member.index % validators, notice(recent, region: region)))
+                    let target = (member.index + Int(block.height % UInt64(validators))) % validators
+                    notices.append((regionBase[region] + target, notice(recent, region: region)))
                 }
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
                 var blocks: [ProposedBlock<CheckpointPayload>] = []
@@ -418,7 +459,7 @@ extension Simulation {
         member.metrics.busyNanosTotal += mainNanos + storeNanos
         member.metrics.eventsProcessed += 1
         member.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
-        queue.push(.memberCoreFree(member: member.index, incarnation: member.incarnation), atNanos: endNanos)
+        scheduleCoreFree(member)
         for (timer, after) in timers {
             queue.push(
                 .memberTimer(member: member.index, incarnation: member.incarnation, timer), atNanos: sendNanos + after)
@@ -669,49 +710,67 @@ extension Simulation {
             atNanos: arrival)
     }
 
-    /// A region validator takes a committed checkpoint: in order, after checking its QC against the committee's
-    /// genesis keys; learns its region's finalized height; keeps its region's messages for relaying; and tells its
-    /// region's peers when the checkpoint came from a member. Returns a relay transaction to submit, if any.
+    /// A region validator takes a committed checkpoint: in height order (one that arrives early waits in a small
+    /// buffer; a gap that stays open is filled by asking a member), each after checking its QC against the
+    /// committee's genesis keys. It learns its region's finalized height, keeps its region's messages for
+    /// relaying, and, if the region has more validators than the committee has members, tells its peers. Returns
+    /// the relay transactions to submit.
     func receiveCheckpoint(
         _ node: SimulatedNode, _ notice: CheckpointNotice, forwarded: Bool, fromMember: Int?, work: inout Work
-    ) -> [UInt8]? {
-        guard let setup = globalSetup else { return nil }
+    ) -> [[UInt8]] {
+        guard let setup = globalSetup else { return [] }
         let height = notice.header.height
-        var duties = node.duties
-        defer { node.duties = duties }
-        if duties.awaitingBaseline, height > 0 {
-            duties.noticeHeight = height - 1
-            duties.awaitingBaseline = false
+        if node.duties.awaitingBaseline, height > 0 {
+            node.duties.noticeHeight = height - 1
+            node.duties.awaitingBaseline = false
         }
-        guard height == duties.noticeHeight + 1 else {
-            if height > duties.noticeHeight + 1, let member = fromMember ?? members.first?.index,
-                duties.noticeRequestNanos.map({ nowNanos >= $0 + setup.resendIntervalNanos }) ?? true
-            {
-                duties.noticeRequestNanos = nowNanos
-                globalStats.noticeRequests += 1
-                requestNotices(from: node, member: member, fromHeight: duties.noticeHeight + 1)
+        guard height > node.duties.noticeHeight else { return [] }
+        if height > node.duties.noticeHeight + 1 {
+            if node.duties.earlyNotices.count < RegionGlobalDuties.earlyNoticesMax {
+                node.duties.earlyNotices[height] = (notice, forwarded, fromMember, nowNanos)
             }
-            return nil
+            return []
         }
-        guard verifyCheckpoint(notice, setup: setup, work: &work) else {
-            node.metrics.rejections["bad-checkpoint", default: 0] += 1
-            return nil
+        var relays: [[UInt8]] = []
+        var next: (notice: CheckpointNotice, forwarded: Bool, fromMember: Int?)? = (notice, forwarded, fromMember)
+        while let (current, currentForwarded, _) = next {
+            guard verifyCheckpoint(current, setup: setup, work: &work) else {
+                node.metrics.rejections["bad-checkpoint", default: 0] += 1
+                break
+            }
+            if let relay = acceptCheckpoint(node, current, forwarded: currentForwarded, fromMember: fromMember) {
+                relays.append(relay)
+            }
+            next = node.duties.earlyNotices.removeValue(forKey: node.duties.noticeHeight + 1).map {
+                ($0.notice, $0.forwarded, $0.fromMember)
+            }
         }
-        duties.noticeHeight = height
-        duties.noticeRequestNanos = nil
+        return relays
+    }
+
+    /// Takes the checkpoint right after the last one, already checked.
+    private func acceptCheckpoint(
+        _ node: SimulatedNode, _ notice: CheckpointNotice, forwarded: Bool, fromMember: Int?
+    ) -> [UInt8]? {
+        let height = notice.header.height
+        node.duties.noticeHeight = height
+        node.duties.noticeRequestNanos = nil
         let region = node.regionIndex
-        if notice.finalizedHeight > duties.finalizedHeight {
-            duties.finalizedHeight = notice.finalizedHeight
+        if notice.finalizedHeight > node.duties.finalizedHeight {
             let finalized = notice.finalizedHeight
-            if let cut = duties.unfinalized.firstIndex(where: { $0.entry.height > finalized }) {
-                duties.unfinalized.removeFirst(cut)
+            node.duties.finalizedHeight = finalized
+            if let cut = node.duties.unfinalized.firstIndex(where: { $0.entry.height > finalized }) {
+                node.duties.unfinalized.removeFirst(cut)
             } else {
-                duties.unfinalized.removeAll()
+                node.duties.unfinalized.removeAll()
             }
             regionFinalityAdvanced(region, to: finalized)
         }
-        if !forwarded {
-            let count = topology.regions[region].validators
+        // With fewer members than validators some validators hear from nobody directly: the first to hear tells
+        // its peers. Otherwise every validator has its own member at each height and forwarding would only
+        // multiply the traffic.
+        let count = topology.regions[region].validators
+        if !forwarded, members.count < count {
             for peer in 0..<count where peer != node.validatorIndex {
                 let target = regionBase[region] + peer
                 let bytes = notice.wireBytes
@@ -726,22 +785,27 @@ extension Simulation {
             }
         }
         guard let delivery = notice.delivery, !delivery.messages.isEmpty,
-            duties.deliveries.count < RegionGlobalDuties.deliveriesMax
+            node.duties.deliveries.count < RegionGlobalDuties.deliveriesMax
         else { return nil }
-        duties.deliveries[height] = .init(delivery: delivery, firstSeenNanos: nowNanos, lastRelayNanos: nil)
-        guard Int(height % UInt64(topology.regions[region].validators)) == node.validatorIndex else { return nil }
-        duties.deliveries[height]?.lastRelayNanos = nowNanos
-        return relayTransaction(node, delivery, duties: &duties)
+        // A delivery too large for one transaction could never be admitted: counted, not retried forever.
+        guard InboundContract.deliveryFits(delivery, transactionBytesMax: topology.mempool.transactionBytesMax) else {
+            if Int(height % UInt64(count)) == node.validatorIndex {
+                globalStats.relayFailures["delivery-too-large", default: 0] += 1
+            }
+            return nil
+        }
+        node.duties.deliveries[height] = .init(delivery: delivery, firstSeenNanos: nowNanos, lastRelayNanos: nil)
+        guard Int(height % UInt64(count)) == node.validatorIndex else { return nil }
+        node.duties.deliveries[height]?.lastRelayNanos = nowNanos
+        return relayTransaction(node, delivery)
     }
 
-    private func relayTransaction(
-        _ node: SimulatedNode, _ delivery: CheckpointDelivery, duties: inout RegionGlobalDuties
-    ) -> [UInt8] {
-        duties.relayNonce += 1
+    private func relayTransaction(_ node: SimulatedNode, _ delivery: CheckpointDelivery) -> [UInt8] {
+        node.duties.relayNonce += 1
         globalStats.relaysSent += 1
         return InboundContract.relayTransaction(
             chainID: options.chainID, region: RegionID(node.regionIndex), delivery: delivery, signer: node.key,
-            nonce: duties.relayNonce
+            nonce: node.duties.relayNonce
         ).encoded()
     }
 
@@ -818,6 +882,16 @@ extension Simulation {
         let interval = setup.resendIntervalNanos
         for node in nodes where node.isAlive {
             let count = UInt64(topology.regions[node.regionIndex].validators)
+            // A checkpoint that arrived early and still waits for its predecessor: ask a member for the gap.
+            if let (_, early) = node.duties.earlyNotices.min(by: { $0.key < $1.key }),
+                nowNanos >= early.receivedNanos + interval / 4,
+                node.duties.noticeRequestNanos.map({ nowNanos >= $0 + interval / 4 }) ?? true
+            {
+                node.duties.noticeRequestNanos = nowNanos
+                globalStats.noticeRequests += 1
+                let member = early.fromMember ?? (node.validatorIndex % max(1, members.count))
+                requestNotices(from: node, member: member, fromHeight: node.duties.noticeHeight + 1)
+            }
             if !node.duties.unfinalized.isEmpty {
                 var batch: [RegionCommitEntry] = []
                 for position in node.duties.unfinalized.indices {
@@ -843,9 +917,7 @@ extension Simulation {
                 let due = held.firstSeenNanos + (mine ? interval : 2 * interval)
                 guard nowNanos >= due, nowNanos >= (held.lastRelayNanos ?? 0) + interval else { continue }
                 node.duties.deliveries[height]?.lastRelayNanos = nowNanos
-                var duties = node.duties
-                let bytes = relayTransaction(node, held.delivery, duties: &duties)
-                node.duties = duties
+                let bytes = relayTransaction(node, held.delivery)
                 queue.push(.input(node: node.globalIndex, .relay(bytes), urgent: false), atNanos: nowNanos)
             }
         }
@@ -859,6 +931,7 @@ extension Simulation {
         member.store?.close()
         member.store = nil
         member.incarnation += 1
+        member.coreFreeAtNanos = nil
         member.urgentInbox.removeAll()
         member.normalInbox.removeAll()
         member.recent.removeAll()

@@ -76,6 +76,8 @@ final class SimulatedNode {
     /// Bumped on every crash, so timers and core releases from before the crash are ignored.
     var incarnation = 0
     var coreBusyUntilNanos: [UInt64]
+    /// When the pending core-release event fires, if one is pending (`Simulation.scheduleCoreFree`).
+    var coreFreeAtNanos: UInt64?
     /// Consensus messages and timers go first: a node drowning in client traffic must still vote.
     var urgentInbox: BoundedQueue<NodeInput>
     var normalInbox: BoundedQueue<NodeInput>

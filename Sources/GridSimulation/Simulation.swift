@@ -850,9 +850,12 @@ public final class Simulation {
             try enqueue(node: index, .event(.timer(timer)), urgent: true)
         case .coreFree(let index, let incarnation):
             let node = nodes[index]
-            guard node.incarnation == incarnation, node.isAlive, let core = node.freeCore(atNanos: nowNanos),
-                let input = node.popInput()
-            else { return }
+            guard node.incarnation == incarnation, node.isAlive else { return }
+            if let pending = node.coreFreeAtNanos, pending <= nowNanos { node.coreFreeAtNanos = nil }
+            guard let core = node.freeCore(atNanos: nowNanos), let input = node.popInput() else {
+                scheduleCoreFree(node)
+                return
+            }
             try process(node, input, core: core)
         case .clientSend(let index):
             try recorder.sent(transactionIDs[index], atNanos: nowNanos)
@@ -946,6 +949,18 @@ public final class Simulation {
             }
         }
         node.metrics.queuePeak = max(node.metrics.queuePeak, node.inboxCount)
+        scheduleCoreFree(node)
+    }
+
+    /// Makes sure queued work is picked up when the first core frees: one pending release event per node, and
+    /// none while the inbox is empty (most inputs find a free core at once, and a release per input would double
+    /// the events a large topology simulates).
+    func scheduleCoreFree(_ node: SimulatedNode) {
+        guard node.inboxCount > 0, let freeNanos = node.coreBusyUntilNanos.min() else { return }
+        let at = max(nowNanos, freeNanos)
+        if let pending = node.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
+        node.coreFreeAtNanos = at
+        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: at)
     }
 
     func scheduleReply(_ transaction: Int, _ reply: ClientReply, fromNanos: UInt64) {
@@ -984,11 +999,13 @@ public final class Simulation {
         case .checkpoint(let notice, let forwarded, let fromMember):
             // Runtime work, outside the replica: check the checkpoint, learn finality, maybe relay messages.
             work.decodedBytes += notice.wireBytes
-            if let relay = receiveCheckpoint(
-                node, notice, forwarded: forwarded, fromMember: fromMember, work: &work)
-            {
-                event = .client(nextRelayRequest, bytes: relay)
+            var relays = receiveCheckpoint(node, notice, forwarded: forwarded, fromMember: fromMember, work: &work)
+            if !relays.isEmpty {
+                event = .client(nextRelayRequest, bytes: relays.removeFirst())
                 nextRelayRequest += 1
+                for relay in relays {
+                    queue.push(.input(node: node.globalIndex, .relay(relay), urgent: false), atNanos: nowNanos)
+                }
             } else {
                 chargeRuntimeWork(node, core: core, work)
                 return
@@ -1071,7 +1088,7 @@ public final class Simulation {
         node.metrics.busyNanosTotal += mainNanos + storeNanos
         node.metrics.eventsProcessed += 1
         node.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
-        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: endNanos)
+        scheduleCoreFree(node)
         for (timer, after) in timers {
             queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
         }
@@ -1088,7 +1105,7 @@ public final class Simulation {
         node.metrics.busyNanosTotal += costNanos
         node.metrics.eventsProcessed += 1
         node.metrics.busyNanosInWindow += overlap(nowNanos, nowNanos + costNanos)
-        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: nowNanos + costNanos)
+        scheduleCoreFree(node)
     }
 
     /// Busy time that falls inside the measured window.
@@ -1205,6 +1222,7 @@ public final class Simulation {
             node.store?.close()
             node.store = nil
             node.incarnation += 1
+            node.coreFreeAtNanos = nil
             node.urgentInbox.removeAll()
             node.normalInbox.removeAll()
             node.crashedAtNanos = nowNanos

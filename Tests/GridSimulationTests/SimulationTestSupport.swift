@@ -1,6 +1,7 @@
 import Foundation
 import GridConsensus
 import GridCrypto
+import GridGlobal
 import GridLedger
 import GridSimulation
 import GridTopology
@@ -62,7 +63,29 @@ struct StoreMismatch: Error, CustomStringConvertible {
 func checkStores(in directory: URL, report: SimulationReport, byzantine: Set<String>) throws {
     // Each region has its own chain, so blocks are compared within a region.
     var hashesByHeight: [String: [UInt64: (String, Hash256)]] = [:]
-    for node in report.nodes where !byzantine.contains(node.label) {
+    // Committee members keep checkpoints in their own store: same chain on every member, nothing lost.
+    for member in report.nodes where member.region == "global" {
+        // Limits as loose as a topology may set, so any checkpoint the run wrote can be read back.
+        let store = try CheckpointStore(
+            directory: directory.appendingPathComponent(member.label.replacingOccurrences(of: "/", with: "-")),
+            limits: CheckpointLimits(entriesMax: 100_000, bytesMax: 64 << 20))
+        defer { store.close() }
+        let latest = try store.latestHeight ?? 0
+        guard latest == member.committedHeight else {
+            throw StoreMismatch(
+                description: "\(member.label): store ends at \(latest), committed \(member.committedHeight)")
+        }
+        for height in stride(from: UInt64(1), through: latest, by: 1) {
+            guard let block = try store.block(atHeight: height) else {
+                throw StoreMismatch(description: "\(member.label): checkpoint \(height) missing")
+            }
+            if let (other, hash) = hashesByHeight["global"]?[height], hash != block.hash {
+                throw StoreMismatch(description: "\(member.label) and \(other) differ at checkpoint \(height)")
+            }
+            hashesByHeight["global", default: [:]][height] = (member.label, block.hash)
+        }
+    }
+    for node in report.nodes where !byzantine.contains(node.label) && node.region != "global" {
         let url = directory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
         let store = try ChainStore(directory: url)
         defer { store.close() }

@@ -246,6 +246,12 @@ public struct VoltageStabilityContract: Contract {
         guard request.requestingRegion != configuration.region else {
             throw ContractError("a region cannot request reactive power from itself")
         }
+        // Delivered by the global layer, the checkpoint names the region that sent the message: a region must not
+        // be able to ask in another's name.
+        if let source = context.inboundSource, source != request.requestingRegion {
+            throw ContractError(
+                "request names region \(request.requestingRegion) but was sent by region \(source)")
+        }
         let limit = Self.reactiveRequestVArMax
         guard request.deficitVAr != 0, (-limit...limit).contains(request.deficitVAr) else {
             throw ContractError(

@@ -97,6 +97,36 @@ import Testing
         #expect(global.checkpointRequests > 0, "the region asked for the checkpoints it missed")
     }
 
+    /// Cross-region traffic through a partition: messages to and from the cut-off region wait for the heal, then
+    /// each is applied once, in checkpoint order (the invariant checker would stop the run otherwise).
+    @Test func crossRegionMessagesSurviveAPartitionExactlyOnce() throws {
+        var topology = try Self.shipped("ieee33-partition")
+        topology.workload.auction?.intervalSeconds = 2
+        topology.workload.voltage?.reportingPeriodSeconds = 1
+        topology.workload.warmupSeconds = 2
+        topology.workload.durationSeconds = 8
+        topology.faults = topology.faults.map { fault in
+            var fault = fault
+            fault.atSeconds = 3
+            if case .partition(_, let groups) = fault.kind {
+                fault.kind = .partition(durationSeconds: 3, groups: groups)
+            }
+            return fault
+        }
+        try topology.validate()
+        let report = try simulate(topology)
+        ContractWorkloadTests.expectEverythingCommitted(report)
+        let global = try Self.global(report)
+        Self.expectAllFinal(global)
+        #expect(global.crossRegion.committed > 0)
+        #expect(global.crossRegion.applied == global.crossRegion.committed, "\(global.crossRegion)")
+        #expect(global.crossRegion.unappliedAtEnd == 0)
+        #expect(global.checkpointRequests > 0, "zoneB asked for the checkpoints it missed")
+        let cross = try #require(report.recorder.latencyHistogramMicros(.crossRegion))
+        #expect(cross.max >= 2_000_000, "a message waited for the partition to heal: max \(cross.max) us")
+        #expect(report.workload?.auction?.balanceResidualMicros == 0)
+    }
+
     @Test func aByzantineRegionIsRefusedWithAReasonAndTheOthersGoOn() throws {
         var topology = try Self.short("byzantine-region", seconds: 6, tps: 800)
         topology.faults = [

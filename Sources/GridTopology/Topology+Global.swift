@@ -120,8 +120,11 @@ extension TopologyDecoder {
             return placeholder
         }
         let validators = requiredInteger(fields, "validators", Rules.globalValidators)
+        // An out-of-range count is reported by the rule; the default placement is only built for a sane one, so a
+        // hostile file cannot make it allocate.
         var placement = Topology.GlobalLayer.roundRobinPlacement(
-            validators: validators, regionNames: regions.map(\.name))
+            validators: (1...TopologyLimits.globalValidatorsMax).contains(validators) ? validators : 0,
+            regionNames: regions.map(\.name))
         if fields.value("placement") != nil {
             let expectation = "a list of region names, one per member, such as [zoneA, zoneB, zoneC, zoneA]"
             if let entries = list(fields, "placement", required: false, expected: expectation) {

@@ -208,7 +208,7 @@ def generate(count, relative_path, rtt, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-region-tps", type=float, default=100, help="offered tx/s per region [100]")
-    parser.add_argument("--block-interval-ms", type=float, default=200, help="region block interval [200]")
+    parser.add_argument("--block-interval-ms", type=float, default=400, help="region block interval [400]")
     parser.add_argument("--checkpoint-interval-ms", type=float, default=200, help="checkpoint interval [200]")
     parser.add_argument("--duration", type=float, default=60, help="measured seconds [60]")
     parser.add_argument("--accounts-per-region", type=int, default=200, help="transfer accounts per region [200]")

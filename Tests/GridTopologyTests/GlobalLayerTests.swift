@@ -333,9 +333,9 @@ struct ShippedGlobalTopologyTests {
         let regionCount = topology.regions.count
         #expect(topology.regions.allSatisfy { $0.validators == 4 })
         #expect(topology.workload.accounts % regionCount == 0, "device i is in region i mod R: even accounts")
-        // The generator's defaults: 100 tx/s per region, a 200 ms block interval (50 ms under a steady light load).
+        // The generator's defaults: 100 tx/s per region, a 400 ms block interval (100 ms under a steady light load).
         #expect(topology.workload.rate == .fixed(tps: Double(regionCount) * 100))
-        #expect(topology.consensus.blockIntervalMillis == 200)
+        #expect(topology.consensus.blockIntervalMillis == 400)
         #expect(topology.workload.warmupSeconds == 5)
         #expect(topology.workload.timeoutSeconds == 10)
         let global = try #require(topology.global)

@@ -96,23 +96,15 @@ struct RecentCheckpoint {
 
 /// One global committee member in the simulation: its sans-IO node (nil while crashed), its LMDB checkpoint store
 /// and its CPU, placed in a region's data centre for the network.
-final class SimulatedMember {
+final class SimulatedMember: SimulatedMachine<MemberInput> {
     let index: Int
     let networkIndex: Int
-    let label: String
     let key: KeyPair
     /// Region index of the data centre it sits in.
     let location: Int
 
     var node: GlobalNode?
     var store: CheckpointStore?
-    var incarnation = 0
-    var coreBusyUntilNanos: [UInt64]
-    var coreFreeAtNanos: UInt64?
-    var urgentInbox: BoundedQueue<MemberInput>
-    var normalInbox: BoundedQueue<MemberInput>
-    var metrics = NodeMetrics()
-    var committedHeight: UInt64 = 0
     var recent: [UInt64: RecentCheckpoint] = [:]
     var regionTips: [UInt64]
 
@@ -121,19 +113,13 @@ final class SimulatedMember {
     init(index: Int, networkIndex: Int, key: KeyPair, location: Int, cores: Int, inboxCapacity: Int, regions: Int) {
         self.index = index
         self.networkIndex = networkIndex
-        self.label = "global/v\(index)"
         self.key = key
         self.location = location
-        coreBusyUntilNanos = Array(repeating: 0, count: max(1, cores))
-        urgentInbox = BoundedQueue(capacity: inboxCapacity)
-        normalInbox = BoundedQueue(capacity: inboxCapacity)
         regionTips = Array(repeating: 0, count: regions)
+        super.init(label: "global/v\(index)", cores: cores, inboxCapacity: inboxCapacity)
     }
 
     var isAlive: Bool { node != nil }
-    var inboxCount: Int { urgentInbox.count + normalInbox.count }
-    func freeCore(atNanos now: UInt64) -> Int? { coreBusyUntilNanos.indices.first { coreBusyUntilNanos[$0] <= now } }
-    func popInput() -> MemberInput? { urgentInbox.pop() ?? normalInbox.pop() }
 }
 
 /// The committee's fixed set-up, derived from the topology (a class: hot paths read it often).
@@ -327,19 +313,12 @@ extension Simulation {
             try processMember(member, input, core: core)
             return
         }
-        let accepted = urgent ? member.urgentInbox.push(input) : member.normalInbox.push(input)
-        if !accepted { member.metrics.inboxOverflows += 1 }
-        member.metrics.queuePeak = max(member.metrics.queuePeak, member.inboxCount)
-        scheduleCoreFree(member)
+        _ = member.queue(input, urgent: urgent)
+        scheduleCoreFree(member, release(member))
     }
 
-    /// As `scheduleCoreFree` for region validators: one pending release per member, only while work waits.
-    func scheduleCoreFree(_ member: SimulatedMember) {
-        guard member.inboxCount > 0, let freeNanos = member.coreBusyUntilNanos.min() else { return }
-        let at = max(nowNanos, freeNanos)
-        if let pending = member.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
-        member.coreFreeAtNanos = at
-        queue.push(.memberCoreFree(member: member.index, incarnation: member.incarnation), atNanos: at)
+    func release(_ member: SimulatedMember) -> Event {
+        .memberCoreFree(member: member.index, incarnation: member.incarnation)
     }
 
     func memberCoreFree(_ index: Int, incarnation: Int) throws {
@@ -347,7 +326,7 @@ extension Simulation {
         guard member.incarnation == incarnation, member.isAlive else { return }
         if let pending = member.coreFreeAtNanos, pending <= nowNanos { member.coreFreeAtNanos = nil }
         guard let core = member.freeCore(atNanos: nowNanos), let input = member.popInput() else {
-            scheduleCoreFree(member)
+            scheduleCoreFree(member, release(member))
             return
         }
         try processMember(member, input, core: core)
@@ -443,23 +422,9 @@ extension Simulation {
             }
             index += 1
         }
-        let mainNanos: UInt64
-        let storeNanos: UInt64
-        if measured {
-            mainNanos = max(1, ThreadCPUClock.nowNanos() &- cpuStart)
-            storeNanos = 0
-        } else {
-            mainNanos = max(1, options.profile.costNanos(of: work))
-            storeNanos = options.profile.storeCostNanos(
-                commits: storeWork.storeCommits, bytes: storeWork.storeCommitBytes)
-        }
-        let sendNanos = nowNanos + mainNanos
-        let endNanos = sendNanos + storeNanos
-        member.coreBusyUntilNanos[core] = endNanos
-        member.metrics.busyNanosTotal += mainNanos + storeNanos
-        member.metrics.eventsProcessed += 1
-        member.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
-        scheduleCoreFree(member)
+        let cost = eventCost(work, store: storeWork, cpuStartNanos: measured ? cpuStart : nil, storeCPUNanos: 0)
+        let (sendNanos, endNanos) = occupy(
+            member, core: core, mainNanos: cost.mainNanos, storeNanos: cost.storeNanos, release: release(member))
         for (timer, after) in timers {
             queue.push(
                 .memberTimer(member: member.index, incarnation: member.incarnation, timer), atNanos: sendNanos + after)
@@ -930,10 +895,7 @@ extension Simulation {
         member.node = nil
         member.store?.close()
         member.store = nil
-        member.incarnation += 1
-        member.coreFreeAtNanos = nil
-        member.urgentInbox.removeAll()
-        member.normalInbox.removeAll()
+        member.dropQueuedWork()
         member.recent.removeAll()
         traceLine(member.label, "CRASH")
     }
@@ -970,12 +932,7 @@ extension Simulation {
 
     func globalOutcome() -> RunResult.GlobalOutcome? {
         guard let setup = globalSetup else { return nil }
-        let windowNanos = Double(window.measuredNanos)
-        let utilizations = members.map { member in
-            windowNanos > 0
-                ? Double(member.metrics.busyNanosInWindow) / (windowNanos * Double(member.coreBusyUntilNanos.count))
-                : 0
-        }
+        let utilizations = memberReports().map(\.cpuUtilization)
         var intervals: [Double] = []
         let commits = globalStats.checkpointCommitNanos
         for index in commits.indices.dropFirst()
@@ -1020,17 +977,6 @@ extension Simulation {
     }
 
     func memberReports() -> [SimulatedNodeReport] {
-        let windowNanos = Double(window.measuredNanos)
-        return members.map { member in
-            SimulatedNodeReport(
-                label: member.label, region: "global",
-                cpuUtilization: windowNanos > 0
-                    ? Double(member.metrics.busyNanosInWindow)
-                        / (windowNanos * Double(member.coreBusyUntilNanos.count)) : 0,
-                queuePeak: member.metrics.queuePeak, bytesSent: member.metrics.bytesSent,
-                storeBytesWritten: member.metrics.storeBytesWritten, committedHeight: member.committedHeight,
-                busyNanosTotal: member.metrics.busyNanosTotal, eventsProcessed: member.metrics.eventsProcessed,
-                rejections: member.metrics.rejections)
-        }
+        members.map { $0.report(region: "global", measuredNanos: window.measuredNanos) }
     }
 }

@@ -853,7 +853,7 @@ public final class Simulation {
             guard node.incarnation == incarnation, node.isAlive else { return }
             if let pending = node.coreFreeAtNanos, pending <= nowNanos { node.coreFreeAtNanos = nil }
             guard let core = node.freeCore(atNanos: nowNanos), let input = node.popInput() else {
-                scheduleCoreFree(node)
+                scheduleCoreFree(node, release(node))
                 return
             }
             try process(node, input, core: core)
@@ -941,26 +941,55 @@ public final class Simulation {
             try process(node, input, core: core)
             return
         }
-        let accepted = urgent ? node.urgentInbox.push(input) : node.normalInbox.push(input)
-        if !accepted {
-            node.metrics.inboxOverflows += 1
-            if case .client(let transaction) = input {
-                scheduleReply(transaction, .busy, fromNanos: nowNanos)
-            }
+        if !node.queue(input, urgent: urgent), case .client(let transaction) = input {
+            scheduleReply(transaction, .busy, fromNanos: nowNanos)
         }
-        node.metrics.queuePeak = max(node.metrics.queuePeak, node.inboxCount)
-        scheduleCoreFree(node)
+        scheduleCoreFree(node, release(node))
     }
 
-    /// Makes sure queued work is picked up when the first core frees: one pending release event per node, and
+    func release(_ node: SimulatedNode) -> Event { .coreFree(node: node.globalIndex, incarnation: node.incarnation) }
+
+    /// Makes sure queued work is picked up when the first core frees: one pending `release` event per machine, and
     /// none while the inbox is empty (most inputs find a free core at once, and a release per input would double
     /// the events a large topology simulates).
-    func scheduleCoreFree(_ node: SimulatedNode) {
-        guard node.inboxCount > 0, let freeNanos = node.coreBusyUntilNanos.min() else { return }
+    func scheduleCoreFree<Input>(_ machine: SimulatedMachine<Input>, _ release: @autoclosure () -> Event) {
+        guard machine.inboxCount > 0, let freeNanos = machine.coreBusyUntilNanos.min() else { return }
         let at = max(nowNanos, freeNanos)
-        if let pending = node.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
-        node.coreFreeAtNanos = at
-        queue.push(.coreFree(node: node.globalIndex, incarnation: node.incarnation), atNanos: at)
+        if let pending = machine.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
+        machine.coreFreeAtNanos = at
+        queue.push(release(), atNanos: at)
+    }
+
+    /// Books `core` for one event: its main work, then its store write. Returns when the event's messages leave
+    /// and when the core is free again (replies and checkpoints wait for the write).
+    func occupy<Input>(
+        _ machine: SimulatedMachine<Input>, core: Int, mainNanos: UInt64, storeNanos: UInt64,
+        release: @autoclosure () -> Event
+    ) -> (sendNanos: UInt64, endNanos: UInt64) {
+        let sendNanos = nowNanos + mainNanos
+        let endNanos = sendNanos + storeNanos
+        machine.coreBusyUntilNanos[core] = endNanos
+        machine.metrics.busyNanosTotal += mainNanos + storeNanos
+        machine.metrics.eventsProcessed += 1
+        machine.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
+        scheduleCoreFree(machine, release())
+        return (sendNanos, endNanos)
+    }
+
+    /// What an event costs: measured thread CPU time (the store write's share split off), or the machine profile's
+    /// price of the work it reported.
+    func eventCost(
+        _ work: Work, store storeWork: Work, cpuStartNanos: UInt64?, storeCPUNanos: UInt64
+    ) -> (mainNanos: UInt64, storeNanos: UInt64) {
+        if let cpuStartNanos {
+            let total = ThreadCPUClock.nowNanos() &- cpuStartNanos
+            let storeNanos = min(storeCPUNanos, total)
+            return (max(1, total - storeNanos), storeNanos)
+        }
+        return (
+            max(1, options.profile.costNanos(of: work)),
+            options.profile.storeCostNanos(commits: storeWork.storeCommits, bytes: storeWork.storeCommitBytes)
+        )
     }
 
     func scheduleReply(_ transaction: Int, _ reply: ClientReply, fromNanos: UInt64) {
@@ -1071,24 +1100,10 @@ public final class Simulation {
             }
             index += 1
         }
-        let mainNanos: UInt64
-        let storeNanos: UInt64
-        if measured {
-            let total = ThreadCPUClock.nowNanos() &- cpuStart
-            storeNanos = min(storeCPUNanos, total)
-            mainNanos = max(1, total - storeNanos)
-        } else {
-            mainNanos = max(1, options.profile.costNanos(of: work))
-            storeNanos = options.profile.storeCostNanos(
-                commits: storeWork.storeCommits, bytes: storeWork.storeCommitBytes)
-        }
-        let sendNanos = nowNanos + mainNanos
-        let endNanos = sendNanos + storeNanos
-        node.coreBusyUntilNanos[core] = endNanos
-        node.metrics.busyNanosTotal += mainNanos + storeNanos
-        node.metrics.eventsProcessed += 1
-        node.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
-        scheduleCoreFree(node)
+        let cost = eventCost(
+            work, store: storeWork, cpuStartNanos: measured ? cpuStart : nil, storeCPUNanos: storeCPUNanos)
+        let (sendNanos, endNanos) = occupy(
+            node, core: core, mainNanos: cost.mainNanos, storeNanos: cost.storeNanos, release: release(node))
         for (timer, after) in timers {
             queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
         }
@@ -1100,12 +1115,9 @@ public final class Simulation {
     /// Occupies a core for runtime work done outside the replica (checkpoint checks, answering a member's gap).
     /// Priced by the machine profile in both CPU modes: it is small, and the profile prices what it reports.
     func chargeRuntimeWork(_ node: SimulatedNode, core: Int, _ work: Work) {
-        let costNanos = max(1, options.profile.costNanos(of: work))
-        node.coreBusyUntilNanos[core] = nowNanos + costNanos
-        node.metrics.busyNanosTotal += costNanos
-        node.metrics.eventsProcessed += 1
-        node.metrics.busyNanosInWindow += overlap(nowNanos, nowNanos + costNanos)
-        scheduleCoreFree(node)
+        _ = occupy(
+            node, core: core, mainNanos: max(1, options.profile.costNanos(of: work)), storeNanos: 0,
+            release: release(node))
     }
 
     /// Busy time that falls inside the measured window.
@@ -1221,10 +1233,7 @@ public final class Simulation {
             node.node = nil
             node.store?.close()
             node.store = nil
-            node.incarnation += 1
-            node.coreFreeAtNanos = nil
-            node.urgentInbox.removeAll()
-            node.normalInbox.removeAll()
+            node.dropQueuedWork()
             node.crashedAtNanos = nowNanos
             traceLine(node, "CRASH")
         case .restart(let reference):
@@ -1250,17 +1259,8 @@ public final class Simulation {
     // MARK: - Report
 
     func makeReport() -> SimulationReport {
-        let windowNanos = Double(window.measuredNanos)
         let reports = nodes.map { node in
-            SimulatedNodeReport(
-                label: node.label, region: topology.regions[node.regionIndex].name,
-                cpuUtilization: windowNanos > 0
-                    ? Double(node.metrics.busyNanosInWindow) / (windowNanos * Double(node.coreBusyUntilNanos.count))
-                    : 0,
-                queuePeak: node.metrics.queuePeak, bytesSent: node.metrics.bytesSent,
-                storeBytesWritten: node.metrics.storeBytesWritten, committedHeight: node.committedHeight,
-                busyNanosTotal: node.metrics.busyNanosTotal, eventsProcessed: node.metrics.eventsProcessed,
-                rejections: node.metrics.rejections)
+            node.report(region: topology.regions[node.regionIndex].name, measuredNanos: window.measuredNanos)
         }
         var heights: [String: UInt64] = [:]
         for (index, region) in topology.regions.enumerated() {

@@ -86,6 +86,7 @@ let package = Package(
             name: "GridLedgerCLI",
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
+                "GridGlobal",
                 argumentParser,
             ]
         ),

@@ -304,7 +304,7 @@ public struct GlobalApplication: ReplicaApplication {
 
     /// `QuorumCertificate.verify`'s rules, with signatures checked through the runtime's verifier so the simulator
     /// can share results and charge every member for its own checks.
-    static func verify(
+    public static func verify(
         _ certificate: QuorumCertificate, chainID: ChainID, genesis: RegionGenesis, verifier: any SignatureVerifying,
         _ work: inout Work
     ) -> QuorumCertificate.VerificationFailure? {

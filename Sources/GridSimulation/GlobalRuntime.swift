@@ -130,6 +130,8 @@ final class GlobalSetup {
     let genesis: ProposedBlock<CheckpointPayload>
     let timing: ConsensusTiming
     let resendIntervalNanos: UInt64
+    /// The committee as checkpoint receivers know it from genesis: the keys that must sign every checkpoint.
+    let committeeGenesis: RegionGenesis
 
     init(
         settings: Topology.GlobalLayer, configuration: GlobalConfiguration, committee: ValidatorSet,
@@ -141,6 +143,8 @@ final class GlobalSetup {
         self.genesis = genesis
         self.timing = timing
         self.resendIntervalNanos = resendIntervalNanos
+        committeeGenesis = RegionGenesis(
+            region: GlobalConfiguration.globalRegion, validators: committee.keys, genesisHash: .zero)
     }
 }
 
@@ -163,11 +167,16 @@ struct GlobalStats {
 extension Simulation {
     // MARK: - Set-up
 
-    func setUpGlobalLayer() throws {
-        guard let settings = topology.global else { return }
-        let committeeKeys = (0..<settings.validators).map {
+    /// The committee's keys, derived from the topology's seed like the validators' (none without a committee).
+    static func committeeKeys(_ topology: Topology) -> [KeyPair] {
+        (0..<(topology.global?.validators ?? 0)).map {
             KeyPair.derived(masterSeed: topology.seed, label: "validator/global/\($0)")
         }
+    }
+
+    func setUpGlobalLayer() throws {
+        guard let settings = topology.global else { return }
+        let committeeKeys = Self.committeeKeys(topology)
         let committee = ValidatorSet(keys: committeeKeys.map(\.publicKey))
         let regions = topology.regions.indices.map { index in
             RegionGenesis(
@@ -590,15 +599,19 @@ extension Simulation {
         sendEntries(entries, from: node, atNanos: departure)
     }
 
-    /// Sends entries to every committee member. A region under a `byzantineRegion` fault sends tampered ones.
-    func sendEntries(_ entries: [RegionCommitEntry], from node: SimulatedNode, atNanos departure: UInt64) {
+    /// Sends entries to the given committee members (all by default). A region under a `byzantineRegion` fault
+    /// sends tampered ones.
+    func sendEntries(
+        _ entries: [RegionCommitEntry], from node: SimulatedNode, to targets: [SimulatedMember]? = nil,
+        atNanos departure: UInt64
+    ) {
         var batch = entries
         if let fault = byzantineRegions[node.regionIndex], nowNanos < fault.untilNanos {
             batch = entries.map { tamper($0, fault.behavior, region: node.regionIndex) }
         }
         let bytes = batch.reduce(8) { $0 + $1.wireBytes }
         globalStats.entriesSent += batch.count
-        for member in members {
+        for member in targets ?? members {
             node.metrics.bytesSent += UInt64(bytes)
             guard
                 let arrival = transmit(
@@ -657,22 +670,8 @@ extension Simulation {
         node.duties.pullAnsweredNanos[member] = (fromHeight, nowNanos)
         let start = Int(fromHeight - first)
         let end = min(node.duties.unfinalized.count, start + 4 * RegionGlobalDuties.resendBatchMax)
-        var entries = node.duties.unfinalized[start..<end].map(\.entry)
-        if let fault = byzantineRegions[node.regionIndex], nowNanos < fault.untilNanos {
-            entries = entries.map { tamper($0, fault.behavior, region: node.regionIndex) }
-        }
-        let target = members[member]
-        let bytes = entries.reduce(8) { $0 + $1.wireBytes }
-        globalStats.entriesSent += entries.count
-        node.metrics.bytesSent += UInt64(bytes)
-        guard
-            let arrival = transmit(
-                from: (node.globalIndex, node.regionIndex), to: (target.networkIndex, target.location), bytes: bytes,
-                atNanos: nowNanos)
-        else { return }
-        queue.push(
-            .memberInput(member: member, .entries(fromNode: node.globalIndex, entries), urgent: false),
-            atNanos: arrival)
+        sendEntries(
+            node.duties.unfinalized[start..<end].map(\.entry), from: node, to: [members[member]], atNanos: nowNanos)
     }
 
     /// A region validator takes a committed checkpoint: in height order (one that arrives early waits in a small
@@ -774,25 +773,17 @@ extension Simulation {
         ).encoded()
     }
 
+    /// The checkpoint's header and its QC agree, and the QC holds against the committee's genesis keys (the rules
+    /// members apply to region certificates, `GlobalApplication.verify`).
     private func verifyCheckpoint(_ notice: CheckpointNotice, setup: GlobalSetup, work: inout Work) -> Bool {
         let header = notice.header
-        let certificate = notice.certificate
+        let data = notice.certificate.data
         guard header.chainID == options.chainID, header.region == GlobalConfiguration.globalRegion,
-            certificate.data.blockHash == header.hash, certificate.data.height == header.height,
-            certificate.data.region == GlobalConfiguration.globalRegion, certificate.data.chainID == options.chainID,
-            certificate.votes.count >= setup.committee.quorum
+            data.blockHash == header.hash, data.height == header.height
         else { return false }
-        var seen = Set<UInt16>()
-        let message = certificate.data.signingBytes()
-        for vote in certificate.votes {
-            guard Int(vote.validatorIndex) < setup.committee.count, seen.insert(vote.validatorIndex).inserted else {
-                return false
-            }
-            work.signatureVerifications += 1
-            guard verifier.verify(vote.signature, by: setup.committee.keys[Int(vote.validatorIndex)], of: message)
-            else { return false }
-        }
-        return true
+        return GlobalApplication.verify(
+            notice.certificate, chainID: options.chainID, genesis: setup.committeeGenesis, verifier: verifier, &work)
+            == nil
     }
 
     private func requestNotices(from node: SimulatedNode, member: Int, fromHeight: UInt64) {

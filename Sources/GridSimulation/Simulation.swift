@@ -256,11 +256,7 @@ public final class Simulation {
         trace.write(Data("\(seconds) \(label) \(text())\n".utf8))
     }
 
-    func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) {
-        guard let trace else { return }
-        let seconds = String(format: "%.6f", Double(nowNanos) / 1e9)
-        trace.write(Data("\(seconds) \(node.label) \(text())\n".utf8))
-    }
+    func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) { traceLine(node.label, text()) }
 
     public init(options: SimulationOptions) throws {
         self.options = options
@@ -296,10 +292,7 @@ public final class Simulation {
             workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID) : nil
         voltageDriver = voltage
         auctionDriver = auction
-        let masterSeed = topology.seed
-        let committeeKeys = (0..<(topology.global?.validators ?? 0)).map {
-            KeyPair.derived(masterSeed: masterSeed, label: "validator/global/\($0)").publicKey
-        }
+        let committeeKeys = Simulation.committeeKeys(topology).map(\.publicKey)
         let checkpointLimits = topology.global.map(Simulation.checkpointLimits)
         let chainID = options.chainID
         let sharedVerifier = verifier

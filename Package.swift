@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "GridSimulation", targets: ["GridSimulation"]),
         .library(name: "GridContracts", targets: ["GridContracts"]),
         .library(name: "GridGlobal", targets: ["GridGlobal"]),
+        .library(name: "GridWire", targets: ["GridWire"]),
+        .library(name: "GridNode", targets: ["GridNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +62,17 @@ let package = Package(
             name: "GridGlobal",
             dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage"]),
 
+        // MARK: - Wire format and the runtime-neutral node layer
+
+        .target(
+            name: "GridWire", dependencies: ["GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto"]),
+        .target(
+            name: "GridNode",
+            dependencies: [
+                "GridWire", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto", "GridStorage",
+                "GridContracts",
+            ]),
+
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
         .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
@@ -71,7 +84,7 @@ let package = Package(
             name: "GridSimulation",
             dependencies: [
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
-                "GridContracts", "GridModel", "GridGlobal",
+                "GridContracts", "GridModel", "GridGlobal", "GridWire", "GridNode",
             ]
         ),
 
@@ -101,6 +114,17 @@ let package = Package(
         .testTarget(
             name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
+        .testTarget(
+            name: "GridRegionTests", dependencies: ["GridRegion", "GridConsensus", "GridLedger", "GridCrypto"]),
+        .testTarget(
+            name: "GridWireTests",
+            dependencies: ["GridWire", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto"]),
+        .testTarget(
+            name: "GridNodeTests",
+            dependencies: [
+                "GridNode", "GridWire", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto",
+                "GridStorage",
+            ]),
         .testTarget(
             name: "GridGlobalTests",
             dependencies: [

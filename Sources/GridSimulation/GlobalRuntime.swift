@@ -14,28 +14,6 @@ import GridTopology
 // their own chain as `sys.inbound` transactions. Everything crosses the simulated network on the links the
 // topology gives for the two ends' locations.
 
-/// A committed checkpoint as one region receives it: the header and global QC (checked by the receiver against
-/// the committee's genesis keys), the region's finalized height after it, and the region's messages, if any.
-/// A class: it travels inside simulator events, which stay small when it is one reference.
-final class CheckpointNotice {
-    let header: BlockHeader
-    let certificate: QuorumCertificate
-    let finalizedHeight: UInt64
-    let delivery: CheckpointDelivery?
-
-    init(header: BlockHeader, certificate: QuorumCertificate, finalizedHeight: UInt64, delivery: CheckpointDelivery?) {
-        self.header = header
-        self.certificate = certificate
-        self.finalizedHeight = finalizedHeight
-        self.delivery = delivery
-    }
-
-    var wireBytes: Int {
-        let certificateBytes = 1 + 4 + 2 + 8 + 8 + 32 + 2 + certificate.votes.count * (2 + Signature.byteCount)
-        return 1 + BlockHeader.encodedBytes + certificateBytes + 8 + (delivery?.wireBytes ?? 0)
-    }
-}
-
 /// A region validator's runtime duties towards the global layer. Every list is bounded; see the limits below.
 struct RegionGlobalDuties {
     struct Outgoing {
@@ -969,5 +947,12 @@ extension Simulation {
 
     func memberReports() -> [SimulatedNodeReport] {
         members.map { $0.report(region: "global", measuredNanos: window.measuredNanos) }
+    }
+}
+
+extension CheckpointNotice {
+    var wireBytes: Int {
+        let certificateBytes = 1 + 4 + 2 + 8 + 8 + 32 + 2 + certificate.votes.count * (2 + Signature.byteCount)
+        return 1 + BlockHeader.encodedBytes + certificateBytes + 8 + (delivery?.wireBytes ?? 0)
     }
 }

@@ -1,4 +1,5 @@
 import GridConsensus
+import GridGlobal
 import GridCrypto
 import GridLedger
 import GridRegion

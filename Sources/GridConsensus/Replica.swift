@@ -202,6 +202,8 @@ public struct Replica<App: ReplicaApplication> {
     public private(set) var currentRound: UInt64 = 0
     public private(set) var lastVotedRound: UInt64
     private var consecutiveTimeouts = 0
+    /// View changes: rounds entered through a timeout certificate rather than a QC.
+    public private(set) var roundsAdvancedByTimeout = 0
     private var lastTimeoutCertificate: TimeoutCertificate?
     private var proposedInRound: UInt64 = 0
     private var proposeAttempts = 0
@@ -354,6 +356,7 @@ public struct Replica<App: ReplicaApplication> {
     private mutating func advanceRound(to round: UInt64, viaTimeout: Bool, _ actions: inout [Action]) {
         guard round > currentRound else { return }
         currentRound = round
+        if viaTimeout { roundsAdvancedByTimeout += 1 }
         consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : 0
         proposeAttempts = 0
         votes = votes.filter { $0.key + 1 >= round }

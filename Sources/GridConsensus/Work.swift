@@ -6,6 +6,9 @@ import GridLedger
 /// the runtime) because only the core knows, for example, how many signatures a certificate really needed.
 public struct Work: Sendable, Equatable {
     public var signatureVerifications = 0
+    /// Signature checks done as one batch (`SignatureVerifying.verifyBatch`): a live node spreads these over all
+    /// its cores, while everything else an event does runs on its one consensus thread.
+    public var batchedSignatureVerifications = 0
     public var signatures = 0
     public var hashedBytes = 0
     public var contractCalls = 0
@@ -18,6 +21,7 @@ public struct Work: Sendable, Equatable {
 
     public static func += (lhs: inout Work, rhs: Work) {
         lhs.signatureVerifications += rhs.signatureVerifications
+        lhs.batchedSignatureVerifications += rhs.batchedSignatureVerifications
         lhs.signatures += rhs.signatures
         lhs.hashedBytes += rhs.hashedBytes
         lhs.contractCalls += rhs.contractCalls

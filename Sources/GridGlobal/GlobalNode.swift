@@ -13,10 +13,21 @@ public enum GlobalMessage: Sendable {
     }
 }
 
+/// The region validator that sent entries: a gap request goes back to it.
+public struct EntrySender: Hashable, Sendable {
+    public let region: RegionID
+    public let validator: UInt16
+
+    public init(region: RegionID, validator: UInt16) {
+        self.region = region
+        self.validator = validator
+    }
+}
+
 public enum GlobalEvent: Sendable {
     case start
     /// Committed region blocks a region validator sends (first sends and resends alike).
-    case entries([RegionCommitEntry])
+    case entries([RegionCommitEntry], from: EntrySender)
     case peer(from: Int, GlobalMessage)
     case timer(ReplicaTimer)
 }
@@ -34,9 +45,9 @@ public enum GlobalAction {
     case rejected(from: Int?, ConsensusRejection)
     /// A region entry the member refused, with the reason (a forged certificate, a header off the chain...).
     case entryRejected(EntryRejection)
-    /// Entries of `region` arrived above a gap: whoever sent them should send the region's blocks from
+    /// Entries of `region` arrived above a gap: `to`, who sent them, should send the region's blocks from
     /// `fromHeight` on. Lets a region refill a gap in one round trip instead of waiting for its resend timer.
-    case missing(region: RegionID, fromHeight: UInt64)
+    case missing(region: RegionID, fromHeight: UInt64, to: EntrySender)
 }
 
 /// One global committee member: the BFT replica over the global application, plus entry intake. Sans-IO like
@@ -55,8 +66,8 @@ public struct GlobalNode {
         switch event {
         case .start:
             drive(.start, &actions, &work)
-        case .entries(let entries):
-            onEntries(entries, &actions, &work)
+        case .entries(let entries, let sender):
+            onEntries(entries, from: sender, &actions, &work)
         case .peer(let from, .consensus(let message)):
             drive(.message(from: from, message), &actions, &work)
         case .timer(let timer):
@@ -72,12 +83,12 @@ public struct GlobalNode {
     }
 
     private mutating func onEntries(
-        _ entries: [RegionCommitEntry], _ actions: inout [GlobalAction], _ work: inout Work
+        _ entries: [RegionCommitEntry], from sender: EntrySender, _ actions: inout [GlobalAction], _ work: inout Work
     ) {
         work.decodedBytes += entries.reduce(0) { $0 + $1.wireBytes }
         var gaps: [RegionID: UInt64] = [:]
         defer {
-            for region in gaps.keys.sorted() { actions.append(.missing(region: region, fromHeight: gaps[region]!)) }
+            for region in gaps.keys.sorted() { actions.append(.missing(region: region, fromHeight: gaps[region]!, to: sender)) }
         }
         for entry in entries {
             let outcome = replica.withApp { $0.submit(entry, work: &work) }

@@ -254,6 +254,16 @@ public final class ChainStore: @unchecked Sendable {
     }
 
     /// Every key/value of a contract's table, in key order.
+    /// Contracts that have a state table in this store: what a restarted validator must load, found in the store
+    /// itself rather than in a list kept by hand.
+    public func contractTables() throws -> [String] {
+        try environment.read { txn in
+            try txn.databaseNames().compactMap { name in
+                name.hasPrefix(stateTablePrefix) ? String(name.dropFirst(stateTablePrefix.count)) : nil
+            }
+        }
+    }
+
     public func allState(contract: String) throws -> [(key: [UInt8], value: [UInt8])] {
         let table = try stateTable(contract)
         return try environment.read { txn in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridLoad
+import GridNode
 import GridSimulation
 import GridTopology
 

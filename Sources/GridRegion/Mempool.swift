@@ -180,7 +180,7 @@ public struct Mempool {
             }
         }
         let unverified = pending.filter { !verified.contains(batch[$0].hash) }
-        work.signatureVerifications += unverified.count
+        work.batchedSignatureVerifications += unverified.count
         let results = verifier.verifyBatch(
             unverified.map {
                 let transaction = batch[$0].transaction

@@ -38,6 +38,9 @@ public enum RegionTimer: Hashable, Sendable {
 public enum RegionEvent: Sendable {
     case start
     case client(ClientRequestID, bytes: [UInt8])
+    /// A transaction this validator made itself (a relay of cross-region messages): admitted like a client's, but
+    /// nobody waits for a reply; the committed state says whether it took.
+    case local(bytes: [UInt8])
     case peer(from: Int, RegionMessage)
     case timer(RegionTimer)
 }
@@ -47,6 +50,8 @@ public enum RegionAction {
     case broadcast(RegionMessage)
     case setTimer(RegionTimer, afterNanos: UInt64)
     case reply(ClientRequestID, ClientReply)
+    /// The validator's own transaction (`RegionEvent.local`) was refused at admission.
+    case localRefused(reason: String)
     /// Must be durable before later actions in the same list.
     case persistSafety(SafetyState)
     /// Write the block, certificate, receipts and state changes in one LMDB transaction.
@@ -77,6 +82,8 @@ public struct RegionNode {
             drive(.start, &actions, &work)
         case .client(let id, let bytes):
             onClient(id, bytes, &actions, &work)
+        case .local(let bytes):
+            onClient(nil, bytes, &actions, &work)
         case .peer(let from, .consensus(let message)):
             drive(.message(from: from, message), &actions, &work)
         case .peer(_, .gossip(let batch)):
@@ -96,17 +103,23 @@ public struct RegionNode {
         return actions
     }
 
+    /// Admits a client's transaction (`id` set) or the validator's own (`id` nil: no reply, but a refusal is
+    /// reported so it is counted).
     private mutating func onClient(
-        _ id: ClientRequestID, _ bytes: [UInt8], _ actions: inout [RegionAction], _ work: inout Work
+        _ id: ClientRequestID?, _ bytes: [UInt8], _ actions: inout [RegionAction], _ work: inout Work
     ) {
         let (outcome, pooled) = replica.withApp { $0.admitClientTransaction(bytes: bytes, work: &work) }
         switch outcome {
         case .busy:
-            actions.append(.reply(id, .busy))
+            if let id { actions.append(.reply(id, .busy)) } else { actions.append(.localRefused(reason: "busy")) }
         case .rejected(let reason):
-            actions.append(.reply(id, .rejected(reason: reason)))
+            if let id {
+                actions.append(.reply(id, .rejected(reason: reason)))
+            } else {
+                actions.append(.localRefused(reason: reason))
+            }
         case .accepted(let hash):
-            pendingClients[hash] = id
+            if let id { pendingClients[hash] = id }
             if let pooled { gossipBuffer.append(pooled) }
             if gossipBuffer.count >= configuration.gossipBatchTransactionsMax {
                 flushGossip(&actions)

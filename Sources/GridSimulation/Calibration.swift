@@ -1,4 +1,5 @@
 import Foundation
+import GridNode
 import GridConsensus
 import GridCrypto
 import GridLedger

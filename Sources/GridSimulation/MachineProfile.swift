@@ -55,7 +55,7 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// Nanoseconds of CPU the given work costs on this machine.
     public func costNanos(of work: Work) -> UInt64 {
         var nanos = eventNanos
-        nanos += Double(work.signatureVerifications) * signatureVerifyNanos
+        nanos += Double(work.signatureVerifications + work.batchedSignatureVerifications) * signatureVerifyNanos
         nanos += Double(work.signatures) * signNanos
         nanos += Double(work.hashedBytes) / 1024 * hashNanosPerKiB
         nanos += Double(work.storeCommits) * storeCommitNanos

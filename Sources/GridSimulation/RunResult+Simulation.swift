@@ -1,5 +1,6 @@
 import Foundation
 import GridLoad
+import GridNode
 import GridTopology
 
 extension SimulationReport {

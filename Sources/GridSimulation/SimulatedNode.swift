@@ -1,7 +1,8 @@
 import GridConsensus
-import GridGlobal
 import GridCrypto
+import GridGlobal
 import GridLedger
+import GridNode
 import GridRegion
 
 /// A FIFO with a hard bound; `push` says no instead of growing.
@@ -38,116 +39,161 @@ struct BoundedQueue<Element> {
     }
 }
 
-/// Something a node has to work on.
-enum NodeInput {
-    case event(RegionEvent)
+/// Something a simulated machine has to work on.
+enum MachineInput {
+    case node(NodeInput)
     /// A client transaction (by index into the run's transactions) reached this gateway.
     case client(Int)
-    /// A committed checkpoint for this node's region, from a committee member or forwarded by a region peer.
-    case checkpoint(CheckpointNotice, forwarded: Bool, fromMember: Int?)
-    /// A relay transaction this validator made from a checkpoint delivery: admitted like a client's.
-    case relay([UInt8])
-    /// A committee member asks for this region's committed blocks from `fromHeight` on (it holds a gap).
-    case missingEntries(member: Int, fromHeight: UInt64)
 }
 
-/// Counters a node accumulates over a run.
+/// Counters a machine accumulates over a run.
 struct NodeMetrics {
     var busyNanosInWindow: UInt64 = 0
     var busyNanosTotal: UInt64 = 0
     var bytesSent: UInt64 = 0
+    var framesSent: UInt64 = 0
+    var framesLost: UInt64 = 0
     var storeBytesWritten: UInt64 = 0
     var queuePeak = 0
     var inboxOverflows = 0
     var eventsProcessed: UInt64 = 0
+    var viewChanges = 0
     var rejections: [String: Int] = [:]
+    var losses: [String: Int] = [:]
 }
 
-/// A simulated machine: its cores, a bounded two-level inbox and its counters. Region validators and global
-/// committee members are both; what runs on them differs (`SimulatedNode`, `SimulatedMember`).
-class SimulatedMachine<Input> {
+/// What runs on a simulated machine: the node layer's region validator or committee member.
+enum MachineHost {
+    case validator(RegionValidator)
+    case member(CommitteeMember)
+
+    func handle(_ input: NodeInput) throws -> NodeOutput {
+        switch self {
+        case .validator(let validator): return try validator.handle(input)
+        case .member(let member): return try member.handle(input)
+        }
+    }
+
+    var committedHeight: UInt64 {
+        switch self {
+        case .validator(let validator): return validator.committedHeight
+        case .member(let member): return member.committedHeight
+        }
+    }
+
+    var currentRound: UInt64 {
+        switch self {
+        case .validator(let validator): return validator.replica.currentRound
+        case .member(let member): return member.replica.currentRound
+        }
+    }
+
+    var expectedLeader: Int {
+        switch self {
+        case .validator(let validator): return validator.expectedLeader
+        case .member(let member): return member.expectedLeader
+        }
+    }
+
+    func close() {
+        switch self {
+        case .validator(let validator): validator.close()
+        case .member(let member): member.close()
+        }
+    }
+
+    var validator: RegionValidator? {
+        if case .validator(let validator) = self { return validator }
+        return nil
+    }
+}
+
+/// A simulated machine: one consensus thread that runs the node's events one at a time (signature batches spread
+/// over all its cores), a bounded two-level inbox, and its counters. Region validators and committee members are
+/// both; what runs on them is the node layer's `RegionValidator` or `CommitteeMember`.
+final class SimulatedMachine {
     let label: String
+    let address: NodeAddress
+    /// Position in the network model.
+    let networkIndex: Int
+    /// Region whose data centre the machine sits in, for links.
+    let location: Int
+    let key: KeyPair
+    let cores: Int
+    /// Whether the machine's commits wait for fsync (`durability: sync`).
+    let durable: Bool
     /// Bumped on every crash, so timers and core releases from before the crash are ignored.
     var incarnation = 0
-    var coreBusyUntilNanos: [UInt64]
-    /// When the pending core-release event fires, if one is pending (`Simulation.scheduleCoreFree`).
-    var coreFreeAtNanos: UInt64?
+    /// When the consensus thread is free again.
+    var busyUntilNanos: UInt64 = 0
+    /// When the pending release event fires, if one is pending (`Simulation.scheduleRelease`).
+    var releaseAtNanos: UInt64?
     /// Consensus messages and timers go first: a node drowning in client traffic must still vote.
-    var urgentInbox: BoundedQueue<Input>
-    var normalInbox: BoundedQueue<Input>
+    var urgentInbox: BoundedQueue<MachineInput>
+    var normalInbox: BoundedQueue<MachineInput>
     var metrics = NodeMetrics()
     /// Highest height this machine has committed; a restart must find at least this much in its store.
     var committedHeight: UInt64 = 0
+    var host: MachineHost?
+    var crashedAtNanos: UInt64?
 
-    init(label: String, cores: Int, inboxCapacity: Int) {
+    init(
+        label: String, address: NodeAddress, networkIndex: Int, location: Int, key: KeyPair, cores: Int,
+        durable: Bool, inboxCapacity: Int
+    ) {
         self.label = label
-        coreBusyUntilNanos = Array(repeating: 0, count: max(1, cores))
+        self.address = address
+        self.networkIndex = networkIndex
+        self.location = location
+        self.key = key
+        self.cores = max(1, cores)
+        self.durable = durable
         urgentInbox = BoundedQueue(capacity: inboxCapacity)
         normalInbox = BoundedQueue(capacity: inboxCapacity)
     }
 
+    var isAlive: Bool { host != nil }
     var inboxCount: Int { urgentInbox.count + normalInbox.count }
-
-    func freeCore(atNanos now: UInt64) -> Int? {
-        coreBusyUntilNanos.indices.first { coreBusyUntilNanos[$0] <= now }
+    var regionIndex: Int {
+        if case .validator(let region, _) = address { return region }
+        return location
     }
+    var validatorIndex: Int {
+        switch address {
+        case .validator(_, let index): return index
+        case .member(let index): return index
+        }
+    }
+    var validator: RegionValidator? { host?.validator }
 
-    func popInput() -> Input? { urgentInbox.pop() ?? normalInbox.pop() }
+    func popInput() -> MachineInput? { urgentInbox.pop() ?? normalInbox.pop() }
 
     /// Queues an input; false when its inbox is full.
-    func queue(_ input: Input, urgent: Bool) -> Bool {
+    func queue(_ input: MachineInput, urgent: Bool) -> Bool {
         let accepted = urgent ? urgentInbox.push(input) : normalInbox.push(input)
         if !accepted { metrics.inboxOverflows += 1 }
         metrics.queuePeak = max(metrics.queuePeak, inboxCount)
         return accepted
     }
 
-    /// What a crash throws away besides the machine's state: queued work and pending timers and core releases.
+    /// What a crash throws away besides the node: queued work and pending timers and releases.
     func dropQueuedWork() {
         incarnation += 1
-        coreFreeAtNanos = nil
+        releaseAtNanos = nil
         urgentInbox.removeAll()
         normalInbox.removeAll()
     }
 
-    /// Per-machine figures at the end of a run, CPU over the measured window.
+    /// Per-machine figures at the end of a run, CPU over the measured window and all cores.
     func report(region: String, measuredNanos: UInt64) -> SimulatedNodeReport {
         let windowNanos = Double(measuredNanos)
         return SimulatedNodeReport(
             label: label, region: region,
-            cpuUtilization: windowNanos > 0
-                ? Double(metrics.busyNanosInWindow) / (windowNanos * Double(coreBusyUntilNanos.count)) : 0,
+            cpuUtilization: windowNanos > 0 ? Double(metrics.busyNanosInWindow) / (windowNanos * Double(cores)) : 0,
             queuePeak: metrics.queuePeak, bytesSent: metrics.bytesSent, storeBytesWritten: metrics.storeBytesWritten,
             committedHeight: committedHeight, busyNanosTotal: metrics.busyNanosTotal,
-            eventsProcessed: metrics.eventsProcessed, rejections: metrics.rejections)
+            eventsProcessed: metrics.eventsProcessed, rejections: metrics.rejections, losses: metrics.losses,
+            inboxOverflows: metrics.inboxOverflows, framesSent: metrics.framesSent, framesLost: metrics.framesLost,
+            viewChanges: metrics.viewChanges)
     }
-}
-
-/// One validator in the simulation: its sans-IO node (nil while crashed), its LMDB store and its CPU.
-final class SimulatedNode: SimulatedMachine<NodeInput> {
-    let globalIndex: Int
-    let regionIndex: Int
-    let validatorIndex: Int
-    let key: KeyPair
-    let behavior: ByzantineBehavior
-
-    var node: RegionNode?
-    var store: ChainStore?
-    var crashedAtNanos: UInt64?
-    /// What this validator's runtime does for the global layer (sending entries, learning checkpoints, relaying).
-    var duties = RegionGlobalDuties()
-
-    init(
-        globalIndex: Int, regionIndex: Int, validatorIndex: Int, label: String, key: KeyPair, cores: Int,
-        inboxCapacity: Int, behavior: ByzantineBehavior
-    ) {
-        self.globalIndex = globalIndex
-        self.regionIndex = regionIndex
-        self.validatorIndex = validatorIndex
-        self.key = key
-        self.behavior = behavior
-        super.init(label: label, cores: cores, inboxCapacity: inboxCapacity)
-    }
-
-    var isAlive: Bool { node != nil }
 }

@@ -6,6 +6,7 @@ import GridCrypto
 import GridGlobal
 import GridLedger
 import GridLoad
+import GridNode
 import GridRegion
 import GridStorage
 import GridTopology
@@ -88,6 +89,16 @@ public struct SimulatedNodeReport: Sendable {
     public var busyNanosTotal: UInt64
     public var eventsProcessed: UInt64
     public var rejections: [String: Int]
+    /// What the node dropped, by reason (`NodeLoss`): nothing is lost without being counted.
+    public var losses: [String: Int]
+    /// Inputs refused because the inbox was full (client transactions answered busy, peer frames dropped).
+    public var inboxOverflows: Int
+    /// Frames this node handed to the network (one per destination), and those the network lost (loss rate,
+    /// partitions).
+    public var framesSent: UInt64
+    public var framesLost: UInt64
+    /// Rounds this node entered through a timeout certificate.
+    public var viewChanges: Int
 }
 
 public struct SimulationReport: Sendable {
@@ -102,12 +113,23 @@ public struct SimulationReport: Sendable {
     public var workload: RunResult.WorkloadOutcome?
     /// The global layer's figures; nil without one.
     public var global: RunResult.GlobalOutcome?
+    /// Faults that named a leader, with whom they hit.
+    public var leaderFaults: [FaultRecord]
+}
+
+/// A fault that named `REGION/leader`, resolved to the node the replicas elected at that moment.
+public struct FaultRecord: Sendable, Equatable {
+    public var atNanos: UInt64
+    public var fault: String
+    public var node: String
+    public var round: UInt64
 }
 
 enum Event {
-    case input(node: Int, NodeInput, urgent: Bool)
-    case timer(node: Int, incarnation: Int, RegionTimer)
-    case coreFree(node: Int, incarnation: Int)
+    case input(machine: Int, MachineInput, urgent: Bool)
+    case timer(machine: Int, incarnation: Int, NodeTimer)
+    /// The machine's consensus thread is free: take the next queued input.
+    case release(machine: Int, incarnation: Int)
     case clientSend(Int)
     case clientReply(Int, ClientReply)
     /// The gateway refused the connection (it is down): the client tries the region's next validator.
@@ -124,27 +146,15 @@ enum Event {
     /// Auction workload: interval k opens (bids) and reaches its deadline (close, then clear once committed).
     case auctionOpen(Int)
     case auctionClose(Int)
-    /// Global committee members: an input, a timer, a core release (like the region validators' events).
-    case memberInput(member: Int, MemberInput, urgent: Bool)
-    case memberTimer(member: Int, incarnation: Int, ReplicaTimer)
-    case memberCoreFree(member: Int, incarnation: Int)
 
     var name: String {
         switch self {
-        case .input(let node, let input, _):
-            switch input {
-            case .client(let index): return "client transaction #\(index) arriving at node \(node)"
-            case .checkpoint(let notice, _, _): return "checkpoint \(notice.header.height) arriving at node \(node)"
-            case .relay: return "relay transaction at node \(node)"
-            case .missingEntries(let member, let from):
-                return "member \(member) asking node \(node) for blocks from \(from)"
-            case .event(.peer(let from, .consensus(let message))):
-                return "\(message.kind) from validator \(from) arriving at node \(node)"
-            case .event(.peer(let from, .gossip)): return "gossip from validator \(from) arriving at node \(node)"
-            case .event(let event): return "\(event) at node \(node)"
-            }
-        case .timer(let node, _, let timer): return "timer \(timer) at node \(node)"
-        case .coreFree(let node, _): return "core release at node \(node)"
+        case .input(let machine, .client(let index), _): return "client transaction #\(index) arriving at machine \(machine)"
+        case .input(let machine, .node(.frame(let from, let bytes)), _):
+            return "\(bytes.count)-byte frame from \(from) arriving at machine \(machine)"
+        case .input(let machine, .node(let input), _): return "\(input) at machine \(machine)"
+        case .timer(let machine, _, let timer): return "timer \(timer) at machine \(machine)"
+        case .release(let machine, _): return "release at machine \(machine)"
         case .clientSend(let index): return "client send #\(index)"
         case .clientReply(let index, let reply): return "reply \(reply) to client #\(index)"
         case .clientRedirect(let index): return "connection refused to client #\(index)"
@@ -156,13 +166,6 @@ enum Event {
         case .voltageDispatch(let interval): return "voltage dispatch \(interval)"
         case .auctionOpen(let interval): return "auction interval \(interval) opens"
         case .auctionClose(let interval): return "auction interval \(interval) deadline"
-        case .memberInput(let member, .event(.peer(let from, .consensus(let message))), _):
-            return "\(message.kind) from member \(from) arriving at global/v\(member)"
-        case .memberInput(let member, .event(.entries(let entries)), _):
-            return "\(entries.count) region entries arriving at global/v\(member)"
-        case .memberInput(let member, let input, _): return "\(input) at global/v\(member)"
-        case .memberTimer(let member, _, let timer): return "timer \(timer) at global/v\(member)"
-        case .memberCoreFree(let member, _): return "core release at global/v\(member)"
         }
     }
 }
@@ -177,8 +180,11 @@ public final class Simulation {
     var nowNanos: UInt64 = 0
     var random: DeterministicRandom
     var network: NetworkModel
-    var nodes: [SimulatedNode] = []
+    /// Every machine: region validators first (region by region, `regionBase`), then committee members
+    /// (`memberBase`). A machine's index is also its place in the network model.
+    var nodes: [SimulatedMachine] = []
     var regionBase: [Int] = []
+    var memberBase = 0
     var regionValidators: [ValidatorSet] = []
     var genesis: [ProposedBlock<RegionPayload>] = []
     let verifier: any SignatureVerifying
@@ -226,13 +232,14 @@ public final class Simulation {
     /// Nodes taken down by `REGION/leader` crashes and not yet restarted, latest last: `restart REGION/leader`
     /// brings back the latest one, as the topology file format defines.
     var leaderCrashVictims: [String: [Int]] = [:]
+    /// Whom each `REGION/leader` fault hit, and in which round.
+    var faultLog: [FaultRecord] = []
     var lastProgressCommitted: UInt64 = 0
     var nextProgressNanos: UInt64
     static let tickNanos: UInt64 = 50_000_000
     var trace: FileHandle?
 
     // Global layer (nil/empty without a `global` section): committee members, checks and figures.
-    var members: [SimulatedMember] = []
     var globalSetup: GlobalSetup?
     var globalChecker = GlobalInvariantChecker()
     var globalStats = GlobalStats()
@@ -256,7 +263,7 @@ public final class Simulation {
         trace.write(Data("\(seconds) \(label) \(text())\n".utf8))
     }
 
-    func traceLine(_ node: SimulatedNode, _ text: @autoclosure () -> String) { traceLine(node.label, text()) }
+    func traceLine(_ node: SimulatedMachine, _ text: @autoclosure () -> String) { traceLine(node.label, text()) }
 
     public init(options: SimulationOptions) throws {
         self.options = options
@@ -333,6 +340,7 @@ public final class Simulation {
         }
         try setUpNodes()
         try setUpGlobalLayer()
+        for node in nodes { try startNode(node, fresh: true) }
         setUpAccounts()
     }
 
@@ -363,131 +371,95 @@ public final class Simulation {
             }
             let validators = ValidatorSet(keys: keys.map(\.publicKey))
             regionValidators.append(validators)
-            let emptyApp = makeApplication(regionIndex: regionIndex)
+            let emptyApp = RegionApplication(
+                configuration: mempoolConfiguration(regionIndex: regionIndex), contracts: contracts(regionIndex),
+                verifier: verifier)
             genesis.append(
                 Replica<RegionApplication>.genesisBlock(
                     chainID: options.chainID, region: RegionID(regionIndex), validators: validators,
                     roots: emptyApp.genesisRoots, emptyPayload: RegionPayload(transactions: [])))
             committedByHeight.append([0: genesis[regionIndex].hash])
             for (validatorIndex, key) in keys.enumerated() {
-                let label = "\(region.name)/v\(validatorIndex)"
-                let node = SimulatedNode(
-                    globalIndex: nodes.count, regionIndex: regionIndex, validatorIndex: validatorIndex, label: label,
-                    key: key, cores: region.machine.cores, inboxCapacity: options.inboxEventsMax,
-                    behavior: options.byzantine[label] ?? .honest)
-                nodes.append(node)
-                try startNode(node, fresh: true)
+                nodes.append(
+                    SimulatedMachine(
+                        label: "\(region.name)/v\(validatorIndex)",
+                        address: .validator(region: regionIndex, index: validatorIndex), networkIndex: nodes.count,
+                        location: regionIndex, key: key, cores: region.machine.cores,
+                        durable: true, inboxCapacity: options.inboxEventsMax))
             }
         }
+        memberBase = nodes.count
     }
 
-    func storeURL(_ node: SimulatedNode) -> URL {
+    func storeURL(_ node: SimulatedMachine) -> URL {
         options.storeDirectory.appendingPathComponent(node.label.replacingOccurrences(of: "/", with: "-"))
     }
 
-    func makeApplication(
-        regionIndex: Int, state: [String: [StateKey: [UInt8]]] = [:], stateRoot: Hash256 = .zero
-    ) -> RegionApplication {
+    func mempoolConfiguration(regionIndex: Int) -> MempoolConfiguration {
         let mempool = topology.mempool
         let consensus = topology.consensus
-        let configuration = MempoolConfiguration(
+        return MempoolConfiguration(
             chainID: options.chainID, region: RegionID(regionIndex), capacityTransactions: mempool.capacityTransactions,
             transactionBytesMax: mempool.transactionBytesMax, blockTransactionsMax: consensus.blockTransactionsMax,
             blockBytesMax: consensus.blockBytesMax, gossipBatchTransactionsMax: mempool.batchTransactionsMax,
             gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6))
-        let contracts: [any Contract] =
-            [TransferContract()] + (regionContracts.isEmpty ? [] : regionContracts[regionIndex])
-        return RegionApplication(
-            configuration: configuration, contracts: contracts, verifier: verifier, committedState: state,
-            committedStateRoot: stateRoot)
     }
 
-    /// Tables restored from the store on restart; tables a run does not use are empty and skipped.
-    private static let contractTables = [
-        RegionApplication.nonceTable, TransferContract.contractName, VoltageStabilityContract.contractName,
-        EnergyAuctionContract.contractName, InboundContract.contractName,
-    ]
+    /// Every contract a region runs: transfers, plus the workload's and the global layer's.
+    func contracts(_ regionIndex: Int) -> [any Contract] {
+        [TransferContract()] + (regionContracts.isEmpty ? [] : regionContracts[regionIndex])
+    }
 
-    /// Opens the node's store and builds its replica from it: genesis on a fresh start, the last committed block,
-    /// its certificate and the persisted safety state after a crash.
-    func startNode(_ node: SimulatedNode, fresh: Bool) throws {
+    func validatorConfiguration(_ node: SimulatedMachine) -> RegionValidatorConfiguration {
         let regionIndex = node.regionIndex
-        let genesisBlock = genesis[regionIndex]
+        let link = globalSetup.map {
+            GlobalLink(committeeGenesis: $0.committeeGenesis, resendIntervalNanos: $0.resendIntervalNanos)
+        }
+        return RegionValidatorConfiguration(
+            chainID: options.chainID, region: regionIndex, validatorIndex: node.validatorIndex,
+            validators: regionValidators[regionIndex], key: node.key, timing: timing,
+            mempool: mempoolConfiguration(regionIndex: regionIndex), contracts: contracts(regionIndex),
+            verifier: verifier, genesis: genesis[regionIndex], behavior: options.byzantine[node.label] ?? .honest,
+            global: link)
+    }
+
+    /// Opens the node's store and builds it with the node layer, which restores it from the store; checks that
+    /// nothing it had committed before a crash is missing.
+    func startNode(_ node: SimulatedMachine, fresh: Bool) throws {
         var storeOptions = Environment.Options()
+        // Durable writes are charged as time (`storeSyncNanos`), not performed: a simulated crash keeps the store.
         storeOptions.durability = .noSync
         storeOptions.mapSizeBytes = 16 << 20
+        let host: MachineHost
         do {
-            let store = try ChainStore(directory: storeURL(node), options: storeOptions)
-            node.store = store
-            if fresh {
-                try store.commit(
-                    BlockCommit(
-                        block: Block(header: genesisBlock.header, transactions: []), certificate: nil, receipts: [],
-                        stateChanges: StateChanges()))
+            switch node.address {
+            case .validator:
+                let store = try ChainStore(directory: storeURL(node), options: storeOptions)
+                let validator = try RegionValidator(
+                    configuration: validatorConfiguration(node), store: store, fresh: fresh)
+                validator.measuresStoreCPU = options.cpuMode == .measured
+                host = .validator(validator)
+            case .member:
+                guard let setup = globalSetup else { return }
+                let store = try CheckpointStore(
+                    directory: memberStoreURL(node), options: storeOptions, limits: setup.configuration.limits)
+                let member = try CommitteeMember(configuration: memberConfiguration(node), store: store, fresh: fresh)
+                member.measuresStoreCPU = options.cpuMode == .measured
+                host = .member(member)
             }
-            let latest = try store.latestHeight ?? 0
-            guard latest >= node.committedHeight else {
-                throw SimulationError.invariantViolated(
-                    seed: topology.seed, timeNanos: nowNanos, event: "restart of \(node.label)",
-                    invariant:
-                        "committed block lost: store ends at \(latest), node had committed \(node.committedHeight)")
-            }
-            let genesisCertificate = QuorumCertificate.genesis(
-                chainID: options.chainID, region: RegionID(regionIndex), genesisHash: genesisBlock.hash)
-            var tip = genesisBlock
-            var tipCertificate = genesisCertificate
-            var state: [String: [StateKey: [UInt8]]] = [:]
-            if latest > 0 {
-                tip = try loadProposedBlock(store: store, height: latest, region: regionIndex)
-                tipCertificate = try store.certificate(atHeight: latest) ?? genesisCertificate
-                for table in Self.contractTables {
-                    var entries: [StateKey: [UInt8]] = [:]
-                    for entry in try store.allState(contract: table) { entries[StateKey(entry.key)] = entry.value }
-                    if !entries.isEmpty { state[table] = entries }
-                }
-            }
-            let safety = try store.meta("safety").map { try SafetyState(decoding: $0) }
-            let app = makeApplication(regionIndex: regionIndex, state: state, stateRoot: tip.header.stateRoot)
-            let configuration = ReplicaConfiguration(
-                chainID: options.chainID, region: RegionID(regionIndex), validators: regionValidators[regionIndex],
-                selfIndex: node.validatorIndex, timing: timing, genesisHash: genesisBlock.hash,
-                behavior: node.behavior)
-            let replica = Replica(
-                configuration: configuration, key: node.key, app: app, verifier: verifier, committedTip: tip,
-                certificate: tipCertificate, safety: safety)
-            node.node = RegionNode(replica: replica)
-            node.committedHeight = latest
-            // What the runtime kept for the global layer died with the process; its peers resend and relay what
-            // it missed, and the first checkpoint it sees becomes its new starting point.
-            node.duties = RegionGlobalDuties()
-            node.duties.awaitingBaseline = !fresh
-            node.duties.relayNonce = replica.app.committedNonces(node.key.publicKey).highest
-        } catch let error as SimulationError {
-            throw error
         } catch {
             throw SimulationError.store(node: node.label, reason: "\(error)")
         }
-        for core in node.coreBusyUntilNanos.indices { node.coreBusyUntilNanos[core] = nowNanos }
-        try enqueue(node: node.globalIndex, .event(.start), urgent: true)
-    }
-
-    func loadProposedBlock(store: ChainStore, height: UInt64, region: Int) throws -> ProposedBlock<
-        RegionPayload
-    > {
-        guard let block = try store.block(atHeight: height) else {
-            throw SimulationError.store(node: "region \(region)", reason: "block \(height) missing")
+        guard host.committedHeight >= node.committedHeight else {
+            throw SimulationError.invariantViolated(
+                seed: topology.seed, timeNanos: nowNanos, event: "restart of \(node.label)",
+                invariant:
+                    "committed block lost: store ends at \(host.committedHeight), node had committed \(node.committedHeight)")
         }
-        let justify: QuorumCertificate
-        if height == 1 {
-            justify = .genesis(chainID: options.chainID, region: RegionID(region), genesisHash: genesis[region].hash)
-        } else if let certificate = try store.certificate(atHeight: height - 1) {
-            justify = certificate
-        } else {
-            throw SimulationError.store(node: "region \(region)", reason: "certificate of block \(height - 1) missing")
-        }
-        return ProposedBlock(
-            header: block.header, payload: RegionPayload(transactions: block.transactions.map(PooledTransaction.init)),
-            justify: justify)
+        node.host = host
+        node.committedHeight = host.committedHeight
+        node.busyUntilNanos = nowNanos
+        try enqueue(node.networkIndex, .node(.start), urgent: true)
     }
 
     /// Device keys, spread over regions round-robin; each device sends through validator `device % n` of its
@@ -691,7 +663,7 @@ public final class Simulation {
         // Sent at once (what `.clientSend` does), so the transaction is in flight before the run may stop.
         try recorder.sent(transactionIDs[index], atNanos: nowNanos)
         unresolvedCount += 1
-        queue.push(.input(node: gateway, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
+        queue.push(.input(machine: gateway, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
     }
 
     /// A committed table of `contract` as a live validator of the region sees it: the given validator if it is up,
@@ -699,10 +671,10 @@ public final class Simulation {
     func committedTable(region: Int, validator: Int, contract: String) -> [StateKey: [UInt8]]? {
         let count = topology.regions[region].validators
         let preferred = nodes[regionBase[region] + validator % count]
-        if let node = preferred.node { return node.app.committedState[contract] ?? [:] }
+        if let node = preferred.validator { return node.app.committedState[contract] ?? [:] }
         let members = nodes[regionBase[region]..<(regionBase[region] + count)]
-        let best = members.filter { $0.node != nil }.max { $0.committedHeight < $1.committedHeight }
-        return best?.node.map { $0.app.committedState[contract] ?? [:] }
+        let best = members.filter(\.isAlive).max { $0.committedHeight < $1.committedHeight }
+        return best?.validator.map { $0.app.committedState[contract] ?? [:] }
     }
 
     /// One reporting period of the voltage workload: set-points from each device's gateway's committed state, the
@@ -806,9 +778,8 @@ public final class Simulation {
         for id in recorder.expire(atNanos: UInt64.max, timeoutNanos: 0) { _ = id }
         _ = recorder.finish()
         try recorder.verifyAccounting()
-        for node in nodes { node.store?.close() }
         let report = makeReport()
-        for member in members { member.store?.close() }
+        for node in nodes { node.host?.close() }
         return report
     }
 
@@ -821,7 +792,7 @@ public final class Simulation {
                 queue.push(.clientRedirect(transaction), atNanos: nowNanos + clientDelayNanos())
                 return
             }
-            try enqueue(node: index, input, urgent: urgent)
+            try enqueue(index, input, urgent: urgent)
         case .clientRedirect(let index):
             guard !resolved[index] else { return }
             let node = nodes[transactionGateway[index]]
@@ -837,26 +808,19 @@ public final class Simulation {
             }
             let next = regionBase[node.regionIndex] + (node.validatorIndex + 1) % validators
             transactionGateway[index] = next
-            queue.push(.input(node: next, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
+            queue.push(.input(machine: next, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
         case .timer(let index, let incarnation, let timer):
             guard nodes[index].incarnation == incarnation, nodes[index].isAlive else { return }
-            try enqueue(node: index, .event(.timer(timer)), urgent: true)
-        case .coreFree(let index, let incarnation):
-            let node = nodes[index]
-            guard node.incarnation == incarnation, node.isAlive else { return }
-            if let pending = node.coreFreeAtNanos, pending <= nowNanos { node.coreFreeAtNanos = nil }
-            guard let core = node.freeCore(atNanos: nowNanos), let input = node.popInput() else {
-                scheduleCoreFree(node, release(node))
-                return
-            }
-            try process(node, input, core: core)
+            try enqueue(index, .node(.timer(timer)), urgent: true)
+        case .release(let index, let incarnation):
+            try release(index, incarnation: incarnation)
         case .clientSend(let index):
             try recorder.sent(transactionIDs[index], atNanos: nowNanos)
             unresolvedCount += 1
             // Client links are reliable (TCP) and not bandwidth-limited: the load generator stands for many
             // devices on their own connections, so only latency and jitter apply.
             queue.push(
-                .input(node: transactionGateway[index], .client(index), urgent: false),
+                .input(machine: transactionGateway[index], .client(index), urgent: false),
                 atNanos: nowNanos + clientDelayNanos())
         case .clientReply(let index, let reply):
             guard !resolved[index] else { return }
@@ -890,17 +854,8 @@ public final class Simulation {
         case .workloadSend(let id):
             guard let submission = pendingSubmissions.removeValue(forKey: id) else { return }
             try sendSubmission(submission)
-        case .memberInput(let member, let input, let urgent):
-            try enqueueMember(member, input, urgent: urgent)
-        case .memberTimer(let index, let incarnation, let timer):
-            let member = members[index]
-            guard member.incarnation == incarnation, member.isAlive else { return }
-            try enqueueMember(index, .event(.timer(timer)), urgent: true)
-        case .memberCoreFree(let index, let incarnation):
-            try memberCoreFree(index, incarnation: incarnation)
         case .tick:
             try expire(timeoutNanos: timeoutNanos)
-            globalTick()
             if nowNanos >= nextProgressNanos {
                 nextProgressNanos += options.progressIntervalNanos
                 let committed = recorder.totalCounts.committed
@@ -925,63 +880,73 @@ public final class Simulation {
         }
     }
 
-    // MARK: - Nodes
+    // MARK: - Machines
 
-    func enqueue(node index: Int, _ input: NodeInput, urgent: Bool) throws {
+    func enqueue(_ index: Int, _ input: MachineInput, urgent: Bool) throws {
         let node = nodes[index]
         guard node.isAlive else { return }
-        if let core = node.freeCore(atNanos: nowNanos), node.inboxCount == 0 {
-            try process(node, input, core: core)
+        if node.busyUntilNanos <= nowNanos, node.inboxCount == 0 {
+            try process(node, input)
             return
         }
-        if !node.queue(input, urgent: urgent), case .client(let transaction) = input {
-            scheduleReply(transaction, .busy, fromNanos: nowNanos)
+        if !node.queue(input, urgent: urgent) {
+            if case .client(let transaction) = input {
+                scheduleReply(transaction, .busy, fromNanos: nowNanos)
+            } else {
+                node.metrics.losses["inbox-full", default: 0] += 1
+            }
         }
-        scheduleCoreFree(node, release(node))
+        scheduleRelease(node)
     }
 
-    func release(_ node: SimulatedNode) -> Event { .coreFree(node: node.globalIndex, incarnation: node.incarnation) }
-
-    /// Makes sure queued work is picked up when the first core frees: one pending `release` event per machine, and
-    /// none while the inbox is empty (most inputs find a free core at once, and a release per input would double
-    /// the events a large topology simulates).
-    func scheduleCoreFree<Input>(_ machine: SimulatedMachine<Input>, _ release: @autoclosure () -> Event) {
-        guard machine.inboxCount > 0, let freeNanos = machine.coreBusyUntilNanos.min() else { return }
-        let at = max(nowNanos, freeNanos)
-        if let pending = machine.coreFreeAtNanos, pending >= nowNanos, pending <= at { return }
-        machine.coreFreeAtNanos = at
-        queue.push(release(), atNanos: at)
+    /// Makes sure queued work is picked up when the consensus thread frees: one pending release per machine, and
+    /// none while the inbox is empty (most inputs find the thread free, and a release per input would double the
+    /// events a large topology simulates).
+    func scheduleRelease(_ node: SimulatedMachine) {
+        guard node.inboxCount > 0 else { return }
+        let at = max(nowNanos, node.busyUntilNanos)
+        if let pending = node.releaseAtNanos, pending >= nowNanos, pending <= at { return }
+        node.releaseAtNanos = at
+        queue.push(.release(machine: node.networkIndex, incarnation: node.incarnation), atNanos: at)
     }
 
-    /// Books `core` for one event: its main work, then its store write. Returns when the event's messages leave
-    /// and when the core is free again (replies and checkpoints wait for the write).
-    func occupy<Input>(
-        _ machine: SimulatedMachine<Input>, core: Int, mainNanos: UInt64, storeNanos: UInt64,
-        release: @autoclosure () -> Event
-    ) -> (sendNanos: UInt64, endNanos: UInt64) {
-        let sendNanos = nowNanos + mainNanos
-        let endNanos = sendNanos + storeNanos
-        machine.coreBusyUntilNanos[core] = endNanos
-        machine.metrics.busyNanosTotal += mainNanos + storeNanos
-        machine.metrics.eventsProcessed += 1
-        machine.metrics.busyNanosInWindow += overlap(nowNanos, endNanos)
-        scheduleCoreFree(machine, release())
-        return (sendNanos, endNanos)
+    func release(_ index: Int, incarnation: Int) throws {
+        let node = nodes[index]
+        guard node.incarnation == incarnation, node.isAlive else { return }
+        if let pending = node.releaseAtNanos, pending <= nowNanos { node.releaseAtNanos = nil }
+        guard node.busyUntilNanos <= nowNanos, let input = node.popInput() else {
+            scheduleRelease(node)
+            return
+        }
+        try process(node, input)
     }
 
-    /// What an event costs: measured thread CPU time (the store write's share split off), or the machine profile's
-    /// price of the work it reported.
+    /// How long an event keeps the consensus thread: its serial work, plus its signature batch spread over all
+    /// cores (the thread waits for the batch), plus fsync waits on a durable machine: the safety record before the
+    /// messages leave, the commit before replies. Measured mode times the thread instead (batches included, since
+    /// it verifies them on the calling thread).
     func eventCost(
-        _ work: Work, store storeWork: Work, cpuStartNanos: UInt64?, storeCPUNanos: UInt64
-    ) -> (mainNanos: UInt64, storeNanos: UInt64) {
+        _ output: NodeOutput, on node: SimulatedMachine, cpuStartNanos: UInt64?
+    ) -> (mainNanos: UInt64, mainCPUNanos: UInt64, storeNanos: UInt64, storeCPUNanos: UInt64) {
+        let syncNanos = node.durable ? UInt64(options.profile.storeSyncNanos.rounded()) : 0
+        let safetyWaitNanos = UInt64(output.durableWritesBeforeSend) * syncNanos
+        let commitWaitNanos = UInt64(output.durableCommits) * syncNanos
         if let cpuStartNanos {
             let total = ThreadCPUClock.nowNanos() &- cpuStartNanos
-            let storeNanos = min(storeCPUNanos, total)
-            return (max(1, total - storeNanos), storeNanos)
+            let storeNanos = min(output.storeCPUNanos, total)
+            let main = max(1, total - storeNanos)
+            return (main + safetyWaitNanos, main, storeNanos + commitWaitNanos, storeNanos)
         }
+        var serial = output.work
+        serial.batchedSignatureVerifications = 0
+        let serialNanos = max(1, options.profile.costNanos(of: serial))
+        let batchNanos = UInt64(
+            (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
+        let storeCPU = options.profile.storeCostNanos(
+            commits: output.storeWork.storeCommits, bytes: output.storeWork.storeCommitBytes)
         return (
-            max(1, options.profile.costNanos(of: work)),
-            options.profile.storeCostNanos(commits: storeWork.storeCommits, bytes: storeWork.storeCommitBytes)
+            serialNanos + batchNanos / UInt64(node.cores) + safetyWaitNanos, serialNanos + batchNanos,
+            storeCPU + commitWaitNanos, storeCPU
         )
     }
 
@@ -994,123 +959,41 @@ public final class Simulation {
         return clientLink.latencyNanos + jitter
     }
 
-    /// Runs one input on `core` at the current time and schedules its effects for when the core is done.
-    func process(_ node: SimulatedNode, _ input: NodeInput, core: Int) throws {
-        // Move the node out while it works: a second reference would make every mutation copy its mempool.
-        guard var regionNode = node.node else { return }
-        node.node = nil
-        defer { node.node = regionNode }
+    /// Runs one input through the node layer at the current time and schedules what it produced for when the
+    /// consensus thread is done: messages when the compute is done, replies and announcements of the write after
+    /// the store write.
+    func process(_ node: SimulatedMachine, _ input: MachineInput) throws {
+        guard let host = node.host else { return }
         let measured = options.cpuMode == .measured
         let cpuStart = measured ? ThreadCPUClock.nowNanos() : 0
-        var work = Work()
-        let event: RegionEvent
+        let nodeInput: NodeInput
         switch input {
-        case .event(let inner):
-            event = inner
-            if case .peer(_, let message) = inner { work.decodedBytes += message.wireBytes }
-        case .client(let transaction):
-            event = .client(UInt64(transaction), bytes: transactionBytes[transaction])
-        case .relay(let bytes):
-            event = .client(nextRelayRequest, bytes: bytes)
-            nextRelayRequest += 1
-        case .missingEntries(let member, let fromHeight):
-            answerMissingEntries(node, member: member, fromHeight: fromHeight)
-            work.encodedBytes += 24
-            chargeRuntimeWork(node, core: core, work)
-            return
-        case .checkpoint(let notice, let forwarded, let fromMember):
-            // Runtime work, outside the replica: check the checkpoint, learn finality, maybe relay messages.
-            work.decodedBytes += notice.wireBytes
-            var relays = receiveCheckpoint(node, notice, forwarded: forwarded, fromMember: fromMember, work: &work)
-            if !relays.isEmpty {
-                event = .client(nextRelayRequest, bytes: relays.removeFirst())
-                nextRelayRequest += 1
-                for relay in relays {
-                    queue.push(.input(node: node.globalIndex, .relay(relay), urgent: false), atNanos: nowNanos)
-                }
-            } else {
-                chargeRuntimeWork(node, core: core, work)
-                return
-            }
+        case .node(let inner): nodeInput = inner
+        case .client(let transaction): nodeInput = .client(UInt64(transaction), transactionBytes[transaction])
         }
-        let roundBefore = regionNode.replica.currentRound
-        var actions = regionNode.handle(event, work: &work)
-        if trace != nil, regionNode.replica.currentRound != roundBefore {
-            traceLine(
-                node,
-                "round \(roundBefore) -> \(regionNode.replica.currentRound) highQC \(regionNode.replica.highQC.view) after \(Event.input(node: 0, input, urgent: false).name)"
-            )
+        let output: NodeOutput
+        do { output = try host.handle(nodeInput) } catch {
+            throw SimulationError.store(node: node.label, reason: "\(error)")
         }
-        var outgoing: [(to: Int?, message: RegionMessage)] = []
-        var timers: [(RegionTimer, UInt64)] = []
-        var replies: [(Int, ClientReply)] = []
-        // Block writes are done after the event's messages leave: a vote needs only the safety record on disk
-        // (written inline below), and a commit lost in a crash is fetched again by block sync. Client replies
-        // wait for the write.
-        var storeWork = Work()
-        var storeCPUNanos: UInt64 = 0
-        var index = 0
-        while index < actions.count {
-            switch actions[index] {
-            case .send(let to, let message):
-                work.encodedBytes += message.wireBytes
-                outgoing.append((to, message))
-            case .broadcast(let message):
-                work.encodedBytes += message.wireBytes
-                outgoing.append((nil, message))
-            case .setTimer(let timer, let after):
-                timers.append((timer, after))
-            case .reply(let id, let reply):
-                // Relay transactions have no client waiting; the committed state says whether they took.
-                if id < Self.relayRequestBase { replies.append((Int(id), reply)) }
-            case .persistSafety(let state):
-                let bytes = state.encoded()
-                work.storeCommits += 1
-                work.storeCommitBytes += bytes.count
-                try persist(node) { try $0.putMeta("safety", bytes) }
-            case .persistCommit(let block, let output):
-                traceLine(
-                    node, "commit height \(block.height) round \(block.round) txs \(block.payload.transactions.count)")
-                let storeStart = measured ? ThreadCPUClock.nowNanos() : 0
-                let bytes = try commit(node, block: block, output: output)
-                storeWork.storeCommits += 1
-                storeWork.storeCommitBytes += bytes
-                if measured { storeCPUNanos += ThreadCPUClock.nowNanos() &- storeStart }
-            case .loadCommittedBlocks(let peer, let fromHeight, let count):
-                var blocks: [ProposedBlock<RegionPayload>] = []
-                if let store = node.store {
-                    for height in fromHeight..<(fromHeight + UInt64(count)) {
-                        guard let block = try? loadProposedBlock(store: store, height: height, region: node.regionIndex)
-                        else { break }
-                        work.decodedBytes += block.wireBytes
-                        blocks.append(block)
-                    }
-                }
-                actions.append(contentsOf: regionNode.answerSync(peer: peer, committed: blocks))
-            case .rejected(let from, let rejection):
-                node.metrics.rejections[rejection.code, default: 0] += 1
-                traceLine(node, "rejected from \(from.map(String.init) ?? "?"): \(rejection)")
-            }
-            index += 1
+        let cost = eventCost(output, on: node, cpuStartNanos: measured ? cpuStart : nil)
+        let sendNanos = nowNanos + cost.mainNanos
+        let endNanos = sendNanos + cost.storeNanos
+        node.busyUntilNanos = endNanos
+        let cpuNanos = cost.mainCPUNanos + cost.storeCPUNanos
+        node.metrics.busyNanosTotal += cpuNanos
+        node.metrics.eventsProcessed += 1
+        // CPU inside the window, spread evenly over the event's span.
+        let span = max(1, endNanos - nowNanos)
+        node.metrics.busyNanosInWindow += UInt64(Double(cpuNanos) * Double(overlap(nowNanos, endNanos)) / Double(span))
+        scheduleRelease(node)
+        try observe(output.observations, at: node)
+        for (timer, after) in output.timers {
+            queue.push(
+                .timer(machine: node.networkIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
         }
-        let cost = eventCost(
-            work, store: storeWork, cpuStartNanos: measured ? cpuStart : nil, storeCPUNanos: storeCPUNanos)
-        let (sendNanos, endNanos) = occupy(
-            node, core: core, mainNanos: cost.mainNanos, storeNanos: cost.storeNanos, release: release(node))
-        for (timer, after) in timers {
-            queue.push(.timer(node: node.globalIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
-        }
-        for (transaction, reply) in replies { scheduleReply(transaction, reply, fromNanos: endNanos) }
-        for (to, message) in outgoing { send(from: node, to: to, message, atNanos: sendNanos) }
-        flushGlobalSends(node, atNanos: endNanos)
-    }
-
-    /// Occupies a core for runtime work done outside the replica (checkpoint checks, answering a member's gap).
-    /// Priced by the machine profile in both CPU modes: it is small, and the profile prices what it reports.
-    func chargeRuntimeWork(_ node: SimulatedNode, core: Int, _ work: Work) {
-        _ = occupy(
-            node, core: core, mainNanos: max(1, options.profile.costNanos(of: work)), storeNanos: 0,
-            release: release(node))
+        for (id, reply) in output.replies { scheduleReply(Int(id), reply, fromNanos: endNanos) }
+        for outgoing in output.sends { send(outgoing, from: node, atNanos: sendNanos) }
+        for outgoing in output.sendsAfterWrite { send(outgoing, from: node, atNanos: endNanos) }
     }
 
     /// Busy time that falls inside the measured window.
@@ -1120,101 +1003,152 @@ public final class Simulation {
         return to > from ? to - from : 0
     }
 
-    func send(from node: SimulatedNode, to: Int?, _ message: RegionMessage, atNanos departure: UInt64) {
-        let base = regionBase[node.regionIndex]
-        let count = topology.regions[node.regionIndex].validators
-        let urgent: Bool
-        if case .consensus = message { urgent = true } else { urgent = false }
-        let targets = to.map { [$0] } ?? Array((0..<count).filter { $0 != node.validatorIndex })
-        for target in targets {
-            let bytes = message.wireBytes
-            node.metrics.bytesSent += UInt64(bytes)
-            guard
-                let arrival = network.arrival(
-                    from: node.globalIndex, to: base + target, bytes: bytes, departureNanos: departure, link: intraLink,
-                    random: &random)
-            else { continue }
-            queue.push(
-                .input(node: base + target, .event(.peer(from: node.validatorIndex, message)), urgent: urgent),
-                atNanos: arrival)
+    func machineIndex(_ address: NodeAddress) -> Int? {
+        switch address {
+        case .validator(let region, let index):
+            guard region < regionBase.count, index < topology.regions[region].validators else { return nil }
+            return regionBase[region] + index
+        case .member(let index):
+            guard index < nodes.count - memberBase else { return nil }
+            return memberBase + index
         }
     }
 
-    func persist(_ node: SimulatedNode, _ body: (ChainStore) throws -> Void) throws {
-        guard let store = node.store else { return }
-        do { try body(store) } catch {
-            throw SimulationError.store(node: node.label, reason: "\(error)")
+    /// Puts a frame on the link to its destination; a `byzantineRegion` fault rewrites what the region's validators
+    /// tell the committee.
+    func send(_ outgoing: Outgoing, from node: SimulatedMachine, atNanos departure: UInt64) {
+        guard let target = machineIndex(outgoing.to) else {
+            node.metrics.losses["no-such-peer", default: 0] += 1
+            return
+        }
+        var frame = outgoing.frame
+        if case .member = outgoing.to, case .validator(let region, _) = node.address,
+            let fault = byzantineRegions[region], nowNanos < fault.untilNanos
+        {
+            frame = tamperFrame(frame, fault.behavior, region: region)
+        }
+        node.metrics.bytesSent += UInt64(frame.count)
+        node.metrics.framesSent += 1
+        let destination = nodes[target]
+        guard
+            let arrival = network.arrival(
+                from: node.networkIndex, to: target, bytes: frame.count, departureNanos: departure,
+                link: link(from: node.location, to: destination.location), random: &random)
+        else {
+            node.metrics.framesLost += 1
+            return
+        }
+        queue.push(
+            .input(machine: target, .node(.frame(from: node.address, frame)), urgent: outgoing.urgent),
+            atNanos: arrival)
+    }
+
+    /// What the simulator counts and checks of what a node did: invariants first, so a violation names the event.
+    func observe(_ observations: [NodeObservation], at node: SimulatedMachine) throws {
+        for observation in observations {
+            switch observation {
+            case .committed(let block, let output):
+                try noteRegionCommit(node, block: block, output: output)
+            case .finalized(let height):
+                regionFinalityAdvanced(node.regionIndex, to: height)
+            case .checkpointCommitted(let block, let certificate, let output):
+                try noteCheckpointCommit(node, block: block, certificate: certificate, output: output)
+            case .rejected(let from, let rejection):
+                node.metrics.rejections[rejection.code, default: 0] += 1
+                traceLine(node, "rejected from \(from.map(String.init(describing:)) ?? "?"): \(rejection)")
+            case .entryRejected(let rejection):
+                node.metrics.rejections[rejection.code, default: 0] += 1
+                globalStats.entryRejections[rejection.code, default: 0] += 1
+                traceLine(node, "entry rejected: \(rejection)")
+            case .lost(let loss):
+                node.metrics.losses[loss.description, default: 0] += 1
+                if case .deliveryTooLarge = loss { globalStats.relayFailures["delivery-too-large", default: 0] += 1 }
+            case .entriesSent(let count):
+                globalStats.entriesSent += count
+            case .relaySent:
+                globalStats.relaysSent += 1
+            case .checkpointRequested:
+                globalStats.noticeRequests += 1
+            case .roundChanged(let from, let to, let viaTimeout):
+                if viaTimeout { node.metrics.viewChanges += 1 }
+                traceLine(node, "round \(from) -> \(to)\(viaTimeout ? " (timeout certificate)" : "")")
+            }
         }
     }
 
-    /// Writes a committed block to the node's store after checking the safety invariants; returns the encoded
-    /// size of the block, which is what the machine profile prices a commit by (its receipts and state changes
-    /// go in the same LMDB transaction and are part of that price).
-    func commit(
-        _ node: SimulatedNode, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput
-    ) throws -> Int {
+    /// Checks the region's safety invariants on every commit and counts what the commit wrote.
+    func noteRegionCommit(
+        _ node: SimulatedMachine, block: ProposedBlock<RegionPayload>, output: RegionCommitOutput
+    ) throws {
         let height = block.height
-        let firstInRegion = committedByHeight[node.regionIndex][height] == nil
-        if let existing = committedByHeight[node.regionIndex][height], existing != block.hash {
+        let region = node.regionIndex
+        traceLine(node, "commit height \(height) round \(block.round) txs \(block.payload.transactions.count)")
+        let firstInRegion = committedByHeight[region][height] == nil
+        if let existing = committedByHeight[region][height], existing != block.hash {
             throw SimulationError.invariantViolated(
                 seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
                 invariant:
                     "two different blocks committed at height \(height) in region "
-                    + "\(topology.regions[node.regionIndex].name): \(existing) and \(block.hash)")
+                    + "\(topology.regions[region].name): \(existing) and \(block.hash)")
         }
-        committedByHeight[node.regionIndex][height] = block.hash
+        committedByHeight[region][height] = block.hash
         guard height == node.committedHeight + 1 else {
             throw SimulationError.invariantViolated(
                 seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
                 invariant: "committed height \(height) after \(node.committedHeight): heights must be contiguous")
         }
-        try persist(node) { try $0.commit(output.commit) }
         node.committedHeight = height
         try afterRegionCommit(node, block: block, output: output, firstInRegion: firstInRegion)
-        let blockBytes = 1 + BlockHeader.encodedBytes + block.payload.wireBytes
         // Data handed to LMDB: block, receipts (~48 B each) and state changes (~64 B each), without page overhead.
         node.metrics.storeBytesWritten += UInt64(
-            blockBytes + output.commit.receipts.count * 48 + output.commit.stateChanges.count * 64)
-        return blockBytes
+            1 + BlockHeader.encodedBytes + block.payload.wireBytes + output.commit.receipts.count * 48
+                + output.commit.stateChanges.count * 64)
     }
 
     // MARK: - Faults
 
-    func resolveNode(_ reference: NodeReference, forRestart: Bool) throws -> SimulatedNode {
-        guard let regionIndex = topology.regions.firstIndex(where: { $0.name == reference.region }) else {
-            throw SimulationError.setup("fault names unknown region \(reference.region)")
+    /// A validator or committee member a fault names. `REGION/leader` is whom the replicas elect at this moment:
+    /// the leader that the live node in the highest round expects for that round, leader reputation included.
+    func resolveNode(_ reference: NodeReference, forRestart: Bool) throws -> SimulatedMachine {
+        let key = reference.region
+        let members: [SimulatedMachine]
+        if reference.isGlobal {
+            guard globalSetup != nil, nodes.count > memberBase else {
+                throw SimulationError.setup("fault names \(reference) but the topology has no global layer")
+            }
+            members = Array(nodes[memberBase...])
+        } else {
+            guard let regionIndex = topology.regions.firstIndex(where: { $0.name == reference.region }) else {
+                throw SimulationError.setup("fault names unknown region \(reference.region)")
+            }
+            members = Array(
+                nodes[regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)])
         }
         switch reference.validator {
-        case .index(let validator):
-            return nodes[regionBase[regionIndex] + validator]
+        case .index(let index):
+            guard index < members.count else { throw SimulationError.setup("fault names unknown node \(reference)") }
+            return members[index]
         case .leader where forRestart:
-            guard let victim = leaderCrashVictims[reference.region]?.popLast() else {
+            guard let victim = leaderCrashVictims[key]?.popLast() else {
                 throw SimulationError.setup("restart of \(reference) without an earlier crash of \(reference)")
             }
             return nodes[victim]
         case .leader:
-            // The leader of the highest round any live validator of the region is in.
-            let members = nodes[
-                regionBase[regionIndex]..<(regionBase[regionIndex] + topology.regions[regionIndex].validators)]
-            let round = members.compactMap { $0.node?.replica.currentRound }.max() ?? 0
-            let leader = regionValidators[regionIndex].leader(ofRound: round)
-            leaderCrashVictims[reference.region, default: []].append(regionBase[regionIndex] + leader)
-            return nodes[regionBase[regionIndex] + leader]
+            guard let ahead = members.filter(\.isAlive).max(by: { ($0.host?.currentRound ?? 0) < ($1.host?.currentRound ?? 0) }),
+                let host = ahead.host
+            else { throw SimulationError.setup("fault names \(reference) but no node of it is running") }
+            let victim = members[host.expectedLeader]
+            leaderCrashVictims[key, default: []].append(victim.networkIndex)
+            traceLine(victim, "resolved as \(reference) for round \(host.currentRound) (as \(ahead.label) elects)")
+            faultLog.append(
+                FaultRecord(
+                    atNanos: nowNanos, fault: "\(reference)", node: victim.label, round: host.currentRound))
+            return victim
         }
-    }
-
-    /// The network index of a validator or committee member a partition or loss fault names.
-    func networkIndex(_ reference: NodeReference) throws -> Int {
-        if reference.isGlobal { return try resolveMember(reference, forRestart: false).networkIndex }
-        return try resolveNode(reference, forRestart: false).globalIndex
     }
 
     func applyFault(_ fault: Topology.Fault) throws {
         switch fault.kind {
-        case .crash(let reference) where reference.isGlobal:
-            crashMember(try resolveMember(reference, forRestart: false))
-        case .restart(let reference) where reference.isGlobal:
-            try restartMember(try resolveMember(reference, forRestart: true))
         case .byzantineRegion(let region, let behavior, let durationSeconds):
             guard let regionIndex = topology.regions.firstIndex(where: { $0.name == region }) else {
                 throw SimulationError.setup("fault names unknown region \(region)")
@@ -1222,10 +1156,9 @@ public final class Simulation {
             byzantineRegions[regionIndex] = (behavior, nowNanos + UInt64(durationSeconds * 1e9))
         case .crash(let reference):
             let node = try resolveNode(reference, forRestart: false)
-            guard node.isAlive else { return }
-            node.node = nil
-            node.store?.close()
-            node.store = nil
+            guard let host = node.host else { return }
+            node.host = nil
+            host.close()
             node.dropQueuedWork()
             node.crashedAtNanos = nowNanos
             traceLine(node, "CRASH")
@@ -1236,15 +1169,19 @@ public final class Simulation {
             traceLine(node, "RESTART")
             try startNode(node, fresh: false)
         case .partition(let durationSeconds, let groups):
-            var assignment = Array(repeating: groups.count, count: nodes.count + members.count)
+            var assignment = Array(repeating: groups.count, count: nodes.count)
             for (group, references) in groups.enumerated() {
-                for reference in references { assignment[try networkIndex(reference)] = group }
+                for reference in references {
+                    assignment[try resolveNode(reference, forRestart: false).networkIndex] = group
+                }
             }
             network.partitionGroups = assignment
             network.partitionEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         case .loss(let durationSeconds, let rate, let references):
             network.extraLossRate = rate
-            network.lossNodes = try references.map { Set(try $0.map { try networkIndex($0) }) }
+            network.lossNodes = try references.map {
+                Set(try $0.map { try resolveNode($0, forRestart: false).networkIndex })
+            }
             network.lossEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         }
     }
@@ -1253,16 +1190,18 @@ public final class Simulation {
 
     func makeReport() -> SimulationReport {
         let reports = nodes.map { node in
-            node.report(region: topology.regions[node.regionIndex].name, measuredNanos: window.measuredNanos)
+            node.report(
+                region: node.networkIndex >= memberBase ? "global" : topology.regions[node.regionIndex].name,
+                measuredNanos: window.measuredNanos)
         }
         var heights: [String: UInt64] = [:]
         for (index, region) in topology.regions.enumerated() {
             heights[region.name] = committedByHeight[index].keys.max() ?? 0
         }
         return SimulationReport(
-            recorder: recorder, nodes: reports + memberReports(), virtualNanos: nowNanos,
-            eventsProcessed: eventsProcessed, realSignatureVerifications: cache?.realVerifications ?? -1,
-            committedHeights: heights, workload: workloadOutcome(), global: globalOutcome())
+            recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
+            realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
+            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog)
     }
 }
 

@@ -124,12 +124,12 @@ import Testing
                 .accepted(batch[0].hash), .rejected("wrong-region"), .rejected("duplicate"), .rejected("bad-signature"),
                 .accepted(batch[4].hash),
             ])
-        #expect(work.signatureVerifications == 3)
+        #expect(work.batchedSignatureVerifications == 3)
         // A transaction already verified (seen in a proposal) is not verified again.
         var again = Work()
         pool.remove([batch[0].hash])
         _ = pool.admitBatch([batch[0]], verifier: verifier, nonces: { _ in NonceWindow() }, work: &again)
-        #expect(again.signatureVerifications == 0)
+        #expect(again.batchedSignatureVerifications == 0)
         // Capacity: the pool holds 2 of 3; two more fresh ones: one accepted, one busy.
         let more = pool.admitBatch(
             [pooled(nonce: 7), pooled(nonce: 8)], verifier: verifier, nonces: { _ in NonceWindow() }, work: &again)

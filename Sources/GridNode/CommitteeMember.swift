@@ -1,0 +1,290 @@
+import GridConsensus
+import GridCrypto
+import GridGlobal
+import GridLedger
+import GridRegion
+import GridWire
+
+/// What a committee member is, fixed at genesis.
+public struct CommitteeMemberConfiguration: Sendable {
+    public var chainID: ChainID
+    public var index: Int
+    public var committee: ValidatorSet
+    public var key: KeyPair
+    public var timing: ConsensusTiming
+    public var global: GlobalConfiguration
+    public var genesis: ProposedBlock<CheckpointPayload>
+    /// Validators per region, in region order: whom to tell about each checkpoint.
+    public var regionSizes: [Int]
+    public var verifier: any SignatureVerifying
+    public var wireLimits: WireLimits
+
+    public init(
+        chainID: ChainID, index: Int, committee: ValidatorSet, key: KeyPair, timing: ConsensusTiming,
+        global: GlobalConfiguration, genesis: ProposedBlock<CheckpointPayload>, regionSizes: [Int],
+        verifier: any SignatureVerifying, wireLimits: WireLimits = .standard
+    ) {
+        self.chainID = chainID
+        self.index = index
+        self.committee = committee
+        self.key = key
+        self.timing = timing
+        self.global = global
+        self.genesis = genesis
+        self.regionSizes = regionSizes
+        self.verifier = verifier
+        self.wireLimits = wireLimits
+    }
+
+    public var address: NodeAddress { .member(index) }
+
+    public var genesisCertificate: QuorumCertificate {
+        .genesis(chainID: chainID, region: GlobalConfiguration.globalRegion, genesisHash: genesis.hash)
+    }
+}
+
+/// One global committee member as a runtime sees it: the sans-IO `GlobalNode`, its checkpoint store, the recent
+/// checkpoints it keeps for regions that missed some, and the fan-out of every checkpoint to the regions.
+public final class CommitteeMember {
+    /// A checkpoint this member committed, kept a while for regions that missed it.
+    struct RecentCheckpoint {
+        let header: BlockHeader
+        let certificate: QuorumCertificate
+        let output: CheckpointOutput
+        /// Each region's finalized height after it.
+        let tips: [UInt64]
+    }
+
+    public let configuration: CommitteeMemberConfiguration
+    public private(set) var node: GlobalNode
+    let store: any MemberStore
+    private var recent: [UInt64: RecentCheckpoint] = [:]
+    private var regionTips: [UInt64]
+    public var measuresStoreCPU = false
+
+    /// Checkpoints kept in memory for regions that ask; a region that misses more does not get them back.
+    public static let recentCheckpointsMax = 4_096
+    /// Checkpoints in one answer to a region's request; it asks again for the rest.
+    public static let checkpointAnswerMax = 64
+
+    public var address: NodeAddress { configuration.address }
+    public var committedHeight: UInt64 { node.replica.committedHeight }
+    public var replica: Replica<GlobalApplication> { node.replica }
+    public var expectedLeader: Int {
+        node.replica.leader(ofRound: node.replica.currentRound, extending: node.replica.highQC.blockHash)
+    }
+
+    /// Builds the member from its store: genesis on a fresh start, else the last checkpoint, its certificate, the
+    /// global state after it and the persisted safety state.
+    public init(configuration: CommitteeMemberConfiguration, store: any MemberStore, fresh: Bool) throws {
+        self.configuration = configuration
+        self.store = store
+        let address = configuration.address
+        func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+        }
+        let verifier = configuration.verifier
+        if fresh {
+            let empty = GlobalApplication(configuration: configuration.global, verifier: verifier).committedState
+            try attempt("write genesis") { try store.commitGenesis(block: configuration.genesis, state: empty) }
+        }
+        let latest = try attempt("read latest height") { try store.latestHeight } ?? 0
+        var tip = configuration.genesis
+        var tipCertificate = configuration.genesisCertificate
+        var app = GlobalApplication(configuration: configuration.global, verifier: verifier)
+        if latest > 0 {
+            let restored = try attempt("read checkpoint \(latest)") {
+                () throws -> (ProposedBlock<CheckpointPayload>, QuorumCertificate, GlobalState, Hash256) in
+                guard
+                    let block = try store.block(
+                        atHeight: latest, genesisCertificate: configuration.genesisCertificate),
+                    let certificate = try store.certificate(atHeight: latest),
+                    let (state, root) = try store.latestState()
+                else { throw MissingRecord("checkpoint \(latest) or its state") }
+                return (block, certificate, state, root)
+            }
+            tip = restored.0
+            tipCertificate = restored.1
+            app = GlobalApplication(
+                configuration: configuration.global, verifier: verifier, restoring: restored.2,
+                stateRoot: restored.3, checkpointHeight: latest)
+        }
+        regionTips = configuration.regionSizes.indices.map { app.finalizedTip(of: RegionID($0))?.height ?? 0 }
+        let safety = try attempt("read safety state") {
+            try store.meta("safety").map { try SafetyState(decoding: $0) }
+        }
+        let replicaConfiguration = ReplicaConfiguration(
+            chainID: configuration.chainID, region: GlobalConfiguration.globalRegion,
+            validators: configuration.committee, selfIndex: configuration.index, timing: configuration.timing,
+            genesisHash: configuration.genesis.hash)
+        node = GlobalNode(
+            replica: Replica(
+                configuration: replicaConfiguration, key: configuration.key, app: app, verifier: verifier,
+                committedTip: tip, certificate: tipCertificate, safety: safety))
+    }
+
+    public func close() { store.close() }
+
+    public func handle(_ input: NodeInput) throws -> NodeOutput {
+        var output = NodeOutput()
+        let roundBefore = node.replica.currentRound
+        let timeoutsBefore = node.replica.roundsAdvancedByTimeout
+        switch input {
+        case .start:
+            try drive(.start, &output)
+        case .timer(.global(let timer)):
+            try drive(.timer(timer), &output)
+        case .timer, .client:
+            output.observations.append(.lost(.unexpectedMessage))
+        case .frame(let from, let bytes):
+            try receive(bytes, from: from, &output)
+        }
+        if node.replica.currentRound != roundBefore {
+            output.observations.append(
+                .roundChanged(
+                    from: roundBefore, to: node.replica.currentRound,
+                    viaTimeout: node.replica.roundsAdvancedByTimeout != timeoutsBefore))
+        }
+        return output
+    }
+
+    private func receive(_ bytes: [UInt8], from sender: NodeAddress, _ output: inout NodeOutput) throws {
+        output.work.decodedBytes += bytes.count
+        let message: PeerMessage
+        do { message = try WireCodec.decode(bytes, limits: configuration.wireLimits) } catch {
+            output.observations.append(.lost(.undecodableFrame))
+            output.observations.append(.rejected(from: sender, ConsensusRejection("undecodable-frame", "\(error)")))
+            return
+        }
+        switch (message, sender) {
+        case (.globalConsensus(let consensus), .member(let member)) where member != configuration.index:
+            try drive(.peer(from: member, .consensus(consensus)), &output)
+        case (.entries(let entries), .validator(let region, let index)) where region < configuration.regionSizes.count:
+            try drive(
+                .entries(entries, from: EntrySender(region: RegionID(region), validator: UInt16(index))), &output)
+        case (.checkpointRequest(let fromHeight), .validator(let region, _)) where region < configuration.regionSizes.count:
+            answerCheckpointRequest(from: sender, region: region, fromHeight: fromHeight, &output)
+        default:
+            output.observations.append(.lost(.unexpectedMessage))
+            output.observations.append(.rejected(from: sender, ConsensusRejection("unexpected-message")))
+        }
+    }
+
+    /// Answers from memory: a member keeps its recent checkpoints; older ones the region cannot get back.
+    private func answerCheckpointRequest(
+        from sender: NodeAddress, region: Int, fromHeight: UInt64, _ output: inout NodeOutput
+    ) {
+        var height = max(fromHeight, 1)
+        var answered = 0
+        while height <= committedHeight, answered < Self.checkpointAnswerMax, let checkpoint = recent[height] {
+            let frame = WireCodec.encode(.checkpoint(notice(checkpoint, region: region), forwarded: false))
+            output.work.encodedBytes += frame.count
+            output.sends.append(Outgoing(to: sender, frame: frame, urgent: false))
+            height += 1
+            answered += 1
+        }
+    }
+
+    private func notice(_ checkpoint: RecentCheckpoint, region: Int) -> CheckpointNotice {
+        CheckpointNotice(
+            header: checkpoint.header, certificate: checkpoint.certificate, finalizedHeight: checkpoint.tips[region],
+            delivery: checkpoint.output.deliveries.first { $0.destination == RegionID(region) })
+    }
+
+    private func drive(_ event: GlobalEvent, _ output: inout NodeOutput) throws {
+        var actions = node.handle(event, work: &output.work)
+        var index = 0
+        while index < actions.count {
+            switch actions[index] {
+            case .send(let to, let message):
+                let frame = encode(message, &output)
+                output.sends.append(Outgoing(to: .member(to), frame: frame, urgent: true))
+            case .broadcast(let message):
+                let frame = encode(message, &output)
+                for member in 0..<configuration.committee.count where member != configuration.index {
+                    output.sends.append(Outgoing(to: .member(member), frame: frame, urgent: true))
+                }
+            case .setTimer(let timer, let after):
+                output.timers.append((.global(timer), after))
+            case .persistSafety(let state):
+                let bytes = state.encoded()
+                output.work.storeCommits += 1
+                output.work.storeCommitBytes += bytes.count
+                output.durableWritesBeforeSend += 1
+                try write("write safety state") { try store.putMeta("safety", bytes) }
+            case .persistCommit(let block, let certificate, let commit):
+                try commitCheckpoint(block, certificate: certificate, output: commit, &output)
+            case .loadCommittedBlocks(let peer, let fromHeight, let count):
+                var blocks: [ProposedBlock<CheckpointPayload>] = []
+                for height in fromHeight..<(fromHeight + UInt64(count)) {
+                    guard
+                        let block = try? store.block(
+                            atHeight: height, genesisCertificate: configuration.genesisCertificate)
+                    else { break }
+                    output.work.decodedBytes += block.wireBytes
+                    blocks.append(block)
+                }
+                actions.append(contentsOf: node.answerSync(peer: peer, committed: blocks))
+            case .rejected(let from, let rejection):
+                output.observations.append(.rejected(from: from.map { .member($0) }, rejection))
+            case .missing(let region, let fromHeight, let to):
+                let frame = WireCodec.encode(.missingEntries(region: region, fromHeight: fromHeight))
+                output.work.encodedBytes += frame.count
+                output.sends.append(
+                    Outgoing(
+                        to: .validator(region: Int(to.region), index: Int(to.validator)), frame: frame, urgent: false))
+            case .entryRejected(let rejection):
+                output.observations.append(.entryRejected(rejection))
+            }
+            index += 1
+        }
+    }
+
+    /// Writes the checkpoint, keeps it for regions that ask later, and tells one validator per region, a different
+    /// one at each height, so a crashed member leaves every validator a gap it fills by asking, not a silence.
+    private func commitCheckpoint(
+        _ block: ProposedBlock<CheckpointPayload>, certificate: QuorumCertificate, output commit: CheckpointOutput,
+        _ output: inout NodeOutput
+    ) throws {
+        let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
+        try write("commit checkpoint \(block.height)") {
+            try store.commit(block: block, certificate: certificate, state: commit.state, stateRoot: commit.stateRoot)
+        }
+        if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
+        output.storeWork.storeCommits += 1
+        output.storeWork.storeCommitBytes += 1 + BlockHeader.encodedBytes + block.payload.wireBytes
+        output.durableCommits += 1
+        output.observations.append(.checkpointCommitted(block, certificate, commit))
+        for entry in commit.finalized {
+            let region = Int(entry.region)
+            guard region < regionTips.count else { continue }
+            regionTips[region] = max(regionTips[region], entry.height)
+        }
+        let checkpoint = RecentCheckpoint(
+            header: block.header, certificate: certificate, output: commit, tips: regionTips)
+        recent[block.height] = checkpoint
+        if block.height > UInt64(Self.recentCheckpointsMax) {
+            recent.removeValue(forKey: block.height - UInt64(Self.recentCheckpointsMax))
+        }
+        for (region, validators) in configuration.regionSizes.enumerated() where validators > 0 {
+            let target = (configuration.index + Int(block.height % UInt64(validators))) % validators
+            let frame = WireCodec.encode(.checkpoint(notice(checkpoint, region: region), forwarded: false))
+            output.work.encodedBytes += frame.count
+            output.sendsAfterWrite.append(
+                Outgoing(to: .validator(region: region, index: target), frame: frame, urgent: false))
+        }
+    }
+
+    private func encode(_ message: GlobalMessage, _ output: inout NodeOutput) -> [UInt8] {
+        let frame: [UInt8]
+        switch message {
+        case .consensus(let consensus): frame = WireCodec.encode(.globalConsensus(consensus))
+        }
+        output.work.encodedBytes += frame.count
+        return frame
+    }
+
+    private func write(_ operation: String, _ body: () throws -> Void) throws {
+        do { try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+    }
+}

@@ -1,0 +1,38 @@
+import GridConsensus
+import GridRegion
+
+/// Where a node sits in a deployment: a validator of a region, or a member of the global committee. Every message
+/// a node sends names one of these; a runtime maps it to a simulated link or a socket.
+public enum NodeAddress: Hashable, Sendable, CustomStringConvertible {
+    case validator(region: Int, index: Int)
+    case member(Int)
+
+    public var description: String {
+        switch self {
+        case .validator(let region, let index): return "r\(region)/v\(index)"
+        case .member(let index): return "global/v\(index)"
+        }
+    }
+}
+
+/// Timers a node asks its runtime for. The runtime only keeps time; what a timer means stays in the node.
+public enum NodeTimer: Hashable, Sendable {
+    /// A region validator's replica or gossip timer.
+    case region(RegionTimer)
+    /// A committee member's replica timer.
+    case global(ReplicaTimer)
+    /// The periodic duties of the global layer: resends, relays, gap requests. Their deadlines are counted in
+    /// these ticks, so the node never reads a clock.
+    case duties
+}
+
+/// What a runtime hands a node.
+public enum NodeInput: Sendable {
+    /// First event after the node was built from its store (a fresh start or a restart).
+    case start
+    /// Bytes from a peer, as they came off the link.
+    case frame(from: NodeAddress, [UInt8])
+    /// A client's transaction, to be answered under `id`.
+    case client(ClientRequestID, [UInt8])
+    case timer(NodeTimer)
+}

@@ -1,0 +1,332 @@
+import GridConsensus
+import GridCrypto
+import GridGlobal
+import GridLedger
+import GridRegion
+import GridWire
+
+/// What a region validator is, fixed at genesis.
+public struct RegionValidatorConfiguration: Sendable {
+    public var chainID: ChainID
+    public var region: Int
+    public var validatorIndex: Int
+    public var validators: ValidatorSet
+    public var key: KeyPair
+    public var timing: ConsensusTiming
+    public var mempool: MempoolConfiguration
+    /// Every contract the region runs, the transfer contract included.
+    public var contracts: [any Contract]
+    public var verifier: any SignatureVerifying
+    public var genesis: ProposedBlock<RegionPayload>
+    public var behavior: ByzantineBehavior
+    /// Nil when the deployment has no global committee.
+    public var global: GlobalLink?
+    public var wireLimits: WireLimits
+
+    public init(
+        chainID: ChainID, region: Int, validatorIndex: Int, validators: ValidatorSet, key: KeyPair,
+        timing: ConsensusTiming, mempool: MempoolConfiguration, contracts: [any Contract],
+        verifier: any SignatureVerifying, genesis: ProposedBlock<RegionPayload>, behavior: ByzantineBehavior = .honest,
+        global: GlobalLink? = nil, wireLimits: WireLimits = .standard
+    ) {
+        self.chainID = chainID
+        self.region = region
+        self.validatorIndex = validatorIndex
+        self.validators = validators
+        self.key = key
+        self.timing = timing
+        self.mempool = mempool
+        self.contracts = contracts
+        self.verifier = verifier
+        self.genesis = genesis
+        self.behavior = behavior
+        self.global = global
+        self.wireLimits = wireLimits
+    }
+
+    public var address: NodeAddress { .validator(region: region, index: validatorIndex) }
+
+    /// The region application with the given committed state (empty at genesis).
+    public func makeApplication(
+        state: [String: [StateKey: [UInt8]]] = [:], stateRoot: Hash256 = .zero
+    ) -> RegionApplication {
+        RegionApplication(
+            configuration: mempool, contracts: contracts, verifier: verifier, committedState: state,
+            committedStateRoot: stateRoot)
+    }
+}
+
+/// How a region validator reaches the global committee.
+public struct GlobalLink: Sendable {
+    /// The committee's keys from genesis: every checkpoint must carry a quorum of them.
+    public var committeeGenesis: RegionGenesis
+    public var membersCount: Int { committeeGenesis.validators.count }
+    /// Entries not final after this long are sent again; relays likewise.
+    public var resendIntervalNanos: UInt64
+
+    public init(committeeGenesis: RegionGenesis, resendIntervalNanos: UInt64) {
+        self.committeeGenesis = committeeGenesis
+        self.resendIntervalNanos = resendIntervalNanos
+    }
+
+    /// Duties run on a tick of a twentieth of the resend interval: fine enough that a gap is asked for a quarter
+    /// interval after it shows, coarse enough to cost little.
+    public var dutyTickNanos: UInt64 { max(1_000_000, resendIntervalNanos / DutyTicks.perResendInterval) }
+}
+
+enum DutyTicks {
+    static let perResendInterval: UInt64 = 20
+    static let quarterInterval: UInt64 = perResendInterval / 4
+}
+
+/// One region validator as a runtime sees it: the sans-IO `RegionNode` (replica, mempool, contracts), its store,
+/// and its duties towards the global layer. The runtime brings inputs (frames, client transactions, timers) and
+/// carries out the `NodeOutput`; everything else, encoding and decoding included, happens here, the same for the
+/// simulator and a live process.
+public final class RegionValidator {
+    public let configuration: RegionValidatorConfiguration
+    public private(set) var node: RegionNode
+    let store: any RegionStore
+    var duties: RegionGlobalDuties
+    /// Measure the store writes' thread CPU time (the simulator's measured mode).
+    public var measuresStoreCPU = false
+
+    public var address: NodeAddress { configuration.address }
+    public var committedHeight: UInt64 { node.replica.committedHeight }
+    public var replica: Replica<RegionApplication> { node.replica }
+    public var app: RegionApplication { node.app }
+    /// Whom this validator expects to lead its current round (leader reputation included).
+    public var expectedLeader: Int {
+        node.replica.leader(ofRound: node.replica.currentRound, extending: node.replica.highQC.blockHash)
+    }
+
+    /// Builds the validator from its store: genesis on a fresh start (written first), else the last committed
+    /// block, its certificate, every contract table the store holds and the persisted safety state.
+    public init(configuration: RegionValidatorConfiguration, store: any RegionStore, fresh: Bool) throws {
+        self.configuration = configuration
+        self.store = store
+        let address = configuration.address
+        func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+        }
+        let genesis = configuration.genesis
+        if fresh {
+            try attempt("write genesis") {
+                try store.commit(
+                    BlockCommit(
+                        block: Block(header: genesis.header, transactions: []), certificate: nil, receipts: [],
+                        stateChanges: StateChanges()))
+            }
+        }
+        let latest = try attempt("read latest height") { try store.latestHeight } ?? 0
+        let region = RegionID(configuration.region)
+        let genesisCertificate = QuorumCertificate.genesis(
+            chainID: configuration.chainID, region: region, genesisHash: genesis.hash)
+        var tip = genesis
+        var tipCertificate = genesisCertificate
+        var state: [String: [StateKey: [UInt8]]] = [:]
+        if latest > 0 {
+            tip = try attempt("read block \(latest)") {
+                try Self.loadBlock(store: store, height: latest, configuration: configuration)
+            }
+            tipCertificate = try attempt("read certificate \(latest)") { try store.certificate(atHeight: latest) }
+                ?? genesisCertificate
+            for table in try attempt("list contract tables", { try store.contractTables() }) {
+                var entries: [StateKey: [UInt8]] = [:]
+                for entry in try attempt("read table \(table)", { try store.allState(contract: table) }) {
+                    entries[StateKey(entry.key)] = entry.value
+                }
+                if !entries.isEmpty { state[table] = entries }
+            }
+        }
+        let safety = try attempt("read safety state") {
+            try store.meta("safety").map { try SafetyState(decoding: $0) }
+        }
+        let app = configuration.makeApplication(state: state, stateRoot: tip.header.stateRoot)
+        let replicaConfiguration = ReplicaConfiguration(
+            chainID: configuration.chainID, region: region, validators: configuration.validators,
+            selfIndex: configuration.validatorIndex, timing: configuration.timing, genesisHash: genesis.hash,
+            behavior: configuration.behavior)
+        let replica = Replica(
+            configuration: replicaConfiguration, key: configuration.key, app: app, verifier: configuration.verifier,
+            committedTip: tip, certificate: tipCertificate, safety: safety)
+        node = RegionNode(replica: replica)
+        // What the node kept for the global layer died with the process; its peers resend and relay what it
+        // missed, and the first checkpoint it sees becomes its new starting point.
+        duties = RegionGlobalDuties()
+        duties.awaitingBaseline = !fresh
+        duties.relayNonce = app.committedNonces(configuration.key.publicKey).highest
+    }
+
+    /// A committed block as stored, with the certificate of its parent as its justify QC.
+    static func loadBlock(
+        store: any RegionStore, height: UInt64, configuration: RegionValidatorConfiguration
+    ) throws -> ProposedBlock<RegionPayload> {
+        guard let block = try store.block(atHeight: height) else { throw MissingRecord("block \(height)") }
+        let justify: QuorumCertificate
+        if height == 1 {
+            justify = .genesis(
+                chainID: configuration.chainID, region: RegionID(configuration.region),
+                genesisHash: configuration.genesis.hash)
+        } else if let certificate = try store.certificate(atHeight: height - 1) {
+            justify = certificate
+        } else {
+            throw MissingRecord("certificate of block \(height - 1)")
+        }
+        return ProposedBlock(
+            header: block.header, payload: RegionPayload(transactions: block.transactions.map(PooledTransaction.init)),
+            justify: justify)
+    }
+
+    public func close() { store.close() }
+
+    // MARK: - Inputs
+
+    /// Handles one input. Throws only when the store fails: the node must then stop.
+    public func handle(_ input: NodeInput) throws -> NodeOutput {
+        var output = NodeOutput()
+        let roundBefore = node.replica.currentRound
+        let timeoutsBefore = node.replica.roundsAdvancedByTimeout
+        switch input {
+        case .start:
+            try drive(.start, &output)
+            if configuration.global != nil {
+                output.timers.append((.duties, configuration.global!.dutyTickNanos))
+            }
+        case .client(let id, let bytes):
+            try drive(.client(id, bytes: bytes), &output)
+        case .timer(.region(let timer)):
+            try drive(.timer(timer), &output)
+        case .timer(.duties):
+            try runDuties(&output)
+        case .timer(.global):
+            output.observations.append(.lost(.unexpectedMessage))
+        case .frame(let from, let bytes):
+            try receive(bytes, from: from, &output)
+        }
+        if node.replica.currentRound != roundBefore {
+            output.observations.append(
+                .roundChanged(
+                    from: roundBefore, to: node.replica.currentRound,
+                    viaTimeout: node.replica.roundsAdvancedByTimeout != timeoutsBefore))
+        }
+        return output
+    }
+
+    private func receive(_ bytes: [UInt8], from sender: NodeAddress, _ output: inout NodeOutput) throws {
+        output.work.decodedBytes += bytes.count
+        let message: PeerMessage
+        do { message = try WireCodec.decode(bytes, limits: configuration.wireLimits) } catch {
+            output.observations.append(.lost(.undecodableFrame))
+            output.observations.append(.rejected(from: sender, ConsensusRejection("undecodable-frame", "\(error)")))
+            return
+        }
+        switch (message, sender) {
+        case (.regionConsensus(let consensus), .validator(let region, let index))
+        where region == configuration.region && index != configuration.validatorIndex:
+            try drive(.peer(from: index, .consensus(consensus)), &output)
+        case (.gossip(let batch), .validator(let region, let index))
+        where region == configuration.region && index != configuration.validatorIndex:
+            try drive(.peer(from: index, .gossip(batch)), &output)
+        case (.checkpoint(let notice, let forwarded), _):
+            let fromMember: Int?
+            if case .member(let member) = sender { fromMember = member } else { fromMember = nil }
+            try receiveCheckpoint(notice, forwarded: forwarded, fromMember: fromMember, &output)
+        case (.missingEntries(let region, let fromHeight), .member(let member)) where Int(region) == configuration.region:
+            answerMissingEntries(member: member, fromHeight: fromHeight, &output)
+        default:
+            output.observations.append(.lost(.unexpectedMessage))
+            output.observations.append(.rejected(from: sender, ConsensusRejection("unexpected-message")))
+        }
+    }
+
+    // MARK: - Interpreting the region node's actions
+
+    func drive(_ event: RegionEvent, _ output: inout NodeOutput) throws {
+        var actions = node.handle(event, work: &output.work)
+        try interpret(&actions, &output)
+    }
+
+    private func interpret(_ actions: inout [RegionAction], _ output: inout NodeOutput) throws {
+        let region = configuration.region
+        var index = 0
+        while index < actions.count {
+            switch actions[index] {
+            case .send(let to, let message):
+                let frame = encode(message, &output)
+                output.sends.append(
+                    Outgoing(to: .validator(region: region, index: to), frame: frame, urgent: message.isConsensus))
+            case .broadcast(let message):
+                let frame = encode(message, &output)
+                for peer in 0..<configuration.validators.count where peer != configuration.validatorIndex {
+                    output.sends.append(
+                        Outgoing(
+                            to: .validator(region: region, index: peer), frame: frame, urgent: message.isConsensus))
+                }
+            case .setTimer(let timer, let after):
+                output.timers.append((.region(timer), after))
+            case .reply(let id, let reply):
+                output.replies.append((id, reply))
+            case .localRefused(let reason):
+                output.observations.append(.lost(.relayRefused(reason)))
+            case .persistSafety(let state):
+                let bytes = state.encoded()
+                output.work.storeCommits += 1
+                output.work.storeCommitBytes += bytes.count
+                output.durableWritesBeforeSend += 1
+                try write("write safety state") { try store.putMeta("safety", bytes) }
+            case .persistCommit(let block, let commitOutput):
+                let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
+                try write("commit block \(block.height)") { try store.commit(commitOutput.commit) }
+                if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
+                output.storeWork.storeCommits += 1
+                output.storeWork.storeCommitBytes += 1 + BlockHeader.encodedBytes + block.payload.wireBytes
+                output.durableCommits += 1
+                output.observations.append(.committed(block, commitOutput))
+                afterCommit(block, commitOutput, &output)
+            case .loadCommittedBlocks(let peer, let fromHeight, let count):
+                var blocks: [ProposedBlock<RegionPayload>] = []
+                for height in fromHeight..<(fromHeight + UInt64(count)) {
+                    // A block missing here ends the answer early; the peer asks again from where it stopped.
+                    guard
+                        let block = try? Self.loadBlock(store: store, height: height, configuration: configuration)
+                    else { break }
+                    output.work.decodedBytes += block.wireBytes
+                    blocks.append(block)
+                }
+                actions.append(contentsOf: node.answerSync(peer: peer, committed: blocks))
+            case .rejected(let from, let rejection):
+                output.observations.append(
+                    .rejected(from: from.map { .validator(region: region, index: $0) }, rejection))
+            }
+            index += 1
+        }
+    }
+
+    private func encode(_ message: RegionMessage, _ output: inout NodeOutput) -> [UInt8] {
+        let frame: [UInt8]
+        switch message {
+        case .consensus(let consensus): frame = WireCodec.encode(.regionConsensus(consensus))
+        case .gossip(let batch): frame = WireCodec.encode(.gossip(batch))
+        }
+        output.work.encodedBytes += frame.count
+        return frame
+    }
+
+    private func write(_ operation: String, _ body: () throws -> Void) throws {
+        do { try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+    }
+}
+
+struct MissingRecord: Error, CustomStringConvertible {
+    let what: String
+    init(_ what: String) { self.what = what }
+    var description: String { "\(what) missing" }
+}
+
+extension RegionMessage {
+    var isConsensus: Bool {
+        if case .consensus = self { return true }
+        return false
+    }
+}

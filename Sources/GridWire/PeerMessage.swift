@@ -130,3 +130,35 @@ extension PeerMessage {
         }
     }
 }
+
+extension PeerMessage {
+    /// The wire form of what a region node sends its peers.
+    public init(_ message: RegionMessage) {
+        switch message {
+        case .consensus(let consensus): self = .regionConsensus(consensus)
+        case .gossip(let batch): self = .gossip(batch)
+        }
+    }
+
+    /// The wire form of what a committee member sends its peers.
+    public init(_ message: GlobalMessage) {
+        switch message {
+        case .consensus(let consensus): self = .globalConsensus(consensus)
+        }
+    }
+
+    /// The region node message this is, if it is one.
+    public var regionMessage: RegionMessage? {
+        switch self {
+        case .regionConsensus(let consensus): return .consensus(consensus)
+        case .gossip(let batch): return .gossip(batch)
+        default: return nil
+        }
+    }
+
+    /// The committee message this is, if it is one.
+    public var globalMessage: GlobalMessage? {
+        if case .globalConsensus(let consensus) = self { return .consensus(consensus) }
+        return nil
+    }
+}

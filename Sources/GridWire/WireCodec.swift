@@ -2,7 +2,27 @@ import GridLedger
 
 /// Frames: the wire version byte, a tag byte naming the message's case, then its body, with nothing after it.
 /// Encoding cannot fail; decoding refuses anything but the canonical encoding of a message within `WireLimits`,
-/// and reports the field path and byte offset of the first problem.
+/// and reports the field path and byte offset of the first problem. Framing on a stream (a length prefix) is the
+/// transport's job; the frame's own size is checked against `frameBytesMax` here as well.
+///
+/// Peer message bodies (integers big-endian; "list" is a UInt32 count then the elements):
+/// - 1 `regionConsensus`, 3 `globalConsensus`: a kind byte (1 proposal, 2 vote, 3 timeout, 4 syncRequest,
+///   5 syncResponse), then the fields; a block is its `BlockHeader` encoding, payload and justify QC (the
+///   ledger's `QuorumCertificate` encoding), never its hash.
+/// - 2 `gossip`: a list of UInt32-length-prefixed `Transaction` encodings (as in a ledger `Block`); a region
+///   payload is the same list, a checkpoint payload is `CheckpointPayload.encoded()`.
+/// - 4 `entries`: a list of `RegionCommitEntry` encodings.
+/// - 5 `missingEntries`: region (UInt16), from height (UInt64).
+/// - 6 `checkpoint`: header, global QC, finalized height, a presence byte and `CheckpointDelivery.encoded()`,
+///   then the forwarded byte.
+/// - 7 `checkpointRequest`: from height (UInt64).
+/// - 8 `hello`: chain (UInt32), identity (kind byte 1 validator + region + index, 2 member + index, 3 client),
+///   the 32-byte public key and the 32-byte challenge.
+/// - 9 `helloProof`: the 64-byte signature.
+///
+/// Client message bodies: 1 `submit`: request id (UInt64), UInt32-length-prefixed transaction bytes; 2 `reply`:
+/// request id, a kind byte (1 rejected + reason, 2 busy, 3 committed + height, 4 failed + height + reason),
+/// reasons being UInt16-length-prefixed UTF-8.
 public enum WireCodec {
     public static func encode(_ message: PeerMessage) -> [UInt8] {
         var writer = ByteWriter(capacity: 2 + message.estimatedBodyBytes)

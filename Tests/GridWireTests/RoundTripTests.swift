@@ -128,3 +128,29 @@ import Testing
         #expect(WireLimits.standard.certificateVotesMax == EncodingLimits.standard.certificateVotesMax)
     }
 }
+
+@Suite struct NodeMessageMappingTests {
+    @Test func regionAndGlobalMessagesMapBothWays() throws {
+        let batch = Fixture.pooled(2)
+        let region = PeerMessage(RegionMessage.gossip(batch))
+        #expect(region == .gossip(batch))
+        guard case .gossip(let back) = region.regionMessage else {
+            Issue.record("gossip did not map back")
+            return
+        }
+        #expect(back == batch)
+        #expect(region.globalMessage == nil)
+
+        let sync = PeerMessage(RegionMessage.consensus(.syncRequest(fromHeight: 4)))
+        #expect(sync == .regionConsensus(.syncRequest(fromHeight: 4)))
+        let global = PeerMessage(GlobalMessage.consensus(.syncRequest(fromHeight: 9)))
+        #expect(global == .globalConsensus(.syncRequest(fromHeight: 9)))
+        guard case .consensus(.syncRequest(let height)) = global.globalMessage else {
+            Issue.record("global message did not map back")
+            return
+        }
+        #expect(height == 9)
+        #expect(global.regionMessage == nil)
+        #expect(PeerMessage.checkpointRequest(fromHeight: 1).regionMessage == nil)
+    }
+}

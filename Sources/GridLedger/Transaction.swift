@@ -87,7 +87,7 @@ public struct Transaction: Hashable, Sendable {
     }
 
     /// Smallest possible encoding: empty-but-invalid identifiers are still a length byte each.
-    static let encodedBytesMin = 1 + 4 + 2 + 32 + 8 + 1 + 1 + 4 + 64
+    public static let encodedBytesMin = 1 + 4 + 2 + 32 + 8 + 1 + 1 + 4 + 64
 
     public init(decoding bytes: [UInt8], limits: EncodingLimits = .standard) throws(DecodingError) {
         guard bytes.count <= limits.transactionBytesMax else {
@@ -100,7 +100,8 @@ public struct Transaction: Hashable, Sendable {
         try reader.expectEnd("transaction")
     }
 
-    init(from reader: inout ByteReader, field: String, limits: EncodingLimits) throws(DecodingError) {
+    /// Reads what `encoded()` wrote, without the size check of `init(decoding:)` (the caller bounds the input).
+    public init(from reader: inout ByteReader, field: String, limits: EncodingLimits) throws(DecodingError) {
         try reader.expectVersion(Self.encodingVersion, "\(field).version")
         chainID = try reader.readUInt32("\(field).chainID")
         region = try reader.readUInt16("\(field).region")

@@ -114,6 +114,15 @@ public struct ByteReader {
         self.end = bytes.count
     }
 
+    /// A reader over `range` of `bytes` that shares the array rather than copying it; offsets stay those of the
+    /// whole array, so errors point into the original input.
+    public init(_ bytes: [UInt8], range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "range must lie inside the bytes")
+        self.bytes = bytes
+        self.offset = range.lowerBound
+        self.end = range.upperBound
+    }
+
     public var remainingBytes: Int { end - offset }
 
     private mutating func take(_ count: Int, _ field: @autoclosure () -> String) throws(DecodingError) -> Int {
@@ -173,6 +182,20 @@ public struct ByteReader {
             throw DecodingError(field: field(), offset: at, kind: .tooLarge(limit: limit, actual: length))
         }
         return try readFixed(length, field())
+    }
+
+    /// A UInt32-length-prefixed region as a reader of its own (sharing the bytes, so nested decoding copies
+    /// nothing); this reader moves past it. The length is checked against `limit` and the remaining input.
+    public mutating func readLengthPrefixed(limit: Int, _ field: @autoclosure () -> String) throws(DecodingError)
+        -> ByteReader
+    {
+        let at = offset
+        let length = Int(try readUInt32(field()))
+        guard length <= limit else {
+            throw DecodingError(field: field(), offset: at, kind: .tooLarge(limit: limit, actual: length))
+        }
+        let start = try take(length, field())
+        return ByteReader(bytes, range: start..<(start + length))
     }
 
     public mutating func readShortString(_ field: @autoclosure () -> String) throws(DecodingError) -> String {

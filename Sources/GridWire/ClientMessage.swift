@@ -1,0 +1,127 @@
+import GridLedger
+import GridRegion
+
+/// What a client and its gateway validator say to each other. Transactions travel as the client's raw bytes:
+/// the gateway's mempool decodes and checks them, and hashes exactly the bytes the client signed and sent.
+public enum ClientMessage: Hashable, Sendable {
+    /// A transaction's canonical encoding, tagged with an id the client picks to match the reply.
+    case submit(requestID: UInt64, transaction: [UInt8])
+    case reply(requestID: UInt64, ClientReply)
+
+    public var kind: String {
+        switch self {
+        case .submit: return "submit"
+        case .reply: return "reply"
+        }
+    }
+}
+
+/// The byte after the version that names a client message's case; numbers are never reused.
+enum ClientMessageTag: UInt8 {
+    case submit = 1
+    case reply = 2
+}
+
+/// The byte naming a reply's case; numbers are never reused.
+private enum ClientReplyTag: UInt8 {
+    case rejected = 1
+    case busy = 2
+    case committed = 3
+    case failed = 4
+}
+
+extension ClientMessage {
+    var tag: ClientMessageTag {
+        switch self {
+        case .submit: return .submit
+        case .reply: return .reply
+        }
+    }
+
+    /// Reasons longer than `reasonBytesMax` are cut (at a character boundary), so what is sent always decodes.
+    func writeBody(into writer: inout ByteWriter, reasonBytesMax: Int) {
+        switch self {
+        case .submit(let requestID, let transaction):
+            writer.write(requestID)
+            writer.writeBytes(transaction)
+        case .reply(let requestID, let reply):
+            writer.write(requestID)
+            switch reply {
+            case .rejected(let reason):
+                writer.write(ClientReplyTag.rejected.rawValue)
+                Self.writeReason(reason, into: &writer, bytesMax: reasonBytesMax)
+            case .busy:
+                writer.write(ClientReplyTag.busy.rawValue)
+            case .committed(let height):
+                writer.write(ClientReplyTag.committed.rawValue)
+                writer.write(height)
+            case .failed(let height, let reason):
+                writer.write(ClientReplyTag.failed.rawValue)
+                writer.write(height)
+                Self.writeReason(reason, into: &writer, bytesMax: reasonBytesMax)
+            }
+        }
+    }
+
+    init(tag: ClientMessageTag, from reader: inout ByteReader, limits: WireLimits) throws(DecodingError) {
+        switch tag {
+        case .submit:
+            self = .submit(
+                requestID: try reader.readUInt64("submit.requestID"),
+                transaction: try reader.readBytes(limit: limits.encoding.transactionBytesMax, "submit.transaction"))
+        case .reply:
+            let requestID = try reader.readUInt64("reply.requestID")
+            let at = reader.offset
+            let raw = try reader.readUInt8("reply.kind")
+            let reply: ClientReply
+            switch ClientReplyTag(rawValue: raw) {
+            case .rejected:
+                reply = .rejected(
+                    reason: try Self.readReason(&reader, "reply.rejected.reason", bytesMax: limits.reasonBytesMax))
+            case .busy:
+                reply = .busy
+            case .committed:
+                reply = .committed(height: try reader.readUInt64("reply.committed.height"))
+            case .failed:
+                let height = try reader.readUInt64("reply.failed.height")
+                let reason = try Self.readReason(&reader, "reply.failed.reason", bytesMax: limits.reasonBytesMax)
+                reply = .failed(height: height, reason: reason)
+            case nil:
+                throw DecodingError(field: "reply.kind", offset: at, kind: .invalidValue("unknown reply kind \(raw)"))
+            }
+            self = .reply(requestID: requestID, reply)
+        }
+    }
+
+    /// The longest prefix of whole characters' UTF-8 that fits in `bytesMax`, as a UInt16-length-prefixed string.
+    private static func writeReason(_ reason: String, into writer: inout ByteWriter, bytesMax: Int) {
+        let limit = min(bytesMax, Int(UInt16.max))
+        var utf8 = Array(reason.utf8)
+        if utf8.count > limit {
+            var kept = 0
+            for character in reason {
+                let size = character.utf8.count
+                guard kept + size <= limit else { break }
+                kept += size
+            }
+            utf8.removeSubrange(kept...)
+        }
+        writer.write(UInt16(utf8.count))
+        writer.writeFixed(utf8)
+    }
+
+    private static func readReason(_ reader: inout ByteReader, _ field: String, bytesMax: Int) throws(DecodingError)
+        -> String
+    {
+        let at = reader.offset
+        let length = Int(try reader.readUInt16(field))
+        guard length <= bytesMax else {
+            throw DecodingError(field: field, offset: at, kind: .tooLarge(limit: bytesMax, actual: length))
+        }
+        let raw = try reader.readFixed(length, field)
+        guard let reason = String(validating: raw, as: UTF8.self) else {
+            throw DecodingError(field: field, offset: at + 2, kind: .invalidValue("not UTF-8"))
+        }
+        return reason
+    }
+}

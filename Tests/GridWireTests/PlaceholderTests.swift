@@ -1,5 +1,0 @@
-import Testing
-
-@Test func GridWireTestsBuilds() {
-    #expect(Bool(true))
-}

@@ -70,7 +70,7 @@ let package = Package(
             name: "GridNode",
             dependencies: [
                 "GridWire", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto", "GridStorage",
-                "GridContracts",
+                "GridContracts", "GridTopology",
             ]),
 
         // MARK: - Grid contracts (deterministic, integer arithmetic)

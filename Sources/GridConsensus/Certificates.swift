@@ -84,3 +84,23 @@ extension QuorumCertificate {
     public var blockHash: Hash256 { data.blockHash }
     var wireBytes: Int { 1 + 4 + 2 + 8 + 8 + 32 + 2 + votes.count * (2 + Signature.byteCount) }
 }
+
+extension QuorumCertificate {
+    /// `verify`'s rules with signatures checked by `verifier`, each check charged to `work`.
+    public func check(
+        chainID: ChainID, region: RegionID, validators: [PublicKey], verifier: any SignatureVerifying,
+        _ work: inout Work
+    ) -> VerificationFailure? {
+        var checked = 0
+        defer { work.signatureVerifications += checked }
+        do {
+            try verify(chainID: chainID, region: region, validators: validators) { signature, key, message in
+                checked += 1
+                return verifier.verify(signature, by: key, of: message)
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

@@ -687,22 +687,11 @@ public struct Replica<App: ReplicaApplication> {
         }
         let key = certificateKey(certificate)
         if verifiedCertificates.contains(key) { return nil }
-        guard certificate.data.chainID == configuration.chainID, certificate.data.region == configuration.region else {
-            return ConsensusRejection("bad-certificate", "wrong instance")
-        }
-        guard certificate.votes.count >= validators.quorum else {
-            return ConsensusRejection("bad-certificate", "\(certificate.votes.count) votes")
-        }
-        let message = certificate.data.signingBytes()
-        var seen = Set<UInt16>()
-        for vote in certificate.votes {
-            guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted else {
-                return ConsensusRejection("bad-certificate", "unknown or duplicate voter \(vote.validatorIndex)")
-            }
-            work.signatureVerifications += 1
-            guard verifier.verify(vote.signature, by: validators.keys[Int(vote.validatorIndex)], of: message) else {
-                return ConsensusRejection("bad-certificate", "bad signature from \(vote.validatorIndex)")
-            }
+        if let failure = certificate.check(
+            chainID: configuration.chainID, region: configuration.region, validators: validators.keys,
+            verifier: verifier, &work)
+        {
+            return ConsensusRejection("bad-certificate", failure.description)
         }
         rememberVerified(certificate)
         return nil

@@ -308,24 +308,8 @@ public struct GlobalApplication: ReplicaApplication {
         _ certificate: QuorumCertificate, chainID: ChainID, genesis: RegionGenesis, verifier: any SignatureVerifying,
         _ work: inout Work
     ) -> QuorumCertificate.VerificationFailure? {
-        let data = certificate.data
-        guard data.chainID == chainID else { return .wrongChain(expected: chainID, actual: data.chainID) }
-        guard data.region == genesis.region else { return .wrongRegion(expected: genesis.region, actual: data.region) }
-        let need = QuorumCertificate.quorum(validatorCount: genesis.validators.count)
-        guard certificate.votes.count >= need else { return .tooFewVotes(have: certificate.votes.count, need: need) }
-        var seen = Set<UInt16>()
-        let message = data.signingBytes()
-        for vote in certificate.votes {
-            guard Int(vote.validatorIndex) < genesis.validators.count else {
-                return .unknownValidator(index: vote.validatorIndex)
-            }
-            guard seen.insert(vote.validatorIndex).inserted else { return .duplicateVote(index: vote.validatorIndex) }
-            work.signatureVerifications += 1
-            guard verifier.verify(vote.signature, by: genesis.validators[Int(vote.validatorIndex)], of: message) else {
-                return .badSignature(index: vote.validatorIndex)
-            }
-        }
-        return nil
+        certificate.check(
+            chainID: chainID, region: genesis.region, validators: genesis.validators, verifier: verifier, &work)
     }
 
     // MARK: - ReplicaApplication

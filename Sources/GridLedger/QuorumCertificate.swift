@@ -82,8 +82,14 @@ public struct QuorumCertificate: Hashable, Sendable {
     }
 
     /// Checks every vote against the region's genesis validator keys. Work grows with the vote count, which the
-    /// decoder bounds.
-    public func verify(chainID: ChainID, region: RegionID, validators: [PublicKey]) throws(VerificationFailure) {
+    /// decoder bounds. This is the one place the rules of a valid QC live: the replica, the global layer and the
+    /// inbound contract all come here, each with its own way of checking a signature.
+    /// - Parameter checkSignature: checks one vote's signature (libsodium by default; a runtime may pass a
+    ///   verifier that shares results or counts work).
+    public func verify(
+        chainID: ChainID, region: RegionID, validators: [PublicKey],
+        checkSignature: (Signature, PublicKey, [UInt8]) -> Bool = { $1.verify($0, for: $2) }
+    ) throws(VerificationFailure) {
         guard data.chainID == chainID else { throw .wrongChain(expected: chainID, actual: data.chainID) }
         guard data.region == region else { throw .wrongRegion(expected: region, actual: data.region) }
         let need = Self.quorum(validatorCount: validators.count)
@@ -95,7 +101,7 @@ public struct QuorumCertificate: Hashable, Sendable {
                 throw .unknownValidator(index: vote.validatorIndex)
             }
             guard seen.insert(vote.validatorIndex).inserted else { throw .duplicateVote(index: vote.validatorIndex) }
-            guard validators[Int(vote.validatorIndex)].verify(vote.signature, for: message) else {
+            guard checkSignature(vote.signature, validators[Int(vote.validatorIndex)], message) else {
                 throw .badSignature(index: vote.validatorIndex)
             }
         }

@@ -75,7 +75,7 @@ extension Simulation {
             RegionGenesis(
                 region: RegionID(index), validators: regionValidators[index].keys, genesisHash: genesis[index].hash)
         }
-        let limits = Self.checkpointLimits(settings)
+        let limits = Topology.checkpointLimits(settings)
         let configuration = GlobalConfiguration(chainID: options.chainID, regions: regions, limits: limits)
         let emptyApp = GlobalApplication(configuration: configuration, verifier: verifier)
         let genesisBlock = Replica<GlobalApplication>.genesisBlock(
@@ -108,15 +108,6 @@ extension Simulation {
         }
     }
 
-    /// The committee's bounds. Per region a member keeps up to 1024 verified entries waiting for a checkpoint and
-    /// 256 above a gap: several seconds of a busy region's blocks, so a stalled committee or a late sender costs
-    /// one gap-filling round trip rather than a resend interval per 32 blocks.
-    static func checkpointLimits(_ settings: Topology.GlobalLayer) -> CheckpointLimits {
-        CheckpointLimits(
-            entriesMax: settings.entriesMax, bytesMax: settings.checkpointBytesMax, pendingEntriesPerRegionMax: 1024,
-            heldBackEntriesPerRegionMax: 256)
-    }
-
     func memberStoreURL(_ member: SimulatedMachine) -> URL {
         options.storeDirectory.appendingPathComponent("global-v\(member.validatorIndex)")
     }
@@ -126,7 +117,7 @@ extension Simulation {
         return CommitteeMemberConfiguration(
             chainID: options.chainID, index: member.validatorIndex, committee: setup.committee, key: member.key,
             timing: setup.timing, global: setup.configuration, genesis: setup.genesis,
-            regionSizes: topology.regions.map(\.validators), verifier: verifier)
+            regionSizes: topology.regions.map(\.validators), verifier: verifier, wireLimits: topology.wireLimits)
     }
 
     // MARK: - Network

@@ -10,6 +10,7 @@ import GridNode
 import GridRegion
 import GridStorage
 import GridTopology
+import GridWire
 
 public enum CPUMode: String, Sendable, CaseIterable, Codable {
     /// Charge each event the real thread CPU time its handling took.
@@ -192,6 +193,7 @@ public final class Simulation {
     let intraLink: LinkModel
     let clientLink: LinkModel
     let timing: ConsensusTiming
+    let wireLimits: WireLimits
     let window: LoadWindow
     var recorder: OutcomeRecorder
     var schedule: LoadSchedule
@@ -281,12 +283,8 @@ public final class Simulation {
         }
         intraLink = LinkModel(topology.network.intraRegion)
         clientLink = LinkModel(topology.network.client)
-        let consensus = topology.consensus
-        timing = ConsensusTiming(
-            blockIntervalNanos: UInt64(consensus.blockIntervalMillis * 1e6),
-            viewTimeoutNanos: UInt64(consensus.viewTimeoutMillis * 1e6),
-            viewTimeoutBackoff: consensus.viewTimeoutBackoff,
-            viewTimeoutMaxNanos: UInt64(consensus.viewTimeoutMaxMillis * 1e6))
+        timing = topology.consensusTiming
+        wireLimits = topology.wireLimits
         let workload = topology.workload
         window = try LoadWindow(
             warmupNanos: UInt64(workload.warmupSeconds * 1e9), measuredNanos: UInt64(workload.durationSeconds * 1e9))
@@ -300,7 +298,7 @@ public final class Simulation {
         voltageDriver = voltage
         auctionDriver = auction
         let committeeKeys = Simulation.committeeKeys(topology).map(\.publicKey)
-        let checkpointLimits = topology.global.map(Simulation.checkpointLimits)
+        let checkpointLimits = topology.global.map(Topology.checkpointLimits)
         let chainID = options.chainID
         let sharedVerifier = verifier
         regionContracts = topology.regions.indices.map { region in
@@ -396,13 +394,7 @@ public final class Simulation {
     }
 
     func mempoolConfiguration(regionIndex: Int) -> MempoolConfiguration {
-        let mempool = topology.mempool
-        let consensus = topology.consensus
-        return MempoolConfiguration(
-            chainID: options.chainID, region: RegionID(regionIndex), capacityTransactions: mempool.capacityTransactions,
-            transactionBytesMax: mempool.transactionBytesMax, blockTransactionsMax: consensus.blockTransactionsMax,
-            blockBytesMax: consensus.blockBytesMax, gossipBatchTransactionsMax: mempool.batchTransactionsMax,
-            gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6))
+        topology.mempoolConfiguration(chainID: options.chainID, region: regionIndex)
     }
 
     /// Every contract a region runs: transfers, plus the workload's and the global layer's.
@@ -420,7 +412,7 @@ public final class Simulation {
             validators: regionValidators[regionIndex], key: node.key, timing: timing,
             mempool: mempoolConfiguration(regionIndex: regionIndex), contracts: contracts(regionIndex),
             verifier: verifier, genesis: genesis[regionIndex], behavior: options.byzantine[node.label] ?? .honest,
-            global: link)
+            global: link, wireLimits: wireLimits)
     }
 
     /// Opens the node's store and builds it with the node layer, which restores it from the store; checks that

@@ -251,8 +251,9 @@ public final class Environment: @unchecked Sendable {
         try check(resultCode, "mdb_env_sync", path: path)
     }
 
-    /// What commits and syncs through this instance wrote since it was opened; counting costs one `pread` of
-    /// `/proc/thread-self/io` before and after each commit.
+    /// What commits and ``sync(force:)`` calls through this instance wrote since it was opened. Counting costs a
+    /// `pread` of `/proc/thread-self/io` before and after each commit (about 2 µs each on the reference VM) and one
+    /// `mdb_env_info`.
     public var writeStatistics: WriteStatistics {
         lock.withLock { state.writeStatistics }
     }

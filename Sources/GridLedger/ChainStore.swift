@@ -138,6 +138,10 @@ public final class ChainStore: @unchecked Sendable {
 
     public func close() { environment.close() }
 
+    /// Bytes, commits and flushes this store's LMDB environment has written since it was opened, including the
+    /// commits that created its tables.
+    public var writeStatistics: WriteStatistics { environment.writeStatistics }
+
     static func heightKey(_ height: UInt64) -> [UInt8] { withUnsafeBytes(of: height.bigEndian) { Array($0) } }
 
     private func stateTable(_ contract: String) throws -> Database {

@@ -15,17 +15,45 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .long, help: "Timed batches per figure (the median is kept).")
     var batches = 7
 
+    @Option(
+        name: .customLong("store-dir"),
+        help: ArgumentHelp(
+            "Directory for the LMDB stores timed, on the disk the profile describes (default: a temporary "
+                + "directory in the current directory, which is removed; /tmp may be a RAM file system).",
+            valueName: "DIR"))
+    var storeDirectory: String?
+
+    @Option(name: .long, help: "Durable commits timed for storeSyncNanos (the median is kept).")
+    var syncCommits = 200
+
     func validate() throws {
         guard (3...101).contains(batches) else { throw ValidationError("--batches must be 3...101, got \(batches)") }
+        guard (11...100_000).contains(syncCommits) else {
+            throw ValidationError("--sync-commits must be 11...100000, got \(syncCommits)")
+        }
     }
 
     func run() throws {
         #if DEBUG
             printError("warning: this is a debug build; its costs are not this machine's release costs")
         #endif
-        var options = Calibration.Options(scratchDirectory: FileManager.default.temporaryDirectory)
+        let storeURL: URL
+        if let storeDirectory {
+            storeURL = URL(fileURLWithPath: storeDirectory)
+        } else {
+            storeURL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+                .appendingPathComponent(".gridledger-calibrate-\(UUID().uuidString)")
+        }
+        try createDirectory(storeURL)
+        defer {
+            if storeDirectory == nil { try? FileManager.default.removeItem(at: storeURL) }
+        }
+        var options = Calibration.Options(storeDirectory: storeURL)
         options.batches = batches
-        printError("measuring (median of \(batches) batches, thread CPU time)...")
+        options.syncCommits = syncCommits
+        printError(
+            "measuring (median of \(batches) batches, thread CPU time; durable commits: median of \(syncCommits), "
+                + "wall time, in \(storeURL.path))...")
         let profile = try Calibration.measure(options) { printError($0) }
         let url = URL(fileURLWithPath: out)
         try createDirectory(url.deletingLastPathComponent())

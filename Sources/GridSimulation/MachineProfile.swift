@@ -1,10 +1,13 @@
 import Foundation
 import GridConsensus
+import GridTopology
 
-/// Per-operation CPU costs of one machine, used by `--cpu model` to charge each node for the work it reports.
-/// `gridledger calibrate` measures these on the machine it runs on; `default` ships with the project.
+/// Per-operation CPU costs of one machine, used by `--cpu model` to charge each node for the work it reports, and
+/// the wall time a durable commit waits for the disk. `gridledger calibrate` measures these on the machine it runs
+/// on; `default` ships with the project.
 public struct MachineProfile: Codable, Sendable, Equatable {
-    public static let schemaVersion = 1
+    /// Version 2 added ``storeSyncNanos``; version 1 files are refused (re-run `gridledger calibrate`).
+    public static let schemaVersion = 2
 
     public var schemaVersion: Int
     /// Where the figures came from (machine, date, command), for people reading a report.
@@ -12,7 +15,7 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     public var signatureVerifyNanos: Double
     public var signNanos: Double
     public var hashNanosPerKiB: Double
-    /// Fixed cost of one LMDB write transaction (excluding fsync: the simulator's stores run without sync).
+    /// Fixed CPU cost of one LMDB write transaction, without flushing (measured with `MDB_NOSYNC`).
     public var storeCommitNanos: Double
     /// Per KiB of encoded block; the block's receipts and state changes are written in the same transaction and
     /// are included in this price.
@@ -24,11 +27,15 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     public var codecNanosPerKiB: Double
     /// Fixed cost of handling any event (dispatch, bookkeeping).
     public var eventNanos: Double
+    /// Wall time a durable commit (`durability: sync`) waits for its flush to reach the disk, beyond the same commit
+    /// without flushing: median over small blocks, measured on the disk `gridledger calibrate` ran on. Not CPU time:
+    /// the node's consensus thread is blocked for this long, but its cores are free for other work.
+    public var storeSyncNanos: Double
 
     public init(
         source: String, signatureVerifyNanos: Double, signNanos: Double, hashNanosPerKiB: Double,
         storeCommitNanos: Double, storeCommitNanosPerKiB: Double, contractCallNanos: Double, codecNanosPerKiB: Double,
-        eventNanos: Double
+        eventNanos: Double, storeSyncNanos: Double
     ) {
         self.schemaVersion = Self.schemaVersion
         self.source = source
@@ -40,15 +47,20 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         self.contractCallNanos = contractCallNanos
         self.codecNanosPerKiB = codecNanosPerKiB
         self.eventNanos = eventNanos
+        self.storeSyncNanos = storeSyncNanos
     }
 
     /// Measured on this project's reference machine kind (2-core x86_64 cloud VM, Swift 6.3.1 release build,
-    /// libsodium 1.0.18) with `gridledger calibrate`; see docs/simulator.md.
+    /// libsodium 1.0.18) with `gridledger calibrate`; see docs/architecture.md.
+    /// `storeSyncNanos` was measured later (2026-12-03, `gridledger calibrate --sync-commits 500`, ext4 on the VM's
+    /// virtio disk, four runs 7.13-7.29 ms); the CPU figures of those runs, taken under build load, came out
+    /// 1.3-2x the ones below, which were kept.
     public static let shippedDefault = MachineProfile(
-        source: "shipped default: gridledger calibrate, release build, 2-core x86_64 VM, 2026-11-21",
+        source: "shipped default: gridledger calibrate, release build, 2-core x86_64 VM, 2026-11-21; "
+            + "storeSyncNanos: gridledger calibrate --sync-commits 500, same VM kind, 2026-12-03",
         signatureVerifyNanos: 49638, signNanos: 16674, hashNanosPerKiB: 1008,
         storeCommitNanos: 13297, storeCommitNanosPerKiB: 23449, contractCallNanos: 5082,
-        codecNanosPerKiB: 3654, eventNanos: 161)
+        codecNanosPerKiB: 3654, eventNanos: 161, storeSyncNanos: 7_165_206)
 
     public static let shipped: [String: MachineProfile] = ["default": shippedDefault]
 
@@ -71,30 +83,54 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         return UInt64((Double(commits) * storeCommitNanos + Double(bytes) / 1024 * storeCommitNanosPerKiB).rounded())
     }
 
+    /// Wall nanoseconds `commits` LMDB commits wait for the disk under `durability`: ``storeSyncNanos`` each when
+    /// synced, nothing otherwise. The node's consensus thread waits this long; its cores do not.
+    public func storeSyncWaitNanos(commits: Int, durability: Topology.Durability) -> UInt64 {
+        guard commits > 0, durability == .sync else { return 0 }
+        return UInt64((Double(commits) * storeSyncNanos).rounded())
+    }
+
     public static func load(contentsOf url: URL) throws -> MachineProfile {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw SimulationError.profile(file: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
+        return try decode(data, file: url.path)
+    }
+
+    /// A profile from JSON bytes; `file` names them in errors. Checks the version before the fields, so a file of
+    /// another version is refused for its version rather than for a missing field.
+    public static func decode(_ data: Data, file: String) throws -> MachineProfile {
         guard data.count <= 64 << 10 else {
-            throw SimulationError.profile(file: url.path, reason: "larger than 64 KiB")
+            throw SimulationError.profile(file: file, reason: "larger than 64 KiB")
+        }
+        struct VersionOnly: Decodable { var schemaVersion: Int }
+        let version: Int
+        do { version = try JSONDecoder().decode(VersionOnly.self, from: data).schemaVersion } catch {
+            throw SimulationError.profile(file: file, reason: "not a machine profile: \(error)")
+        }
+        guard version == schemaVersion else {
+            let advice =
+                version < schemaVersion
+                ? "it predates storeSyncNanos; re-run `gridledger calibrate --out \(file)` on the machine it describes"
+                : "it was written by a newer gridledger"
+            throw SimulationError.profile(
+                file: file, reason: "schemaVersion \(version), this build reads \(schemaVersion): \(advice)")
         }
         let profile: MachineProfile
         do { profile = try JSONDecoder().decode(MachineProfile.self, from: data) } catch {
-            throw SimulationError.profile(file: url.path, reason: "not a machine profile: \(error)")
-        }
-        guard profile.schemaVersion == schemaVersion else {
-            throw SimulationError.profile(file: url.path, reason: "schemaVersion \(profile.schemaVersion), expected 1")
+            throw SimulationError.profile(file: file, reason: "not a machine profile: \(error)")
         }
         let costs: [(String, Double)] = [
             ("signatureVerifyNanos", profile.signatureVerifyNanos), ("signNanos", profile.signNanos),
             ("hashNanosPerKiB", profile.hashNanosPerKiB), ("storeCommitNanos", profile.storeCommitNanos),
             ("storeCommitNanosPerKiB", profile.storeCommitNanosPerKiB),
             ("contractCallNanos", profile.contractCallNanos), ("codecNanosPerKiB", profile.codecNanosPerKiB),
-            ("eventNanos", profile.eventNanos),
+            ("eventNanos", profile.eventNanos), ("storeSyncNanos", profile.storeSyncNanos),
         ]
         for (field, value) in costs where !(value.isFinite && value >= 0 && value < 1e12) {
-            throw SimulationError.profile(file: url.path, reason: "\(field) must be a finite cost >= 0, got \(value)")
+            throw SimulationError.profile(
+                file: file, reason: "\(field) must be a finite number of nanoseconds in 0..<1e12, got \(value)")
         }
         return profile
     }

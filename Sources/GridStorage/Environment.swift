@@ -138,6 +138,8 @@ public final class Environment: @unchecked Sendable {
         var mapSizeBytes = 0
         var mapGrowthCount = 0
         var databases: [String: Database] = [:]
+        /// Starts with `bytesWritten` nil if the opening thread cannot read its I/O counters (see ``WriteStatistics``).
+        var writeStatistics = WriteStatistics(bytesWritten: 0, commits: 0, syncs: 0)
     }
 
     private enum WriteOutcome<Result> {
@@ -200,6 +202,9 @@ public final class Environment: @unchecked Sendable {
         )
         state.handle = handle
         state.mapSizeBytes = mapSizeBytes
+        if ThreadIOAccounting.writtenBytes() == nil {
+            state.writeStatistics.bytesWritten = nil
+        }
     }
 
     deinit {
@@ -237,7 +242,20 @@ public final class Environment: @unchecked Sendable {
     public func sync(force: Bool = true) throws(LMDBError) {
         let handle = try acquireLease()
         defer { releaseLease() }
-        try check(mdb_env_sync(handle, force ? 1 : 0), "mdb_env_sync", path: path)
+        let writtenBefore = ThreadIOAccounting.writtenBytes()
+        let resultCode = mdb_env_sync(handle, force ? 1 : 0)
+        let writtenBytes = Self.delta(from: writtenBefore, to: ThreadIOAccounting.writtenBytes())
+        // Without force, LMDB only flushes when commits do not already flush themselves.
+        let didFlush = resultCode == MDB_SUCCESS && (force || options.durability != .noSync)
+        record(writtenBytes: writtenBytes, commits: 0, syncs: didFlush ? 1 : 0)
+        try check(resultCode, "mdb_env_sync", path: path)
+    }
+
+    /// What commits and ``sync(force:)`` calls through this instance wrote since it was opened. Counting costs a
+    /// `pread` of `/proc/thread-self/io` before and after each commit (about 2 µs each on the reference VM) and one
+    /// `mdb_env_info`.
+    public var writeStatistics: WriteStatistics {
+        lock.withLock { state.writeStatistics }
     }
 
     /// The current size of the memory map, which grows on demand up to ``Options/mapSizeBytesMax``.
@@ -357,12 +375,56 @@ public final class Environment: @unchecked Sendable {
         if transaction.sawMapFull {
             return .mapFull
         }
-        let resultCode = transaction.commit()
+        let resultCode = commitCounting(transaction)
         if resultCode == MDB_MAP_FULL {
             return .mapFull
         }
         try lifting(lift) { () throws(LMDBError) in try check(resultCode, "mdb_txn_commit", path: path) }
         return .committed(result)
+    }
+
+    /// Commits `transaction` and adds what it wrote to ``writeStatistics``.
+    private func commitCounting(_ transaction: WriteTransaction) -> Int32 {
+        guard let handle = transaction.handle else {
+            return transaction.commit()
+        }
+        let environment = mdb_txn_env(handle)
+        let transactionID = mdb_txn_id(handle)
+        let writtenBefore = ThreadIOAccounting.writtenBytes()
+        let resultCode = transaction.commit()
+        let writtenBytes = Self.delta(from: writtenBefore, to: ThreadIOAccounting.writtenBytes())
+        guard resultCode == MDB_SUCCESS else {
+            // A failed commit may still have written pages before failing; they count, the commit does not.
+            record(writtenBytes: writtenBytes, commits: 0, syncs: 0)
+            return resultCode
+        }
+        // LMDB commits a transaction that changed nothing without writing or flushing anything; one that changed
+        // something writes a meta page carrying its ID. Comparing IDs tells them apart even when the byte counter
+        // is unavailable.
+        var info = MDB_envinfo()
+        let wroteMetaPage =
+            environment.map { mdb_env_info($0, &info) == MDB_SUCCESS && info.me_last_txnid >= transactionID }
+            ?? false
+        let didFlush = wroteMetaPage && options.durability != .noSync
+        record(writtenBytes: writtenBytes, commits: 1, syncs: didFlush ? 1 : 0)
+        return resultCode
+    }
+
+    private func record(writtenBytes: UInt64?, commits: UInt64, syncs: UInt64) {
+        lock.withLock {
+            let previous = state.writeStatistics
+            state.writeStatistics = WriteStatistics(
+                // Once a reading is missing, the total stays unknown rather than silently undercounting.
+                bytesWritten: previous.bytesWritten.flatMap { total in writtenBytes.map { total &+ $0 } },
+                commits: previous.commits &+ commits,
+                syncs: previous.syncs &+ syncs)
+        }
+    }
+
+    /// Growth of the thread's write counter between two readings, `nil` if either is missing.
+    private static func delta(from before: UInt64?, to after: UInt64?) -> UInt64? {
+        guard let before, let after, after >= before else { return nil }
+        return after - before
     }
 
     private func lifting<Result, Failure: Error>(

@@ -17,6 +17,7 @@ extension Topology {
         machine:
           profile: default
           cores: 2
+          durability: sync   # each block commit waits for its flush to disk; nosync: no wait, a crash may lose it
 
         regions:
           - name: r0

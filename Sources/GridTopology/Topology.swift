@@ -107,15 +107,40 @@ public struct Topology: Sendable, Equatable, Codable {
 // MARK: - Machines and regions
 
 extension Topology {
-    /// The machine a validator runs on: its CPU cost profile and how many cores it has.
+    /// The machine a validator runs on: its CPU cost profile, how many cores it has, and whether its store flushes
+    /// each commit to disk.
     public struct Machine: Sendable, Equatable, Hashable, Codable {
         public var profile: MachineProfile
         public var cores: Int
+        public var durability: Durability
 
-        public init(profile: MachineProfile = .shipped("default"), cores: Int = 2) {
+        public init(profile: MachineProfile = .shipped("default"), cores: Int = 2, durability: Durability = .sync) {
             self.profile = profile
             self.cores = cores
+            self.durability = durability
         }
+
+        enum CodingKeys: String, CodingKey {
+            case profile, cores, durability
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                profile: try container.decode(MachineProfile.self, forKey: .profile),
+                cores: try container.decode(Int.self, forKey: .cores),
+                // Absent from the JSON of results written before the field existed; those ran the default.
+                durability: try container.decodeIfPresent(Durability.self, forKey: .durability) ?? .sync)
+        }
+    }
+
+    /// Whether a validator's store waits for each commit to reach the disk.
+    public enum Durability: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+        /// Every commit is flushed (fsync) before the node goes on: a machine crash loses nothing committed.
+        case sync
+        /// Commits are left to the operating system to write back: no wait, but a machine crash may lose the
+        /// latest commits.
+        case noSync = "nosync"
     }
 
     /// A CPU cost profile: one shipped with GridLedger, by name, or a profile JSON file.

@@ -7,7 +7,7 @@ extension TopologyDecoder {
         "schemaVersion", "name", "description", "seed", "machine", "regions", "network", "consensus", "mempool",
         "workload", "faults", "global",
     ]
-    static let machineKeys = ["profile", "cores"]
+    static let machineKeys = ["profile", "cores", "durability"]
     static let regionKeys = ["name", "validators", "machine"]
     static let networkKeys = ["intraRegion", "client", "interRegion", "pairs"]
     static let linkKeys = ["latencyMillis", "jitterMillis", "bandwidthMbps", "lossRate"]
@@ -80,7 +80,7 @@ extension TopologyDecoder {
     func decodeMachine(_ parent: Fields, _ key: String, base: Topology.Machine) -> Topology.Machine {
         guard
             let fields = section(
-                parent, key, keys: Self.machineKeys, expected: "a mapping with profile and cores")
+                parent, key, keys: Self.machineKeys, expected: "a mapping with profile, cores and durability")
         else {
             markBroken(parent.path(key))
             return base
@@ -92,6 +92,12 @@ extension TopologyDecoder {
             machine.profile = Topology.MachineProfile(profile)
         }
         machine.cores = integer(fields, "cores", Rules.cores, default: base.cores)
+        let durabilities = Topology.Durability.allCases.map(\.rawValue).joined(separator: ", ")
+        if let durability: Topology.Durability = value(
+            fields, "durability", expected: "one of \(durabilities)", NodeReader.choice)
+        {
+            machine.durability = durability
+        }
         return machine
     }
 

@@ -194,6 +194,22 @@ private let storeOptions = Environment.Options(mapSizeBytes: 1 << 20, durability
         #expect(try store.block(atHeight: 1, genesisCertificate: genesisCertificate) == run.commits[0].block)
     }
 
+    @Test func writeStatisticsCountCheckpointCommits() throws {
+        let run = CommitteeRun()
+        let directory = TemporaryDirectory()
+        let store = try CheckpointStore(directory: directory.url, options: storeOptions)
+        defer { store.close() }
+        let start = store.writeStatistics
+        try run.store(into: store)
+        let after = store.writeStatistics
+        // Genesis and one transaction per checkpoint; the store runs without sync.
+        #expect(after.commits - start.commits == UInt64(run.commits.count + 1))
+        #expect(after.syncs == 0)
+        #if os(Linux)
+            #expect(try #require(after.bytesWritten) > (try #require(start.bytesWritten)))
+        #endif
+    }
+
     @Test func aGenesisOnlyStoreRestartsFromTheGenesisCertificate() throws {
         let run = CommitteeRun(heights: 0)
         let directory = TemporaryDirectory()

@@ -72,6 +72,26 @@ import Testing
         }
     }
 
+    @Test func writeStatisticsCountBlockCommits() throws {
+        try withTemporaryDirectory { directory in
+            let chain = makeChain(count: 4)
+            let store = try ChainStore(directory: directory, options: Environment.Options(durability: .sync))
+            defer { store.close() }
+            let start = store.writeStatistics
+            #expect(start == store.environment.writeStatistics)
+            for commit in chain { try store.commit(commit) }
+            let after = store.writeStatistics
+            // One write transaction per block, plus the one that creates the contract's state table on first use.
+            #expect(after.commits - start.commits == UInt64(chain.count + 1))
+            #expect(after.syncs - start.syncs == UInt64(chain.count + 1))
+            #if os(Linux)
+                let encodedBytes = chain.reduce(0) { $0 + $1.block.encoded().count }
+                let writtenBytes = try #require(after.bytesWritten) - (try #require(start.bytesWritten))
+                #expect(writtenBytes >= UInt64(encodedBytes))
+            #endif
+        }
+    }
+
     @Test func onlyTheNextLinkedBlockCanBeCommitted() throws {
         try withTemporaryDirectory { directory in
             let chain = makeChain(count: 3)

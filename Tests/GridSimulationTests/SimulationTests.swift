@@ -71,23 +71,40 @@ import Testing
         let report = try simulate(
             try testTopology(tps: 300, durationSeconds: 2), byzantine: ["r0/v0": .equivocatingLeader])
         let honest = report.nodes.filter { $0.label != "r0/v0" }
+        #expect(honest.count == 3)
         #expect(honest.allSatisfy { $0.committedHeight > 10 }, "the region kept committing")
-        let refused = honest.reduce(0) {
-            $0 + ($1.rejections["already-voted"] ?? 0) + ($1.rejections["not-leader"] ?? 0)
-        }
-        #expect(refused >= 0)
-        #expect(report.recorder.measuredCounts.committed > 0)
+        // Honest validators end on the same chain, within a block of each other (no one was split off).
+        let heights = honest.map(\.committedHeight)
+        #expect(heights.max()! - heights.min()! <= 1, "honest heights \(heights)")
+        // Each honest validator receives only one of the two blocks, so it has nothing to refuse: the refusal
+        // counters are not evidence of anything here (they were asserted `>= 0` before, which cannot fail).
+        // What must hold is that no client transaction was lost to the equivocation.
+        let counts = report.recorder.measuredCounts
+        #expect(counts.committed == counts.offered, "\(counts)")
     }
 
     @Test func partitionOfTheMinorityHealsWithoutLoss() throws {
-        let topology = try testTopology(
-            tps: 300, durationSeconds: 3,
-            faults: """
-                  - { atSeconds: 0.8, kind: partition, durationSeconds: 1.0, groups: [[r0/v3]] }
-                """)
-        let report = try simulate(topology)
+        let faults = "  - { atSeconds: 0.8, kind: partition, durationSeconds: 1.0, groups: [[r0/v3]] }"
+        let report = try simulate(try testTopology(tps: 300, durationSeconds: 3, faults: faults))
+        // The same run without the partition, to see what the partition took away.
+        let baseline = try simulate(try testTopology(tps: 300, durationSeconds: 3))
+        let events = { (report: SimulationReport, label: String) -> Double in
+            Double(report.nodes.first { $0.label == label }?.eventsProcessed ?? 0)
+        }
+        // The partition really cut v3 off: for 1 s of the 3.5 s run nothing reached it from its peers, so it
+        // handled far fewer events than in the baseline (measured: 76%), while the majority lost almost none.
+        #expect(events(report, "r0/v3") < 0.85 * events(baseline, "r0/v3"), "v3 still got its messages")
+        for peer in ["r0/v0", "r0/v1", "r0/v2"] {
+            #expect(events(report, peer) > 0.9 * events(baseline, peer), "\(peer) was affected")
+        }
+        // After the heal v3 caught up with the others and with where the fault-free run got.
         let heights = report.nodes.map(\.committedHeight)
         #expect(heights.max()! - heights.min()! <= 3, "v3 caught up after the partition: \(heights)")
+        let baselineHeight = baseline.nodes.map(\.committedHeight).min()!
+        #expect(heights.min()! + 5 >= baselineHeight, "\(heights) against \(baselineHeight) without the partition")
+        // And without loss: every offered transaction committed.
+        let counts = report.recorder.measuredCounts
+        #expect(counts.committed == counts.offered, "\(counts)")
     }
 
     @Test func overloadAnswersBusyInsteadOfQueueingForever() throws {

@@ -6,7 +6,8 @@ import Testing
 
 /// Deterministic swarm testing: many seeds, random faults within the f bound (crash and restart, partitions of
 /// a minority, message loss), model mode. Safety (the simulator's invariants and the store comparison in
-/// `simulate`) must hold in every run; liveness must resume after the faults heal. A failure names its seed.
+/// `simulate`) must hold in every run; liveness must resume after the faults heal: every transaction offered
+/// after the last fault ended must commit. A failure names its seed.
 @Suite struct SwarmTests {
     static let seeds: [UInt64] = Array(1...200)
 
@@ -41,11 +42,22 @@ import Testing
 
     private static func rounded(_ value: Double) -> String { String(format: "%.3f", value) }
 
+    /// Every fault of `faults(seed:validators:)` is over by 1.7 s (crashes restart by 1.6 s, partitions and loss
+    /// end by 1.7 s); the warm-up runs until `healedSeconds`, so the measured window holds exactly the load
+    /// offered after everything healed.
+    static let healedSeconds = 1.8
+
+    /// Seeds where a validator stays behind for good after its partition heals: its one sync request went to a
+    /// validator that was partitioned at that moment, and `Replica` never retries while rounds advance by QC
+    /// (`BlockSyncTests.aLostSyncRequestIsRetriedWhileTheReplicaKeepsFollowingRounds`). Its gateway's clients
+    /// then time out. Once the replica retries, `withKnownIssue` reports these seeds as passing: empty the set.
+    static let knownStuckSeeds: Set<UInt64> = [120]
+
     @Test(arguments: seeds)
     func safetyAndLivenessUnderRandomFaults(seed: UInt64) throws {
         let validators = seed % 10 == 0 ? 7 : 4
         let topology = try testTopology(
-            validators: validators, tps: 150, durationSeconds: 1.5, warmupSeconds: 0.2, seed: seed,
+            validators: validators, tps: 150, durationSeconds: 0.5, warmupSeconds: Self.healedSeconds, seed: seed,
             faults: Self.faults(seed: seed, validators: validators),
             extra: "network: { intraRegion: { latencyMillis: 1, jitterMillis: 0.5 } }")
         let report: SimulationReport
@@ -55,11 +67,21 @@ import Testing
             Issue.record("seed \(seed): \(error)")
             return
         }
-        let counts = report.recorder.measuredCounts
-        #expect(counts.offered == counts.committed + counts.rejected + counts.dropped + counts.timedOut, "seed \(seed)")
-        // Liveness: faults end by 1.8 s and the run drains until every transaction resolves, so most commit.
-        #expect(
-            Double(counts.committed) >= 0.5 * Double(counts.offered),
-            "seed \(seed): only \(counts.committed) of \(counts.offered) committed")
+        let total = report.recorder.totalCounts
+        #expect(total.offered == total.committed + total.rejected + total.dropped + total.timedOut, "seed \(seed)")
+        // Liveness after the faults heal, for every seed: each transaction offered after the last fault ended
+        // commits. (This used to be "half of all transactions commit", which a region that stalled for good after
+        // a fault could still pass. During the faults a few transactions may be lost legitimately: held by a
+        // gateway that crashed, or sent over a lossy link; those fall in the warm-up and are not counted here.)
+        let after = report.recorder.measuredCounts
+        #expect(after.offered > 0, "seed \(seed): no load after the faults healed")
+        withKnownIssue("a replica whose sync request was lost never retries (see BlockSyncTests)") {
+            #expect(
+                after.committed == after.offered,
+                "seed \(seed): \(after.committed) of \(after.offered) transactions offered after the faults healed"
+            )
+        } when: {
+            Self.knownStuckSeeds.contains(seed)
+        }
     }
 }

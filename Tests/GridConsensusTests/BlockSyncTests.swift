@@ -1,0 +1,119 @@
+import GridConsensus
+import GridCrypto
+import GridLedger
+import GridRegion
+import Testing
+
+/// Block sync: a replica that learns of a QC for a block it lacks asks a validator that voted for it (and so has
+/// it), and takes from the answer only blocks vouched for by a verified QC, within the size limit. A peer's
+/// sync response is untrusted input: it must not be able to plant blocks or certificates.
+@Suite struct BlockSyncTests {
+    /// b1 (round 1) and b2 (round 2, carrying QC(b1)), built without the subject seeing them.
+    private func chain(_ forge: Forge) throws -> (ProposedBlock<RegionPayload>, ProposedBlock<RegionPayload>) {
+        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
+        let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: [1, 2, 3]), proposer: 2)
+        return (b1, b2)
+    }
+
+    @Test func aCertificateForAMissingBlockTriggersASyncRequestToAVoter() throws {
+        let forge = Forge()
+        let (b1, b2) = try chain(forge)
+        let qc2 = forge.qc(b2, voters: [2, 3, 1])
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        let actions = replica.receive(.timeout(forge.timeout(round: 2, voter: 1, highQC: qc2)), from: 1)
+        let requests = actions.syncRequests
+        #expect(requests.count == 1)
+        #expect(requests.first?.fromHeight == 1)
+        let asked = try #require(requests.first?.to)
+        #expect(qc2.votes.map { Int($0.validatorIndex) }.contains(asked), "asked \(asked), not a voter of the QC")
+
+        // The voter answers with b1 and b2; QC(b2) certifies b2 and, rounds 1 and 2 being consecutive, commits b1.
+        let answer = replica.receive(.syncResponse(SyncResponse(blocks: [b1, b2], highQC: qc2)), from: asked)
+        #expect(answer.rejections.isEmpty)
+        #expect(answer.committed.map(\.hash) == [b1.hash])
+        #expect(replica.uncommittedBlockCount == 1)
+    }
+
+    @Test func onlyBlocksVouchedForByAVerifiedCertificateAreTaken() throws {
+        let forge = Forge()
+        let (b1, b2) = try chain(forge)
+        let qc1 = forge.qc(b1, voters: [1, 2, 3])
+
+        // b2 is in the response, but nothing certifies it (the response's highQC is only QC(b1)).
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        _ = replica.receive(.syncResponse(SyncResponse(blocks: [b1, b2], highQC: qc1)), from: 1)
+        #expect(replica.uncommittedBlockCount == 1, "b1 is vouched for by b2's justify; b2 by nothing")
+        #expect(replica.committedHeight == 0)
+
+        // A block vouched for by a forged certificate (one vote short) is refused with a reason.
+        let forged = forge.qc(b1, voters: [1, 2])
+        var fooled = forge.replica(0)
+        _ = fooled.handle(.start)
+        let actions = fooled.receive(.syncResponse(SyncResponse(blocks: [b1], highQC: forged)), from: 1)
+        #expect(actions.rejections == ["bad-certificate"])
+        #expect(fooled.uncommittedBlockCount == 0)
+    }
+
+    @Test func anOversizedSyncResponseIsRefusedWhole() throws {
+        let forge = Forge()
+        let (b1, b2) = try chain(forge)
+        var replica = forge.replica(0, timing: ConsensusTiming(syncBlocksMax: 1))
+        _ = replica.handle(.start)
+        let actions = replica.receive(.syncResponse(SyncResponse(blocks: [b1, b2], highQC: forge.qc(b2))), from: 1)
+        #expect(actions.rejections == ["oversized-sync"])
+        #expect(replica.uncommittedBlockCount == 0)
+        #expect(replica.currentRound == 1)
+    }
+
+    /// Found while writing these tests: `onSyncResponse` ends with `processCertificate(response.highQC)` even
+    /// when that QC was never verified (an empty block list, or a loop that stopped early), so one faulty peer can
+    /// push a replica's highQC and round anywhere. Recorded as a known issue until Replica.swift verifies it;
+    /// once fixed, `withKnownIssue` reports that the issue no longer occurs and this wrapper should go.
+    @Test func anUnverifiedHighQCInASyncResponseDoesNotMoveTheReplica() throws {
+        let forge = Forge()
+        let (_, b2) = try chain(forge)
+        var data = forge.voteData(b2)
+        data.view = 50
+        let forged = forge.qc(data, voters: [1])
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        _ = replica.receive(.syncResponse(SyncResponse(blocks: [], highQC: forged)), from: 1)
+        withKnownIssue("Replica.onSyncResponse processes response.highQC without verifying it") {
+            #expect(replica.currentRound == 1)
+            #expect(replica.highQC == forge.genesisQC)
+        }
+    }
+
+    /// Found by the swarm (seed 120, 7 validators): a replica whose sync request is lost (sent into a partition)
+    /// never asks again while it keeps following rounds. `syncInFlight` is cleared only by a sync response or by
+    /// the round timer of the current round, and a replica that advances a round with every proposal's QC never
+    /// lets a round timer fire; it then follows rounds without committing for the rest of the run, and its
+    /// gateway's clients time out. Expected: a lagging replica that keeps seeing certificates for blocks it lacks
+    /// asks again within a few rounds. Recorded as a known issue until Replica.swift retries.
+    @Test func aLostSyncRequestIsRetriedWhileTheReplicaKeepsFollowingRounds() throws {
+        let forge = Forge()
+        var chain = [forge.genesis]
+        for round: UInt64 in 1...8 {
+            let parent = chain[chain.count - 1]
+            let justify = round == 1 ? forge.genesisQC : forge.qc(parent, voters: [1, 2, 3])
+            chain.append(try forge.block(round: round, parent: parent, justify: justify, proposer: 1))
+        }
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        let first = replica.receive(
+            .timeout(forge.timeout(round: 2, voter: 1, highQC: forge.qc(chain[2], voters: [1, 2, 3]))), from: 1)
+        #expect(first.syncRequests.count == 1, "the first certificate for a missing block asks for it")
+        // That request is lost. Proposals for rounds 3...8 keep arriving, each certifying a block it lacks.
+        var retries = 0
+        for block in chain[3...] {
+            retries += replica.receive(.proposal(forge.proposal(block, by: 1)), from: 1).syncRequests.count
+        }
+        #expect(replica.currentRound == 8, "it follows the rounds")
+        #expect(replica.committedHeight == 0)
+        withKnownIssue("Replica never re-sends a lost sync request while rounds advance by QC") {
+            #expect(retries > 0, "no new sync request in six rounds of certificates for missing blocks")
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func GridRegionTestsBuilds() {
-    #expect(Bool(true))
-}

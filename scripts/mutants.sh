@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Mutation testing of GridLedger's safety and validity rules.
+#
+# Each mutant weakens one rule with an exact text replacement (checked to match exactly once), builds, runs the
+# tests that should notice, and records whether they did (killed) or not (survived). The mutated file is always
+# restored: from a copy taken before the change, on every exit path (trap), and `git diff --quiet` confirms that
+# Sources/ is back as it was before the script finishes.
+#
+# Usage:
+#   scripts/mutants.sh --list          list the mutants
+#   scripts/mutants.sh --check         check that every mutant's text still matches exactly once (no build)
+#   scripts/mutants.sh NAME [NAME...]  run the named mutants
+#   scripts/mutants.sh                 run all of them
+#
+# Prints a table and "killed N of M"; exits 1 if any mutant survived or did not build (a mutant that does not
+# compile tests nothing), 2 on a usage or setup error. Logs go to .build/mutants/ (MUTANTS_LOG_DIR overrides).
+# Each mutant costs an incremental build (about a minute or two) plus its test filters; the last step rebuilds
+# the unmutated sources so that the build directory matches the checkout again (skip with --no-rebuild).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 2
+LOG_DIR="${MUTANTS_LOG_DIR:-$ROOT/.build/mutants}"
+
+NAMES=()
+FILES=()
+FILTERS=()
+OLDS=()
+NEWS=()
+
+# mutant NAME FILE TEST-FILTER OLD NEW
+mutant() {
+    NAMES+=("$1")
+    FILES+=("$2")
+    FILTERS+=("$3")
+    OLDS+=("$4")
+    NEWS+=("$5")
+}
+
+REPLICA=Sources/GridConsensus/Replica.swift
+CONSENSUS_TESTS='GridConsensusTests'
+
+# --- Consensus (Jolteon replica) ---
+mutant replica-vote-once-per-round "$REPLICA" "$CONSENSUS_TESTS" \
+    'guard round > lastVotedRound, extendsQC || extendsTC else {' \
+    'guard extendsQC || extendsTC else {'
+mutant replica-qc-quorum "$REPLICA" "$CONSENSUS_TESTS" \
+    $'        guard certificate.votes.count >= validators.quorum else {\n            return ConsensusRejection("bad-certificate"' \
+    $'        guard certificate.votes.count >= validators.quorum - 1 else {\n            return ConsensusRejection("bad-certificate"'
+mutant replica-two-chain-consecutive-rounds "$REPLICA" "$CONSENSUS_TESTS" \
+    'if certified.justify.view + 1 == certified.round, certified.parentHash != committedTip.hash,' \
+    'if certified.parentHash != committedTip.hash,'
+mutant replica-qc-distinct-voters "$REPLICA" "$CONSENSUS_TESTS" \
+    'guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted else {' \
+    'guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted || true else {'
+mutant replica-tc-covers-high-qc "$REPLICA" "$CONSENSUS_TESTS" \
+    'let extendsTC = tc.map { $0.round + 1 == round && block.justify.view >= $0.highestReportedQCRound } ?? false' \
+    'let extendsTC = tc.map { $0.round + 1 == round } ?? false'
+mutant replica-tc-quorum "$REPLICA" "$CONSENSUS_TESTS" \
+    $'        guard certificate.votes.count >= validators.quorum else {\n            return ConsensusRejection("bad-timeout-certificate"' \
+    $'        guard certificate.votes.count >= validators.quorum - 1 else {\n            return ConsensusRejection("bad-timeout-certificate"'
+mutant replica-timeout-join-needs-f-plus-1 "$REPLICA" "$CONSENSUS_TESTS" \
+    'if collected.count >= validators.weakQuorum, round == currentRound, timedOutRound < round {' \
+    'if collected.count >= 1, round == currentRound, timedOutRound < round {'
+mutant replica-safety-state-restored "$REPLICA" "$CONSENSUS_TESTS" \
+    'self.lastVotedRound = safety?.lastVotedRound ?? 0' \
+    'self.lastVotedRound = 0'
+mutant replica-sync-size-limit "$REPLICA" "$CONSENSUS_TESTS" \
+    'guard response.blocks.count <= configuration.timing.syncBlocksMax else {' \
+    'guard response.blocks.count <= configuration.timing.syncBlocksMax + 1 else {'
+mutant replica-backoff-resets-on-progress "$REPLICA" "$CONSENSUS_TESTS" \
+    'consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : 0' \
+    'consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : consecutiveTimeouts'
+mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
+    'guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }' \
+    'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: round) }'
+
+# --- Ledger (storage and decoding) ---
+mutant ledger-store-parent-link Sources/GridLedger/ChainStore.swift GridLedgerTests \
+    'guard parent.hash == header.parentHash else {' \
+    'guard parent.hash == header.parentHash || true else {'
+mutant ledger-decoder-count-limit Sources/GridLedger/WireEncoding.swift 'GridLedgerTests|GridGlobalTests' \
+    $'        guard count <= limit else {\n            throw DecodingError(field: field, offset: at, kind: .tooLarge' \
+    $'        guard count <= limit || true else {\n            throw DecodingError(field: field, offset: at, kind: .tooLarge'
+mutant ledger-transaction-size-limit Sources/GridLedger/Transaction.swift 'GridLedgerTests|MempoolTests' \
+    'guard bytes.count <= limits.transactionBytesMax else {' \
+    'guard bytes.count <= limits.transactionBytesMax * 2 else {'
+
+# --- Global layer (checkpoint committee and inbound deliveries) ---
+mutant global-verify-quorum Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
+    'guard certificate.votes.count >= need else {' \
+    'guard certificate.votes.count >= need - 1 else {'
+mutant global-verify-genesis-keys Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
+    'guard verifier.verify(vote.signature, by: genesis.validators[Int(vote.validatorIndex)], of: message) else {' \
+    'guard verifier.verify(vote.signature, by: genesis.validators[Int(vote.validatorIndex)], of: message) || true else {'
+mutant global-parent-link Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
+    $'        guard entry.header.parentHash == known.blockHash else {\n            return reject(.doesNotExtendChain' \
+    $'        guard entry.header.parentHash == known.blockHash || true else {\n            return reject(.doesNotExtendChain'
+mutant global-height-continuity Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
+    'if entry.height > known.height + 1 {' \
+    'if entry.height > known.height + 2 {'
+mutant inbound-replay Sources/GridGlobal/InboundDelivery.swift GridGlobalTests \
+    'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence {' \
+    'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence, false {'
+mutant inbound-pair-sequence Sources/GridGlobal/InboundDelivery.swift GridGlobalTests \
+    'guard message.destinationSequence == expected, message.pairSequence == expectedPair else {' \
+    'guard message.destinationSequence == expected else {'
+
+# --- Region (admission) ---
+mutant region-nonce-window Sources/GridRegion/NonceWindow.swift 'GridConsensusTests|GridRegionTests' \
+    'return usedBelow & (1 << (distance - 1)) == 0' \
+    'return usedBelow & (1 << (distance - 1)) == 0 || true'
+mutant region-admission-signature Sources/GridRegion/Mempool.swift 'GridConsensusTests|GridRegionTests' \
+    'guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) else {' \
+    'guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes()) || true else {'
+
+usage() {
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+REBUILD=1
+CHECK_ONLY=0
+SELECTED=()
+for argument in "$@"; do
+    case "$argument" in
+    --list)
+        for index in "${!NAMES[@]}"; do
+            printf '%-40s %-45s %s\n' "${NAMES[$index]}" "${FILES[$index]}" "${FILTERS[$index]}"
+        done
+        exit 0
+        ;;
+    --no-rebuild) REBUILD=0 ;;
+    --check) CHECK_ONLY=1 ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    -*)
+        echo "unknown option $argument" >&2
+        usage >&2
+        exit 2
+        ;;
+    *)
+        found=""
+        for index in "${!NAMES[@]}"; do [[ "${NAMES[$index]}" == "$argument" ]] && found=$index; done
+        if [[ -z "$found" ]]; then
+            echo "unknown mutant '$argument' (see --list)" >&2
+            exit 2
+        fi
+        SELECTED+=("$found")
+        ;;
+    esac
+done
+if [[ ${#SELECTED[@]} -eq 0 ]]; then SELECTED=("${!NAMES[@]}"); fi
+
+command -v python3 > /dev/null || {
+    echo "python3 is needed for exact text replacement" >&2
+    exit 2
+}
+# The restore is checked with git at the end, so start from unmodified sources.
+if ! git diff --quiet -- Sources; then
+    echo "Sources/ has uncommitted changes; commit or stash them first (the final check compares against git)" >&2
+    exit 2
+fi
+mkdir -p "$LOG_DIR"
+
+BACKUP=""
+TARGET=""
+restore() {
+    if [[ -n "$BACKUP" && -f "$BACKUP" ]]; then
+        cp "$BACKUP" "$TARGET"
+        rm -f "$BACKUP"
+    fi
+    BACKUP=""
+    TARGET=""
+}
+trap restore EXIT
+trap 'restore; echo "interrupted: $TARGET restored" >&2; exit 130' INT TERM
+
+# replace FILE OLD NEW: exactly one occurrence, or fail without touching the file.
+replace() {
+    MUTANT_OLD="$2" MUTANT_NEW="$3" python3 - "$1" << 'PY'
+import os, sys
+path = sys.argv[1]
+old, new = os.environ["MUTANT_OLD"], os.environ["MUTANT_NEW"]
+with open(path, encoding="utf-8") as handle:
+    text = handle.read()
+count = text.count(old)
+if count != 1:
+    sys.stderr.write(f"{path}: the text to replace occurs {count} times, expected exactly once:\n{old}\n")
+    sys.exit(1)
+with open(path, "w", encoding="utf-8") as handle:
+    handle.write(text.replace(old, new, 1))
+PY
+}
+
+RESULTS=()
+DETAILS=()
+KILLED=0
+PROBLEMS=0
+for index in "${SELECTED[@]}"; do
+    name="${NAMES[$index]}"
+    file="${FILES[$index]}"
+    filter="${FILTERS[$index]}"
+    echo "== $name: $file (tests: $filter)"
+    TARGET="$file"
+    BACKUP="$(mktemp "${TMPDIR:-/tmp}/mutant.XXXXXX")"
+    cp "$file" "$BACKUP"
+    if ! replace "$file" "${OLDS[$index]}" "${NEWS[$index]}"; then
+        restore
+        RESULTS+=("NOT APPLIED")
+        DETAILS+=("text not found exactly once: the mutant is stale")
+        PROBLEMS=$((PROBLEMS + 1))
+        continue
+    fi
+    if [[ $CHECK_ONLY -eq 1 ]]; then
+        restore
+        RESULTS+=("applies")
+        DETAILS+=("text matched exactly once (not built)")
+        continue
+    fi
+    if ! swift build --build-tests > "$LOG_DIR/$name.build.log" 2>&1; then
+        restore
+        RESULTS+=("BUILD FAILED")
+        DETAILS+=("see $LOG_DIR/$name.build.log")
+        PROBLEMS=$((PROBLEMS + 1))
+        continue
+    fi
+    swift test --skip-build --filter "$filter" > "$LOG_DIR/$name.test.log" 2>&1
+    status=$?
+    restore
+    if [[ $status -ne 0 ]]; then
+        KILLED=$((KILLED + 1))
+        RESULTS+=("killed")
+        # The failing tests, as Swift Testing names them.
+        failing="$(grep -oE '✘ Test [^ ]+\(\)' "$LOG_DIR/$name.test.log" | sed 's/✘ Test //' | sort -u | head -3 | paste -sd ' ' -)"
+        DETAILS+=("${failing:-exit status $status, see $LOG_DIR/$name.test.log}")
+    else
+        RESULTS+=("SURVIVED")
+        DETAILS+=("no test in '$filter' failed")
+        PROBLEMS=$((PROBLEMS + 1))
+    fi
+    echo "   ${RESULTS[-1]}: ${DETAILS[-1]}"
+done
+
+trap - EXIT INT TERM
+if ! git diff --quiet -- Sources; then
+    echo "ERROR: Sources/ differs from git after restoring:" >&2
+    git diff --stat -- Sources >&2
+    exit 2
+fi
+if [[ $CHECK_ONLY -eq 1 ]]; then
+    echo "checked ${#SELECTED[@]} mutants: $PROBLEMS stale"
+    [[ $PROBLEMS -eq 0 ]]
+    exit
+fi
+if [[ $REBUILD -eq 1 ]]; then
+    echo "== rebuilding the unmutated sources"
+    swift build --build-tests > "$LOG_DIR/restore.build.log" 2>&1 || echo "warning: rebuild failed, see $LOG_DIR/restore.build.log" >&2
+fi
+
+echo
+printf '%-40s %-13s %s\n' "mutant" "result" "detail"
+printf '%-40s %-13s %s\n' "------" "------" "------"
+position=0
+for index in "${SELECTED[@]}"; do
+    printf '%-40s %-13s %s\n' "${NAMES[$index]}" "${RESULTS[$position]}" "${DETAILS[$position]}"
+    position=$((position + 1))
+done
+echo
+echo "killed $KILLED of ${#SELECTED[@]}"
+[[ $PROBLEMS -eq 0 ]]

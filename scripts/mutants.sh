@@ -40,19 +40,26 @@ mutant() {
 REPLICA=Sources/GridConsensus/Replica.swift
 CONSENSUS_TESTS='GridConsensusTests'
 
+# --- Quorum certificates: one rule, used by the replica, the committee and the inbound contract ---
+QC=Sources/GridLedger/QuorumCertificate.swift
+QC_TESTS='GridConsensusTests|GridGlobalTests|GridLedgerTests'
+mutant qc-quorum "$QC" "$QC_TESTS" \
+    'guard votes.count >= need else { throw .tooFewVotes(have: votes.count, need: need) }' \
+    'guard votes.count >= need - 1 else { throw .tooFewVotes(have: votes.count, need: need) }'
+mutant qc-distinct-voters "$QC" "$QC_TESTS" \
+    'guard seen.insert(vote.validatorIndex).inserted else { throw .duplicateVote(index: vote.validatorIndex) }' \
+    'guard seen.insert(vote.validatorIndex).inserted || true else { throw .duplicateVote(index: vote.validatorIndex) }'
+mutant qc-genesis-keys "$QC" "$QC_TESTS" \
+    'guard checkSignature(vote.signature, validators[Int(vote.validatorIndex)], message) else {' \
+    'guard checkSignature(vote.signature, validators[Int(vote.validatorIndex)], message) || true else {'
+
 # --- Consensus (Jolteon replica) ---
 mutant replica-vote-once-per-round "$REPLICA" "$CONSENSUS_TESTS" \
     'guard round > lastVotedRound, extendsQC || extendsTC else {' \
     'guard extendsQC || extendsTC else {'
-mutant replica-qc-quorum "$REPLICA" "$CONSENSUS_TESTS" \
-    $'        guard certificate.votes.count >= validators.quorum else {\n            return ConsensusRejection("bad-certificate"' \
-    $'        guard certificate.votes.count >= validators.quorum - 1 else {\n            return ConsensusRejection("bad-certificate"'
 mutant replica-two-chain-consecutive-rounds "$REPLICA" "$CONSENSUS_TESTS" \
     'if certified.justify.view + 1 == certified.round, certified.parentHash != committedTip.hash,' \
     'if certified.parentHash != committedTip.hash,'
-mutant replica-qc-distinct-voters "$REPLICA" "$CONSENSUS_TESTS" \
-    'guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted else {' \
-    'guard Int(vote.validatorIndex) < validators.count, seen.insert(vote.validatorIndex).inserted || true else {'
 mutant replica-tc-covers-high-qc "$REPLICA" "$CONSENSUS_TESTS" \
     'let extendsTC = tc.map { $0.round + 1 == round && block.justify.view >= $0.highestReportedQCRound } ?? false' \
     'let extendsTC = tc.map { $0.round + 1 == round } ?? false'
@@ -87,12 +94,6 @@ mutant ledger-transaction-size-limit Sources/GridLedger/Transaction.swift 'GridL
     'guard bytes.count <= limits.transactionBytesMax * 2 else {'
 
 # --- Global layer (checkpoint committee and inbound deliveries) ---
-mutant global-verify-quorum Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
-    'guard certificate.votes.count >= need else {' \
-    'guard certificate.votes.count >= need - 1 else {'
-mutant global-verify-genesis-keys Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
-    'guard verifier.verify(vote.signature, by: genesis.validators[Int(vote.validatorIndex)], of: message) else {' \
-    'guard verifier.verify(vote.signature, by: genesis.validators[Int(vote.validatorIndex)], of: message) || true else {'
 mutant global-parent-link Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
     $'        guard entry.header.parentHash == known.blockHash else {\n            return reject(.doesNotExtendChain' \
     $'        guard entry.header.parentHash == known.blockHash || true else {\n            return reject(.doesNotExtendChain'

@@ -221,6 +221,11 @@ public struct Replica<App: ReplicaApplication> {
     /// A sync request is out; another is sent only after its answer or a round timeout (a lagging validator sees
     /// many rounds go by, and each answer may carry megabytes).
     private var syncInFlight = false
+    /// The round in which the outstanding sync request was sent, and how many were sent (to rotate peers).
+    private var syncRequestRound: UInt64 = 0
+    private var syncAttempts = 0
+    /// Rounds after which an unanswered sync request counts as lost.
+    public static var syncRetryRounds: UInt64 { 3 }
 
     /// How far ahead of the current round timeouts are kept; bounds memory against a flood of future rounds.
     public static var futureRoundWindow: UInt64 { 64 }
@@ -412,7 +417,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         guard let parent = block(withHash: highQC.blockHash) else {
             // Our highest QC certifies a block we do not have; catch up first.
-            requestSync(from: (selfIndex + 1) % validators.count, &actions)
+            requestSync(from: Self.voters(of: highQC), &actions)
             return
         }
         if !timerFired && !app.hasFullBlock {
@@ -532,7 +537,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         guard let parent = self.block(withHash: block.parentHash) else {
             stashedProposal = (sender, proposal)
-            requestSync(from: sender, &actions)
+            requestSync(from: [sender] + Self.voters(of: block.justify), &actions)
             return
         }
         guard block.height == parent.height + 1 else {
@@ -711,7 +716,7 @@ public struct Replica<App: ReplicaApplication> {
             }
         } else if certificate.blockHash != committedTip.hash && certificate.data.height > committedHeight {
             // Whoever voted for the block has it.
-            requestSync(from: Int(certificate.votes.first?.validatorIndex ?? 0), &actions)
+            requestSync(from: Self.voters(of: certificate), &actions)
         }
         if certificate.view >= currentRound { advanceRound(to: certificate.view + 1, viaTimeout: false, &actions) }
     }
@@ -827,10 +832,24 @@ public struct Replica<App: ReplicaApplication> {
 
     // MARK: - Block sync
 
-    private mutating func requestSync(from peer: Int, _ actions: inout [Action]) {
-        guard peer != selfIndex, !syncInFlight else { return }
+    /// Asks `peer` for the blocks after the committed tip. One request at a time; one that got no answer within
+    /// `syncRetryRounds` rounds is taken as lost (its peer crashed or was cut off) and the next certificate for a
+    /// missing block asks again, the next voter in turn: a replica that follows rounds by QC never sees its round
+    /// timer fire, so waiting for that timer would leave it behind for good.
+    private mutating func requestSync(from peers: [Int], _ actions: inout [Action]) {
+        if syncInFlight, currentRound < syncRequestRound + Self.syncRetryRounds { return }
+        let candidates = peers.filter { $0 != selfIndex && $0 < validators.count }
+        guard !candidates.isEmpty else { return }
+        let peer = candidates[syncAttempts % candidates.count]
+        syncAttempts += 1
         syncInFlight = true
+        syncRequestRound = currentRound
         actions.append(.send(to: peer, .syncRequest(fromHeight: committedHeight + 1)))
+    }
+
+    /// Whoever voted for a block has it.
+    private static func voters(of certificate: QuorumCertificate) -> [Int] {
+        certificate.votes.map { Int($0.validatorIndex) }
     }
 
     private mutating func onSyncRequest(_ fromHeight: UInt64, from sender: Int, _ actions: inout [Action]) {
@@ -871,7 +890,12 @@ public struct Replica<App: ReplicaApplication> {
             }
             processCertificate(block.justify, &actions, &work)
         }
-        processCertificate(response.highQC, &actions, &work)
+        // The answer's highest QC moves this replica only if it holds: a faulty peer must not push it ahead.
+        if let failure = verifyCertificate(response.highQC, &work) {
+            actions.append(.rejected(from: sender, failure))
+        } else {
+            processCertificate(response.highQC, &actions, &work)
+        }
         syncInFlight = false
         if let stashed = stashedProposal {
             stashedProposal = nil
@@ -880,7 +904,7 @@ public struct Replica<App: ReplicaApplication> {
             }
         }
         if committedHeight < response.highQC.data.height, response.blocks.count == configuration.timing.syncBlocksMax {
-            requestSync(from: sender, &actions)
+            requestSync(from: [sender], &actions)
         }
     }
 

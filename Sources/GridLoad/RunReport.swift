@@ -36,6 +36,7 @@ public enum RunReport {
         sections.append(outcomesTable(result).plainText())
         if let reasons = reasonsTable(result) { sections.append(reasons.plainText()) }
         if let nodes = nodesTable(result) { sections.append(nodes.plainText()) }
+        if let losses = lossesTable(result) { sections.append(losses.plainText()) }
         sections += workloadTables(result).map { $0.plainText() }
         sections += globalTables(result).map { $0.plainText() }
         return sections.joined(separator: "\n\n") + "\n"
@@ -75,6 +76,7 @@ public enum RunReport {
         lines += ["## Outcomes", "", outcomesTable(result).markdown(), ""]
         if let reasons = reasonsTable(result) { lines += ["## Rejections by reason", "", reasons.markdown(), ""] }
         if let nodes = nodesTable(result) { lines += ["## Nodes", "", nodes.markdown(), ""] }
+        if let losses = lossesTable(result) { lines += ["## Dropped", "", losses.markdown(), ""] }
         let workload = workloadTables(result)
         if !workload.isEmpty {
             lines += ["## Workload outcome", ""]
@@ -156,13 +158,33 @@ public enum RunReport {
     static func nodesTable(_ result: RunResult) -> TextTable? {
         guard !result.nodes.isEmpty else { return nil }
         var table = TextTable(
-            header: ["node", "region", "cpu %", "queue peak", "sent MiB", "LMDB MiB", "height"], labelColumns: 2)
+            header: [
+                "node", "region", "cpu %", "queue peak", "sent MiB", "LMDB MiB", "height", "view changes",
+                "frames lost", "dropped",
+            ], labelColumns: 2)
         for node in result.nodes.sorted(by: { ($0.id, $0.region) < ($1.id, $1.region) }) {
             table.append([
                 node.id, node.region, NumberText.fixed(node.cpuUtilization * 100, decimals: 2), "\(node.queuePeak)",
-                NumberText.mebibytes(node.bytesSent), NumberText.mebibytes(node.lmdbBytesWritten),
-                "\(node.committedHeight)",
+                NumberText.mebibytes(node.bytesSent), node.lmdbBytesWritten.map(NumberText.mebibytes) ?? "n/a",
+                "\(node.committedHeight)", "\(node.viewChanges)", "\(node.framesLost)",
+                "\(node.inboxOverflows + node.losses.values.reduce(0, +))",
             ])
+        }
+        return table
+    }
+
+    /// What nodes dropped, by reason, summed over nodes: every loss is counted somewhere.
+    static func lossesTable(_ result: RunResult) -> TextTable? {
+        var totals: [String: UInt64] = [:]
+        for node in result.nodes {
+            for (reason, count) in node.losses { totals[reason, default: 0] += count }
+            if node.inboxOverflows > 0 { totals["inbox-full", default: 0] += node.inboxOverflows }
+            if node.framesLost > 0 { totals["frames lost on links", default: 0] += node.framesLost }
+        }
+        guard !totals.isEmpty else { return nil }
+        var table = TextTable(header: ["dropped by nodes or links", "count"])
+        for (reason, count) in totals.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+            table.append([reason, "\(count)"])
         }
         return table
     }

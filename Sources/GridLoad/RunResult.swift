@@ -105,15 +105,31 @@ public struct RunResult: Codable, Hashable, Sendable {
         public var cpuUtilization: Double
         /// Largest input queue length seen.
         public var queuePeak: UInt64
+        /// Encoded bytes of every frame the node handed to the network, counted once per destination.
         public var bytesSent: UInt64
-        public var lmdbBytesWritten: UInt64
+        /// Bytes LMDB wrote to the node's store (its page writes, as the kernel counted them for the writing thread);
+        /// omitted where the runtime could not measure it.
+        public var lmdbBytesWritten: UInt64?
         public var committedHeight: UInt64
         /// Peak resident memory, when the runtime can tell (the live runtime); omitted otherwise.
         public var peakMemoryBytes: UInt64?
+        /// Frames the node sent (one per destination) and those the network lost on the way (loss rate, partition).
+        public var framesSent: UInt64
+        public var framesLost: UInt64
+        /// Inputs refused because the node's inbox was full: client transactions answered busy, peer frames dropped.
+        public var inboxOverflows: UInt64
+        /// Everything else the node dropped, by reason (undecodable frames, full buffers, refused relays...).
+        public var losses: [String: UInt64]
+        /// Messages and blocks the node refused, by reason code.
+        public var rejections: [String: UInt64]
+        /// Rounds the node entered through a timeout certificate (view changes).
+        public var viewChanges: UInt64
 
         public init(
             id: String, region: String, cpuUtilization: Double, queuePeak: UInt64, bytesSent: UInt64,
-            lmdbBytesWritten: UInt64, committedHeight: UInt64, peakMemoryBytes: UInt64? = nil
+            lmdbBytesWritten: UInt64?, committedHeight: UInt64, peakMemoryBytes: UInt64? = nil, framesSent: UInt64 = 0,
+            framesLost: UInt64 = 0, inboxOverflows: UInt64 = 0, losses: [String: UInt64] = [:],
+            rejections: [String: UInt64] = [:], viewChanges: UInt64 = 0
         ) {
             self.id = id
             self.region = region
@@ -123,6 +139,12 @@ public struct RunResult: Codable, Hashable, Sendable {
             self.lmdbBytesWritten = lmdbBytesWritten
             self.committedHeight = committedHeight
             self.peakMemoryBytes = peakMemoryBytes
+            self.framesSent = framesSent
+            self.framesLost = framesLost
+            self.inboxOverflows = inboxOverflows
+            self.losses = losses
+            self.rejections = rejections
+            self.viewChanges = viewChanges
         }
     }
 

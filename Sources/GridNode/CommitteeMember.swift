@@ -3,6 +3,7 @@ import GridCrypto
 import GridGlobal
 import GridLedger
 import GridRegion
+import GridStorage
 import GridWire
 
 /// What a committee member is, fixed at genesis.
@@ -124,6 +125,9 @@ public final class CommitteeMember {
     }
 
     public func close() { store.close() }
+
+    /// What the node's LMDB store really wrote since it was opened.
+    public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
 
     public func handle(_ input: NodeInput) throws -> NodeOutput {
         var output = NodeOutput()

@@ -2,6 +2,7 @@ import GridConsensus
 import GridCrypto
 import GridGlobal
 import GridLedger
+import GridStorage
 
 /// What a region validator needs from its store. `ChainStore` (LMDB) is the one every runtime uses; the protocol
 /// is the seam where a test puts a store that fails on purpose.
@@ -15,6 +16,8 @@ public protocol RegionStore: AnyObject {
     /// Contracts with a state table in the store.
     func contractTables() throws -> [String]
     func allState(contract: String) throws -> [(key: [UInt8], value: [UInt8])]
+    /// What LMDB really wrote, for reports.
+    var writeStatistics: WriteStatistics { get }
     func close()
 }
 
@@ -35,6 +38,7 @@ public protocol MemberStore: AnyObject {
     func latestState() throws -> (state: GlobalState, stateRoot: Hash256)?
     func putMeta(_ key: String, _ value: [UInt8]) throws
     func meta(_ key: String) throws -> [UInt8]?
+    var writeStatistics: WriteStatistics { get }
     func close()
 }
 

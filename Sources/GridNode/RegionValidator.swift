@@ -3,6 +3,7 @@ import GridCrypto
 import GridGlobal
 import GridLedger
 import GridRegion
+import GridStorage
 import GridWire
 
 /// What a region validator is, fixed at genesis.
@@ -179,6 +180,9 @@ public final class RegionValidator {
     }
 
     public func close() { store.close() }
+
+    /// What the node's LMDB store really wrote since it was opened.
+    public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
 
     // MARK: - Inputs
 

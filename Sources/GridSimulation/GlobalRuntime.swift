@@ -103,7 +103,7 @@ extension Simulation {
             nodes.append(
                 SimulatedMachine(
                     label: "global/v\(index)", address: .member(index), networkIndex: nodes.count, location: location,
-                    key: key, cores: settings.machine.cores, durable: true,
+                    key: key, cores: settings.machine.cores, durable: settings.machine.durability == .sync,
                     inboxCapacity: options.inboxEventsMax))
         }
     }
@@ -146,7 +146,6 @@ extension Simulation {
                 seed: topology.seed, timeNanos: nowNanos, event: "checkpoint commit at \(member.label)",
                 invariant: violation.description)
         }
-        member.metrics.storeBytesWritten += UInt64(1 + BlockHeader.encodedBytes + block.payload.wireBytes)
         member.committedHeight = block.height
         let payloadBytes = block.payload.wireBytes
         if Int(block.height) > globalStats.checkpointCommitNanos.count {

@@ -12,7 +12,9 @@ extension SimulationReport {
             RunResult.NodeResult(
                 id: node.label, region: node.region, cpuUtilization: node.cpuUtilization,
                 queuePeak: UInt64(node.queuePeak), bytesSent: node.bytesSent, lmdbBytesWritten: node.storeBytesWritten,
-                committedHeight: node.committedHeight)
+                committedHeight: node.committedHeight, framesSent: node.framesSent, framesLost: node.framesLost,
+                inboxOverflows: UInt64(node.inboxOverflows), losses: node.losses.mapValues { UInt64($0) },
+                rejections: node.rejections.mapValues { UInt64($0) }, viewChanges: UInt64(node.viewChanges))
         }
         var result = try RunResult(
             recorder: recorder, topology: RunResult.TopologyReference(name: topology.name, file: topologyFile),

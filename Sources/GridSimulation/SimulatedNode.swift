@@ -4,6 +4,7 @@ import GridGlobal
 import GridLedger
 import GridNode
 import GridRegion
+import GridStorage
 
 /// A FIFO with a hard bound; `push` says no instead of growing.
 struct BoundedQueue<Element> {
@@ -53,7 +54,10 @@ struct NodeMetrics {
     var bytesSent: UInt64 = 0
     var framesSent: UInt64 = 0
     var framesLost: UInt64 = 0
-    var storeBytesWritten: UInt64 = 0
+    /// Bytes LMDB wrote in stores this machine already closed (crashes); the open store's are added at the end.
+    var storeBytesWrittenClosed: UInt64 = 0
+    /// False once any store could not measure what it wrote: then the figure is not reported.
+    var storeBytesMeasured = true
     var queuePeak = 0
     var inboxOverflows = 0
     var eventsProcessed: UInt64 = 0
@@ -92,6 +96,13 @@ enum MachineHost {
         switch self {
         case .validator(let validator): return validator.expectedLeader
         case .member(let member): return member.expectedLeader
+        }
+    }
+
+    var writeStatistics: WriteStatistics {
+        switch self {
+        case .validator(let validator): return validator.storeWriteStatistics
+        case .member(let member): return member.storeWriteStatistics
         }
     }
 
@@ -184,13 +195,29 @@ final class SimulatedMachine {
         normalInbox.removeAll()
     }
 
+    /// Closes the machine's node and store (a crash, or the end of the run), keeping what the store wrote.
+    func closeHost() {
+        guard let host else { return }
+        let written = host.writeStatistics.bytesWritten
+        if let written { metrics.storeBytesWrittenClosed += written } else { metrics.storeBytesMeasured = false }
+        host.close()
+        self.host = nil
+    }
+
+    /// Bytes LMDB wrote for this machine over the run (nil when `/proc/thread-self/io` could not be read).
+    var storeBytesWritten: UInt64? {
+        guard metrics.storeBytesMeasured else { return nil }
+        guard let host else { return metrics.storeBytesWrittenClosed }
+        return host.writeStatistics.bytesWritten.map { $0 + metrics.storeBytesWrittenClosed }
+    }
+
     /// Per-machine figures at the end of a run, CPU over the measured window and all cores.
     func report(region: String, measuredNanos: UInt64) -> SimulatedNodeReport {
         let windowNanos = Double(measuredNanos)
         return SimulatedNodeReport(
             label: label, region: region,
             cpuUtilization: windowNanos > 0 ? Double(metrics.busyNanosInWindow) / (windowNanos * Double(cores)) : 0,
-            queuePeak: metrics.queuePeak, bytesSent: metrics.bytesSent, storeBytesWritten: metrics.storeBytesWritten,
+            queuePeak: metrics.queuePeak, bytesSent: metrics.bytesSent, storeBytesWritten: storeBytesWritten,
             committedHeight: committedHeight, busyNanosTotal: metrics.busyNanosTotal,
             eventsProcessed: metrics.eventsProcessed, rejections: metrics.rejections, losses: metrics.losses,
             inboxOverflows: metrics.inboxOverflows, framesSent: metrics.framesSent, framesLost: metrics.framesLost,

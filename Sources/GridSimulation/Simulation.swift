@@ -85,7 +85,8 @@ public struct SimulatedNodeReport: Sendable {
     public var cpuUtilization: Double
     public var queuePeak: Int
     public var bytesSent: UInt64
-    public var storeBytesWritten: UInt64
+    /// Bytes LMDB wrote (its page writes, as the kernel counted them), nil where that could not be measured.
+    public var storeBytesWritten: UInt64?
     public var committedHeight: UInt64
     public var busyNanosTotal: UInt64
     public var eventsProcessed: UInt64
@@ -383,7 +384,7 @@ public final class Simulation {
                         label: "\(region.name)/v\(validatorIndex)",
                         address: .validator(region: regionIndex, index: validatorIndex), networkIndex: nodes.count,
                         location: regionIndex, key: key, cores: region.machine.cores,
-                        durable: true, inboxCapacity: options.inboxEventsMax))
+                        durable: region.machine.durability == .sync, inboxCapacity: options.inboxEventsMax))
             }
         }
         memberBase = nodes.count
@@ -771,7 +772,7 @@ public final class Simulation {
         _ = recorder.finish()
         try recorder.verifyAccounting()
         let report = makeReport()
-        for node in nodes { node.host?.close() }
+        for node in nodes { node.closeHost() }
         return report
     }
 
@@ -1091,10 +1092,6 @@ public final class Simulation {
         }
         node.committedHeight = height
         try afterRegionCommit(node, block: block, output: output, firstInRegion: firstInRegion)
-        // Data handed to LMDB: block, receipts (~48 B each) and state changes (~64 B each), without page overhead.
-        node.metrics.storeBytesWritten += UInt64(
-            1 + BlockHeader.encodedBytes + block.payload.wireBytes + output.commit.receipts.count * 48
-                + output.commit.stateChanges.count * 64)
     }
 
     // MARK: - Faults
@@ -1148,9 +1145,8 @@ public final class Simulation {
             byzantineRegions[regionIndex] = (behavior, nowNanos + UInt64(durationSeconds * 1e9))
         case .crash(let reference):
             let node = try resolveNode(reference, forRestart: false)
-            guard let host = node.host else { return }
-            node.host = nil
-            host.close()
+            guard node.isAlive else { return }
+            node.closeHost()
             node.dropQueuedWork()
             node.crashedAtNanos = nowNanos
             traceLine(node, "CRASH")

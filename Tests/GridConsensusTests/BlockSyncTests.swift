@@ -52,8 +52,10 @@ import Testing
         var fooled = forge.replica(0)
         _ = fooled.handle(.start)
         let actions = fooled.receive(.syncResponse(SyncResponse(blocks: [b1], highQC: forged)), from: 1)
-        #expect(actions.rejections == ["bad-certificate"])
+        // Refused twice: as b1's voucher, and as the answer's highest QC, which must not move the replica either.
+        #expect(actions.rejections == ["bad-certificate", "bad-certificate"])
         #expect(fooled.uncommittedBlockCount == 0)
+        #expect(fooled.highQC == forge.genesisQC)
     }
 
     @Test func anOversizedSyncResponseIsRefusedWhole() throws {
@@ -69,8 +71,7 @@ import Testing
 
     /// Found while writing these tests: `onSyncResponse` ends with `processCertificate(response.highQC)` even
     /// when that QC was never verified (an empty block list, or a loop that stopped early), so one faulty peer can
-    /// push a replica's highQC and round anywhere. Recorded as a known issue until Replica.swift verifies it;
-    /// once fixed, `withKnownIssue` reports that the issue no longer occurs and this wrapper should go.
+    /// push a replica's highQC and round anywhere. Fixed: the answer's highQC is verified first.
     @Test func anUnverifiedHighQCInASyncResponseDoesNotMoveTheReplica() throws {
         let forge = Forge()
         let (_, b2) = try chain(forge)
@@ -80,10 +81,8 @@ import Testing
         var replica = forge.replica(0)
         _ = replica.handle(.start)
         _ = replica.receive(.syncResponse(SyncResponse(blocks: [], highQC: forged)), from: 1)
-        withKnownIssue("Replica.onSyncResponse processes response.highQC without verifying it") {
-            #expect(replica.currentRound == 1)
-            #expect(replica.highQC == forge.genesisQC)
-        }
+        #expect(replica.currentRound == 1)
+        #expect(replica.highQC == forge.genesisQC)
     }
 
     /// Found by the swarm (seed 120, 7 validators): a replica whose sync request is lost (sent into a partition)
@@ -91,7 +90,7 @@ import Testing
     /// the round timer of the current round, and a replica that advances a round with every proposal's QC never
     /// lets a round timer fire; it then follows rounds without committing for the rest of the run, and its
     /// gateway's clients time out. Expected: a lagging replica that keeps seeing certificates for blocks it lacks
-    /// asks again within a few rounds. Recorded as a known issue until Replica.swift retries.
+    /// asks again within a few rounds.
     @Test func aLostSyncRequestIsRetriedWhileTheReplicaKeepsFollowingRounds() throws {
         let forge = Forge()
         var chain = [forge.genesis]
@@ -112,8 +111,6 @@ import Testing
         }
         #expect(replica.currentRound == 8, "it follows the rounds")
         #expect(replica.committedHeight == 0)
-        withKnownIssue("Replica never re-sends a lost sync request while rounds advance by QC") {
-            #expect(retries > 0, "no new sync request in six rounds of certificates for missing blocks")
-        }
+        #expect(retries > 0, "no new sync request in six rounds of certificates for missing blocks")
     }
 }

@@ -47,12 +47,6 @@ import Testing
     /// offered after everything healed.
     static let healedSeconds = 1.8
 
-    /// Seeds where a validator stays behind for good after its partition heals: its one sync request went to a
-    /// validator that was partitioned at that moment, and `Replica` never retries while rounds advance by QC
-    /// (`BlockSyncTests.aLostSyncRequestIsRetriedWhileTheReplicaKeepsFollowingRounds`). Its gateway's clients
-    /// then time out. Once the replica retries, `withKnownIssue` reports these seeds as passing: empty the set.
-    static let knownStuckSeeds: Set<UInt64> = [120]
-
     @Test(arguments: seeds)
     func safetyAndLivenessUnderRandomFaults(seed: UInt64) throws {
         let validators = seed % 10 == 0 ? 7 : 4
@@ -75,13 +69,8 @@ import Testing
         // gateway that crashed, or sent over a lossy link; those fall in the warm-up and are not counted here.)
         let after = report.recorder.measuredCounts
         #expect(after.offered > 0, "seed \(seed): no load after the faults healed")
-        withKnownIssue("a replica whose sync request was lost never retries (see BlockSyncTests)") {
-            #expect(
-                after.committed == after.offered,
-                "seed \(seed): \(after.committed) of \(after.offered) transactions offered after the faults healed"
-            )
-        } when: {
-            Self.knownStuckSeeds.contains(seed)
-        }
+        #expect(
+            after.committed == after.offered,
+            "seed \(seed): \(after.committed) of \(after.offered) transactions offered after the faults healed")
     }
 }

@@ -1,4 +1,0 @@
-// INTERIM until the calibrated durable-commit cost lands.
-extension MachineProfile {
-    var storeSyncNanos: Double { 0 }
-}

@@ -1,0 +1,178 @@
+import Foundation
+import GridConsensus
+import GridCrypto
+import GridGlobal
+import GridLedger
+import GridNode
+import GridRegion
+import GridStorage
+
+/// The node layer's own deterministic runtime for tests, like `NIOEmbedded` for swift-nio: manual time, a FIFO
+/// network with a fixed latency, real LMDB stores in a temporary directory. It carries out `NodeOutput` exactly as
+/// the simulator and a live process do (frames to peers, timers, replies) and keeps what the nodes observed.
+final class EmbeddedRuntime {
+    enum Host {
+        case validator(RegionValidator)
+        case member(CommitteeMember)
+
+        func handle(_ input: NodeInput) throws -> NodeOutput {
+            switch self {
+            case .validator(let validator): return try validator.handle(input)
+            case .member(let member): return try member.handle(input)
+            }
+        }
+    }
+
+    struct Pending {
+        let atNanos: UInt64
+        let sequence: Int
+        let to: NodeAddress
+        let input: NodeInput
+    }
+
+    static let chainID: ChainID = 1
+    let directory: URL
+    var nowNanos: UInt64 = 0
+    let latencyNanos: UInt64 = 1_000_000
+    var hosts: [NodeAddress: Host] = [:]
+    private var pending: [Pending] = []
+    private var sequence = 0
+    var replies: [ClientRequestID: ClientReply] = [:]
+    var observations: [NodeAddress: [NodeObservation]] = [:]
+    /// Frames dropped on purpose, to model a partition or a crashed peer.
+    var isCut: (NodeAddress, NodeAddress) -> Bool = { _, _ in false }
+
+    let regionKeys: [KeyPair]
+    let memberKeys: [KeyPair]
+    let regionGenesis: ProposedBlock<RegionPayload>
+    let global: GlobalConfiguration?
+    let globalGenesis: ProposedBlock<CheckpointPayload>?
+    let committee: ValidatorSet?
+
+    init(validators: Int = 4, members: Int = 0) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridnode-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        regionKeys = (0..<validators).map { KeyPair.derived(masterSeed: 21, label: "node-test/r0/\($0)") }
+        memberKeys = (0..<members).map { KeyPair.derived(masterSeed: 21, label: "node-test/global/\($0)") }
+        let set = ValidatorSet(keys: regionKeys.map(\.publicKey))
+        let app = RegionApplication(
+            configuration: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            verifier: DirectSignatureVerifier())
+        regionGenesis = Replica<RegionApplication>.genesisBlock(
+            chainID: Self.chainID, region: 0, validators: set, roots: app.genesisRoots,
+            emptyPayload: RegionPayload(transactions: []))
+        if members > 0 {
+            let committee = ValidatorSet(keys: memberKeys.map(\.publicKey))
+            let configuration = GlobalConfiguration(
+                chainID: Self.chainID,
+                regions: [RegionGenesis(region: 0, validators: set.keys, genesisHash: regionGenesis.hash)])
+            let empty = GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier())
+            self.committee = committee
+            global = configuration
+            globalGenesis = Replica<GlobalApplication>.genesisBlock(
+                chainID: Self.chainID, region: GlobalConfiguration.globalRegion, validators: committee,
+                roots: empty.genesisRoots, emptyPayload: CheckpointPayload(entries: []))
+        } else {
+            committee = nil
+            global = nil
+            globalGenesis = nil
+        }
+        for index in 0..<validators { try start(.validator(region: 0, index: index), fresh: true) }
+        for index in 0..<members { try start(.member(index), fresh: true) }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func validatorConfiguration(_ index: Int) -> RegionValidatorConfiguration {
+        let link = committee.map {
+            GlobalLink(
+                committeeGenesis: RegionGenesis(
+                    region: GlobalConfiguration.globalRegion, validators: $0.keys, genesisHash: .zero),
+                resendIntervalNanos: 200_000_000)
+        }
+        return RegionValidatorConfiguration(
+            chainID: Self.chainID, region: 0, validatorIndex: index,
+            validators: ValidatorSet(keys: regionKeys.map(\.publicKey)), key: regionKeys[index],
+            timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 200_000_000),
+            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            verifier: DirectSignatureVerifier(), genesis: regionGenesis, global: link)
+    }
+
+    func storeURL(_ address: NodeAddress) -> URL {
+        directory.appendingPathComponent("\(address)".replacingOccurrences(of: "/", with: "-"))
+    }
+
+    /// Builds a node from its store (fresh: writes genesis first) and hands it `.start`.
+    func start(_ address: NodeAddress, fresh: Bool) throws {
+        var options = Environment.Options()
+        options.durability = .noSync
+        options.mapSizeBytes = 16 << 20
+        switch address {
+        case .validator(_, let index):
+            let store = try ChainStore(directory: storeURL(address), options: options)
+            hosts[address] = .validator(
+                try RegionValidator(configuration: validatorConfiguration(index), store: store, fresh: fresh))
+        case .member(let index):
+            guard let global, let globalGenesis, let committee else { return }
+            let store = try CheckpointStore(directory: storeURL(address), options: options)
+            let configuration = CommitteeMemberConfiguration(
+                chainID: Self.chainID, index: index, committee: committee, key: memberKeys[index],
+                timing: ConsensusTiming(blockIntervalNanos: 20_000_000, viewTimeoutNanos: 300_000_000),
+                global: global, genesis: globalGenesis, regionSizes: [regionKeys.count],
+                verifier: DirectSignatureVerifier())
+            hosts[address] = .member(try CommitteeMember(configuration: configuration, store: store, fresh: fresh))
+        }
+        schedule(.start, to: address, afterNanos: 0)
+    }
+
+    /// Drops the node and its state; its store stays on disk for `start(_:fresh: false)`.
+    func crash(_ address: NodeAddress) {
+        switch hosts.removeValue(forKey: address) {
+        case .validator(let validator): validator.close()
+        case .member(let member): member.close()
+        case nil: break
+        }
+        pending.removeAll { $0.to == address }
+    }
+
+    func validator(_ index: Int) -> RegionValidator? {
+        if case .validator(let validator) = hosts[.validator(region: 0, index: index)] { return validator }
+        return nil
+    }
+
+    func schedule(_ input: NodeInput, to address: NodeAddress, afterNanos: UInt64) {
+        sequence += 1
+        let entry = Pending(atNanos: nowNanos + afterNanos, sequence: sequence, to: address, input: input)
+        let position = pending.firstIndex { ($0.atNanos, $0.sequence) > (entry.atNanos, entry.sequence) }
+        pending.insert(entry, at: position ?? pending.endIndex)
+    }
+
+    func submit(_ transaction: Transaction, id: ClientRequestID, to index: Int) {
+        schedule(.client(id, transaction.encoded()), to: .validator(region: 0, index: index), afterNanos: 0)
+    }
+
+    /// Runs until `untilNanos` of manual time, carrying out every output.
+    func run(untilNanos: UInt64) throws {
+        while let next = pending.first, next.atNanos <= untilNanos {
+            pending.removeFirst()
+            nowNanos = next.atNanos
+            guard let host = hosts[next.to] else { continue }
+            let output = try host.handle(next.input)
+            observations[next.to, default: []] += output.observations
+            for (timer, after) in output.timers { schedule(.timer(timer), to: next.to, afterNanos: after) }
+            for (id, reply) in output.replies { replies[id] = reply }
+            for outgoing in output.sends + output.sendsAfterWrite where !isCut(next.to, outgoing.to) {
+                schedule(.frame(from: next.to, outgoing.frame), to: outgoing.to, afterNanos: latencyNanos)
+            }
+        }
+        nowNanos = untilNanos
+    }
+
+    func transfer(from device: KeyPair, nonce: UInt64, region: RegionID = 0) -> Transaction {
+        Transaction(
+            chainID: Self.chainID, region: region, signer: device, nonce: nonce,
+            contract: TransferContract.contractName, method: "transfer",
+            arguments: TransferContract.transferArguments(
+                to: regionKeys[0].publicKey, amountMicros: 5, energyWh: 1))
+    }
+}

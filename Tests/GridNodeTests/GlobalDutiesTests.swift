@@ -1,0 +1,74 @@
+import GridConsensus
+import GridCrypto
+import GridGlobal
+import GridLedger
+import GridNode
+import GridRegion
+import GridWire
+import Testing
+
+/// The global layer's two sides in the node layer: region validators send what they commit, members order it
+/// into checkpoints and tell the region, which learns finality; gaps are filled by asking, not by waiting.
+@Suite struct GlobalDutiesTests {
+    let device = KeyPair.derived(masterSeed: 21, label: "node-test/device")
+
+    static func finalized(_ runtime: EmbeddedRuntime, _ index: Int) -> UInt64 {
+        runtime.observations[.validator(region: 0, index: index)]?.reduce(0) { highest, observation in
+            if case .finalized(let height) = observation { return max(highest, height) }
+            return highest
+        } ?? 0
+    }
+
+    @Test func checkpointsMakeTheRegionFinal() throws {
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4)
+        for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
+        try runtime.run(untilNanos: 1_500_000_000)
+        let committed = try #require(runtime.validator(0)).committedHeight
+        #expect(committed > 0)
+        // Each member tells one validator per height; with 4 members every validator hears at some height.
+        for index in 0..<4 {
+            let final = Self.finalized(runtime, index)
+            #expect(final > 0, "validator \(index) never learned finality")
+            #expect(final <= committed)
+        }
+        let members = (0..<4).compactMap { index -> UInt64? in
+            guard case .member(let member)? = runtime.hosts[.member(index)] else { return nil }
+            return member.committedHeight
+        }
+        #expect(members.count == 4 && members.allSatisfy { $0 > 0 })
+    }
+
+    @Test func aValidatorThatMissedCheckpointsAsksForThem() throws {
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4)
+        // Validator 3 hears nothing from the committee for the first second.
+        runtime.isCut = { from, to in
+            if case .member = from, to == .validator(region: 0, index: 3) { return runtime.nowNanos < 1_000_000_000 }
+            return false
+        }
+        for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
+        try runtime.run(untilNanos: 2_500_000_000)
+        let asked = runtime.observations[.validator(region: 0, index: 3)]?.contains {
+            if case .checkpointRequested = $0 { return true }
+            return false
+        }
+        #expect(asked == true, "the gap must be asked for")
+        #expect(Self.finalized(runtime, 3) >= Self.finalized(runtime, 0) - 2)
+        #expect(Self.finalized(runtime, 3) > 0)
+    }
+
+    @Test func aMemberRestartsFromItsCheckpointStore() throws {
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4)
+        for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
+        try runtime.run(untilNanos: 1_000_000_000)
+        guard case .member(let before)? = runtime.hosts[.member(2)] else { throw CancellationError() }
+        let height = before.committedHeight
+        #expect(height > 0)
+        runtime.crash(.member(2))
+        try runtime.start(.member(2), fresh: false)
+        guard case .member(let after)? = runtime.hosts[.member(2)] else { throw CancellationError() }
+        #expect(after.committedHeight == height)
+        for nonce in UInt64(5)...8 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 1) }
+        try runtime.run(untilNanos: 3_000_000_000)
+        #expect(after.committedHeight > height)
+    }
+}

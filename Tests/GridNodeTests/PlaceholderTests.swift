@@ -1,5 +1,0 @@
-import Testing
-
-@Test func GridNodeTestsBuilds() {
-    #expect(Bool(true))
-}

@@ -202,6 +202,10 @@ public struct Replica<App: ReplicaApplication> {
     public private(set) var currentRound: UInt64 = 0
     public private(set) var lastVotedRound: UInt64
     private var consecutiveTimeouts = 0
+    /// The round this replica last voted in and the validator its vote went to (the next round's leader).
+    private var lastVote: (round: UInt64, collector: Int)?
+    /// The block this replica last proposed (in round `proposedInRound`).
+    private var lastProposalHash: Hash256?
     /// View changes: rounds entered through a timeout certificate rather than a QC.
     public private(set) var roundsAdvancedByTimeout = 0
     private var lastTimeoutCertificate: TimeoutCertificate?
@@ -259,6 +263,26 @@ public struct Replica<App: ReplicaApplication> {
             block.parentHash == committedTip.hash ? committedTipVoterWindow : tree[block.parentHash]?.voterWindow ?? []
         return [block.justify.votes.map(\.validatorIndex)] + parentWindow.prefix(reputationWindow - 1)
     }
+    /// The validator this replica's progress waits on now: the leader of the current round until its proposal is
+    /// out (this replica proposed it, or voted for it), then the leader of the next round, who collects the votes
+    /// (leader reputation included). A crash of this validator costs the round a timeout; a crash of any other
+    /// costs nothing at once.
+    public var awaitedLeader: Int {
+        if proposedInRound == currentRound, let lastProposalHash {
+            return leader(ofRound: currentRound + 1, extending: lastProposalHash)
+        }
+        if let lastVote, lastVote.round == currentRound { return lastVote.collector }
+        return leader(ofRound: currentRound, extending: highQC.blockHash)
+    }
+
+    /// How far this replica is in the current round: 0 waiting for a proposal, 1 voted, 2 proposed. With the round,
+    /// it says whose `awaitedLeader` is the freshest.
+    public var roundProgress: Int {
+        if proposedInRound == currentRound, lastProposalHash != nil { return 2 }
+        if let lastVote, lastVote.round == currentRound { return 1 }
+        return 0
+    }
+
     public var safetyState: SafetyState { SafetyState(lastVotedRound: lastVotedRound, highQC: highQC) }
     public var uncommittedBlockCount: Int { tree.count }
 
@@ -447,6 +471,7 @@ public struct Replica<App: ReplicaApplication> {
             return
         }
         proposedInRound = round
+        lastProposalHash = proposed.hash
         commitToAnnounce = false
         let tc = lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil }
         let proposal = sign(proposed, tc: tc, &work)
@@ -573,6 +598,7 @@ public struct Replica<App: ReplicaApplication> {
         let vote = Vote(data: data, voter: UInt16(selfIndex), signature: key.sign(data.signingBytes()))
         actions.append(.persistSafety(safetyState))
         let nextLeader = leader(ofRound: block.round + 1, extending: block.hash)
+        lastVote = (round: block.round, collector: nextLeader)
         if nextLeader == selfIndex {
             onVote(vote, from: selfIndex, &actions, &work)
         } else {

@@ -71,8 +71,14 @@ public final class CommitteeMember {
     public var address: NodeAddress { configuration.address }
     public var committedHeight: UInt64 { node.replica.committedHeight }
     public var replica: Replica<GlobalApplication> { node.replica }
-    public var expectedLeader: Int {
-        node.replica.leader(ofRound: node.replica.currentRound, extending: node.replica.highQC.blockHash)
+    /// The validator this node's progress waits on now (`Replica.awaitedLeader`).
+    public var awaitedLeader: Int {
+        node.replica.awaitedLeader
+    }
+
+    /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
+    public var roundPosition: (round: UInt64, progress: Int) {
+        (node.replica.currentRound, node.replica.roundProgress)
     }
 
     /// Builds the member from its store: genesis on a fresh start, else the last checkpoint, its certificate, the

@@ -96,9 +96,14 @@ public final class RegionValidator {
     public var committedHeight: UInt64 { node.replica.committedHeight }
     public var replica: Replica<RegionApplication> { node.replica }
     public var app: RegionApplication { node.app }
-    /// Whom this validator expects to lead its current round (leader reputation included).
-    public var expectedLeader: Int {
-        node.replica.leader(ofRound: node.replica.currentRound, extending: node.replica.highQC.blockHash)
+    /// The validator this node's progress waits on now (`Replica.awaitedLeader`).
+    public var awaitedLeader: Int {
+        node.replica.awaitedLeader
+    }
+
+    /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
+    public var roundPosition: (round: UInt64, progress: Int) {
+        (node.replica.currentRound, node.replica.roundProgress)
     }
 
     /// Builds the validator from its store: genesis on a fresh start (written first), else the last committed

@@ -92,10 +92,17 @@ enum MachineHost {
         }
     }
 
-    var expectedLeader: Int {
+    var roundPosition: (round: UInt64, progress: Int) {
         switch self {
-        case .validator(let validator): return validator.expectedLeader
-        case .member(let member): return member.expectedLeader
+        case .validator(let validator): return validator.roundPosition
+        case .member(let member): return member.roundPosition
+        }
+    }
+
+    var awaitedLeader: Int {
+        switch self {
+        case .validator(let validator): return validator.awaitedLeader
+        case .member(let member): return member.awaitedLeader
         }
     }
 

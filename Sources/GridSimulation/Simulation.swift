@@ -124,7 +124,11 @@ public struct FaultRecord: Sendable, Equatable {
     public var atNanos: UInt64
     public var fault: String
     public var node: String
+    /// The highest round any live node of the region was in.
     public var round: UInt64
+    /// How many live nodes were waiting on `node`, of `liveNodes`.
+    public var awaitedBy: Int
+    public var liveNodes: Int
 }
 
 enum Event {
@@ -1123,15 +1127,27 @@ public final class Simulation {
             }
             return nodes[victim]
         case .leader:
-            guard let ahead = members.filter(\.isAlive).max(by: { ($0.host?.currentRound ?? 0) < ($1.host?.currentRound ?? 0) }),
-                let host = ahead.host
+            // Each live replica knows whom it waits on (its round's leader until the proposal is out, then the next
+            // leader, who collects the votes). The replica furthest ahead knows best: messages it sent may still be
+            // in flight to the others. The fault hits the validator it waits on.
+            let live = members.filter(\.isAlive)
+            guard
+                let ahead = live.max(by: {
+                    let left = $0.host?.roundPosition ?? (round: 0, progress: 0)
+                    let right = $1.host?.roundPosition ?? (round: 0, progress: 0)
+                    return (left.round, left.progress, $1.networkIndex) < (right.round, right.progress, $0.networkIndex)
+                }), let host = ahead.host
             else { throw SimulationError.setup("fault names \(reference) but no node of it is running") }
-            let victim = members[host.expectedLeader]
+            let round = host.currentRound
+            let leader = host.awaitedLeader
+            let count = live.filter { $0.host?.awaitedLeader == leader }.count
+            let victim = members[leader]
             leaderCrashVictims[key, default: []].append(victim.networkIndex)
-            traceLine(victim, "resolved as \(reference) for round \(host.currentRound) (as \(ahead.label) elects)")
+            traceLine(victim, "resolved as \(reference) in round \(round) (awaited by \(count) of \(live.count))")
             faultLog.append(
                 FaultRecord(
-                    atNanos: nowNanos, fault: "\(reference)", node: victim.label, round: host.currentRound))
+                    atNanos: nowNanos, fault: "\(reference)", node: victim.label, round: round, awaitedBy: count,
+                    liveNodes: live.count))
             return victim
         }
     }

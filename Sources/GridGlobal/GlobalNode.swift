@@ -88,7 +88,9 @@ public struct GlobalNode {
         work.decodedBytes += entries.reduce(0) { $0 + $1.wireBytes }
         var gaps: [RegionID: UInt64] = [:]
         defer {
-            for region in gaps.keys.sorted() { actions.append(.missing(region: region, fromHeight: gaps[region]!, to: sender)) }
+            for region in gaps.keys.sorted() {
+                actions.append(.missing(region: region, fromHeight: gaps[region]!, to: sender))
+            }
         }
         for entry in entries {
             let outcome = replica.withApp { $0.submit(entry, work: &work) }

@@ -88,7 +88,9 @@ public final class CommitteeMember {
         self.store = store
         let address = configuration.address
         func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+            do { return try body() } catch {
+                throw NodeStoreError(node: address, operation: operation, underlying: error)
+            }
         }
         let verifier = configuration.verifier
         if fresh {
@@ -172,7 +174,8 @@ public final class CommitteeMember {
         case (.entries(let entries), .validator(let region, let index)) where region < configuration.regionSizes.count:
             try drive(
                 .entries(entries, from: EntrySender(region: RegionID(region), validator: UInt16(index))), &output)
-        case (.checkpointRequest(let fromHeight), .validator(let region, _)) where region < configuration.regionSizes.count:
+        case (.checkpointRequest(let fromHeight), .validator(let region, _))
+        where region < configuration.regionSizes.count:
             answerCheckpointRequest(from: sender, region: region, fromHeight: fromHeight, &output)
         default:
             output.observations.append(.lost(.unexpectedMessage))

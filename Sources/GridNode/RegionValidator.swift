@@ -113,7 +113,9 @@ public final class RegionValidator {
         self.store = store
         let address = configuration.address
         func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+            do { return try body() } catch {
+                throw NodeStoreError(node: address, operation: operation, underlying: error)
+            }
         }
         let genesis = configuration.genesis
         if fresh {
@@ -135,7 +137,8 @@ public final class RegionValidator {
             tip = try attempt("read block \(latest)") {
                 try Self.loadBlock(store: store, height: latest, configuration: configuration)
             }
-            tipCertificate = try attempt("read certificate \(latest)") { try store.certificate(atHeight: latest) }
+            tipCertificate =
+                try attempt("read certificate \(latest)") { try store.certificate(atHeight: latest) }
                 ?? genesisCertificate
             for table in try attempt("list contract tables", { try store.contractTables() }) {
                 var entries: [StateKey: [UInt8]] = [:]
@@ -241,7 +244,8 @@ public final class RegionValidator {
             let fromMember: Int?
             if case .member(let member) = sender { fromMember = member } else { fromMember = nil }
             try receiveCheckpoint(notice, forwarded: forwarded, fromMember: fromMember, &output)
-        case (.missingEntries(let region, let fromHeight), .member(let member)) where Int(region) == configuration.region:
+        case (.missingEntries(let region, let fromHeight), .member(let member))
+        where Int(region) == configuration.region:
             answerMissingEntries(member: member, fromHeight: fromHeight, &output)
         default:
             output.observations.append(.lost(.unexpectedMessage))

@@ -1,8 +1,8 @@
 import Foundation
-import GridNode
 import GridConsensus
 import GridCrypto
 import GridLedger
+import GridNode
 import GridRegion
 import GridStorage
 

@@ -155,7 +155,8 @@ enum Event {
 
     var name: String {
         switch self {
-        case .input(let machine, .client(let index), _): return "client transaction #\(index) arriving at machine \(machine)"
+        case .input(let machine, .client(let index), _):
+            return "client transaction #\(index) arriving at machine \(machine)"
         case .input(let machine, .node(.frame(let from, let bytes)), _):
             return "\(bytes.count)-byte frame from \(from) arriving at machine \(machine)"
         case .input(let machine, .node(let input), _): return "\(input) at machine \(machine)"
@@ -451,7 +452,8 @@ public final class Simulation {
             throw SimulationError.invariantViolated(
                 seed: topology.seed, timeNanos: nowNanos, event: "restart of \(node.label)",
                 invariant:
-                    "committed block lost: store ends at \(host.committedHeight), node had committed \(node.committedHeight)")
+                    "committed block lost: store ends at \(host.committedHeight), node had committed \(node.committedHeight)"
+            )
         }
         node.host = host
         node.committedHeight = host.committedHeight

@@ -56,7 +56,10 @@ import Testing
         for nonce in UInt64(4)...6 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
         try runtime.run(untilNanos: 1_500_000_000)
         #expect(after.committedHeight > heightBefore)
-        if case .committed = runtime.replies[6] {} else { Issue.record("request 6: \(String(describing: runtime.replies[6]))") }
+        if case .committed = runtime.replies[6] {
+        } else {
+            Issue.record("request 6: \(String(describing: runtime.replies[6]))")
+        }
     }
 
     @Test func hostileFramesAreCountedAndChangeNothing() throws {
@@ -65,12 +68,18 @@ import Testing
         let target = try #require(runtime.validator(1))
         let round = target.replica.currentRound
         let garbage = try target.handle(.frame(from: .validator(region: 0, index: 0), [1, 200, 7, 7]))
-        #expect(garbage.observations.contains { if case .lost(.undecodableFrame) = $0 { return true } else { return false } })
+        #expect(
+            garbage.observations.contains {
+                if case .lost(.undecodableFrame) = $0 { return true } else { return false }
+            })
         #expect(garbage.sends.isEmpty && garbage.replies.isEmpty)
         // A well-formed message from a sender that may not send it: a committee member sending region gossip.
         let gossip = WireCodec.encode(.gossip([PooledTransaction(runtime.transfer(from: device, nonce: 1))]))
         let unexpected = try target.handle(.frame(from: .member(0), gossip))
-        #expect(unexpected.observations.contains { if case .lost(.unexpectedMessage) = $0 { return true } else { return false } })
+        #expect(
+            unexpected.observations.contains {
+                if case .lost(.unexpectedMessage) = $0 { return true } else { return false }
+            })
         #expect(target.replica.currentRound == round)
         #expect(target.app.mempool.count == 0)
     }
@@ -84,7 +93,10 @@ import Testing
         #expect(output.timers.contains { $0.timer == .region(.gossip) })
         let flush = try validator.handle(.timer(.region(.gossip)))
         let targets = Set(flush.sends.map(\.to))
-        #expect(targets == [.validator(region: 0, index: 1), .validator(region: 0, index: 2), .validator(region: 0, index: 3)])
+        #expect(
+            targets == [
+                .validator(region: 0, index: 1), .validator(region: 0, index: 2), .validator(region: 0, index: 3),
+            ])
         for outgoing in flush.sends {
             guard case .gossip(let batch) = try WireCodec.decode(outgoing.frame) else {
                 Issue.record("not gossip")

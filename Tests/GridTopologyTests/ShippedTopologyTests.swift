@@ -33,7 +33,7 @@ struct ShippedTopologyTests {
         #expect(topology.regions == [Topology.Region(name: "r0", validators: 4)])
         #expect(topology.regions[0].faultsTolerated == 1)
         #expect(topology.regions[0].quorum == 3)
-        #expect(topology.workload.rate == .fixed(tps: 20000))
+        #expect(topology.workload.rate == .fixed(tps: 10000))
         #expect(topology.workload.durationSeconds == 10)
         #expect(topology.workload.warmupSeconds == 2)
         #expect(topology.workload.runSeconds == 12)

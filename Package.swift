@@ -58,9 +58,7 @@ let package = Package(
 
         // MARK: - Global layer (checkpoints over region commits, sans-IO)
 
-        .target(
-            name: "GridGlobal",
-            dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage"]),
+        .target(name: "GridGlobal", dependencies: ["GridConsensus", "GridLedger", "GridCrypto", "GridRegion"]),
 
         // MARK: - Wire format and the runtime-neutral node layer
 
@@ -99,7 +97,7 @@ let package = Package(
             name: "GridLedgerCLI",
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
-                "GridGlobal",
+                "GridGlobal", "GridNode",
                 argumentParser,
             ]
         ),
@@ -112,7 +110,8 @@ let package = Package(
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
         .testTarget(
-            name: "GridConsensusTests", dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto"]),
+            name: "GridConsensusTests",
+            dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridNode"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
         .testTarget(
             name: "GridRegionTests", dependencies: ["GridRegion", "GridConsensus", "GridLedger", "GridCrypto"]),
@@ -129,6 +128,7 @@ let package = Package(
             name: "GridGlobalTests",
             dependencies: [
                 "GridGlobal", "GridConsensus", "GridLedger", "GridCrypto", "GridRegion", "GridStorage", "GridContracts",
+                "GridNode",
             ]
         ),
         .testTarget(
@@ -138,6 +138,7 @@ let package = Package(
             name: "GridSimulationTests",
             dependencies: [
                 "GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger", "GridGlobal",
+                "GridNode",
             ]
         ),
     ]

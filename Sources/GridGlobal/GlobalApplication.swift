@@ -77,7 +77,7 @@ public struct CheckpointOutput: Hashable, Sendable {
     public let deliveries: [CheckpointDelivery]
     public let undeliverableMessageCount: Int
     /// The global state after this checkpoint, and its root (the header's `stateRoot`): what the runtime persists
-    /// with the checkpoint (``CheckpointStore/commit(block:certificate:state:stateRoot:)``). One consensus event may
+    /// with the checkpoint (`CheckpointStore.commit(block:certificate:state:stateRoot:)` (GridNode)). One consensus event may
     /// commit several checkpoints, so the application's `committedState` only holds the last one's.
     public let state: GlobalState
     public let stateRoot: Hash256
@@ -130,7 +130,7 @@ public struct GlobalApplication: ReplicaApplication {
         self.committedStateRoot = state.root(after: .zero)
     }
 
-    /// Restarts from a stored checkpoint (``CheckpointStore/latestState()``): the global state after checkpoint
+    /// Restarts from a stored checkpoint (`CheckpointStore.latestState()` (GridNode)): the global state after checkpoint
     /// `checkpointHeight` and its root (that checkpoint header's `stateRoot`). Nothing pending survives a restart:
     /// regions resend what is not yet final, and entries are verified again on arrival.
     /// - Precondition: `state` has a tip for exactly the configuration's regions (a store of another configuration

@@ -28,7 +28,7 @@ public struct GlobalState: Hashable, Sendable {
     /// `H(domain || parent root || every tip and counter in sorted order)`: a hash chain, like the region's state
     /// root, so members that ever disagree about a region's finalized chain or a stream's numbering disagree from
     /// then on. The state is small enough to hash whole each block.
-    func root(after parent: Hash256) -> Hash256 {
+    public func root(after parent: Hash256) -> Hash256 {
         var writer = ByteWriter(capacity: 64 + tips.count * 42 + nextPairSequence.count * 12)
         writer.writeFixed(Array("GridGlobal/state/v1".utf8))
         writer.writeFixed(parent.bytes)
@@ -54,7 +54,7 @@ public struct GlobalState: Hashable, Sendable {
 // MARK: - Restoring and storage encoding
 
 extension GlobalState {
-    /// A state as read back from storage (see ``CheckpointStore``). No checks: decoding does them.
+    /// A state as read back from storage (see `CheckpointStore` in GridNode). No checks: decoding does them.
     public init(
         tips: [RegionID: RegionTip], nextDestinationSequence: [RegionID: UInt64] = [:],
         nextPairSequence: [RegionPair: UInt64] = [:]

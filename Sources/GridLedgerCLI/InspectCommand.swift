@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GridGlobal
 import GridLedger
+import GridNode
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -230,10 +230,14 @@ public final class CommitteeMember {
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
                 var blocks: [ProposedBlock<CheckpointPayload>] = []
                 for height in fromHeight..<(fromHeight + UInt64(count)) {
-                    guard
-                        let block = try? store.block(
-                            atHeight: height, genesisCertificate: configuration.genesisCertificate)
-                    else { break }
+                    let block: ProposedBlock<CheckpointPayload>?
+                    do {
+                        block = try store.block(atHeight: height, genesisCertificate: configuration.genesisCertificate)
+                    } catch {
+                        output.observations.append(.lost(.storeReadFailed))
+                        break
+                    }
+                    guard let block else { break }
                     output.work.decodedBytes += block.wireBytes
                     blocks.append(block)
                 }

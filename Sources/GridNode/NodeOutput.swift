@@ -49,6 +49,8 @@ public enum NodeLoss: Hashable, Sendable, CustomStringConvertible {
     case badCheckpoint
     /// The validator's own relay transaction was refused at admission.
     case relayRefused(String)
+    /// A store read for a peer's sync request failed; the answer stopped there.
+    case storeReadFailed
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum NodeLoss: Hashable, Sendable, CustomStringConvertible {
         case .deliveryTooLarge: return "delivery-too-large"
         case .badCheckpoint: return "bad-checkpoint"
         case .relayRefused(let reason): return "relay-refused: \(reason.prefix(40))"
+        case .storeReadFailed: return "store-read-failed"
         }
     }
 }

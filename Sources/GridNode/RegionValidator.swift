@@ -300,12 +300,18 @@ public final class RegionValidator {
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
                 var blocks: [ProposedBlock<RegionPayload>] = []
                 for height in fromHeight..<(fromHeight + UInt64(count)) {
-                    // A block missing here ends the answer early; the peer asks again from where it stopped.
-                    guard
-                        let block = try? Self.loadBlock(store: store, height: height, configuration: configuration)
-                    else { break }
-                    output.work.decodedBytes += block.wireBytes
-                    blocks.append(block)
+                    // The answer ends at the first block this store cannot give; the peer asks again from there. A
+                    // read that fails (rather than finds nothing) is counted.
+                    do {
+                        let block = try Self.loadBlock(store: store, height: height, configuration: configuration)
+                        output.work.decodedBytes += block.wireBytes
+                        blocks.append(block)
+                    } catch is MissingRecord {
+                        break
+                    } catch {
+                        output.observations.append(.lost(.storeReadFailed))
+                        break
+                    }
                 }
                 actions.append(contentsOf: node.answerSync(peer: peer, committed: blocks))
             case .rejected(let from, let rejection):

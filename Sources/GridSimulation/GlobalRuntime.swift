@@ -255,29 +255,29 @@ extension Simulation {
 
     /// The first validator of a region to learn that its blocks up to `height` are final: every transaction
     /// committed in them reaches global finality now (plus the way back to its client).
-    func regionFinalityAdvanced(_ region: Int, to height: UInt64) {
+    func regionFinalityAdvanced(_ region: Int, to height: UInt64) throws {
         guard height > regionFinalHeight[region] else { return }
         let from = regionFinalHeight[region] + 1
         regionFinalHeight[region] = height
         for finalized in from...height {
             guard let scheduled = awaitingFinality[region].removeValue(forKey: finalized) else { continue }
-            for scheduledNanos in scheduled { recordGlobalFinality(region, scheduledNanos: scheduledNanos) }
+            for scheduledNanos in scheduled { try recordGlobalFinality(region, scheduledNanos: scheduledNanos) }
         }
     }
 
     /// A client learned its transaction committed at `height`: it becomes globally final when the region learns.
-    func noteLocalCommit(region: Int, height: UInt64, scheduledNanos: UInt64) {
+    func noteLocalCommit(region: Int, height: UInt64, scheduledNanos: UInt64) throws {
         guard globalSetup != nil else { return }
         if height <= regionFinalHeight[region] {
-            recordGlobalFinality(region, scheduledNanos: scheduledNanos)
+            try recordGlobalFinality(region, scheduledNanos: scheduledNanos)
         } else {
             awaitingFinality[region][height, default: []].append(scheduledNanos)
         }
     }
 
-    private func recordGlobalFinality(_ region: Int, scheduledNanos: UInt64) {
+    private func recordGlobalFinality(_ region: Int, scheduledNanos: UInt64) throws {
         let completed = max(nowNanos + clientDelayNanos(), scheduledNanos)
-        _ = try? recorder.recordLatency(.globalFinality, scheduledAtNanos: scheduledNanos, completedAtNanos: completed)
+        try recorder.recordLatency(.globalFinality, scheduledAtNanos: scheduledNanos, completedAtNanos: completed)
         if completed >= window.measuredStartNanos, completed < window.measuredEndNanos {
             globalStats.globalFinalInWindow[region] += 1
         }

@@ -835,7 +835,7 @@ public final class Simulation {
                 switch reply {
                 case .committed(let height):
                     try recorder.committed(id, atNanos: nowNanos)
-                    noteLocalCommit(
+                    try noteLocalCommit(
                         region: nodes[transactionGateway[index]].regionIndex, height: height,
                         scheduledNanos: transactionScheduledNanos[index])
                 case .busy: try recorder.dropped(id, atNanos: nowNanos)
@@ -1049,7 +1049,7 @@ public final class Simulation {
             case .committed(let block, let output):
                 try noteRegionCommit(node, block: block, output: output)
             case .finalized(let height):
-                regionFinalityAdvanced(node.regionIndex, to: height)
+                try regionFinalityAdvanced(node.regionIndex, to: height)
             case .checkpointCommitted(let block, let certificate, let output):
                 try noteCheckpointCommit(node, block: block, certificate: certificate, output: output)
             case .rejected(let from, let rejection):

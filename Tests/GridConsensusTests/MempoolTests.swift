@@ -1,6 +1,7 @@
 import GridConsensus
 import GridCrypto
 import GridLedger
+import GridNode
 import GridRegion
 import Testing
 

@@ -3,6 +3,7 @@ import GridConsensus
 import GridCrypto
 import GridGlobal
 import GridLedger
+import GridNode
 import GridSimulation
 import GridTopology
 

@@ -1,6 +1,7 @@
 import Foundation
 import GridConsensus
 import GridCrypto
+import GridGlobal
 import GridLedger
 import GridStorage
 

@@ -46,7 +46,7 @@ public struct CommitteeMemberConfiguration: Sendable {
 
 /// One global committee member as a runtime sees it: the sans-IO `GlobalNode`, its checkpoint store, the recent
 /// checkpoints it keeps for regions that missed some, and the fan-out of every checkpoint to the regions.
-public final class CommitteeMember {
+public final class CommitteeMember: NodeHost {
     /// A checkpoint this member committed, kept a while for regions that missed it.
     struct RecentCheckpoint {
         let header: BlockHeader
@@ -69,18 +69,7 @@ public final class CommitteeMember {
     public static let checkpointAnswerMax = 64
 
     public var address: NodeAddress { configuration.address }
-    public var committedHeight: UInt64 { node.replica.committedHeight }
     public var replica: Replica<GlobalApplication> { node.replica }
-    /// The validator this node's progress waits on now (`Replica.awaitedLeader`).
-    public var awaitedLeader: Int {
-        node.replica.awaitedLeader
-    }
-
-    /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
-    public var roundPosition: (round: UInt64, progress: Int) {
-        (node.replica.currentRound, node.replica.roundProgress)
-    }
-
     /// Builds the member from its store: genesis on a fresh start, else the last checkpoint, its certificate, the
     /// global state after it and the persisted safety state.
     public init(configuration: CommitteeMemberConfiguration, store: any MemberStore, fresh: Bool) throws {
@@ -88,9 +77,7 @@ public final class CommitteeMember {
         self.store = store
         let address = configuration.address
         func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch {
-                throw NodeStoreError(node: address, operation: operation, underlying: error)
-            }
+            try storeCall(address, operation, body)
         }
         let verifier = configuration.verifier
         if fresh {
@@ -134,7 +121,6 @@ public final class CommitteeMember {
 
     public func close() { store.close() }
 
-    /// What the node's LMDB store really wrote since it was opened.
     public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
 
     public func handle(_ input: NodeInput) throws -> NodeOutput {
@@ -302,6 +288,6 @@ public final class CommitteeMember {
     }
 
     private func write(_ operation: String, _ body: () throws -> Void) throws {
-        do { try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+        try storeCall(address, operation, body)
     }
 }

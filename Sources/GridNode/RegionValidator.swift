@@ -84,7 +84,7 @@ enum DutyTicks {
 /// and its duties towards the global layer. The runtime brings inputs (frames, client transactions, timers) and
 /// carries out the `NodeOutput`; everything else, encoding and decoding included, happens here, the same for the
 /// simulator and a live process.
-public final class RegionValidator {
+public final class RegionValidator: NodeHost {
     public let configuration: RegionValidatorConfiguration
     public private(set) var node: RegionNode
     let store: any RegionStore
@@ -93,19 +93,8 @@ public final class RegionValidator {
     public var measuresStoreCPU = false
 
     public var address: NodeAddress { configuration.address }
-    public var committedHeight: UInt64 { node.replica.committedHeight }
     public var replica: Replica<RegionApplication> { node.replica }
     public var app: RegionApplication { node.app }
-    /// The validator this node's progress waits on now (`Replica.awaitedLeader`).
-    public var awaitedLeader: Int {
-        node.replica.awaitedLeader
-    }
-
-    /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
-    public var roundPosition: (round: UInt64, progress: Int) {
-        (node.replica.currentRound, node.replica.roundProgress)
-    }
-
     /// Builds the validator from its store: genesis on a fresh start (written first), else the last committed
     /// block, its certificate, every contract table the store holds and the persisted safety state.
     public init(configuration: RegionValidatorConfiguration, store: any RegionStore, fresh: Bool) throws {
@@ -113,9 +102,7 @@ public final class RegionValidator {
         self.store = store
         let address = configuration.address
         func attempt<T>(_ operation: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch {
-                throw NodeStoreError(node: address, operation: operation, underlying: error)
-            }
+            try storeCall(address, operation, body)
         }
         let genesis = configuration.genesis
         if fresh {
@@ -189,7 +176,6 @@ public final class RegionValidator {
 
     public func close() { store.close() }
 
-    /// What the node's LMDB store really wrote since it was opened.
     public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
 
     // MARK: - Inputs
@@ -333,7 +319,7 @@ public final class RegionValidator {
     }
 
     private func write(_ operation: String, _ body: () throws -> Void) throws {
-        do { try body() } catch { throw NodeStoreError(node: address, operation: operation, underlying: error) }
+        try storeCall(address, operation, body)
     }
 }
 

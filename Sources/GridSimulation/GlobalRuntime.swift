@@ -306,7 +306,7 @@ extension Simulation {
         }
         var entryRejections = globalStats.entryRejections
         for member in memberMachines {
-            guard case .member(let committeeMember)? = member.host else { continue }
+            guard let committeeMember = member.host as? CommitteeMember else { continue }
             for (code, count) in committeeMember.node.submissionCounts
             where code == "duplicate" || code == "stale" || code == "gap-buffer-full" {
                 entryRejections[code == "gap-buffer-full" ? code : "resend-\(code)", default: 0] += UInt64(count)

@@ -66,66 +66,6 @@ struct NodeMetrics {
     var losses: [String: Int] = [:]
 }
 
-/// What runs on a simulated machine: the node layer's region validator or committee member.
-enum MachineHost {
-    case validator(RegionValidator)
-    case member(CommitteeMember)
-
-    func handle(_ input: NodeInput) throws -> NodeOutput {
-        switch self {
-        case .validator(let validator): return try validator.handle(input)
-        case .member(let member): return try member.handle(input)
-        }
-    }
-
-    var committedHeight: UInt64 {
-        switch self {
-        case .validator(let validator): return validator.committedHeight
-        case .member(let member): return member.committedHeight
-        }
-    }
-
-    var currentRound: UInt64 {
-        switch self {
-        case .validator(let validator): return validator.replica.currentRound
-        case .member(let member): return member.replica.currentRound
-        }
-    }
-
-    var roundPosition: (round: UInt64, progress: Int) {
-        switch self {
-        case .validator(let validator): return validator.roundPosition
-        case .member(let member): return member.roundPosition
-        }
-    }
-
-    var awaitedLeader: Int {
-        switch self {
-        case .validator(let validator): return validator.awaitedLeader
-        case .member(let member): return member.awaitedLeader
-        }
-    }
-
-    var writeStatistics: WriteStatistics {
-        switch self {
-        case .validator(let validator): return validator.storeWriteStatistics
-        case .member(let member): return member.storeWriteStatistics
-        }
-    }
-
-    func close() {
-        switch self {
-        case .validator(let validator): validator.close()
-        case .member(let member): member.close()
-        }
-    }
-
-    var validator: RegionValidator? {
-        if case .validator(let validator) = self { return validator }
-        return nil
-    }
-}
-
 /// A simulated machine: one consensus thread that runs the node's events one at a time (signature batches spread
 /// over all its cores), a bounded two-level inbox, and its counters. Region validators and committee members are
 /// both; what runs on them is the node layer's `RegionValidator` or `CommitteeMember`.
@@ -152,7 +92,8 @@ final class SimulatedMachine {
     var metrics = NodeMetrics()
     /// Highest height this machine has committed; a restart must find at least this much in its store.
     var committedHeight: UInt64 = 0
-    var host: MachineHost?
+    /// The node layer's region validator or committee member; nil while crashed.
+    var host: (any NodeHost)?
     var crashedAtNanos: UInt64?
 
     init(
@@ -182,7 +123,7 @@ final class SimulatedMachine {
         case .member(let index): return index
         }
     }
-    var validator: RegionValidator? { host?.validator }
+    var validator: RegionValidator? { host as? RegionValidator }
 
     func popInput() -> MachineInput? { urgentInbox.pop() ?? normalInbox.pop() }
 
@@ -205,7 +146,7 @@ final class SimulatedMachine {
     /// Closes the machine's node and store (a crash, or the end of the run), keeping what the store wrote.
     func closeHost() {
         guard let host else { return }
-        let written = host.writeStatistics.bytesWritten
+        let written = host.storeWriteStatistics.bytesWritten
         if let written { metrics.storeBytesWrittenClosed += written } else { metrics.storeBytesMeasured = false }
         host.close()
         self.host = nil
@@ -215,7 +156,7 @@ final class SimulatedMachine {
     var storeBytesWritten: UInt64? {
         guard metrics.storeBytesMeasured else { return nil }
         guard let host else { return metrics.storeBytesWrittenClosed }
-        return host.writeStatistics.bytesWritten.map { $0 + metrics.storeBytesWrittenClosed }
+        return host.storeWriteStatistics.bytesWritten.map { $0 + metrics.storeBytesWrittenClosed }
     }
 
     /// Per-machine figures at the end of a run, CPU over the measured window and all cores.

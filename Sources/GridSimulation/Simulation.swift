@@ -428,7 +428,7 @@ public final class Simulation {
         // Durable writes are charged as time (`storeSyncNanos`), not performed: a simulated crash keeps the store.
         storeOptions.durability = .noSync
         storeOptions.mapSizeBytes = 16 << 20
-        let host: MachineHost
+        let host: any NodeHost
         do {
             switch node.address {
             case .validator:
@@ -436,14 +436,14 @@ public final class Simulation {
                 let validator = try RegionValidator(
                     configuration: validatorConfiguration(node), store: store, fresh: fresh)
                 validator.measuresStoreCPU = options.cpuMode == .measured
-                host = .validator(validator)
+                host = validator
             case .member:
                 guard let setup = globalSetup else { return }
                 let store = try CheckpointStore(
                     directory: memberStoreURL(node), options: storeOptions, limits: setup.configuration.limits)
                 let member = try CommitteeMember(configuration: memberConfiguration(node), store: store, fresh: fresh)
                 member.measuresStoreCPU = options.cpuMode == .measured
-                host = .member(member)
+                host = member
             }
         } catch {
             throw SimulationError.store(node: node.label, reason: "\(error)")

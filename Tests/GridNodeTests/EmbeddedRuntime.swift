@@ -11,18 +11,6 @@ import GridStorage
 /// network with a fixed latency, real LMDB stores in a temporary directory. It carries out `NodeOutput` exactly as
 /// the simulator and a live process do (frames to peers, timers, replies) and keeps what the nodes observed.
 final class EmbeddedRuntime {
-    enum Host {
-        case validator(RegionValidator)
-        case member(CommitteeMember)
-
-        func handle(_ input: NodeInput) throws -> NodeOutput {
-            switch self {
-            case .validator(let validator): return try validator.handle(input)
-            case .member(let member): return try member.handle(input)
-            }
-        }
-    }
-
     struct Pending {
         let atNanos: UInt64
         let sequence: Int
@@ -34,7 +22,7 @@ final class EmbeddedRuntime {
     let directory: URL
     var nowNanos: UInt64 = 0
     let latencyNanos: UInt64 = 1_000_000
-    var hosts: [NodeAddress: Host] = [:]
+    var hosts: [NodeAddress: any NodeHost] = [:]
     private var pending: [Pending] = []
     private var sequence = 0
     var replies: [ClientRequestID: ClientReply] = [:]
@@ -110,8 +98,8 @@ final class EmbeddedRuntime {
         switch address {
         case .validator(_, let index):
             let store = try ChainStore(directory: storeURL(address), options: options)
-            hosts[address] = .validator(
-                try RegionValidator(configuration: validatorConfiguration(index), store: store, fresh: fresh))
+            hosts[address] = try RegionValidator(
+                configuration: validatorConfiguration(index), store: store, fresh: fresh)
         case .member(let index):
             guard let global, let globalGenesis, let committee else { return }
             let store = try CheckpointStore(directory: storeURL(address), options: options)
@@ -120,24 +108,19 @@ final class EmbeddedRuntime {
                 timing: ConsensusTiming(blockIntervalNanos: 20_000_000, viewTimeoutNanos: 300_000_000),
                 global: global, genesis: globalGenesis, regionSizes: [regionKeys.count],
                 verifier: DirectSignatureVerifier())
-            hosts[address] = .member(try CommitteeMember(configuration: configuration, store: store, fresh: fresh))
+            hosts[address] = try CommitteeMember(configuration: configuration, store: store, fresh: fresh)
         }
         schedule(.start, to: address, afterNanos: 0)
     }
 
     /// Drops the node and its state; its store stays on disk for `start(_:fresh: false)`.
     func crash(_ address: NodeAddress) {
-        switch hosts.removeValue(forKey: address) {
-        case .validator(let validator): validator.close()
-        case .member(let member): member.close()
-        case nil: break
-        }
+        hosts.removeValue(forKey: address)?.close()
         pending.removeAll { $0.to == address }
     }
 
     func validator(_ index: Int) -> RegionValidator? {
-        if case .validator(let validator) = hosts[.validator(region: 0, index: index)] { return validator }
-        return nil
+        hosts[.validator(region: 0, index: index)] as? RegionValidator
     }
 
     func schedule(_ input: NodeInput, to address: NodeAddress, afterNanos: UInt64) {

@@ -32,8 +32,7 @@ import Testing
             #expect(final <= committed)
         }
         let members = (0..<4).compactMap { index -> UInt64? in
-            guard case .member(let member)? = runtime.hosts[.member(index)] else { return nil }
-            return member.committedHeight
+            runtime.hosts[.member(index)]?.committedHeight
         }
         #expect(members.count == 4 && members.allSatisfy { $0 > 0 })
     }
@@ -60,12 +59,12 @@ import Testing
         let runtime = try EmbeddedRuntime(validators: 4, members: 4)
         for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
         try runtime.run(untilNanos: 1_000_000_000)
-        guard case .member(let before)? = runtime.hosts[.member(2)] else { throw CancellationError() }
+        let before = try #require(runtime.hosts[.member(2)] as? CommitteeMember)
         let height = before.committedHeight
         #expect(height > 0)
         runtime.crash(.member(2))
         try runtime.start(.member(2), fresh: false)
-        guard case .member(let after)? = runtime.hosts[.member(2)] else { throw CancellationError() }
+        let after = try #require(runtime.hosts[.member(2)] as? CommitteeMember)
         #expect(after.committedHeight == height)
         for nonce in UInt64(5)...8 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 1) }
         try runtime.run(untilNanos: 3_000_000_000)

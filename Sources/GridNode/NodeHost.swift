@@ -1,0 +1,30 @@
+import GridConsensus
+import GridStorage
+
+/// What every runtime needs of a node, whichever kind it is: feed it inputs, ask it where it stands, close it.
+public protocol NodeHost: AnyObject {
+    associatedtype App: ReplicaApplication
+    var address: NodeAddress { get }
+    var replica: Replica<App> { get }
+    /// What the node's LMDB store really wrote since it was opened.
+    var storeWriteStatistics: WriteStatistics { get }
+    /// Handles one input. Throws only when the store fails: the node must then stop.
+    func handle(_ input: NodeInput) throws -> NodeOutput
+    func close()
+}
+
+extension NodeHost {
+    public var committedHeight: UInt64 { replica.committedHeight }
+    public var currentRound: UInt64 { replica.currentRound }
+
+    /// The validator this node's progress waits on now (`Replica.awaitedLeader`).
+    public var awaitedLeader: Int { replica.awaitedLeader }
+
+    /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
+    public var roundPosition: (round: UInt64, progress: Int) { (replica.currentRound, replica.roundProgress) }
+}
+
+/// Runs a store call, naming the node and the operation if it fails.
+func storeCall<T>(_ node: NodeAddress, _ operation: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw NodeStoreError(node: node, operation: operation, underlying: error) }
+}

@@ -42,6 +42,19 @@ let package = Package(
             plugins: [benchmarkPlugin]
         ),
         .executableTarget(
+            name: "WireBenchmarks",
+            dependencies: [
+                benchmark, "BenchmarkSupport",
+                .product(name: "GridCrypto", package: "GridLedger"),
+                .product(name: "GridLedger", package: "GridLedger"),
+                .product(name: "GridConsensus", package: "GridLedger"),
+                .product(name: "GridRegion", package: "GridLedger"),
+                .product(name: "GridWire", package: "GridLedger"),
+            ],
+            path: "Benchmarks/WireBenchmarks",
+            plugins: [benchmarkPlugin]
+        ),
+        .executableTarget(
             name: "StorageBenchmarks",
             dependencies: [
                 benchmark, "BenchmarkSupport",

@@ -37,6 +37,7 @@ public enum RunReport {
         if let reasons = reasonsTable(result) { sections.append(reasons.plainText()) }
         if let nodes = nodesTable(result) { sections.append(nodes.plainText()) }
         if let losses = lossesTable(result) { sections.append(losses.plainText()) }
+        if let faults = leaderFaultsTable(result) { sections.append(faults.plainText()) }
         sections += workloadTables(result).map { $0.plainText() }
         sections += globalTables(result).map { $0.plainText() }
         return sections.joined(separator: "\n\n") + "\n"
@@ -77,6 +78,7 @@ public enum RunReport {
         if let reasons = reasonsTable(result) { lines += ["## Rejections by reason", "", reasons.markdown(), ""] }
         if let nodes = nodesTable(result) { lines += ["## Nodes", "", nodes.markdown(), ""] }
         if let losses = lossesTable(result) { lines += ["## Dropped", "", losses.markdown(), ""] }
+        if let faults = leaderFaultsTable(result) { lines += ["## Leader faults", "", faults.markdown(), ""] }
         let workload = workloadTables(result)
         if !workload.isEmpty {
             lines += ["## Workload outcome", ""]
@@ -168,6 +170,19 @@ public enum RunReport {
                 NumberText.mebibytes(node.bytesSent), node.lmdbBytesWritten.map(NumberText.mebibytes) ?? "n/a",
                 "\(node.committedHeight)", "\(node.viewChanges)", "\(node.framesLost)",
                 "\(node.inboxOverflows + node.losses.values.reduce(0, +))",
+            ])
+        }
+        return table
+    }
+
+    /// Whom each `REGION/leader` fault hit, so a reader can check that the fault hit the leader.
+    static func leaderFaultsTable(_ result: RunResult) -> TextTable? {
+        guard let faults = result.leaderFaults, !faults.isEmpty else { return nil }
+        var table = TextTable(header: ["leader fault at s", "fault", "hit", "round", "awaited by"])
+        for fault in faults {
+            table.append([
+                NumberText.fixed(fault.atSeconds, decimals: 3), fault.fault, fault.node, "\(fault.round)",
+                "\(fault.awaitedBy) of \(fault.liveNodes) live",
             ])
         }
         return table

@@ -39,6 +39,31 @@ public struct RunResult: Codable, Hashable, Sendable {
     public var workload: WorkloadOutcome?
     /// The global layer's figures (`RunResult.GlobalOutcome`); absent without a global layer.
     public var global: GlobalOutcome?
+    /// Faults that named a leader (`REGION/leader`), with the validator each one hit; absent when none did.
+    public var leaderFaults: [LeaderFault]?
+
+    /// A `REGION/leader` fault as resolved at run time: whom the region was waiting on at that moment.
+    public struct LeaderFault: Codable, Hashable, Sendable {
+        public var atSeconds: Double
+        /// The reference in the topology, e.g. `r0/leader`.
+        public var fault: String
+        /// The validator it hit, e.g. `r0/v2`.
+        public var node: String
+        /// The highest round a live validator of the region was in.
+        public var round: UInt64
+        /// How many live validators were waiting on `node`, of `liveNodes`.
+        public var awaitedBy: Int
+        public var liveNodes: Int
+
+        public init(atSeconds: Double, fault: String, node: String, round: UInt64, awaitedBy: Int, liveNodes: Int) {
+            self.atSeconds = atSeconds
+            self.fault = fault
+            self.node = node
+            self.round = round
+            self.awaitedBy = awaitedBy
+            self.liveNodes = liveNodes
+        }
+    }
 
     public enum Runtime: String, Codable, Hashable, Sendable {
         case simulator

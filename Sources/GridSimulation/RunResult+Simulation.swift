@@ -24,6 +24,13 @@ extension SimulationReport {
             wallClock: wallClock)
         result.workload = workload
         result.global = global
+        if !leaderFaults.isEmpty {
+            result.leaderFaults = leaderFaults.map {
+                RunResult.LeaderFault(
+                    atSeconds: Double($0.atNanos) / 1e9, fault: $0.fault, node: $0.node, round: $0.round,
+                    awaitedBy: $0.awaitedBy, liveNodes: $0.liveNodes)
+            }
+        }
         return result
     }
 }

@@ -46,6 +46,7 @@ struct CalibrateCommand: ParsableCommand {
         }
         try createDirectory(storeURL)
         defer {
+            // Scratch space only: one left behind loses nothing.
             if storeDirectory == nil { try? FileManager.default.removeItem(at: storeURL) }
         }
         var options = Calibration.Options(storeDirectory: storeURL)

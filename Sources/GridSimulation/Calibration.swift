@@ -171,6 +171,7 @@ public enum Calibration {
 
     private static func measureStore(block: Block, key: KeyPair, options: Options) throws -> (Double, Double) {
         let directory = options.storeDirectory.appendingPathComponent("calibration-\(UUID().uuidString)")
+        // Scratch space only: one left behind loses nothing.
         defer { try? FileManager.default.removeItem(at: directory) }
         let writer = try BlockWriter(directory: directory, durability: .noSync, template: block)
         defer { writer.store.close() }
@@ -189,6 +190,7 @@ public enum Calibration {
         }
         let block = sampleBlock(key: KeyPair.derived(masterSeed: 1, label: "calibration"), transactionCount: 20)
         let root = directory.appendingPathComponent("calibration-sync-\(UUID().uuidString)")
+        // Scratch space only: one left behind loses nothing.
         defer { try? FileManager.default.removeItem(at: root) }
         let synced = try BlockWriter(
             directory: root.appendingPathComponent("sync"), durability: .sync, template: block)

@@ -217,6 +217,8 @@ extension Simulation {
 
     /// Rewrites entries a Byzantine region's validator sends to the committee; other frames pass unchanged.
     func tamperFrame(_ frame: [UInt8], _ behavior: Topology.ByzantineRegionBehavior, region: Int) -> [UInt8] {
+        // Only entries carry what a Byzantine region lies about. Any other frame passes unchanged, and one that
+        // does not decode reaches the member as it is, which counts it as undecodable.
         guard case .entries(let entries)? = try? WireCodec.decode(frame) else { return frame }
         return WireCodec.encode(.entries(entries.map { tamper($0, behavior, region: region) }))
     }

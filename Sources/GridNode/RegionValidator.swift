@@ -188,9 +188,7 @@ public final class RegionValidator: NodeHost {
         switch input {
         case .start:
             try drive(.start, &output)
-            if configuration.global != nil {
-                output.timers.append((.duties, configuration.global!.dutyTickNanos))
-            }
+            if let link = configuration.global { output.timers.append((.duties, link.dutyTickNanos)) }
         case .client(let id, let bytes):
             try drive(.client(id, bytes: bytes), &output)
         case .timer(.region(let timer)):

@@ -124,9 +124,12 @@ public final class CommitteeMember: NodeHost {
     public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
 
     public func handle(_ input: NodeInput) throws -> NodeOutput {
-        var output = NodeOutput()
-        let roundBefore = node.replica.currentRound
-        let timeoutsBefore = node.replica.roundsAdvancedByTimeout
+        try observingRounds { output in
+            try handleInput(input, &output)
+        }
+    }
+
+    private func handleInput(_ input: NodeInput, _ output: inout NodeOutput) throws {
         switch input {
         case .start:
             try drive(.start, &output)
@@ -137,21 +140,10 @@ public final class CommitteeMember: NodeHost {
         case .frame(let from, let bytes):
             try receive(bytes, from: from, &output)
         }
-        if node.replica.currentRound != roundBefore {
-            output.observations.append(
-                .roundChanged(
-                    from: roundBefore, to: node.replica.currentRound,
-                    viaTimeout: node.replica.roundsAdvancedByTimeout != timeoutsBefore))
-        }
-        return output
     }
 
     private func receive(_ bytes: [UInt8], from sender: NodeAddress, _ output: inout NodeOutput) throws {
-        output.work.decodedBytes += bytes.count
-        let message: PeerMessage
-        do { message = try WireCodec.decode(bytes, limits: configuration.wireLimits) } catch {
-            output.observations.append(.lost(.undecodableFrame))
-            output.observations.append(.rejected(from: sender, ConsensusRejection("undecodable-frame", "\(error)")))
+        guard let message = decodeFrame(bytes, from: sender, limits: configuration.wireLimits, &output) else {
             return
         }
         switch (message, sender) {

@@ -1,5 +1,6 @@
 import GridConsensus
 import GridStorage
+import GridWire
 
 /// What every runtime needs of a node, whichever kind it is: feed it inputs, ask it where it stands, close it.
 public protocol NodeHost: AnyObject {
@@ -22,6 +23,36 @@ extension NodeHost {
 
     /// The replica's round and its progress in it (`Replica.roundProgress`): who knows most about whom to wait on.
     public var roundPosition: (round: UInt64, progress: Int) { (replica.currentRound, replica.roundProgress) }
+}
+
+extension NodeHost {
+    /// Runs one input's handling and reports a round change it caused (a view change if through a timeout
+    /// certificate).
+    func observingRounds(_ body: (inout NodeOutput) throws -> Void) rethrows -> NodeOutput {
+        var output = NodeOutput()
+        let roundBefore = replica.currentRound
+        let timeoutsBefore = replica.roundsAdvancedByTimeout
+        try body(&output)
+        if replica.currentRound != roundBefore {
+            output.observations.append(
+                .roundChanged(
+                    from: roundBefore, to: replica.currentRound,
+                    viaTimeout: replica.roundsAdvancedByTimeout != timeoutsBefore))
+        }
+        return output
+    }
+
+    /// Decodes a peer's frame, charging the decoding; bytes that do not decode are counted and refused.
+    func decodeFrame(
+        _ bytes: [UInt8], from sender: NodeAddress, limits: WireLimits, _ output: inout NodeOutput
+    ) -> PeerMessage? {
+        output.work.decodedBytes += bytes.count
+        do { return try WireCodec.decode(bytes, limits: limits) } catch {
+            output.observations.append(.lost(.undecodableFrame))
+            output.observations.append(.rejected(from: sender, ConsensusRejection("undecodable-frame", "\(error)")))
+            return nil
+        }
+    }
 }
 
 /// Runs a store call, naming the node and the operation if it fails.

@@ -182,9 +182,12 @@ public final class RegionValidator: NodeHost {
 
     /// Handles one input. Throws only when the store fails: the node must then stop.
     public func handle(_ input: NodeInput) throws -> NodeOutput {
-        var output = NodeOutput()
-        let roundBefore = node.replica.currentRound
-        let timeoutsBefore = node.replica.roundsAdvancedByTimeout
+        try observingRounds { output in
+            try handleInput(input, &output)
+        }
+    }
+
+    private func handleInput(_ input: NodeInput, _ output: inout NodeOutput) throws {
         switch input {
         case .start:
             try drive(.start, &output)
@@ -200,21 +203,10 @@ public final class RegionValidator: NodeHost {
         case .frame(let from, let bytes):
             try receive(bytes, from: from, &output)
         }
-        if node.replica.currentRound != roundBefore {
-            output.observations.append(
-                .roundChanged(
-                    from: roundBefore, to: node.replica.currentRound,
-                    viaTimeout: node.replica.roundsAdvancedByTimeout != timeoutsBefore))
-        }
-        return output
     }
 
     private func receive(_ bytes: [UInt8], from sender: NodeAddress, _ output: inout NodeOutput) throws {
-        output.work.decodedBytes += bytes.count
-        let message: PeerMessage
-        do { message = try WireCodec.decode(bytes, limits: configuration.wireLimits) } catch {
-            output.observations.append(.lost(.undecodableFrame))
-            output.observations.append(.rejected(from: sender, ConsensusRejection("undecodable-frame", "\(error)")))
+        guard let message = decodeFrame(bytes, from: sender, limits: configuration.wireLimits, &output) else {
             return
         }
         switch (message, sender) {

@@ -6,6 +6,12 @@ import PackageDescription
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioExtras: Target.Dependency = .product(name: "NIOExtras", package: "swift-nio-extras")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "GridLedger",
@@ -25,11 +31,20 @@ let package = Package(
         .library(name: "GridGlobal", targets: ["GridGlobal"]),
         .library(name: "GridWire", targets: ["GridWire"]),
         .library(name: "GridNode", targets: ["GridNode"]),
+        .library(name: "GridGenesis", targets: ["GridGenesis"]),
+        .library(name: "GridLive", targets: ["GridLive"]),
+        .library(name: "GridLoadGenerator", targets: ["GridLoadGenerator"]),
+        .library(name: "GridLiveRun", targets: ["GridLiveRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries from Debian (no vendored copies)
@@ -71,6 +86,30 @@ let package = Package(
                 "GridContracts", "GridTopology",
             ]),
 
+        // MARK: - Deployments: genesis files, and the live runtime that runs them as processes
+
+        .target(
+            name: "GridGenesis",
+            dependencies: [
+                "GridNode", "GridWire", "GridTopology", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger",
+                "GridCrypto", "GridStorage",
+            ]),
+        .target(
+            name: "GridLive",
+            dependencies: [
+                "GridNode", "GridWire", "GridGenesis", "GridTopology", "GridConsensus", "GridRegion", "GridLedger",
+                "GridCrypto", "GridStorage", nioCore, nioPosix, nioExtras, serviceLifecycle, prometheus, logging,
+            ]),
+        .target(
+            name: "GridLoadGenerator",
+            dependencies: [
+                "GridWire", "GridGenesis", "GridLoad", "GridTopology", "GridRegion", "GridLedger", "GridCrypto",
+                nioCore, nioPosix, nioExtras, histogram,
+            ]),
+        .target(
+            name: "GridLiveRun",
+            dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator"]),
+
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
         .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
@@ -97,8 +136,8 @@ let package = Package(
             name: "GridLedgerCLI",
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
-                "GridGlobal", "GridNode",
-                argumentParser,
+                "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
+                argumentParser, serviceLifecycle, logging,
             ]
         ),
 
@@ -123,6 +162,12 @@ let package = Package(
             dependencies: [
                 "GridNode", "GridWire", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger", "GridCrypto",
                 "GridStorage",
+            ]),
+        .testTarget(
+            name: "GridLiveTests",
+            dependencies: [
+                "GridLive", "GridGenesis", "GridLoadGenerator", "GridLiveRun", "GridNode", "GridWire", "GridTopology",
+                "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", nioCore, nioPosix,
             ]),
         .testTarget(
             name: "GridGlobalTests",

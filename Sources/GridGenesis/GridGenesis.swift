@@ -1,0 +1,1 @@
+// Genesis files and deployments.

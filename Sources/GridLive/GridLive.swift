@@ -1,0 +1,1 @@
+// The live runtime: see LiveNode.swift.

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct LivePlaceholderTests {
+    @Test func builds() { #expect(Bool(true)) }
+}

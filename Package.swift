@@ -121,7 +121,7 @@ let package = Package(
             name: "GridSimulation",
             dependencies: [
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
-                "GridContracts", "GridModel", "GridGlobal", "GridWire", "GridNode",
+                "GridContracts", "GridModel", "GridGlobal", "GridWire", "GridNode", "GridGenesis",
             ]
         ),
 

@@ -124,12 +124,17 @@ public struct KeyPair: Sendable, CustomStringConvertible, CustomDebugStringConve
     /// A key pair derived from a run's master seed and a label such as `"validator/r0/3"`: the seed is
     /// BLAKE2b-256(domain || masterSeed || label), so different labels give unrelated keys.
     public static func derived(masterSeed: UInt64, label: String) -> KeyPair {
+        // A 32-byte digest is always a valid seed.
+        try! KeyPair(seed: derivedSeed(masterSeed: masterSeed, label: label))
+    }
+
+    /// The seed behind `derived(masterSeed:label:)`, for writing such a key to a key file.
+    public static func derivedSeed(masterSeed: UInt64, label: String) -> [UInt8] {
         var hasher = Blake2bHasher()
         hasher.update(Array("gridledger/key/v1".utf8))
         withUnsafeBytes(of: masterSeed.bigEndian) { hasher.update($0) }
         hasher.update(Array(label.utf8))
-        // A 32-byte digest is always a valid seed.
-        return try! KeyPair(seed: hasher.finalize().bytes)
+        return hasher.finalize().bytes
     }
 
     /// A detached signature over `message`.

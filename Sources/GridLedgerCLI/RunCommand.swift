@@ -59,25 +59,11 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let location: Topology.Location
-        var topology: Topology
-        do {
-            location = try Topology.locate(self.topology, currentDirectory: currentDirectory)
-            switch location {
-            case .file(let url): topology = try Topology.load(contentsOf: url)
-            case .builtInDefault:
-                topology = try Topology.parse(yaml: Topology.defaultYAML, file: Topology.builtInDefaultFile)
-            }
-            topology = try topology.applying(TopologyOverrides(seed: seed, durationSeconds: duration, tps: rate))
-        } catch {
-            printError(String(describing: error))
-            throw ExitCode.failure
-        }
-        let topologyFile: String
-        switch location {
-        case .file(let url): topologyFile = url.relativePath
-        case .builtInDefault: topologyFile = Topology.builtInDefaultFile
-        }
+        let loaded = try loadTopology(
+            self.topology, overrides: TopologyOverrides(seed: seed, durationSeconds: duration, tps: rate))
+        let topology = loaded.topology
+        let location = loaded.location
+        let topologyFile = loaded.file
         let machineProfile = try resolveProfile(topology: topology, location: location)
         let outDirectory = URL(fileURLWithPath: out ?? "out/\(topology.name)", relativeTo: currentDirectory)
         try createDirectory(outDirectory)

@@ -1,6 +1,7 @@
 import Foundation
 import GridConsensus
 import GridCrypto
+import GridGenesis
 import GridGlobal
 import GridLedger
 import GridLoad
@@ -60,51 +61,21 @@ struct GlobalStats {
 extension Simulation {
     // MARK: - Set-up
 
-    /// The committee's keys, derived from the topology's seed like the validators' (none without a committee).
-    static func committeeKeys(_ topology: Topology) -> [KeyPair] {
-        (0..<(topology.global?.validators ?? 0)).map {
-            KeyPair.derived(masterSeed: topology.seed, label: "validator/global/\($0)")
-        }
-    }
-
     func setUpGlobalLayer() throws {
-        guard let settings = topology.global else { return }
-        let committeeKeys = Self.committeeKeys(topology)
-        let committee = ValidatorSet(keys: committeeKeys.map(\.publicKey))
-        let regions = topology.regions.indices.map { index in
-            RegionGenesis(
-                region: RegionID(index), validators: regionValidators[index].keys, genesisHash: genesis[index].hash)
-        }
-        let limits = Topology.checkpointLimits(settings)
-        let configuration = GlobalConfiguration(chainID: options.chainID, regions: regions, limits: limits)
-        let emptyApp = GlobalApplication(configuration: configuration, verifier: verifier)
-        let genesisBlock = Replica<GlobalApplication>.genesisBlock(
-            chainID: options.chainID, region: GlobalConfiguration.globalRegion, validators: committee,
-            roots: emptyApp.genesisRoots, emptyPayload: CheckpointPayload(entries: []))
-        let consensus = topology.consensus
+        guard let settings = topology.global, let committee = deployment.committee else { return }
         globalSetup = GlobalSetup(
-            settings: settings, configuration: configuration, committee: committee, genesis: genesisBlock,
-            timing: ConsensusTiming(
-                blockIntervalNanos: UInt64(settings.checkpointIntervalMillis * 1e6),
-                viewTimeoutNanos: UInt64(settings.viewTimeoutMillis * 1e6),
-                viewTimeoutBackoff: consensus.viewTimeoutBackoff,
-                viewTimeoutMaxNanos: UInt64(consensus.viewTimeoutMaxMillis * 1e6)),
-            resendIntervalNanos: UInt64(settings.resendIntervalMillis * 1e6))
+            settings: settings, configuration: committee.configuration, committee: committee.committee,
+            genesis: committee.genesis, timing: committee.timing, resendIntervalNanos: committee.resendIntervalNanos)
         globalStats.globalFinalInWindow = Array(repeating: 0, count: topology.regions.count)
         regionFinalHeight = Array(repeating: 0, count: topology.regions.count)
         awaitingFinality = Array(repeating: [:], count: topology.regions.count)
-        let regionIndexByName = Dictionary(
-            topology.regions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (index, key) in committeeKeys.enumerated() {
-            let placement = index < settings.placement.count ? settings.placement[index] : topology.regions[0].name
-            guard let location = regionIndexByName[placement] else {
-                throw SimulationError.setup("global.placement[\(index)] names unknown region \(placement)")
-            }
+        for node in deployment.nodes {
+            guard case .member(let index) = node.address else { continue }
             nodes.append(
                 SimulatedMachine(
-                    label: "global/v\(index)", address: .member(index), networkIndex: nodes.count, location: location,
-                    key: key, cores: settings.machine.cores, durable: settings.machine.durability == .sync,
-                    inboxCapacity: options.inboxEventsMax))
+                    label: node.name, address: node.address, networkIndex: nodes.count, location: node.location,
+                    key: committeeKeys[index], cores: settings.machine.cores,
+                    durable: settings.machine.durability == .sync, inboxCapacity: options.inboxEventsMax))
         }
     }
 
@@ -112,12 +83,8 @@ extension Simulation {
         options.storeDirectory.appendingPathComponent("global-v\(member.validatorIndex)")
     }
 
-    func memberConfiguration(_ member: SimulatedMachine) -> CommitteeMemberConfiguration {
-        let setup = globalSetup!
-        return CommitteeMemberConfiguration(
-            chainID: options.chainID, index: member.validatorIndex, committee: setup.committee, key: member.key,
-            timing: setup.timing, global: setup.configuration, genesis: setup.genesis,
-            regionSizes: topology.regions.map(\.validators), verifier: verifier, wireLimits: topology.wireLimits)
+    func memberConfiguration(_ member: SimulatedMachine) -> CommitteeMemberConfiguration? {
+        deployment.memberConfiguration(index: member.validatorIndex, key: member.key)
     }
 
     // MARK: - Network

@@ -3,6 +3,7 @@ import Foundation
 import GridConsensus
 import GridContracts
 import GridCrypto
+import GridGenesis
 import GridGlobal
 import GridLedger
 import GridLoad
@@ -221,7 +222,10 @@ public final class Simulation {
     var voltageDriver: VoltageWorkloadDriver?
     var auctionDriver: AuctionWorkloadDriver?
     /// Per region, the contracts besides transfers, identical on every validator of the region.
-    var regionContracts: [[any Contract]] = []
+    /// What the topology fixes at genesis, built as the live runtime builds it (keys derived from the seed).
+    let deployment: Deployment
+    let regionKeys: [[KeyPair]]
+    let committeeKeys: [KeyPair]
     var pendingSubmissions: [Int: WorkloadSubmission] = [:]
     var nextSubmissionID = 0
     /// Transactions whose outcome an agent reacts to, by transaction index.
@@ -303,21 +307,22 @@ public final class Simulation {
             workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID) : nil
         voltageDriver = voltage
         auctionDriver = auction
-        let committeeKeys = Simulation.committeeKeys(topology).map(\.publicKey)
-        let checkpointLimits = topology.global.map(Topology.checkpointLimits)
-        let chainID = options.chainID
-        let sharedVerifier = verifier
-        regionContracts = topology.regions.indices.map { region in
+        let workloadContracts: [[any Contract]] = topology.regions.indices.map { region in
             var contracts: [any Contract] = []
-            if let checkpointLimits {
-                contracts.append(
-                    InboundContract(
-                        chainID: chainID, region: RegionID(region), committee: committeeKeys, limits: checkpointLimits,
-                        verifier: sharedVerifier))
-            }
             if let voltage { contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region])) }
             if let auction { contracts.append(auction.contracts[region]) }
             return contracts
+        }
+        let keys = Deployment.derivedKeys(topology)
+        regionKeys = keys.regions
+        committeeKeys = keys.committee
+        do {
+            deployment = try Deployment(
+                topology: topology, chainID: options.chainID, regionKeys: keys.regions.map { $0.map(\.publicKey) },
+                committeeKeys: keys.committee.map(\.publicKey), verifier: verifier,
+                workloadContracts: workloadContracts)
+        } catch {
+            throw SimulationError.setup(error.reason)
         }
         var transferTps = 0.0
         if workload.kind == .mix {
@@ -370,18 +375,9 @@ public final class Simulation {
         }
         for (regionIndex, region) in topology.regions.enumerated() {
             regionBase.append(nodes.count)
-            let keys = (0..<region.validators).map {
-                KeyPair.derived(masterSeed: topology.seed, label: "validator/\(region.name)/\($0)")
-            }
-            let validators = ValidatorSet(keys: keys.map(\.publicKey))
-            regionValidators.append(validators)
-            let emptyApp = RegionApplication(
-                configuration: mempoolConfiguration(regionIndex: regionIndex), contracts: contracts(regionIndex),
-                verifier: verifier)
-            genesis.append(
-                Replica<RegionApplication>.genesisBlock(
-                    chainID: options.chainID, region: RegionID(regionIndex), validators: validators,
-                    roots: emptyApp.genesisRoots, emptyPayload: RegionPayload(transactions: [])))
+            let keys = regionKeys[regionIndex]
+            regionValidators.append(deployment.regionValidators[regionIndex])
+            genesis.append(deployment.regionGenesis[regionIndex])
             committedByHeight.append([0: genesis[regionIndex].hash])
             for (validatorIndex, key) in keys.enumerated() {
                 nodes.append(
@@ -403,22 +399,10 @@ public final class Simulation {
         topology.mempoolConfiguration(chainID: options.chainID, region: regionIndex)
     }
 
-    /// Every contract a region runs: transfers, plus the workload's and the global layer's.
-    func contracts(_ regionIndex: Int) -> [any Contract] {
-        [TransferContract()] + (regionContracts.isEmpty ? [] : regionContracts[regionIndex])
-    }
-
     func validatorConfiguration(_ node: SimulatedMachine) -> RegionValidatorConfiguration {
-        let regionIndex = node.regionIndex
-        let link = globalSetup.map {
-            GlobalLink(committeeGenesis: $0.committeeGenesis, resendIntervalNanos: $0.resendIntervalNanos)
-        }
-        return RegionValidatorConfiguration(
-            chainID: options.chainID, region: regionIndex, validatorIndex: node.validatorIndex,
-            validators: regionValidators[regionIndex], key: node.key, timing: timing,
-            mempool: mempoolConfiguration(regionIndex: regionIndex), contracts: contracts(regionIndex),
-            verifier: verifier, genesis: genesis[regionIndex], behavior: options.byzantine[node.label] ?? .honest,
-            global: link, wireLimits: wireLimits)
+        deployment.validatorConfiguration(
+            region: node.regionIndex, index: node.validatorIndex, key: node.key,
+            behavior: options.byzantine[node.label] ?? .honest)
     }
 
     /// Opens the node's store and builds it with the node layer, which restores it from the store; checks that
@@ -438,10 +422,10 @@ public final class Simulation {
                 validator.measuresStoreCPU = options.cpuMode == .measured
                 host = validator
             case .member:
-                guard let setup = globalSetup else { return }
+                guard let setup = globalSetup, let configuration = memberConfiguration(node) else { return }
                 let store = try CheckpointStore(
                     directory: memberStoreURL(node), options: storeOptions, limits: setup.configuration.limits)
-                let member = try CommitteeMember(configuration: memberConfiguration(node), store: store, fresh: fresh)
+                let member = try CommitteeMember(configuration: configuration, store: store, fresh: fresh)
                 member.measuresStoreCPU = options.cpuMode == .measured
                 host = member
             }

@@ -1,1 +1,0 @@
-// Genesis files and deployments.

@@ -108,7 +108,7 @@ let package = Package(
             ]),
         .target(
             name: "GridLiveRun",
-            dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator"]),
+            dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator", "GridLive"]),
 
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 

@@ -12,7 +12,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
             """,
         version: GridLedgerVersion.current,
         subcommands: [
-            RunCommand.self, GenesisCommand.self, CalibrateCommand.self, InspectCommand.self, TopologyCommand.self, GridCommand.self,
+            RunCommand.self, GenesisCommand.self, NodeCommand.self, CalibrateCommand.self, InspectCommand.self, TopologyCommand.self, GridCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -8,11 +8,13 @@ import GridTopology
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a topology in the deterministic simulator and report throughput and latency.",
+        abstract: "Run a topology, simulated or live, and report throughput and latency.",
         discussion: """
             TOPOLOGY is a file, or a name in topologies/ (default: topologies/default.yaml, or the built-in copy). \
             Writes DIR/result.json (schema: docs/result-schema.md) and DIR/report.md, and prints a summary. In \
-            model mode, two runs with the same seed give identical results apart from the wallClock fields.
+            model mode, two runs with the same seed give identical results apart from the wallClock fields. With \
+            --runtime live, every validator and committee member runs as its own process on loopback, with a \
+            fresh genesis in DIR/deployment (keys, stores, logs, metrics).
             """
     )
 
@@ -48,12 +50,31 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
+    @Option(
+        name: .long,
+        help: "'sim': the deterministic simulator; 'live': every node a process on this machine's loopback.")
+    var runtime: Runtime = .sim
+
+    @Option(name: .long, help: "Live runtime: load generator processes.")
+    var generators = 1
+
+    enum Runtime: String, ExpressibleByArgument, CaseIterable {
+        case sim
+        case live
+    }
+
     func validate() throws {
         if let duration, !(duration.isFinite && duration > 0 && duration <= 86_400) {
             throw ValidationError("--duration must be a number of seconds in (0, 86400], got \(duration)")
         }
         if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
             throw ValidationError("--rate must be transactions per second in (0, 10000000], got \(rate)")
+        }
+        guard (1...16).contains(generators) else {
+            throw ValidationError("--generators must be 1...16, got \(generators)")
+        }
+        if runtime == .live, trace != nil {
+            throw ValidationError("--trace is the simulator's; each live node writes its own log")
         }
     }
 
@@ -64,9 +85,12 @@ struct RunCommand: ParsableCommand {
         let topology = loaded.topology
         let location = loaded.location
         let topologyFile = loaded.file
-        let machineProfile = try resolveProfile(topology: topology, location: location)
         let outDirectory = URL(fileURLWithPath: out ?? "out/\(topology.name)", relativeTo: currentDirectory)
         try createDirectory(outDirectory)
+        if runtime == .live {
+            return try runLive(topology: topology, topologyFile: topologyFile, outDirectory: outDirectory)
+        }
+        let machineProfile = try resolveProfile(topology: topology, location: location)
 
         let interactive = !quiet && isatty(STDERR_FILENO) != 0
         printError(
@@ -144,10 +168,11 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func reproduceCommand(_ file: String, _ topology: Topology) -> String {
+    func reproduceCommand(_ file: String, _ topology: Topology) -> String {
         var parts = ["gridledger run"]
         if file != Topology.builtInDefaultFile { parts.append(file) }
-        parts.append("--seed \(topology.seed) --cpu \(cpu.rawValue)")
+        parts.append("--seed \(topology.seed)")
+        parts.append(runtime == .live ? "--runtime live" : "--cpu \(cpu.rawValue)")
         if let duration { parts.append("--duration \(duration)") }
         if let rate { parts.append("--rate \(rate)") }
         return parts.joined(separator: " ")

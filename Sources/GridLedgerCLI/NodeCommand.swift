@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import GridGenesis
+import GridLive
+import GridNode
+import Logging
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run one validator or committee member of a live deployment as this process.",
+        discussion: """
+            FILE is a node configuration written by 'gridledger genesis'. The node opens its LMDB store (a restart \
+            resumes from it), connects to its peers, serves clients and peers on its genesis address, and writes \
+            its figures to its metrics file every second. SIGTERM or SIGINT stops it cleanly; after SIGKILL a \
+            restart loses nothing it acknowledged.
+            """
+    )
+
+    @Option(name: .long, help: "Node configuration file (nodes/NAME.json of a genesis folder).")
+    var config: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let verifier = ParallelSignatureVerifier()
+        let setup: NodeSetup
+        let host: any NodeHost
+        do {
+            setup = try NodeSetup.load(configFile: URL(fileURLWithPath: config), verifier: verifier)
+            host = try setup.openHost()
+        } catch {
+            printError("gridledger node: \(error)")
+            throw ExitCode.failure
+        }
+        var logger = Logger(label: "gridledger.\(setup.node.name)")
+        logger.logLevel = level
+        let peers = setup.peers.map {
+            LivePeer(address: $0.address, host: $0.host, port: $0.port, publicKey: $0.publicKey)
+        }
+        var options = LiveNodeOptions(
+            chainID: setup.genesis.chainID, key: setup.key, listenHost: setup.listenHost,
+            listenPort: setup.listenPort, peers: peers, link: { [setup] peer in setup.link(to: peer) },
+            wireLimits: setup.topology.wireLimits, inboxEventsMax: setup.config.inboxEventsMax,
+            metricsPort: setup.metricsPort, metricsFile: setup.metricsFile.path, controlFile: setup.controlFile.path,
+            logger: logger)
+        options.logger[metadataKey: "node"] = "\(setup.node.name)"
+        logger.info(
+            "starting at height \(host.committedHeight) on \(setup.listenHost):\(setup.listenPort), store \(setup.storeDirectory.path)"
+        )
+        do {
+            try await LiveNode.runUntilSignalled(host: host, options: options)
+        } catch {
+            printError("gridledger node \(setup.node.name): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

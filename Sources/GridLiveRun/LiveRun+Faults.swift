@@ -1,0 +1,138 @@
+import Foundation
+import GridLoad
+import GridTopology
+
+// Faults, live. A crash is SIGKILL of the node's process; a restart is a new process on the same store; a
+// partition or extra loss is a command each node's transport reads from its control file (the kernel here has no
+// netem, and the transport already applies the topology's link model).
+extension LiveRun {
+    func apply(_ fault: Topology.Fault, atSeconds: Double) throws {
+        switch fault.kind {
+        case .crash(let reference):
+            let name = try resolve(reference, forRestart: false, atSeconds: atSeconds)
+            guard let child = nodes[name] else { throw LiveRunError("faults: no node \(name) to crash") }
+            crashed.insert(name)
+            child.kill()
+            note(atSeconds, "crash \(reference) -> SIGKILL \(name)")
+        case .restart(let reference):
+            let name = try resolve(reference, forRestart: true, atSeconds: atSeconds)
+            guard let child = nodes[name] else { throw LiveRunError("faults: no node \(name) to restart") }
+            if child.isRunning {
+                note(atSeconds, "restart \(reference): \(name) is running; nothing to do")
+                return
+            }
+            let region = String(name.split(separator: "/").first ?? "")
+            let target = nodeOrder.filter { $0.hasPrefix(region + "/") && $0 != name }
+                .compactMap { status(of: $0)?.committedHeight }.max() ?? 0
+            try child.start()
+            crashed.remove(name)
+            catchUps[name] = CatchUp(restartedAtSeconds: atSeconds, targetHeight: target)
+            note(atSeconds, "restart \(reference) -> \(name) on its store (peers at height \(target))")
+        case .partition(let durationSeconds, let groups):
+            var groupOf: [String: Int] = [:]
+            for (index, group) in groups.enumerated() {
+                for reference in group { groupOf[try resolve(reference, forRestart: false, atSeconds: atSeconds)] = index }
+            }
+            for name in nodeOrder {
+                let mine = groupOf[name] ?? groups.count
+                let others = nodeOrder.filter { (groupOf[$0] ?? groups.count) != mine }
+                control(name, ["partition": others])
+            }
+            note(atSeconds, "partition \(groups.map { $0.map(\.description) }) for \(durationSeconds) s")
+            scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
+                for name in self.nodeOrder { self.control(name, ["partition": [String]()]) }
+                self.note(at, "partition healed")
+            }))
+        case .loss(let durationSeconds, let rate, let references):
+            let names = try references.map { try $0.map { try resolve($0, forRestart: false, atSeconds: atSeconds) } }
+                ?? nodeOrder
+            for name in names { control(name, ["loss": rate]) }
+            note(atSeconds, "loss \(rate) on links of \(names.joined(separator: ", ")) for \(durationSeconds) s")
+            scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
+                for name in names { self.control(name, ["loss": 0.0]) }
+                self.note(at, "loss ended")
+            }))
+        case .byzantineRegion:
+            throw LiveRunError("faults: byzantineRegion is not applied by the live runtime")
+        }
+    }
+
+    /// `REGION/vI`, or `REGION/leader`: the validator the live replica furthest ahead waits on now, from the
+    /// status each node refreshes many times a second.
+    func resolve(_ reference: NodeReference, forRestart: Bool, atSeconds: Double) throws -> String {
+        switch reference.validator {
+        case .index(let index):
+            let name = "\(reference.region)/v\(index)"
+            guard nodes[name] != nil else { throw LiveRunError("faults: \(reference) names no node of this topology") }
+            return name
+        case .leader where forRestart:
+            guard let victim = leaderCrashVictims[reference.region]?.popLast() else {
+                throw LiveRunError("faults: restart \(reference) before any crash of \(reference)")
+            }
+            return victim
+        case .leader:
+            let members = nodeOrder.filter { $0.hasPrefix(reference.region + "/") }
+            let live = members.filter { nodes[$0]?.isRunning == true }
+            let statuses = live.compactMap { name in status(of: name).map { (name, $0) } }
+            guard
+                let furthest = statuses.max(by: {
+                    ($0.1.round ?? 0, $0.1.roundProgress ?? 0) < ($1.1.round ?? 0, $1.1.roundProgress ?? 0)
+                }), let leader = furthest.1.awaitedLeader
+            else {
+                throw LiveRunError("faults: no live node of \(reference.region) reports whom it waits on")
+            }
+            let name = "\(reference.region)/v\(leader)"
+            let awaitedBy = statuses.filter { $0.1.awaitedLeader == leader }.count
+            let nowNanos = UInt64(Date().timeIntervalSince1970 * 1e9)
+            let ageMillis = furthest.1.writtenAtUnixNanos.map { nowNanos > $0 ? Double(nowNanos - $0) / 1e6 : 0 } ?? -1
+            leaderCrashVictims[reference.region, default: []].append(name)
+            faultLog.append(
+                RunResult.LeaderFault(
+                    atSeconds: atSeconds, fault: "crash", node: name, round: furthest.1.round ?? 0,
+                    awaitedBy: awaitedBy, liveNodes: live.count))
+            note(
+                atSeconds,
+                "\(reference) resolved to \(name): awaited in round \(furthest.1.round ?? 0) by \(awaitedBy) of "
+                    + "\(live.count) live nodes (status \(String(format: "%.0f", ageMillis)) ms old)")
+            return name
+        }
+    }
+
+    /// Appends one command to the node's control file, which its transport polls.
+    func control(_ name: String, _ command: [String: Any]) {
+        let url = controlURL(name)
+        guard let data = try? JSONSerialization.data(withJSONObject: command, options: [.sortedKeys]) else { return }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        guard let handle = try? FileHandle(forWritingTo: url) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        handle.write(data + Data("\n".utf8))
+    }
+
+    func note(_ atSeconds: Double, _ text: String) {
+        faultNotes.append(String(format: "t=%.3fs ", atSeconds) + text)
+    }
+
+    /// Restarted nodes reaching the height their peers had when they restarted.
+    func checkCatchUps(atSeconds: Double) {
+        for (name, catchUp) in catchUps where catchUp.caughtUpAtSeconds == nil {
+            if let height = status(of: name)?.committedHeight, height >= catchUp.targetHeight,
+                status(of: name)?.pid.map({ Int32($0) == nodes[name]?.processIdentifier }) ?? false
+            {
+                catchUps[name]?.caughtUpAtSeconds = atSeconds
+                note(
+                    atSeconds,
+                    "\(name) caught up to height \(catchUp.targetHeight) "
+                        + String(format: "%.2f s after its restart", atSeconds - catchUp.restartedAtSeconds))
+            }
+        }
+    }
+}
+
+struct CatchUp {
+    var restartedAtSeconds: Double
+    var targetHeight: UInt64
+    var caughtUpAtSeconds: Double?
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GridGenesis
+import GridLoad
+import GridLoadGenerator
+import GridTopology
+
+/// The merged report of the load generator parts.
+public typealias LiveLoadOutcome = LoadReport
+
+extension LiveRun {
+    /// Signatures one core makes per second, conservatively, to give the generators time to pre-sign.
+    static let presignRatePerCore = 15_000.0
+
+    func startGenerators() throws {
+        guard let layout else { return }
+        let workload = topology.workload
+        let runSeconds = workload.warmupSeconds + workload.durationSeconds
+        let peakTps = Self.peakTps(topology.workload.rate)
+        let cores = Double(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let presignSeconds = peakTps * runSeconds / (Self.presignRatePerCore * cores)
+        let startDelaySeconds = 2 + presignSeconds
+        let startAt = UInt64((Date().timeIntervalSince1970 + startDelaySeconds) * 1e9)
+        runStartUnixNanos = startAt
+        let gateways = layout.genesis.nodes.compactMap { node -> Gateway? in
+            guard let region = node.region else { return nil }
+            return Gateway(region: region, index: node.index, host: node.host, port: node.port)
+        }
+        let loadDirectory = deploymentDirectory.appendingPathComponent("load")
+        do {
+            try FileManager.default.createDirectory(at: loadDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw LiveRunError("cannot create \(loadDirectory.path): \(error.localizedDescription)")
+        }
+        for part in 0..<options.generatorParts {
+            let config = LoadGeneratorConfigFile(
+                topology: topology, chainID: layout.genesis.chainID, gateways: gateways, part: part,
+                parts: options.generatorParts, startAtUnixNanos: startAt)
+            let configURL = loadDirectory.appendingPathComponent("part\(part).json")
+            do { try config.jsonData().write(to: configURL) } catch {
+                throw LiveRunError("cannot write \(configURL.path): \(error.localizedDescription)")
+            }
+            let child = ChildProcess(
+                name: "load/part\(part)", executable: options.executable,
+                arguments: ["load", "--config", configURL.path, "--out", reportURL(part).path],
+                logFile: deploymentDirectory.appendingPathComponent("logs/load-part\(part).log"))
+            try child.start()
+            generators.append(child)
+        }
+    }
+
+    /// The highest rate the controller offers, for the time pre-signing takes.
+    static func peakTps(_ rate: Topology.RateController) -> Double {
+        switch rate {
+        case .fixed(let tps), .poisson(let tps): return tps
+        case .ramp(let from, let to): return max(from, to)
+        case .step(let steps): return steps.map(\.tps).max() ?? 0
+        case .closedLoop(let outstanding): return Double(outstanding)
+        }
+    }
+
+    func reportURL(_ part: Int) -> URL {
+        deploymentDirectory.appendingPathComponent("load/part\(part).report.json")
+    }
+
+    func collectGeneratorReports() throws -> LoadReport {
+        var reports: [LoadReport] = []
+        for part in 0..<options.generatorParts {
+            let url = reportURL(part)
+            do {
+                reports.append(try LoadReport.decode(Data(contentsOf: url)))
+            } catch {
+                throw LiveRunError("load generator part \(part) left no readable report at \(url.path): \(error)")
+            }
+        }
+        let merged = LoadReport.merged(reports)
+        let lateSeconds = Double(Int64(merged.generator.startedAtUnixNanos) - Int64(runStartUnixNanos)) / 1e9
+        if lateSeconds > 0.05 {
+            note(
+                0,
+                String(format: "the load generator started %.2f s after the planned start; ", lateSeconds)
+                    + "fault times were counted from the planned start")
+        }
+        return merged
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GridLive
+import GridLoad
+import GridLoadGenerator
+import GridTopology
+
+/// A node's figures as its process last wrote them.
+public typealias LiveNodeFigures = LiveNodeMetrics
+
+extension LiveRun {
+    /// Every node's metrics file, read after the nodes stopped (a clean stop writes it last; a node that was
+    /// killed and not restarted leaves the figures of its last second).
+    func readNodeMetrics() -> [(name: String, figures: LiveNodeFigures?)] {
+        nodeOrder.map { name in
+            let data = try? Data(contentsOf: metricsURL(name))
+            return (name, data.flatMap { try? JSONDecoder().decode(LiveNodeMetrics.self, from: $0) })
+        }
+    }
+}
+
+extension LiveRunOutcome {
+    /// The versioned result (`docs/result-schema.md`) of a live run, with `runtime: live`.
+    public func runResult(topology: Topology, topologyFile: String, wallClock: RunResult.WallClock?) throws
+        -> RunResult
+    {
+        let nodeResults = nodes.map { entry -> RunResult.NodeResult in
+            let figures = entry.figures ?? LiveNodeMetrics()
+            let region = String(entry.name.split(separator: "/").first ?? "")
+            let dropped = figures.framesDropped.values.reduce(0, +)
+            return RunResult.NodeResult(
+                id: entry.name, region: region,
+                cpuUtilization: figures.uptimeSeconds > 0 ? figures.cpuSeconds / figures.uptimeSeconds / Double(cores) : 0,
+                queuePeak: UInt64(figures.inboxDepthPeak), bytesSent: figures.bytesSent,
+                lmdbBytesWritten: figures.storeBytesWritten, committedHeight: figures.committedHeight,
+                peakMemoryBytes: figures.residentBytes, framesSent: figures.framesSent, framesLost: dropped,
+                inboxOverflows: figures.inboxOverflows, losses: figures.losses, rejections: figures.rejections,
+                viewChanges: figures.viewChanges)
+        }
+        var result = try load.runResult(
+            topology: RunResult.TopologyReference(name: topology.name, file: topologyFile), seed: topology.seed,
+            nodes: nodeResults, wallClock: wallClock)
+        result.runtime = .live
+        result.cpuMode = .measured
+        if !leaderFaults.isEmpty { result.leaderFaults = leaderFaults }
+        return result
+    }
+
+    var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// What a live report adds: faults as applied, node processes, the generator's own cost, the transport's drops.
+    public func markdownAppendix() -> String {
+        var lines = ["", "## Live run", ""]
+        lines.append("Every node ran as its own process on this machine; the deployment (genesis, logs, stores,")
+        lines.append("metrics) is in `\(deploymentDirectory.path)`.")
+        lines.append("")
+        lines.append(
+            String(
+                format: "Load generator: %.2f CPU s sending (%.2f CPU s pre-signing), worst send lag %.1f ms, "
+                    + "%llu failovers, %llu resubmitted, %llu connection drops.",
+                load.generator.cpuSeconds, load.generator.presignCPUSeconds,
+                Double(load.generator.sendLagMaxMicros) / 1000, load.connections.failovers,
+                load.connections.resubmitted, load.connections.connectionDrops))
+        let committed = nodes.compactMap(\.figures).filter { $0.committedTransactions > 0 }
+        let cpuSeconds = nodes.compactMap(\.figures).map(\.cpuSeconds).reduce(0, +)
+        let committedTransactions = committed.map(\.committedTransactions).max() ?? 0
+        if committedTransactions > 0 {
+            lines.append(
+                String(
+                    format: "Node CPU per committed transaction: %.1f µs (all nodes' CPU over the transactions one "
+                        + "validator committed).", cpuSeconds * 1e6 / Double(committedTransactions)))
+        }
+        if !faultNotes.isEmpty {
+            lines += ["", "### Faults as applied", ""]
+            lines += faultNotes.map { "- \($0)" }
+        }
+        if !unexpectedExits.isEmpty {
+            lines += ["", "### Nodes that exited on their own", ""]
+            lines += unexpectedExits.sorted { $0.key < $1.key }.map { "- \($0.key): status \($0.value)" }
+        }
+        lines += ["", "### Node processes", ""]
+        lines.append("| node | CPU s | RSS MiB | height | sent MiB | received MiB | dropped | refused | LMDB MiB | fsyncs |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+        for entry in nodes {
+            guard let f = entry.figures else {
+                lines.append("| \(entry.name) | no metrics file | | | | | | | | |")
+                continue
+            }
+            let drops = f.framesDropped.values.reduce(0, +)
+            let refused = f.handshakeRefusals.values.reduce(0, +)
+            lines.append(
+                "| \(entry.name) | \(String(format: "%.1f", f.cpuSeconds)) | "
+                    + "\(String(format: "%.0f", Double(f.residentBytes) / 1_048_576)) | \(f.committedHeight) | "
+                    + "\(String(format: "%.1f", Double(f.bytesSent) / 1_048_576)) | "
+                    + "\(String(format: "%.1f", Double(f.bytesReceived) / 1_048_576)) | \(drops) | \(refused) | "
+                    + "\(f.storeBytesWritten.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "-") | "
+                    + "\(f.storeSyncs) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

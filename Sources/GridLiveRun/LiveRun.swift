@@ -1,0 +1,278 @@
+import Foundation
+import GridGenesis
+import GridLoad
+import GridNode
+import GridTopology
+
+/// What `gridledger run --runtime live` needs besides the topology.
+public struct LiveRunOptions: Sendable {
+    public var topology: Topology
+    /// The topology file as the user named it, for the result.
+    public var topologyFile: String
+    /// Where the deployment (genesis, keys, stores, logs, metrics) and the results go.
+    public var outDirectory: URL
+    /// The `gridledger` binary that runs each node and load generator part.
+    public var executable: URL
+    /// Load generator processes; each sends every `parts`-th transaction.
+    public var generatorParts: Int
+    /// Time allowed for every node to start listening.
+    public var startTimeoutSeconds: Double
+    public var host: String
+
+    public init(
+        topology: Topology, topologyFile: String, outDirectory: URL, executable: URL, generatorParts: Int = 1,
+        startTimeoutSeconds: Double = 30, host: String = "127.0.0.1"
+    ) {
+        self.topology = topology
+        self.topologyFile = topologyFile
+        self.outDirectory = outDirectory
+        self.executable = executable
+        self.generatorParts = generatorParts
+        self.startTimeoutSeconds = startTimeoutSeconds
+        self.host = host
+    }
+}
+
+/// What the CLI shows while a live run goes on.
+public struct LiveRunProgress: Sendable {
+    public var elapsedSeconds: Double
+    public var runSeconds: Double
+    /// The highest committed height of each region, by region name.
+    public var heights: [String: UInt64]
+    public var liveNodes: Int
+    public var nodes: Int
+}
+
+/// Runs a topology as real processes on this machine: writes a genesis, starts every validator and committee member
+/// (`gridledger node`), starts the load generator parts (`gridledger load`), applies the topology's faults at their
+/// times (SIGKILL for a crash, a new process on the same store for a restart, the transport for partitions and loss),
+/// stops everything and gathers the generators' reports and the nodes' figures into one result.
+public final class LiveRun {
+    public let options: LiveRunOptions
+    let deploymentDirectory: URL
+    var layout: GenesisLayout?
+    var nodes: [String: ChildProcess] = [:]
+    var nodeOrder: [String] = []
+    var generators: [ChildProcess] = []
+    var faultLog: [RunResult.LeaderFault] = []
+    /// Nodes a `REGION/leader` crash took down and not yet restarted, latest last, by region.
+    var leaderCrashVictims: [String: [String]] = [:]
+    /// Faults applied, with what they did, for the report.
+    public private(set) var faultNotes: [String] = []
+    /// Nodes that exited without being told to, with their status.
+    public private(set) var unexpectedExits: [String: Int32] = [:]
+    var runStartUnixNanos: UInt64 = 0
+    /// Restarted nodes and when they caught up with their peers.
+    var catchUps: [String: CatchUp] = [:]
+    /// Ends of partitions and loss, as (run second, action).
+    var scheduled: [(atSeconds: Double, action: (Double) -> Void)] = []
+
+    public init(options: LiveRunOptions) {
+        self.options = options
+        deploymentDirectory = options.outDirectory.appendingPathComponent("deployment")
+    }
+
+    var topology: Topology { options.topology }
+
+    /// Runs the whole thing; nodes and generators are stopped whatever happens.
+    public func run(progress: ((LiveRunProgress) -> Void)? = nil) throws -> LiveRunOutcome {
+        let wallStart = DispatchTime.now().uptimeNanoseconds
+        defer { stopEverything() }
+        try prepare()
+        try startNodes()
+        try startGenerators()
+        try drive(progress: progress)
+        let reports = try collectGeneratorReports()
+        stopNodes()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
+        return LiveRunOutcome(
+            load: reports, nodes: readNodeMetrics(), leaderFaults: faultLog, faultNotes: faultNotes,
+            unexpectedExits: unexpectedExits, elapsedSeconds: elapsed, deploymentDirectory: deploymentDirectory)
+    }
+
+    // MARK: - Set-up
+
+    func prepare() throws {
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(at: deploymentDirectory)
+        do {
+            try fileManager.createDirectory(at: deploymentDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw LiveRunError("cannot create \(deploymentDirectory.path): \(error.localizedDescription)")
+        }
+        try checkSupported()
+        layout = try GenesisWriter.write(
+            topology: topology, options: GenesisOptions(host: options.host, keys: .random), to: deploymentDirectory)
+    }
+
+    /// Faults and workloads the live runtime cannot apply yet are refused before anything starts.
+    func checkSupported() throws {
+        guard topology.workload.kind == .transfer else {
+            throw LiveRunError(
+                "workload.kind \(topology.workload.kind.rawValue): the live load generator sends transfers only so "
+                    + "far; run this topology with --runtime sim")
+        }
+        for fault in topology.faults {
+            if case .byzantineRegion = fault.kind {
+                throw LiveRunError(
+                    "faults: byzantineRegion is applied by the simulator's network only; run with --runtime sim")
+            }
+        }
+    }
+
+    func startNodes() throws {
+        guard let layout else { return }
+        let logs = deploymentDirectory.appendingPathComponent("logs")
+        for entry in layout.genesis.nodes {
+            guard let config = layout.nodeConfigs[entry.name] else { continue }
+            let fileName = entry.name.replacingOccurrences(of: "/", with: "-")
+            let child = ChildProcess(
+                name: entry.name, executable: options.executable, arguments: ["node", "--config", config.path],
+                logFile: logs.appendingPathComponent("\(fileName).log"))
+            try child.start()
+            nodes[entry.name] = child
+            nodeOrder.append(entry.name)
+        }
+        try waitUntilListening(Array(nodes.values))
+    }
+
+    /// A node is ready once its status says it listens. (Probing its port instead would count as a refused peer.)
+    func waitUntilListening(_ children: [ChildProcess]) throws {
+        let deadline = Date().addingTimeInterval(options.startTimeoutSeconds)
+        var waiting = Set(children.map(\.name))
+        while !waiting.isEmpty {
+            for name in waiting {
+                guard let child = nodes[name] else { continue }
+                if let status = child.terminationStatus {
+                    throw LiveRunError(
+                        "node \(name) exited with status \(status) while starting; its log ends:\n\(child.logTail())")
+                }
+                if let snapshot = status(of: name), snapshot.listening == true,
+                    (snapshot.pid.map { Int32($0) == child.processIdentifier } ?? false)
+                {
+                    waiting.remove(name)
+                }
+            }
+            guard Date() < deadline else {
+                throw LiveRunError(
+                    "nodes not listening after \(options.startTimeoutSeconds) s: "
+                        + waiting.sorted().joined(separator: ", "))
+            }
+            usleep(20_000)
+        }
+    }
+
+    // MARK: - Status
+
+    func metricsURL(_ name: String) -> URL {
+        deploymentDirectory.appendingPathComponent("metrics/\(name.replacingOccurrences(of: "/", with: "-")).json")
+    }
+
+    func controlURL(_ name: String) -> URL {
+        deploymentDirectory.appendingPathComponent("control/\(name.replacingOccurrences(of: "/", with: "-")).jsonl")
+    }
+
+    /// The node's latest status as it wrote it (it refreshes the file many times a second).
+    func status(of name: String) -> NodeStatusSnapshot? {
+        guard let data = try? Data(contentsOf: metricsURL(name)) else { return nil }
+        return try? JSONDecoder().decode(NodeStatusSnapshot.self, from: data)
+    }
+
+    // MARK: - The run
+
+    func drive(progress: ((LiveRunProgress) -> Void)?) throws {
+        let workload = topology.workload
+        let runSeconds = workload.warmupSeconds + workload.durationSeconds
+        var pending = topology.faults.sorted { $0.atSeconds < $1.atSeconds }
+        var nextProgress = 1.0
+        let endSeconds = runSeconds + max(workload.timeoutSeconds, 1) + 30
+        while true {
+            let elapsed = secondsSinceRunStart()
+            while let fault = pending.first, elapsed >= fault.atSeconds {
+                pending.removeFirst()
+                try apply(fault, atSeconds: elapsed)
+            }
+            scheduled.sort { $0.atSeconds < $1.atSeconds }
+            while let next = scheduled.first, elapsed >= next.atSeconds {
+                scheduled.removeFirst()
+                next.action(elapsed)
+            }
+            checkCatchUps(atSeconds: elapsed)
+            noteUnexpectedExits()
+            if elapsed >= nextProgress {
+                nextProgress += 1
+                progress?(currentProgress(elapsed: elapsed, runSeconds: runSeconds))
+            }
+            if generators.allSatisfy({ !$0.isRunning }) { break }
+            guard elapsed < endSeconds else {
+                throw LiveRunError("the load generator did not finish \(Int(endSeconds)) s after the run started")
+            }
+            usleep(5_000)
+        }
+        for generator in generators where generator.terminationStatus != 0 {
+            throw LiveRunError(
+                "load generator \(generator.name) exited with status \(generator.terminationStatus ?? -1); "
+                    + "its log ends:\n\(generator.logTail())")
+        }
+    }
+
+    func secondsSinceRunStart() -> Double {
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        return now >= runStartUnixNanos ? Double(now - runStartUnixNanos) / 1e9 : -Double(runStartUnixNanos - now) / 1e9
+    }
+
+    func currentProgress(elapsed: Double, runSeconds: Double) -> LiveRunProgress {
+        var heights: [String: UInt64] = [:]
+        var live = 0
+        for name in nodeOrder {
+            guard let child = nodes[name], child.isRunning else { continue }
+            live += 1
+            let region = String(name.split(separator: "/").first ?? "")
+            if let height = status(of: name)?.committedHeight { heights[region] = max(heights[region] ?? 0, height) }
+        }
+        return LiveRunProgress(
+            elapsedSeconds: elapsed, runSeconds: runSeconds, heights: heights, liveNodes: live, nodes: nodes.count)
+    }
+
+    func noteUnexpectedExits() {
+        for (name, child) in nodes where unexpectedExits[name] == nil && !child.isRunning && !crashed.contains(name) {
+            if let status = child.terminationStatus { unexpectedExits[name] = status }
+        }
+    }
+
+    /// Nodes this run killed on purpose and has not restarted.
+    var crashed: Set<String> = []
+
+    // MARK: - Stopping
+
+    func stopNodes() {
+        for name in nodeOrder { nodes[name]?.terminate(graceSeconds: 10) }
+    }
+
+    func stopEverything() {
+        for generator in generators where generator.isRunning { generator.kill() }
+        for child in nodes.values where child.isRunning { child.terminate(graceSeconds: 5) }
+    }
+}
+
+/// The subset of a node's metrics file the orchestrator reads while the run goes on.
+struct NodeStatusSnapshot: Decodable {
+    var pid: Int?
+    var listening: Bool?
+    var round: UInt64?
+    var roundProgress: Int?
+    var awaitedLeader: Int?
+    var committedHeight: UInt64?
+    var writtenAtUnixNanos: UInt64?
+}
+
+/// Everything a live run gathered, for the result and the report.
+public struct LiveRunOutcome {
+    public var load: LiveLoadOutcome
+    public var nodes: [(name: String, figures: LiveNodeFigures?)]
+    public var leaderFaults: [RunResult.LeaderFault]
+    public var faultNotes: [String]
+    public var unexpectedExits: [String: Int32]
+    public var elapsedSeconds: Double
+    public var deploymentDirectory: URL
+}

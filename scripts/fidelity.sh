@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The simulator checked against the live runtime on this machine: for each topology, the committed throughput at
+# saturation and p50/p99 at half that load, live and simulated, and their ratio (sim / live).
+#
+#   bash scripts/fidelity.sh [TOPOLOGY...]     (default: default region-7 leader-crash ieee33-3regions)
+#
+# Saturation is found by offering a rate well above what the machine can commit (SATURATION_TPS, default 20000)
+# and reading the committed rate; the half-load runs then offer half of the live saturation figure to both. The
+# simulated runs use the profile `gridledger calibrate` measured on this machine just before (out/fidelity/profile.json),
+# with every simulated machine given the share of this machine's cores its live node really had.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+swift build -c release --product gridledger >/dev/null
+bin=.build/release/gridledger
+out=out/fidelity
+mkdir -p "$out"
+topologies=("$@")
+[ ${#topologies[@]} -gt 0 ] || topologies=(default region-7 leader-crash ieee33-3regions)
+saturation=${SATURATION_TPS:-20000}
+duration=${DURATION_SECONDS:-10}
+
+"$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
+
+field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+printf '%-18s %-9s %12s %12s %12s %12s %12s %12s\n' topology measure live sim ratio "" "" ""
+for topology in "${topologies[@]}"; do
+    cores=$(nproc)
+    nodes=$(python3 - "$topology" <<'PY'
+import sys, yaml, os
+name = sys.argv[1]
+path = name if os.path.exists(name) else f"topologies/{name}.yaml"
+t = yaml.safe_load(open(path))
+n = sum(r["validators"] for r in t["regions"]) + (t.get("global", {}) or {}).get("validators", 0)
+print(n)
+PY
+)
+    # Each simulated machine gets the cores its live node had: this machine's cores shared by every node.
+    share=$(python3 -c "print(max(1, round($cores / $nodes)))")
+    for runtime in live sim; do
+        extra=()
+        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json")
+        "$bin" run "$topology" --runtime "$runtime" --rate "$saturation" --duration "$duration" --quiet \
+            --out "$out/$topology-$runtime-saturated" "${extra[@]}" >/dev/null
+    done
+    live_sat=$(field "$out/$topology-live-saturated/result.json" 'r["committedTps"]')
+    sim_sat=$(field "$out/$topology-sim-saturated/result.json" 'r["committedTps"]')
+    half=$(python3 -c "print(max(100, round($live_sat / 2)))")
+    for runtime in live sim; do
+        extra=()
+        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json")
+        "$bin" run "$topology" --runtime "$runtime" --rate "$half" --duration "$duration" --quiet \
+            --out "$out/$topology-$runtime-half" "${extra[@]}" >/dev/null
+    done
+    for measure in committedTps p50 p99; do
+        case $measure in
+            committedTps) expr='r["committedTps"]'; suffix=saturated ;;
+            p50) expr='r["latencyMillis"]["localCommit"]["p50"]'; suffix=half ;;
+            p99) expr='r["latencyMillis"]["localCommit"]["p99"]'; suffix=half ;;
+        esac
+        live=$(field "$out/$topology-live-$suffix/result.json" "$expr")
+        sim=$(field "$out/$topology-sim-$suffix/result.json" "$expr")
+        ratio=$(python3 -c "l=$live; s=$sim; print(f'{s/l:.2f}' if l else 'n/a')")
+        printf '%-18s %-9s %12s %12s %12s   (cores/node %s, half load %s tx/s)\n' "$topology" "$measure" "$live" "$sim" "$ratio" "$share" "$half"
+    done
+done

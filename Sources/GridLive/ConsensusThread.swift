@@ -1,0 +1,186 @@
+import Foundation
+import GridNode
+import NIOCore
+
+/// A node's state machine on one dedicated thread: it pops inputs from a bounded inbox, hands them to the host and
+/// carries out what it returns. Timers live here too, on wall-clock monotonic deadlines.
+///
+/// The inbox has two FIFO queues, each bounded by `inboxEventsMax`: consensus frames, and everything else (client
+/// submissions, gossip, entries...). The first is served first, so a node drowning in client work still votes in
+/// time; the simulator's machines do the same.
+final class ConsensusThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var urgent = CircularBuffer<NodeInput>()
+    private var normal = CircularBuffer<NodeInput>()
+    private var stopping = false
+    private var started = false
+    private var finished = false
+
+    private let inboxEventsMax: Int
+    private let host: any NodeHost
+    private let metrics: MetricsRecorder
+    private let carryOut: (NodeOutput) -> Void
+    private let failed: (any Error) -> Void
+    // Only the consensus thread touches these.
+    private var timers = TimerHeap()
+
+    init(
+        host: any NodeHost, inboxEventsMax: Int, metrics: MetricsRecorder,
+        carryOut: @escaping (NodeOutput) -> Void, failed: @escaping (any Error) -> Void
+    ) {
+        self.host = host
+        self.inboxEventsMax = max(1, inboxEventsMax)
+        self.metrics = metrics
+        self.carryOut = carryOut
+        self.failed = failed
+    }
+
+    /// From any thread; false when that queue is full.
+    func offer(_ input: NodeInput, urgent isUrgent: Bool) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
+        if isUrgent {
+            guard urgent.count < inboxEventsMax else { return false }
+            urgent.append(input)
+        } else {
+            guard normal.count < inboxEventsMax else { return false }
+            normal.append(input)
+        }
+        let depth = urgent.count + normal.count
+        metrics.update {
+            $0.inboxDepth = depth
+            $0.inboxDepthPeak = max($0.inboxDepthPeak, depth)
+        }
+        condition.signal()
+        return true
+    }
+
+    /// Starts the thread; `.start` is the first input the node sees.
+    func start(name: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started, !stopping else { return }
+        started = true
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Lets the input being handled finish, then ends the thread; returns once it has ended.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while started, !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        defer {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        guard handle(.start) else { return }
+        while let input = next() {
+            guard handle(input) else { return }
+        }
+    }
+
+    /// The next due timer or queued input, waiting for one; nil once stopping.
+    private func next() -> NodeInput? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if stopping { return nil }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let timer = timers.popDue(nowNanos: now) { return .timer(timer) }
+            if let input = urgent.popFirst() ?? normal.popFirst() {
+                let depth = urgent.count + normal.count
+                metrics.update { $0.inboxDepth = depth }
+                return input
+            }
+            if let deadline = timers.nextDeadlineNanos {
+                let waitNanos = deadline > now ? deadline - now : 0
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(waitNanos) / 1e9))
+            } else {
+                condition.wait()
+            }
+        }
+    }
+
+    /// False when the store failed: the node must stop.
+    private func handle(_ input: NodeInput) -> Bool {
+        let output: NodeOutput
+        do { output = try host.handle(input) } catch {
+            failed(error)
+            return false
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        // Re-arming a timer adds a deadline and keeps the earlier one, as the simulator and the embedded runtime
+        // do: the node ignores a timer that no longer means anything.
+        for (timer, afterNanos) in output.timers { timers.push(timer, atNanos: now &+ afterNanos) }
+        let statistics = host.storeWriteStatistics
+        metrics.record(output.observations)
+        metrics.update {
+            $0.inputsHandled += 1
+            $0.storeBytesWritten = statistics.bytesWritten
+            $0.storeCommits = statistics.commits
+            $0.storeSyncs = statistics.syncs
+        }
+        carryOut(output)
+        return true
+    }
+}
+
+/// Deadlines of armed timers, earliest first; equal deadlines fire in the order they were armed.
+struct TimerHeap {
+    private struct Entry {
+        let atNanos: UInt64
+        let sequence: UInt64
+        let timer: NodeTimer
+
+        func precedes(_ other: Entry) -> Bool { (atNanos, sequence) < (other.atNanos, other.sequence) }
+    }
+
+    private var entries: [Entry] = []
+    private var sequence: UInt64 = 0
+
+    var count: Int { entries.count }
+    var nextDeadlineNanos: UInt64? { entries.first?.atNanos }
+
+    mutating func push(_ timer: NodeTimer, atNanos: UInt64) {
+        sequence += 1
+        entries.append(Entry(atNanos: atNanos, sequence: sequence, timer: timer))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].precedes(entries[parent]) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func popDue(nowNanos: UInt64) -> NodeTimer? {
+        guard let first = entries.first, first.atNanos <= nowNanos else { return nil }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var smallest = parent
+                if left < entries.count, entries[left].precedes(entries[smallest]) { smallest = left }
+                if right < entries.count, entries[right].precedes(entries[smallest]) { smallest = right }
+                guard smallest != parent else { break }
+                entries.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first.timer
+    }
+}

@@ -1,1 +1,0 @@
-// The live runtime: see LiveNode.swift.

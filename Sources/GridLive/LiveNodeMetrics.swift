@@ -1,0 +1,213 @@
+import Foundation
+import GridNode
+import GridStorage
+import Synchronization
+
+/// Why the transport dropped a frame.
+public enum FrameDropReason: String, Codable, CaseIterable, Sendable {
+    /// No handshaken connection to the peer when the frame left (or when the link model released it).
+    case noConnection = "no-connection"
+    /// The peer's outgoing queue was at `outgoingFramesMax` or `outgoingBytesMax`.
+    case queueFull = "queue-full"
+    /// The link model's loss (the link's own rate combined with `setExtraLoss`).
+    case linkLoss = "link-loss"
+    /// To or from a peer cut off by `setPartition`.
+    case partition
+    /// A length prefix over `wireLimits.frameBytesMax`; the connection is closed.
+    case oversized
+    /// A client frame, or a frame before the handshake, that does not decode; the connection is closed.
+    case undecodable
+    /// The consensus thread's inbox was full (peer frames; client submissions are answered `.busy`).
+    case inboxFull = "inbox-full"
+    /// A handshake message after the handshake, or a message on a connection that only sends.
+    case unexpected
+}
+
+/// Why a connection was refused during or right after its handshake.
+public enum HandshakeRefusalReason: String, Codable, CaseIterable, Sendable {
+    /// The first frame did not decode as a peer message.
+    case undecodable
+    case oversized
+    /// The first frame decoded but was not a `hello`.
+    case notHello = "not-hello"
+    case wrongChain = "wrong-chain"
+    /// The identity is not in `peers`, or its key is not that identity's genesis key.
+    case unknownKey = "unknown-key"
+    case badProof = "bad-proof"
+    /// A peer message other than the proof before the proof verified.
+    case messageBeforeProof = "message-before-proof"
+    /// A dialed node answered as someone other than the peer dialed.
+    case wrongIdentity = "wrong-identity"
+    /// The handshake did not finish within `handshakeTimeoutMillis`.
+    case timeout
+    /// A client connection sent something other than a `submit`.
+    case clientProtocol = "client-protocol"
+}
+
+/// What a live node did, as figures: consensus observations, transport counters and process resources. Written
+/// as JSON to `metricsFile` every second and at shutdown, and served to Prometheus.
+public struct LiveNodeMetrics: Codable, Sendable, Equatable {
+    public var node: String = ""
+    public var uptimeSeconds: Double = 0
+
+    // Consensus, from the node's observations.
+    public var committedBlocks: UInt64 = 0
+    public var committedTransactions: UInt64 = 0
+    /// Height of the last block this node committed (region validators) or checkpoint (members).
+    public var committedHeight: UInt64 = 0
+    public var checkpointsCommitted: UInt64 = 0
+    public var finalizedHeight: UInt64 = 0
+    public var roundChanges: UInt64 = 0
+    /// Round changes through a timeout certificate.
+    public var viewChanges: UInt64 = 0
+    public var rejections: [String: UInt64] = [:]
+    public var losses: [String: UInt64] = [:]
+    public var entryRejections: UInt64 = 0
+
+    // Clients.
+    public var clientSubmissions: UInt64 = 0
+    /// Replies by kind: committed, failed, rejected, busy.
+    public var clientReplies: [String: UInt64] = [:]
+    /// Replies whose client connection had gone.
+    public var clientRepliesUndeliverable: UInt64 = 0
+
+    // Transport.
+    public var bytesSent: UInt64 = 0
+    public var framesSent: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    public var framesReceived: UInt64 = 0
+    public var framesDropped: [String: UInt64] = [:]
+    public var handshakeRefusals: [String: UInt64] = [:]
+    public var connectionsAccepted: UInt64 = 0
+    public var peerHandshakesCompleted: UInt64 = 0
+    public var dialFailures: UInt64 = 0
+    /// Peers this node has a handshaken outbound connection to now.
+    public var peersConnected: Int = 0
+
+    // Consensus thread.
+    public var inputsHandled: UInt64 = 0
+    /// Inputs refused because the inbox was full (client `.busy` answers and dropped peer frames).
+    public var inboxOverflows: UInt64 = 0
+    public var inboxDepth: Int = 0
+    public var inboxDepthPeak: Int = 0
+
+    // Process and store.
+    public var cpuSeconds: Double = 0
+    public var residentBytes: UInt64 = 0
+    public var storeBytesWritten: UInt64?
+    public var storeCommits: UInt64 = 0
+    public var storeSyncs: UInt64 = 0
+
+    public init() {}
+
+    public func dropped(_ reason: FrameDropReason) -> UInt64 { framesDropped[reason.rawValue] ?? 0 }
+    public func refused(_ reason: HandshakeRefusalReason) -> UInt64 { handshakeRefusals[reason.rawValue] ?? 0 }
+}
+
+/// The one place every thread records into; a lock is cheap next to a syscall per frame.
+final class MetricsRecorder: Sendable {
+    private let state: Mutex<LiveNodeMetrics>
+    private let startedNanos = DispatchTime.now().uptimeNanoseconds
+
+    init(node: NodeAddress) {
+        var metrics = LiveNodeMetrics()
+        metrics.node = node.description
+        state = Mutex(metrics)
+    }
+
+    func update(_ body: (inout LiveNodeMetrics) -> Void) { state.withLock { body(&$0) } }
+
+    func drop(_ reason: FrameDropReason, count: UInt64 = 1) {
+        state.withLock { $0.framesDropped[reason.rawValue, default: 0] += count }
+    }
+
+    func refuse(_ reason: HandshakeRefusalReason) {
+        state.withLock { $0.handshakeRefusals[reason.rawValue, default: 0] += 1 }
+    }
+
+    func sent(bytes: Int) {
+        state.withLock {
+            $0.framesSent += 1
+            $0.bytesSent += UInt64(bytes)
+        }
+    }
+
+    func received(bytes: Int) {
+        state.withLock {
+            $0.framesReceived += 1
+            $0.bytesReceived += UInt64(bytes)
+        }
+    }
+
+    /// A copy with the process figures read now.
+    func snapshot() -> LiveNodeMetrics {
+        var metrics = state.withLock { $0 }
+        metrics.uptimeSeconds = Double(DispatchTime.now().uptimeNanoseconds - startedNanos) / 1e9
+        let process = ProcessResources.read()
+        metrics.cpuSeconds = process.cpuSeconds
+        metrics.residentBytes = process.residentBytes
+        return metrics
+    }
+
+    func record(_ observations: [NodeObservation]) {
+        guard !observations.isEmpty else { return }
+        state.withLock { metrics in
+            for observation in observations {
+                switch observation {
+                case .committed(let block, _):
+                    metrics.committedBlocks += 1
+                    metrics.committedTransactions += UInt64(block.payload.transactions.count)
+                    metrics.committedHeight = max(metrics.committedHeight, block.header.height)
+                case .finalized(let height):
+                    metrics.finalizedHeight = max(metrics.finalizedHeight, height)
+                case .checkpointCommitted(let block, _, _):
+                    metrics.checkpointsCommitted += 1
+                    metrics.committedHeight = max(metrics.committedHeight, block.header.height)
+                case .rejected(_, let rejection):
+                    metrics.rejections[rejection.code, default: 0] += 1
+                case .entryRejected:
+                    metrics.entryRejections += 1
+                case .lost(let loss):
+                    metrics.losses[Self.lossKey(loss), default: 0] += 1
+                case .roundChanged(_, _, let viaTimeout):
+                    metrics.roundChanges += 1
+                    if viaTimeout { metrics.viewChanges += 1 }
+                case .entriesSent, .relaySent, .checkpointRequested:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Relay refusals carry a free-text reason; one key for all keeps the map bounded.
+    private static func lossKey(_ loss: NodeLoss) -> String {
+        if case .relayRefused = loss { return "relay-refused" }
+        return loss.description
+    }
+}
+
+/// CPU time and resident memory of this process, from /proc (zeros where it is not mounted).
+enum ProcessResources {
+    static func read() -> (cpuSeconds: Double, residentBytes: UInt64) {
+        var cpuSeconds = 0.0
+        var residentBytes: UInt64 = 0
+        // Fields after the command name (which may hold spaces and parentheses): utime and stime are the 12th and
+        // 13th after the closing parenthesis, in clock ticks.
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                if ticks > 0 { cpuSeconds = (user + system) / ticks }
+            }
+        }
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = statm.split(separator: " ")
+            if fields.count > 1, let pages = UInt64(fields[1]) {
+                residentBytes = pages * UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
+            }
+        }
+        return (cpuSeconds, residentBytes)
+    }
+}

@@ -1,0 +1,253 @@
+import GridCrypto
+import GridLedger
+import GridNode
+import GridRegion
+import GridWire
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Faults the orchestrator applies to a running node's transport (see `LiveControl`).
+struct TransportFaults: Sendable {
+    /// Peers this node neither sends to nor takes frames from.
+    var cutOff: Set<NodeAddress>?
+    /// Loss added to every link's own, for frames this node sends.
+    var extraLossRate = 0.0
+}
+
+/// Sockets and the link model: the listener that takes peers and clients, one dialed connection per peer, client
+/// replies. Inputs for the node go to `deliver`; everything here runs on event loops except `send` and `reply`,
+/// which the consensus thread calls.
+final class Transport: Sendable {
+    let options: LiveNodeOptions
+    let address: NodeAddress
+    let metrics: MetricsRecorder
+    let group: MultiThreadedEventLoopGroup
+    let peers: [NodeAddress: LivePeer]
+    let clients: ClientRegistry
+    let faults = Mutex(TransportFaults())
+    /// Hands an input to the consensus thread; false when its inbox is full.
+    let deliver: @Sendable (NodeInput, _ urgent: Bool) -> Bool
+    private let outbound: Mutex<[NodeAddress: OutboundPeer]> = Mutex([:])
+    private let server: Mutex<(any Channel)?> = Mutex(nil)
+    private let accepted: Mutex<[ObjectIdentifier: any Channel]> = Mutex([:])
+
+    init(
+        options: LiveNodeOptions, address: NodeAddress, metrics: MetricsRecorder, group: MultiThreadedEventLoopGroup,
+        deliver: @escaping @Sendable (NodeInput, Bool) -> Bool
+    ) {
+        self.options = options
+        self.address = address
+        self.metrics = metrics
+        self.group = group
+        self.deliver = deliver
+        var peers: [NodeAddress: LivePeer] = [:]
+        for peer in options.peers where peer.address != address { peers[peer.address] = peer }
+        self.peers = peers
+        clients = ClientRegistry(pendingRepliesMax: options.pendingRepliesMax)
+    }
+
+    // MARK: - Lifecycle
+
+    /// Binds the listener and dials every peer; returns the bound port.
+    func start() async throws -> Int {
+        let frameBytesMax = options.wireLimits.frameBytesMax
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                self.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LengthPrefixedFrameDecoder(frameBytesMax: frameBytesMax)),
+                        ConnectionHandler(transport: self, role: .accepted))
+                }
+            }
+            .bind(host: options.listenHost, port: options.listenPort).get()
+        server.withLock { $0 = channel }
+        var links: [NodeAddress: OutboundPeer] = [:]
+        for peer in peers.values {
+            links[peer.address] = OutboundPeer(
+                peer: peer, loop: group.next(), link: LinkModel(options.link(peer.address)), transport: self)
+        }
+        outbound.withLock { $0 = links }
+        for link in links.values { link.start() }
+        return channel.localAddress?.port ?? options.listenPort
+    }
+
+    private func track(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        accepted.withLock { $0[key] = channel }
+        metrics.update { $0.connectionsAccepted += 1 }
+        channel.closeFuture.whenComplete { _ in _ = self.accepted.withLock { $0.removeValue(forKey: key) } }
+    }
+
+    /// Stops taking connections and stops dialing; frames the node sends after this are dropped.
+    func stopAccepting() async {
+        let channel = server.withLock { $0 }
+        try? await channel?.close()
+    }
+
+    /// Closes every connection.
+    func close() async {
+        let links = outbound.withLock { Array($0.values) }
+        for link in links { try? await link.stop().get() }
+        let channels = accepted.withLock { Array($0.values) }
+        for channel in channels { try? await channel.close() }
+    }
+
+    /// Peers with a handshaken outbound connection now.
+    func connectedPeers() async -> Int {
+        let links = outbound.withLock { Array($0.values) }
+        var count = 0
+        for link in links where (try? await link.isConnected().get()) == true { count += 1 }
+        return count
+    }
+
+    // MARK: - From the consensus thread
+
+    func send(_ outgoing: Outgoing) {
+        let (cut, extraLoss) = faults.withLock { ($0.cutOff?.contains(outgoing.to) ?? false, $0.extraLossRate) }
+        if cut {
+            metrics.drop(.partition)
+            return
+        }
+        guard let link = outbound.withLock({ $0[outgoing.to] }) else {
+            metrics.drop(.noConnection)
+            return
+        }
+        let loss = 1 - (1 - link.link.lossRate) * (1 - extraLoss)
+        if loss > 0, Double.random(in: 0..<1) < loss {
+            metrics.drop(.linkLoss)
+            return
+        }
+        link.send(outgoing.frame)
+    }
+
+    /// A reply for the client that submitted request `id`; undeliverable if its connection went.
+    func reply(_ id: ClientRequestID, _ reply: ClientReply) {
+        metrics.update { $0.clientReplies[Self.kind(reply), default: 0] += 1 }
+        guard let pending = clients.take(id) else {
+            metrics.update { $0.clientRepliesUndeliverable += 1 }
+            return
+        }
+        pending.connection.send(.reply(requestID: pending.clientRequestID, reply), limits: options.wireLimits)
+    }
+
+    static func kind(_ reply: ClientReply) -> String {
+        switch reply {
+        case .committed: return "committed"
+        case .failed: return "failed"
+        case .rejected: return "rejected"
+        case .busy: return "busy"
+        }
+    }
+
+    // MARK: - From connection handlers
+
+    func isCutOff(_ peer: NodeAddress) -> Bool { faults.withLock { $0.cutOff?.contains(peer) ?? false } }
+
+    func established(outbound channel: any Channel, to peer: NodeAddress) {
+        outbound.withLock { $0[peer] }?.established(channel)
+    }
+
+    /// A client's submission: registered for its reply and handed to the node, or answered `.busy` at once.
+    func submit(_ connection: ClientConnection, requestID: UInt64, transaction: [UInt8]) {
+        metrics.update { $0.clientSubmissions += 1 }
+        guard let id = clients.register(connection, clientRequestID: requestID) else {
+            metrics.update {
+                $0.clientReplies["busy", default: 0] += 1
+                $0.inboxOverflows += 1
+            }
+            connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
+            return
+        }
+        guard deliver(.client(id, transaction), false) else {
+            _ = clients.take(id)
+            metrics.update {
+                $0.clientReplies["busy", default: 0] += 1
+                $0.inboxOverflows += 1
+            }
+            connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
+            return
+        }
+    }
+}
+
+/// One client connection, as the reply map holds it.
+final class ClientConnection: Sendable {
+    let channel: any Channel
+    let serial: UInt64
+
+    init(channel: any Channel, serial: UInt64) {
+        self.channel = channel
+        self.serial = serial
+    }
+
+    /// From any thread.
+    func send(_ message: ClientMessage, limits: WireLimits) {
+        let frame = WireCodec.encode(message, limits: limits)
+        channel.writeAndFlush(Framing.buffer(frame, allocator: channel.allocator), promise: nil)
+    }
+}
+
+/// Client submissions waiting for the node's answer: the node knows them by an id this map assigns (unique in the
+/// process), the client by its own request id on its own connection.
+final class ClientRegistry: Sendable {
+    struct Pending: Sendable {
+        let connection: ClientConnection
+        let clientRequestID: UInt64
+    }
+
+    private struct State {
+        var nextID: ClientRequestID = 1
+        var nextSerial: UInt64 = 1
+        var pending: [ClientRequestID: Pending] = [:]
+        /// Ids outstanding per connection, so a closed connection's entries go with it.
+        var byConnection: [UInt64: Set<ClientRequestID>] = [:]
+    }
+
+    private let state = Mutex(State())
+    let pendingRepliesMax: Int
+
+    init(pendingRepliesMax: Int) { self.pendingRepliesMax = pendingRepliesMax }
+
+    func connect(_ channel: any Channel) -> ClientConnection {
+        state.withLock { state in
+            defer { state.nextSerial += 1 }
+            return ClientConnection(channel: channel, serial: state.nextSerial)
+        }
+    }
+
+    /// Nil when `pendingRepliesMax` submissions are already waiting.
+    func register(_ connection: ClientConnection, clientRequestID: UInt64) -> ClientRequestID? {
+        state.withLock { state in
+            guard state.pending.count < pendingRepliesMax else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.pending[id] = Pending(connection: connection, clientRequestID: clientRequestID)
+            state.byConnection[connection.serial, default: []].insert(id)
+            return id
+        }
+    }
+
+    func take(_ id: ClientRequestID) -> Pending? {
+        state.withLock { state in
+            guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+            state.byConnection[pending.connection.serial]?.remove(id)
+            return pending
+        }
+    }
+
+    func disconnected(_ connection: ClientConnection) {
+        state.withLock { state in
+            for id in state.byConnection.removeValue(forKey: connection.serial) ?? [] {
+                state.pending.removeValue(forKey: id)
+            }
+        }
+    }
+
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+}

@@ -1,0 +1,703 @@
+import Foundation
+import GridCrypto
+import GridLedger
+import GridLoad
+import GridRegion
+import GridTopology
+import GridWire
+import Histogram
+import NIOCore
+import NIOExtras
+import NIOPosix
+
+/// The live load generator: pre-signs its share of the simulator's transfer schedule, then sends each transaction
+/// at its scheduled time to its gateway validator over TCP, open loop, and counts how every one of them ends.
+///
+/// - Time zero of the schedule is the moment sending starts (after pre-signing, connecting and waiting for
+///   `startAtUnixNanos`). A timer on one event loop sends the due transactions in batches (one tick at most every
+///   `LoadGeneratorLimits.tickNanos`), never waiting for replies.
+/// - Latency is reply receipt minus the *scheduled* time on this process's monotonic clock, so a generator that
+///   falls behind shows it as latency (no coordinated omission). One HDR histogram per connection, added up at
+///   the end.
+/// - A gateway that is down (refused, dropped, not listed) is retried with exponential back-off; meanwhile its
+///   transactions go to the next connected validator of the same region (counted as failovers).
+/// - A transaction whose connection drops before its reply is resubmitted once through failover, if its
+///   deadline has not passed. This is safe for the ledger: the resubmission is the same signed bytes, so the same
+///   hash and the same (signer, nonce); a gateway that already holds it answers `duplicate`, and once either copy
+///   commits the nonce window makes the other fail `stale-nonce` — it can never execute twice. Those two answers
+///   to a resubmission do not tell whether the first copy committed, so they count as `lost` (unknown), never as
+///   rejected. A second drop counts as `lost` too.
+public enum LoadGenerator {
+    public static func run(_ options: LoadGeneratorOptions, progress: (@Sendable (LoadProgress) -> Void)?)
+        async throws -> LoadReport
+    {
+        try options.validate()
+        let topology = options.topology
+        let workload = try TransferWorkload(topology: topology, chainID: options.chainID)
+        let window = try TransferWorkload.window(topology.workload)
+        let allTimes = try TransferWorkload.scheduledTimes(topology)
+        let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
+
+        // Pre-sign on every core, then lay the framed submits out in one buffer.
+        let presignCPUStart = ProcessCPU.seconds()
+        let presignStart = DispatchTime.now().uptimeNanoseconds
+        let encoded = workload.encodedTransactions(indices)
+        var frames = ByteBufferAllocator().buffer(capacity: encoded.reduce(0) { $0 + $1.count + 32 })
+        var frameOffsets: [Int] = [0]
+        frameOffsets.reserveCapacity(indices.count + 1)
+        for (position, index) in indices.enumerated() {
+            let frame = WireCodec.encode(ClientMessage.submit(requestID: UInt64(index), transaction: encoded[position]))
+            frames.writeInteger(UInt32(frame.count), endianness: .big)
+            frames.writeBytes(frame)
+            frameOffsets.append(frames.writerIndex)
+        }
+        let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
+        let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
+
+        let plans = indices.map { workload.plan($0) }
+        let setup = LoadRunner.Setup(
+            options: options, window: window, regionNames: workload.regionNames,
+            validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
+            regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
+            frames: frames, frameOffsets: frameOffsets,
+            clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
+            presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let runner = LoadRunner(setup: setup, loop: group.next(), progress: progress)
+            try await runner.connectAll().get()
+            if let startAt = options.startAtUnixNanos {
+                let nowUnix = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+                if startAt > nowUnix { try await Task.sleep(nanoseconds: startAt - nowUnix) }
+            }
+            let report = try await runner.start().get()
+            try await group.shutdownGracefully()
+            return report
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+}
+
+/// One gateway validator's connection and what travels on it. Confined to the runner's event loop.
+final class GatewayConnection {
+    enum Status { case down, connecting, up }
+
+    let index: Int
+    let gateway: Gateway
+    var status = Status.down
+    var channel: (any Channel)?
+    /// Bumped at every connection attempt, so events of an old channel are ignored.
+    var generation = 0
+    /// Consecutive failures, for the back-off.
+    var failures = 0
+    var retryAt = NIODeadline.uptimeNanoseconds(0)
+    /// Local transaction numbers written on this connection and awaiting a reply.
+    var inFlight = Set<Int>()
+    /// Local transaction numbers waiting for the socket buffer to drain (stale entries are skipped).
+    var backlog = CircularBuffer<Int>()
+    var needsFlush = false
+    /// Measured-window commit latencies of replies on this connection, microseconds.
+    var histogram = LatencyHistogram.makeEmpty()
+
+    init(index: Int, gateway: Gateway) {
+        self.index = index
+        self.gateway = gateway
+    }
+}
+
+/// The state of one run. Every method runs on `loop`; nothing is shared with another thread (hence the
+/// unchecked `Sendable`, which lets NIO callbacks capture it).
+final class LoadRunner: @unchecked Sendable {
+    struct Setup: Sendable {
+        var options: LoadGeneratorOptions
+        var window: LoadWindow
+        var regionNames: [String]
+        var validatorsPerRegion: [Int]
+        /// By local transaction number k (global index `part + k * parts`), non-decreasing.
+        var scheduledNanos: [UInt64]
+        var regionOf: [UInt16]
+        var homeValidatorOf: [UInt16]
+        /// Length-prefixed submit frames; frame k is `frameOffsets[k]..<frameOffsets[k + 1]`.
+        var frames: ByteBuffer
+        var frameOffsets: [Int]
+        var clientKey: KeyPair
+        var presignSeconds: Double
+        var presignCPUSeconds: Double
+    }
+
+    private enum TxState: UInt8 {
+        case pending
+        case queued
+        case sent
+        case resolved
+    }
+
+    private enum Outcome {
+        case committed(connection: Int)
+        case failed(String)
+        case rejected(String)
+        case busy
+        case unreachable
+        case notSent
+        case timedOut
+        case lost
+    }
+
+    private let setup: Setup
+    private let loop: any EventLoop
+    private let limits: LoadGeneratorLimits
+    private let progress: (@Sendable (LoadProgress) -> Void)?
+    private let timeoutNanos: UInt64
+    private let drainEndNanos: UInt64
+    private let count: Int
+    private let part: Int
+    private let parts: Int
+
+    private var state: [TxState]
+    private var connectionOf: [Int32]
+    private var everSent: [Bool]
+    private var resubmitted: [Bool]
+    /// Next transaction to send; every one before it was dispatched.
+    private var nextDue = 0
+    /// Every transaction before it has an outcome (deadlines are in schedule order).
+    private var expiryCursor = 0
+    /// Sent and awaiting a reply (all connections).
+    private var inFlightCount = 0
+    /// Queued or sent, without an outcome.
+    private var openCount = 0
+
+    private var phaseCounts = [LoadOutcomeCounts](repeating: LoadOutcomeCounts(), count: 3)
+    private var regionMeasured: [LoadOutcomeCounts]
+    private var regionCommittedInWindow: [UInt64]
+    private var committedInWindow: UInt64 = 0
+    private var rejectReasons: [String: UInt64] = [:]
+    private var stats = LoadReport.ConnectionStats()
+    private var sendLagMaxNanos: UInt64 = 0
+
+    private var connections: [GatewayConnection] = []
+    /// [region][validator] -> index in `connections`, nil for a validator without a gateway entry.
+    private var connectionIndex: [[Int?]]
+    private var touched: [Int] = []
+
+    private var startDeadline = NIODeadline.uptimeNanoseconds(0)
+    private var startUnixNanos: UInt64 = 0
+    private var startCPUSeconds = 0.0
+    private var started = false
+    private var finished = false
+    private var nextProgressNanos: UInt64 = 1_000_000_000
+    private var lastProgressCommitted: UInt64 = 0
+    private var promise: EventLoopPromise<LoadReport>
+
+    init(setup: Setup, loop: any EventLoop, progress: (@Sendable (LoadProgress) -> Void)?) {
+        self.setup = setup
+        self.loop = loop
+        self.progress = progress
+        limits = setup.options.limits
+        timeoutNanos = UInt64(setup.options.timeoutSeconds * 1e9)
+        drainEndNanos = setup.window.runEndNanos + UInt64(setup.options.drainSeconds * 1e9)
+        count = setup.scheduledNanos.count
+        part = setup.options.part
+        parts = setup.options.parts
+        state = Array(repeating: .pending, count: count)
+        connectionOf = Array(repeating: -1, count: count)
+        everSent = Array(repeating: false, count: count)
+        resubmitted = Array(repeating: false, count: count)
+        regionMeasured = Array(repeating: LoadOutcomeCounts(), count: setup.regionNames.count)
+        regionCommittedInWindow = Array(repeating: 0, count: setup.regionNames.count)
+        connectionIndex = setup.validatorsPerRegion.map { Array(repeating: nil, count: $0) }
+        for gateway in setup.options.gateways {
+            connectionIndex[gateway.region][gateway.index] = connections.count
+            connections.append(GatewayConnection(index: connections.count, gateway: gateway))
+        }
+        promise = loop.makePromise(of: LoadReport.self)
+        for k in 0..<count {
+            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            phaseCounts[Self.phaseIndex(phase)].offered += 1
+            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].offered += 1 }
+        }
+    }
+
+    // MARK: - Clock
+
+    /// Nanoseconds since sending started, on the monotonic clock.
+    private func nowNanos() -> UInt64 {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let start = startDeadline.uptimeNanoseconds
+        return now > start ? now - start : 0
+    }
+
+    // MARK: - Connections
+
+    /// Tries every gateway once; the future succeeds when every attempt has finished, whatever its outcome.
+    func connectAll() -> EventLoopFuture<Void> {
+        loop.flatSubmit {
+            let attempts = self.connections.map { self.connect($0) }
+            return EventLoopFuture.andAllComplete(attempts, on: self.loop)
+        }
+    }
+
+    private func connect(_ connection: GatewayConnection) -> EventLoopFuture<Void> {
+        connection.status = .connecting
+        connection.generation += 1
+        let generation = connection.generation
+        let index = connection.index
+        let limits = self.limits
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.nanoseconds(Int64(limits.connectTimeoutSeconds * 1e9)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                .writeBufferWaterMark,
+                value: .init(low: limits.writeBufferLowBytes, high: limits.writeBufferHighBytes)
+            )
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(
+                            LengthFieldBasedFrameDecoder(lengthFieldBitLength: .fourBytes),
+                            maximumBufferSize: limits.frameBytesMax + 4))
+                    try channel.pipeline.syncOperations.addHandler(
+                        GatewayHandler(runner: self, connection: index, generation: generation))
+                }
+            }
+        return bootstrap.connect(host: connection.gateway.host, port: connection.gateway.port).map { _ in () }
+            .flatMapError { _ in
+                self.connectFailed(index, generation: generation)
+                return self.loop.makeSucceededVoidFuture()
+            }
+    }
+
+    private func backoff(_ connection: GatewayConnection) -> NIODeadline {
+        let seconds = min(
+            limits.reconnectMaxSeconds,
+            limits.reconnectInitialSeconds * pow(2, Double(min(connection.failures, 30)) - 1))
+        return NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
+    }
+
+    private func connectFailed(_ index: Int, generation: Int) {
+        let connection = connections[index]
+        guard connection.generation == generation, connection.status == .connecting else { return }
+        stats.connectFailures += 1
+        connection.status = .down
+        connection.channel = nil
+        connection.failures += 1
+        connection.retryAt = backoff(connection)
+    }
+
+    fileprivate func channelActive(_ index: Int, generation: Int, channel: any Channel) {
+        let connection = connections[index]
+        guard connection.generation == generation, !finished else {
+            channel.close(promise: nil)
+            return
+        }
+        stats.connectsSucceeded += 1
+        connection.status = .up
+        connection.channel = channel
+        let hello = WireCodec.encode(
+            PeerMessage.hello(
+                Hello(
+                    chainID: setup.options.chainID, identity: .client, publicKey: setup.clientKey.publicKey,
+                    challenge: .random())))
+        var buffer = channel.allocator.buffer(capacity: hello.count + 4)
+        buffer.writeInteger(UInt32(hello.count), endianness: .big)
+        buffer.writeBytes(hello)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    fileprivate func channelInactive(_ index: Int, generation: Int) {
+        let connection = connections[index]
+        guard connection.generation == generation, connection.status == .up else { return }
+        connection.status = .down
+        connection.channel = nil
+        guard !finished else { return }
+        stats.connectionDrops += 1
+        connection.failures += 1
+        connection.retryAt = backoff(connection)
+        let now = nowNanos()
+        // Never-sent transactions waiting here go elsewhere; sent ones are resubmitted once, if still in time.
+        var waiting: [Int] = []
+        while let k = connection.backlog.popFirst() {
+            if state[k] == .queued, connectionOf[k] == Int32(index) { waiting.append(k) }
+        }
+        let stranded = connection.inFlight.sorted()
+        for k in waiting {
+            release(k)
+            route(k, now: now)
+        }
+        for k in stranded where state[k] == .sent {
+            release(k)
+            if !resubmitted[k], now < setup.scheduledNanos[k] &+ timeoutNanos {
+                resubmitted[k] = true
+                stats.resubmitted += 1
+                route(k, now: now)
+            } else {
+                resolve(k, .lost, now: now)
+            }
+        }
+        flushTouched()
+    }
+
+    fileprivate func channelWritable(_ index: Int, generation: Int) {
+        let connection = connections[index]
+        guard connection.generation == generation, connection.status == .up, let channel = connection.channel else {
+            return
+        }
+        let now = nowNanos()
+        while channel.isWritable, let k = connection.backlog.popFirst() {
+            guard state[k] == .queued, connectionOf[k] == Int32(index) else { continue }
+            release(k)
+            write(k, on: connection, now: now)
+        }
+        flushTouched()
+    }
+
+    fileprivate func received(_ frame: ByteBuffer, on index: Int, generation: Int) {
+        let connection = connections[index]
+        guard connection.generation == generation, !finished else { return }
+        connection.failures = 0
+        let bytes = Array(frame.readableBytesView)
+        if let message = try? WireCodec.decodeClient(bytes, limits: .standard) {
+            guard case .reply(let requestID, let reply) = message else {
+                stats.protocolErrors += 1
+                return
+            }
+            handleReply(requestID: requestID, reply: reply, on: connection)
+        } else if let message = try? WireCodec.decode(bytes, limits: .standard) {
+            switch message {
+            case .hello, .helloProof: break
+            default: stats.protocolErrors += 1
+            }
+        } else {
+            stats.protocolErrors += 1
+        }
+    }
+
+    private func handleReply(requestID: UInt64, reply: ClientReply, on connection: GatewayConnection) {
+        guard requestID >= UInt64(part), (requestID - UInt64(part)) % UInt64(parts) == 0,
+            (requestID - UInt64(part)) / UInt64(parts) < UInt64(count)
+        else {
+            stats.lateReplies += 1
+            return
+        }
+        let k = Int((requestID - UInt64(part)) / UInt64(parts))
+        guard state[k] == .sent, connection.inFlight.contains(k) else {
+            stats.lateReplies += 1
+            return
+        }
+        let now = nowNanos()
+        release(k)
+        if now > setup.scheduledNanos[k] &+ timeoutNanos {
+            resolve(k, .timedOut, now: now)
+            return
+        }
+        switch reply {
+        case .committed:
+            resolve(k, .committed(connection: connection.index), now: now)
+        case .busy:
+            resolve(k, .busy, now: now)
+        case .rejected(let reason):
+            resolve(k, resubmitted[k] && Self.isAmbiguous(reason) ? .lost : .rejected(reason), now: now)
+        case .failed(_, let reason):
+            resolve(k, resubmitted[k] && Self.isAmbiguous(reason) ? .lost : .failed(reason), now: now)
+        }
+    }
+
+    /// Answers to a resubmission that say the ledger already has this (signer, nonce): the first copy may or may
+    /// not have committed.
+    private static func isAmbiguous(_ reason: String) -> Bool {
+        reason.contains("duplicate") || reason.contains("stale-nonce")
+    }
+
+    // MARK: - Sending
+
+    /// Starts sending now (time zero) and returns the report once the run is over.
+    func start() -> EventLoopFuture<LoadReport> {
+        loop.execute {
+            self.startDeadline = NIODeadline.now()
+            self.startUnixNanos = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+            self.startCPUSeconds = ProcessCPU.seconds()
+            self.started = true
+            self.tick()
+        }
+        return promise.futureResult
+    }
+
+    private func tick() {
+        guard !finished else { return }
+        let now = nowNanos()
+        var sends = 0
+        while nextDue < count, setup.scheduledNanos[nextDue] <= now, sends < limits.sendsPerTickMax {
+            sendLagMaxNanos = max(sendLagMaxNanos, now - setup.scheduledNanos[nextDue])
+            route(nextDue, now: now)
+            nextDue += 1
+            sends += 1
+        }
+        flushTouched()
+        expire(now: now)
+        let wall = NIODeadline.now()
+        for connection in connections where connection.status == .down && connection.retryAt <= wall {
+            _ = connect(connection)
+        }
+        if now >= nextProgressNanos {
+            reportProgress(now: now)
+            nextProgressNanos = (now / 1_000_000_000 + 1) * 1_000_000_000
+        }
+        if (nextDue == count && openCount == 0) || now >= drainEndNanos {
+            finish(now: now)
+            return
+        }
+        if nextDue < count, setup.scheduledNanos[nextDue] <= now {
+            loop.execute { self.tick() }
+            return
+        }
+        let nextSend = nextDue < count ? setup.scheduledNanos[nextDue] : UInt64.max
+        let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, drainEndNanos)
+        loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(wake))) { self.tick() }
+    }
+
+    /// Sends transaction k through its gateway, or the next connected validator of its region.
+    private func route(_ k: Int, now: UInt64) {
+        guard inFlightCount + openCount < limits.inFlightMax else {
+            resolve(k, .notSent, now: now)
+            return
+        }
+        let region = Int(setup.regionOf[k])
+        let home = Int(setup.homeValidatorOf[k])
+        let validators = setup.validatorsPerRegion[region]
+        for offset in 0..<validators {
+            guard let index = connectionIndex[region][(home + offset) % validators] else { continue }
+            let connection = connections[index]
+            guard connection.status == .up, let channel = connection.channel else { continue }
+            if offset != 0 { stats.failovers += 1 }
+            if connection.backlog.isEmpty, channel.isWritable {
+                write(k, on: connection, now: now)
+            } else if connection.backlog.count < limits.backlogPerConnectionMax {
+                connection.backlog.append(k)
+                state[k] = .queued
+                connectionOf[k] = Int32(index)
+                openCount += 1
+                stats.backPressureWaits += 1
+            } else {
+                resolve(k, .notSent, now: now)
+            }
+            return
+        }
+        resolve(k, .unreachable, now: now)
+    }
+
+    private func write(_ k: Int, on connection: GatewayConnection, now: UInt64) {
+        guard let channel = connection.channel,
+            let frame = setup.frames.getSlice(
+                at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
+        else {
+            resolve(k, .notSent, now: now)
+            return
+        }
+        channel.write(frame, promise: nil)
+        if !connection.needsFlush {
+            connection.needsFlush = true
+            touched.append(connection.index)
+        }
+        state[k] = .sent
+        connectionOf[k] = Int32(connection.index)
+        connection.inFlight.insert(k)
+        inFlightCount += 1
+        openCount += 1
+        if !everSent[k] {
+            everSent[k] = true
+            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            phaseCounts[Self.phaseIndex(phase)].sent += 1
+            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].sent += 1 }
+        }
+    }
+
+    private func flushTouched() {
+        for index in touched {
+            connections[index].needsFlush = false
+            connections[index].channel?.flush()
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    /// Takes transaction k out of wherever it waits (a backlog or a connection's in-flight set): back to pending.
+    private func release(_ k: Int) {
+        switch state[k] {
+        case .sent:
+            connections[Int(connectionOf[k])].inFlight.remove(k)
+            inFlightCount -= 1
+            openCount -= 1
+        case .queued:
+            openCount -= 1  // its backlog entry is skipped when reached
+        case .pending, .resolved:
+            break
+        }
+        state[k] = .pending
+    }
+
+    /// Times out every transaction whose deadline (scheduled time + timeout) has passed.
+    private func expire(now: UInt64) {
+        while expiryCursor < nextDue, setup.scheduledNanos[expiryCursor] &+ timeoutNanos <= now {
+            let k = expiryCursor
+            switch state[k] {
+            case .sent:
+                release(k)
+                resolve(k, .timedOut, now: now)
+            case .queued:
+                release(k)
+                resolve(k, .notSent, now: now)
+            case .pending:
+                resolve(k, .notSent, now: now)
+            case .resolved:
+                break
+            }
+            expiryCursor += 1
+        }
+    }
+
+    private func resolve(_ k: Int, _ outcome: Outcome, now: UInt64) {
+        precondition(state[k] == .pending, "transaction \(k) resolved while \(state[k])")
+        state[k] = .resolved
+        let scheduled = setup.scheduledNanos[k]
+        let phase = setup.window.phase(ofScheduledNanos: scheduled)
+        let region = Int(setup.regionOf[k])
+        var delta = LoadOutcomeCounts()
+        var reason: String?
+        switch outcome {
+        case .committed(let connection):
+            delta.committed = 1
+            if now >= setup.window.measuredStartNanos, now < setup.window.measuredEndNanos {
+                committedInWindow += 1
+                regionCommittedInWindow[region] += 1
+            }
+            if phase == .measured {
+                let latency = now - scheduled
+                _ = connections[connection].histogram.record(latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
+            }
+        case .failed(let text):
+            delta.failed = 1
+            reason = "execution: \(text)"
+        case .rejected(let text):
+            delta.rejected = 1
+            reason = text
+        case .busy: delta.busy = 1
+        case .unreachable:
+            delta.unreachable = 1
+            reason = "no gateway reachable"
+        case .notSent: delta.notSent = 1
+        case .timedOut: delta.timedOut = 1
+        case .lost: delta.lost = 1
+        }
+        phaseCounts[Self.phaseIndex(phase)] += delta
+        if phase == .measured {
+            regionMeasured[region] += delta
+            if let reason { countReason(reason) }
+        }
+    }
+
+    private func countReason(_ reason: String) {
+        let oneLine = reason.split(whereSeparator: { $0.isNewline }).joined(separator: " ")
+        let trimmed = oneLine.trimmingCharacters(in: .whitespaces)
+        let normalized =
+            trimmed.isEmpty ? OutcomeRecorder.unspecifiedReason : String(trimmed.prefix(LoadAccounting.reasonCharactersMax))
+        let key =
+            rejectReasons[normalized] != nil || rejectReasons.count < LoadAccounting.reasonsMax
+            ? normalized : OutcomeRecorder.otherReason
+        rejectReasons[key, default: 0] += 1
+    }
+
+    private static func phaseIndex(_ phase: LoadPhase) -> Int {
+        switch phase {
+        case .warmup: 0
+        case .measured: 1
+        case .cooldown: 2
+        }
+    }
+
+    // MARK: - Progress and the end
+
+    private func reportProgress(now: UInt64) {
+        guard let progress else { return }
+        let total = phaseCounts.reduce(LoadOutcomeCounts(), +)
+        let seconds = Double(now) / 1e9
+        let interval = max(1e-3, seconds - Double(nextProgressNanos - 1_000_000_000) / 1e9)
+        progress(
+            LoadProgress(
+                elapsedSeconds: seconds, runSeconds: Double(setup.window.runEndNanos) / 1e9, offered: UInt64(nextDue),
+                sent: total.sent, committed: total.committed, inFlight: UInt64(inFlightCount),
+                committedTpsLastInterval: Double(total.committed - lastProgressCommitted) / interval,
+                connectionsUp: connections.filter { $0.status == .up }.count, connections: connections.count))
+        lastProgressCommitted = total.committed
+    }
+
+    private func finish(now: UInt64) {
+        finished = true
+        // Whatever is left: sent ones timed out, the others were never sent in time.
+        for k in expiryCursor..<count where state[k] != .resolved {
+            let wasSent = state[k] == .sent
+            release(k)
+            resolve(k, wasSent ? .timedOut : .notSent, now: now)
+        }
+        var histogram = LatencyHistogram.makeEmpty()
+        for connection in connections {
+            histogram.add(connection.histogram)
+            connection.backlog.removeAll()
+            connection.inFlight.removeAll()
+            connection.channel?.close(promise: nil)
+        }
+        let regions = setup.regionNames.indices.map {
+            LoadReport.RegionLoad(
+                name: setup.regionNames[$0], measured: regionMeasured[$0],
+                committedInWindow: regionCommittedInWindow[$0])
+        }
+        let generator = LoadReport.GeneratorStats(
+            cpuSeconds: ProcessCPU.seconds() - startCPUSeconds, presignCPUSeconds: setup.presignCPUSeconds,
+            wallSeconds: Double(now) / 1e9, presignSeconds: setup.presignSeconds, startedAtUnixNanos: startUnixNanos,
+            sendLagMaxMicros: sendLagMaxNanos / 1000)
+        let report = LoadReport(
+            parts: [part], partsTotal: parts, window: setup.window, warmup: phaseCounts[0], measured: phaseCounts[1],
+            cooldown: phaseCounts[2], regions: regions, committedInWindow: committedInWindow,
+            rejectReasons: rejectReasons, latencyLocalCommit: LatencyHistogram(histogram), generator: generator,
+            connections: stats)
+        promise.succeed(report)
+    }
+}
+
+/// Frames from one gateway connection, handed to the runner on its event loop.
+final class GatewayHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let runner: LoadRunner
+    private let connection: Int
+    private let generation: Int
+
+    init(runner: LoadRunner, connection: Int, generation: Int) {
+        self.runner = runner
+        self.connection = connection
+        self.generation = generation
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        runner.channelActive(connection, generation: generation, channel: context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        runner.channelInactive(connection, generation: generation)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        runner.received(unwrapInboundIn(data), on: connection, generation: generation)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { runner.channelWritable(connection, generation: generation) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

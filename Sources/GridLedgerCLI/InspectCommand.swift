@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridCrypto
 import GridGlobal
 import GridLedger
 import GridNode
@@ -20,6 +21,11 @@ struct InspectCommand: ParsableCommand {
 
     @Flag(help: "The directory is a global committee member's checkpoint store.")
     var checkpoints = false
+
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: "Other validator stores of the same region: each must hold the same block at every height both have.")
+    var compare: [String] = []
 
     func validate() throws {
         var isDirectory: ObjCBool = false
@@ -55,6 +61,43 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print("chain:          ok (heights 0...\(latest): parent links, transaction roots, receipt roots, index)")
+        let duplicates = try duplicateTransactions(store, through: latest)
+        print("transactions:   \(duplicates.total) committed, \(duplicates.repeated) committed more than once")
+        var mismatch = duplicates.repeated > 0
+        for other in compare {
+            let otherStore = try ChainStore(directory: URL(fileURLWithPath: other))
+            defer { otherStore.close() }
+            let otherLatest = try otherStore.latestHeight ?? 0
+            let common = min(latest, otherLatest)
+            var firstDifference: UInt64?
+            for height in stride(from: UInt64(0), through: common, by: 1) {
+                if try store.block(atHeight: height)?.hash != otherStore.block(atHeight: height)?.hash {
+                    firstDifference = height
+                    break
+                }
+            }
+            if let firstDifference {
+                print("compare:        \(other): DIFFERENT block at height \(firstDifference)")
+                mismatch = true
+            } else {
+                print("compare:        \(other): same blocks at heights 0...\(common) (it ends at \(otherLatest))")
+            }
+        }
+        if mismatch { throw ExitCode.failure }
+    }
+
+    /// Transactions in the chain, and how many of them appear again at a later height (applied twice).
+    private func duplicateTransactions(_ store: ChainStore, through latest: UInt64) throws -> (total: Int, repeated: Int) {
+        var seen = Set<Hash256>()
+        var total = 0
+        var repeated = 0
+        for height in stride(from: UInt64(1), through: latest, by: 1) {
+            for transaction in try store.block(atHeight: height)?.transactions ?? [] {
+                total += 1
+                if !seen.insert(transaction.hash).inserted { repeated += 1 }
+            }
+        }
+        return (total, repeated)
     }
 
     /// A checkpoint store: latest checkpoint, its state root, and every stored checkpoint's parent link and

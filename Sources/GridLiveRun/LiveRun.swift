@@ -58,7 +58,7 @@ public final class LiveRun {
     /// Nodes a `REGION/leader` crash took down and not yet restarted, latest last, by region.
     var leaderCrashVictims: [String: [String]] = [:]
     /// Faults applied, with what they did, for the report.
-    public private(set) var faultNotes: [String] = []
+    public internal(set) var faultNotes: [String] = []
     /// Nodes that exited without being told to, with their status.
     public private(set) var unexpectedExits: [String: Int32] = [:]
     var runStartUnixNanos: UInt64 = 0

@@ -1,0 +1,267 @@
+import Foundation
+import GridConsensus
+import GridCrypto
+import GridLedger
+import GridNode
+import GridRegion
+import GridStorage
+import GridTopology
+import GridWire
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import GridLive
+
+/// A region of live validators in this process, on loopback, each with its own LMDB store (durable commits) in a
+/// temporary directory.
+final class LiveCluster: @unchecked Sendable {
+    static let chainID: ChainID = 7
+    let directory: URL
+    let keys: [KeyPair]
+    let genesis: ProposedBlock<RegionPayload>
+    let ports: [Int]
+    private(set) var nodes: [Int: LiveNode] = [:]
+    private var runs: [Int: Task<Void, any Error>] = [:]
+    let link: Topology.Link
+
+    init(validators: Int = 4, link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0))
+        async throws
+    {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridlive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        keys = (0..<validators).map { KeyPair.derived(masterSeed: 31, label: "live-test/r0/\($0)") }
+        let app = RegionApplication(
+            configuration: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            verifier: DirectSignatureVerifier())
+        genesis = Replica<RegionApplication>.genesisBlock(
+            chainID: Self.chainID, region: 0, validators: ValidatorSet(keys: keys.map(\.publicKey)),
+            roots: app.genesisRoots, emptyPayload: RegionPayload(transactions: []))
+        ports = try await freePorts(validators)
+        self.link = link
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func address(_ index: Int) -> NodeAddress { .validator(region: 0, index: index) }
+
+    func storeURL(_ index: Int) -> URL { directory.appendingPathComponent("v\(index)") }
+
+    func configuration(_ index: Int) -> RegionValidatorConfiguration {
+        RegionValidatorConfiguration(
+            chainID: Self.chainID, region: 0, validatorIndex: index,
+            validators: ValidatorSet(keys: keys.map(\.publicKey)), key: keys[index],
+            timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 300_000_000),
+            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            verifier: DirectSignatureVerifier(), genesis: genesis)
+    }
+
+    func options(_ index: Int) -> LiveNodeOptions {
+        let peers = keys.indices.filter { $0 != index }.map {
+            LivePeer(address: address($0), host: "127.0.0.1", port: ports[$0], publicKey: keys[$0].publicKey)
+        }
+        let link = self.link
+        var options = LiveNodeOptions(
+            chainID: Self.chainID, key: keys[index], listenPort: ports[index], peers: peers, link: { _ in link },
+            inboxEventsMax: 4_096, metricsFile: directory.appendingPathComponent("metrics-\(index).json").path)
+        options.startWaitMillisMax = 2_000
+        options.logger.logLevel = .warning
+        return options
+    }
+
+    func storeOptions() -> Environment.Options {
+        var options = Environment.Options()
+        options.durability = .sync
+        options.mapSizeBytes = 16 << 20
+        return options
+    }
+
+    /// Builds the validator from its store (fresh: genesis first) and runs it as a live node.
+    func start(_ index: Int, fresh: Bool, options customize: (inout LiveNodeOptions) -> Void = { _ in }) throws {
+        let store = try ChainStore(directory: storeURL(index), options: storeOptions())
+        let host = try RegionValidator(configuration: configuration(index), store: store, fresh: fresh)
+        var options = options(index)
+        customize(&options)
+        let node = try LiveNode(host: host, options: options)
+        nodes[index] = node
+        runs[index] = Task { try await node.run() }
+    }
+
+    func startAll() throws {
+        for index in keys.indices { try start(index, fresh: true) }
+    }
+
+    /// Graceful shutdown; rethrows what `run` threw.
+    func stop(_ index: Int) async throws {
+        nodes[index]?.shutdown()
+        let run = runs.removeValue(forKey: index)
+        nodes.removeValue(forKey: index)
+        try await run?.value
+    }
+
+    func stopAll() async {
+        for index in Array(nodes.keys) { try? await stop(index) }
+    }
+
+    func storeHeight(_ index: Int) throws -> UInt64? {
+        let store = try ChainStore(directory: storeURL(index), options: storeOptions())
+        defer { store.close() }
+        return try store.latestHeight
+    }
+
+    /// The hash of the block at `height` in the node's store (nil if it has none there).
+    func storeBlockHash(_ index: Int, atHeight height: UInt64) throws -> Hash256? {
+        let store = try ChainStore(directory: storeURL(index), options: storeOptions())
+        defer { store.close() }
+        return try store.block(atHeight: height)?.hash
+    }
+
+    /// After every node stopped: all stores hold at least `height` blocks, and the same block at `height` (the
+    /// chain carries on with heartbeat blocks, so the tips may differ by the last one or two).
+    func expectStoresAgree(upTo height: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let heights = try keys.indices.map { try storeHeight($0) ?? 0 }
+        #expect(heights.allSatisfy { $0 >= height }, "store heights \(heights), expected >= \(height)", sourceLocation: sourceLocation)
+        let hashes = try keys.indices.map { try storeBlockHash($0, atHeight: height) }
+        #expect(hashes[0] != nil && Set(hashes).count == 1, "blocks at \(height): \(hashes)", sourceLocation: sourceLocation)
+        #expect(heights.max()! - heights.min()! <= 2, "store heights \(heights)", sourceLocation: sourceLocation)
+    }
+
+    func transfer(from device: KeyPair, nonce: UInt64) -> Transaction {
+        Transaction(
+            chainID: Self.chainID, region: 0, signer: device, nonce: nonce, contract: TransferContract.contractName,
+            method: "transfer",
+            arguments: TransferContract.transferArguments(to: keys[0].publicKey, amountMicros: 5, energyWh: 1))
+    }
+}
+
+/// Runs `body` with a started cluster, and stops every node whatever happens.
+func withCluster(
+    validators: Int = 4, _ body: (LiveCluster) async throws -> Void
+) async throws {
+    let cluster = try await LiveCluster(validators: validators)
+    try cluster.startAll()
+    do {
+        try await body(cluster)
+    } catch {
+        await cluster.stopAll()
+        throw error
+    }
+    await cluster.stopAll()
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass.
+func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+extension LiveCluster {
+    /// Waits until every node runs and has committed at least `height` (the chain never stops: idle leaders
+    /// propose heartbeat blocks, so heights are compared as "at least").
+    func allReach(_ height: UInt64, within seconds: Double) async -> Bool {
+        await eventually(within: seconds) {
+            nodes.count == keys.count && nodes.values.allSatisfy { $0.metrics.committedHeight >= height }
+        }
+    }
+}
+
+let testGroup = MultiThreadedEventLoopGroup.singleton
+
+/// Ports the kernel just handed out; the nodes bind them again (with SO_REUSEADDR) right after.
+func freePorts(_ count: Int) async throws -> [Int] {
+    var channels: [any Channel] = []
+    for _ in 0..<count {
+        channels.append(try await ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).get())
+    }
+    let ports = channels.compactMap { $0.localAddress?.port }
+    for channel in channels { try await channel.close() }
+    return ports
+}
+
+/// Collects the frames a connection receives.
+final class FrameCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let frames = Locked<[[UInt8]]>([])
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        frames.withLock { $0.append(bytes) }
+    }
+}
+
+/// A TCP connection to a node that says whatever a test wants, framed or not.
+final class RawConnection: Sendable {
+    let channel: any Channel
+    let collector: FrameCollector
+
+    init(port: Int) async throws {
+        let collector = FrameCollector()
+        self.collector = collector
+        channel = try await ClientBootstrap(group: testGroup)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LengthPrefixedFrameDecoder(frameBytesMax: 64 << 20)), collector)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    func sendRaw(_ bytes: [UInt8]) async throws {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        try await channel.writeAndFlush(buffer)
+    }
+
+    func sendFrame(_ frame: [UInt8]) async throws {
+        try await channel.writeAndFlush(Framing.buffer(frame, allocator: channel.allocator))
+    }
+
+    func send(_ message: PeerMessage) async throws { try await sendFrame(WireCodec.encode(message)) }
+
+    /// The node's hello: the first frame it sends on any connection.
+    func nodeHello(within seconds: Double = 2) async -> Hello? {
+        _ = await eventually(within: seconds) { !collector.frames.withLock { $0.isEmpty } }
+        guard let first = collector.frames.withLock({ $0.first }),
+            case .hello(let hello) = try? WireCodec.decode(first)
+        else { return nil }
+        return hello
+    }
+
+    func closedByNode(within seconds: Double = 2) async -> Bool {
+        await eventually(within: seconds) { !channel.isActive }
+    }
+
+    func close() async { try? await channel.close() }
+}
+
+/// A client: hello as `.client`, then submissions; it keeps the replies by request id.
+final class TestClient: Sendable {
+    let connection: RawConnection
+
+    init(port: Int, chainID: ChainID = LiveCluster.chainID) async throws {
+        connection = try await RawConnection(port: port)
+        let key = KeyPair.derived(masterSeed: 31, label: "live-test/client")
+        try await connection.send(
+            .hello(Hello(chainID: chainID, identity: .client, publicKey: key.publicKey, challenge: .random())))
+    }
+
+    func submit(_ transaction: Transaction, requestID: UInt64) async throws {
+        try await connection.sendFrame(
+            WireCodec.encode(ClientMessage.submit(requestID: requestID, transaction: transaction.encoded())))
+    }
+
+    /// Replies so far; the node's hello and proof (peer messages) are skipped.
+    var replies: [UInt64: ClientReply] {
+        var replies: [UInt64: ClientReply] = [:]
+        for frame in connection.collector.frames.withLock({ $0 }) {
+            if case .reply(let id, let reply) = try? WireCodec.decodeClient(frame) { replies[id] = reply }
+        }
+        return replies
+    }
+}

@@ -18,6 +18,7 @@ final class ConsensusThread: @unchecked Sendable {
     private var finished = false
 
     private let inboxEventsMax: Int
+    private static let waitSliceNanosMax: UInt64 = 100_000_000
     private let host: any NodeHost
     private let metrics: MetricsRecorder
     private let carryOut: (NodeOutput) -> Void
@@ -104,7 +105,9 @@ final class ConsensusThread: @unchecked Sendable {
                 return input
             }
             if let deadline = timers.nextDeadlineNanos {
-                let waitNanos = deadline > now ? deadline - now : 0
+                // The condition's timed wait runs on the wall clock; waking at least every `waitSliceNanosMax`
+                // keeps a clock step from holding a monotonic deadline back for long.
+                let waitNanos = min(deadline > now ? deadline - now : 0, Self.waitSliceNanosMax)
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(waitNanos) / 1e9))
             } else {
                 condition.wait()

@@ -116,7 +116,8 @@ public final class LiveNode: Service, @unchecked Sendable {
     /// Drops every frame to and from these peers (counted as partition drops); nil heals.
     public func setPartition(cutOff: Set<NodeAddress>?) {
         transport.faults.withLock { $0.cutOff = cutOff }
-        options.logger.info("partition: \(cutOff.map { $0.map(\.description).sorted().joined(separator: ",") } ?? "none")")
+        options.logger.info(
+            "partition: \(cutOff.map { $0.map(\.description).sorted().joined(separator: ",") } ?? "none")")
     }
 
     /// Loss added to every link this node sends on, in [0, 1].
@@ -229,7 +230,9 @@ public final class LiveNode: Service, @unchecked Sendable {
         if let names = command.partition {
             var cut: Set<NodeAddress> = []
             for name in names {
-                if let peer = NodeAddress(parsing: name) { cut.insert(peer) } else {
+                if let peer = NodeAddress(parsing: name) {
+                    cut.insert(peer)
+                } else {
                     options.logger.warning("control: unknown node \(name) in partition")
                 }
             }

@@ -90,10 +90,11 @@ import Testing
             // New work makes the restarted node learn it is behind and sync.
             try await Self.submit(20, through: client, cluster: cluster, firstNonce: 4, firstID: 61)
             #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 61...80) })
-            let replyHeight = client.replies.values.compactMap { reply -> UInt64? in
-                if case .committed(let height) = reply { return height }
-                return nil
-            }.max() ?? 0
+            let replyHeight =
+                client.replies.values.compactMap { reply -> UInt64? in
+                    if case .committed(let height) = reply { return height }
+                    return nil
+                }.max() ?? 0
             #expect(replyHeight > leaderHeight)
             #expect(
                 await cluster.allReach(replyHeight, within: 10),

@@ -24,6 +24,10 @@ final class LiveCluster: @unchecked Sendable {
     private(set) var nodes: [Int: LiveNode] = [:]
     private var runs: [Int: Task<Void, any Error>] = [:]
     let link: Topology.Link
+    /// Adjusts a node's options before it starts.
+    var customize: (Int, inout LiveNodeOptions) -> Void = { _, _ in }
+    /// Wraps a node's store (to make it fail on purpose).
+    var wrapStore: (Int, ChainStore) -> any RegionStore = { $1 }
 
     init(validators: Int = 4, link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0))
         async throws
@@ -79,8 +83,10 @@ final class LiveCluster: @unchecked Sendable {
     /// Builds the validator from its store (fresh: genesis first) and runs it as a live node.
     func start(_ index: Int, fresh: Bool, options customize: (inout LiveNodeOptions) -> Void = { _ in }) throws {
         let store = try ChainStore(directory: storeURL(index), options: storeOptions())
-        let host = try RegionValidator(configuration: configuration(index), store: store, fresh: fresh)
+        let host = try RegionValidator(
+            configuration: configuration(index), store: wrapStore(index, store), fresh: fresh)
         var options = options(index)
+        self.customize(index, &options)
         customize(&options)
         let node = try LiveNode(host: host, options: options)
         nodes[index] = node
@@ -90,6 +96,9 @@ final class LiveCluster: @unchecked Sendable {
     func startAll() throws {
         for index in keys.indices { try start(index, fresh: true) }
     }
+
+    /// The task running node `index`, to see how its `run` ended.
+    func run(_ index: Int) -> Task<Void, any Error>? { runs[index] }
 
     /// Graceful shutdown; rethrows what `run` threw.
     func stop(_ index: Int) async throws {
@@ -120,9 +129,13 @@ final class LiveCluster: @unchecked Sendable {
     /// chain carries on with heartbeat blocks, so the tips may differ by the last one or two).
     func expectStoresAgree(upTo height: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let heights = try keys.indices.map { try storeHeight($0) ?? 0 }
-        #expect(heights.allSatisfy { $0 >= height }, "store heights \(heights), expected >= \(height)", sourceLocation: sourceLocation)
+        #expect(
+            heights.allSatisfy { $0 >= height }, "store heights \(heights), expected >= \(height)",
+            sourceLocation: sourceLocation)
         let hashes = try keys.indices.map { try storeBlockHash($0, atHeight: height) }
-        #expect(hashes[0] != nil && Set(hashes).count == 1, "blocks at \(height): \(hashes)", sourceLocation: sourceLocation)
+        #expect(
+            hashes[0] != nil && Set(hashes).count == 1, "blocks at \(height): \(hashes)", sourceLocation: sourceLocation
+        )
         #expect(heights.max()! - heights.min()! <= 2, "store heights \(heights)", sourceLocation: sourceLocation)
     }
 
@@ -136,10 +149,14 @@ final class LiveCluster: @unchecked Sendable {
 
 /// Runs `body` with a started cluster, and stops every node whatever happens.
 func withCluster(
-    validators: Int = 4, _ body: (LiveCluster) async throws -> Void
+    validators: Int = 4, link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0),
+    setUp: (LiveCluster) -> Void = { _ in }, _ body: (LiveCluster) async throws -> Void
 ) async throws {
-    let cluster = try await LiveCluster(validators: validators)
+    let cluster = try await LiveCluster(validators: validators, link: link)
+    setUp(cluster)
     try cluster.startAll()
+    let listening = await eventually(within: 5) { cluster.nodes.values.allSatisfy { $0.boundPort != nil } }
+    #expect(listening, "nodes not listening")
     do {
         try await body(cluster)
     } catch {
@@ -263,5 +280,60 @@ final class TestClient: Sendable {
             if case .reply(let id, let reply) = try? WireCodec.decodeClient(frame) { replies[id] = reply }
         }
         return replies
+    }
+}
+
+/// A region store that forwards to a real one until `failCommits` is set, then fails every block commit.
+final class FailingStore: RegionStore, @unchecked Sendable {
+    struct InjectedFailure: Error, CustomStringConvertible {
+        var description: String { "injected disk failure" }
+    }
+
+    let inner: ChainStore
+    let failCommits = Locked(false)
+
+    init(_ inner: ChainStore) { self.inner = inner }
+
+    var latestHeight: UInt64? { get throws { try inner.latestHeight } }
+    func commit(_ commit: BlockCommit) throws {
+        if failCommits.withLock({ $0 }) { throw InjectedFailure() }
+        try inner.commit(commit)
+    }
+    func putMeta(_ key: String, _ value: [UInt8]) throws { try inner.putMeta(key, value) }
+    func meta(_ key: String) throws -> [UInt8]? { try inner.meta(key) }
+    func block(atHeight height: UInt64) throws -> Block? { try inner.block(atHeight: height) }
+    func certificate(atHeight height: UInt64) throws -> QuorumCertificate? { try inner.certificate(atHeight: height) }
+    func contractTables() throws -> [String] { try inner.contractTables() }
+    func allState(contract: String) throws -> [(key: [UInt8], value: [UInt8])] {
+        try inner.allState(contract: contract)
+    }
+    var writeStatistics: WriteStatistics { inner.writeStatistics }
+    func close() { inner.close() }
+}
+
+/// One HTTP/1.1 request on a fresh connection; the whole response as text.
+func httpGet(port: Int, path: String) async throws -> String {
+    let collector = ByteCollector()
+    let channel = try await ClientBootstrap(group: testGroup)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+        }
+        .connect(host: "127.0.0.1", port: port).get()
+    var request = channel.allocator.buffer(capacity: 64)
+    request.writeString("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    try await channel.writeAndFlush(request)
+    _ = await eventually(within: 2) { !channel.isActive }
+    try? await channel.close()
+    return String(decoding: collector.bytes.withLock { $0 }, as: UTF8.self)
+}
+
+final class ByteCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let bytes = Locked<[UInt8]>([])
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let read = buffer.readBytes(length: buffer.readableBytes) ?? []
+        bytes.withLock { $0 += read }
     }
 }

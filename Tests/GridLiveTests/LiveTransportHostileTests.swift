@@ -42,20 +42,32 @@ import Testing
             let identity1 = NodeIdentity.validator(region: 0, index: 1)
 
             // Bytes that are no message at all.
-            try await Self.expectRefused(.undecodable, cluster: cluster) { try await $0.sendFrame([0xDE, 0xAD, 0xBE, 0xEF]) }
+            try await Self.expectRefused(.undecodable, cluster: cluster) {
+                try await $0.sendFrame([0xDE, 0xAD, 0xBE, 0xEF])
+            }
             // A length prefix far over `frameBytesMax`: refused on the prefix, before any body arrives.
-            try await Self.expectRefused(.oversized, cluster: cluster) { try await $0.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1]) }
+            try await Self.expectRefused(.oversized, cluster: cluster) {
+                try await $0.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1])
+            }
             // A well-formed peer message where the hello should be.
-            try await Self.expectRefused(.notHello, cluster: cluster) { try await $0.sendFrame(Self.gossipFrame(cluster)) }
+            try await Self.expectRefused(.notHello, cluster: cluster) {
+                try await $0.sendFrame(Self.gossipFrame(cluster))
+            }
             // Another chain.
             try await Self.expectRefused(.wrongChain, cluster: cluster) {
                 try await $0.send(
-                    .hello(Hello(chainID: chainID + 1, identity: identity1, publicKey: validator1.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(
+                            chainID: chainID + 1, identity: identity1, publicKey: validator1.publicKey,
+                            challenge: .random())))
             }
             // A validator's identity with a key that is not its genesis key; an identity outside the deployment.
             try await Self.expectRefused(.unknownKey, cluster: cluster) {
                 try await $0.send(
-                    .hello(Hello(chainID: chainID, identity: identity1, publicKey: impostor.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(
+                            chainID: chainID, identity: identity1, publicKey: impostor.publicKey, challenge: .random()))
+                )
             }
             try await Self.expectRefused(.unknownKey, cluster: cluster) {
                 try await $0.send(
@@ -68,7 +80,10 @@ import Testing
             try await Self.expectRefused(.badProof, cluster: cluster) { connection in
                 let hello = try #require(await connection.nodeHello())
                 try await connection.send(
-                    .hello(Hello(chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(
+                            chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random()
+                        )))
                 let forged = HelloProof.make(
                     key: impostor, chainID: chainID, peerChallenge: hello.challenge, identity: identity1)
                 try await connection.send(.helloProof(forged))
@@ -77,7 +92,10 @@ import Testing
             try await Self.expectRefused(.badProof, cluster: cluster) { connection in
                 _ = try #require(await connection.nodeHello())
                 try await connection.send(
-                    .hello(Hello(chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(
+                            chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random()
+                        )))
                 let replayed = HelloProof.make(
                     key: validator1, chainID: chainID, peerChallenge: .random(), identity: identity1)
                 try await connection.send(.helloProof(replayed))
@@ -85,13 +103,18 @@ import Testing
             // The right key, then a peer message before any proof.
             try await Self.expectRefused(.messageBeforeProof, cluster: cluster) { connection in
                 try await connection.send(
-                    .hello(Hello(chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(
+                            chainID: chainID, identity: identity1, publicKey: validator1.publicKey, challenge: .random()
+                        )))
                 try await connection.sendFrame(Self.gossipFrame(cluster))
             }
             // A client that sends a reply instead of a submission.
             try await Self.expectRefused(.clientProtocol, cluster: cluster) { connection in
                 try await connection.send(
-                    .hello(Hello(chainID: chainID, identity: .client, publicKey: impostor.publicKey, challenge: .random())))
+                    .hello(
+                        Hello(chainID: chainID, identity: .client, publicKey: impostor.publicKey, challenge: .random()))
+                )
                 try await connection.sendFrame(WireCodec.encode(ClientMessage.reply(requestID: 1, .busy)))
             }
 
@@ -107,7 +130,9 @@ import Testing
             #expect(metrics.peersConnected == 3)
             let client = try await TestClient(port: cluster.ports[0])
             let device = KeyPair.derived(masterSeed: 31, label: "live-test/after-attack")
-            for nonce in UInt64(1)...10 { try await client.submit(cluster.transfer(from: device, nonce: nonce), requestID: nonce) }
+            for nonce in UInt64(1)...10 {
+                try await client.submit(cluster.transfer(from: device, nonce: nonce), requestID: nonce)
+            }
             let committed = await eventually(within: 10) {
                 let replies = client.replies
                 return (1...10).allSatisfy { if case .committed = replies[UInt64($0)] { true } else { false } }

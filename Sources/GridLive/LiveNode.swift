@@ -71,6 +71,9 @@ public final class LiveNode: Service, @unchecked Sendable {
         let address = host.address
         self.address = address
         let recorder = MetricsRecorder(node: address)
+        // A restarted node starts from the height its store holds, not from zero.
+        let storedHeight = host.committedHeight
+        recorder.update { $0.committedHeight = storedHeight }
         self.recorder = recorder
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         let late = LateTransport()
@@ -97,6 +100,11 @@ public final class LiveNode: Service, @unchecked Sendable {
             options: options, address: address, metrics: recorder, group: group,
             deliver: { input, urgent in consensus.offer(input, urgent: urgent) })
         late.value = transport
+    }
+
+    deinit {
+        // A node built but never run still owns its event loop threads.
+        if !runState.withLock({ $0.started }) { group.shutdownGracefully { _ in } }
     }
 
     /// The key the node signs with, when the host says (region validators and members both do).

@@ -109,6 +109,11 @@ final class Transport: Sendable {
     // MARK: - From the consensus thread
 
     func send(_ outgoing: Outgoing) {
+        if outgoing.to == address {
+            // A node addressing itself gets the frame back as any peer's, without a socket.
+            if !deliver(.frame(from: address, outgoing.frame), outgoing.urgent) { metrics.drop(.inboxFull) }
+            return
+        }
         let (cut, extraLoss) = faults.withLock { ($0.cutOff?.contains(outgoing.to) ?? false, $0.extraLossRate) }
         if cut {
             metrics.drop(.partition)

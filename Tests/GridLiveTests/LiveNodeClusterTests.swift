@@ -104,4 +104,24 @@ import Testing
             try cluster.expectStoresAgree(upTo: replyHeight)
         }
     }
+
+    @Test func aCommitteeOrdersTheRegionIntoCheckpointsAndTheRegionLearnsFinality() async throws {
+        try await withCluster(validators: 4, members: 4) { cluster in
+            let client = try await TestClient(port: cluster.ports[0])
+            try await Self.submit(20, through: client, cluster: cluster)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) }, "\(client.replies)")
+            let members = (4..<8).compactMap { cluster.nodes[$0] }
+            let validators = (0..<4).compactMap { cluster.nodes[$0] }
+            #expect(
+                await eventually(within: 10) { members.allSatisfy { $0.metrics.checkpointsCommitted > 0 } },
+                "\(members.map(\.metrics.checkpointsCommitted))")
+            #expect(
+                await eventually(within: 10) { validators.allSatisfy { $0.metrics.finalizedHeight > 0 } },
+                "\(validators.map(\.metrics.finalizedHeight))")
+            // Members and validators reached each other through handshakes under their own identities.
+            #expect(members.allSatisfy { $0.metrics.peersConnected == 7 })
+            #expect((members + validators).allSatisfy { $0.metrics.handshakeRefusals.isEmpty })
+            await client.connection.close()
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GridConsensus
 import GridCrypto
+import GridGlobal
 import GridLedger
 import GridNode
 import GridRegion
@@ -18,8 +19,14 @@ import Testing
 final class LiveCluster: @unchecked Sendable {
     static let chainID: ChainID = 7
     let directory: URL
+    let validatorCount: Int
+    let memberCount: Int
+    /// Validators' keys first, then members'; node `i` of the cluster holds `keys[i]`.
     let keys: [KeyPair]
     let genesis: ProposedBlock<RegionPayload>
+    let global: GlobalConfiguration?
+    let globalGenesis: ProposedBlock<CheckpointPayload>?
+    let committee: ValidatorSet?
     let ports: [Int]
     private(set) var nodes: [Int: LiveNode] = [:]
     private var runs: [Int: Task<Void, any Error>] = [:]
@@ -29,35 +36,65 @@ final class LiveCluster: @unchecked Sendable {
     /// Wraps a node's store (to make it fail on purpose).
     var wrapStore: (Int, ChainStore) -> any RegionStore = { $1 }
 
-    init(validators: Int = 4, link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0))
-        async throws
-    {
+    init(
+        validators: Int = 4, members: Int = 0,
+        link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0)
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridlive-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        keys = (0..<validators).map { KeyPair.derived(masterSeed: 31, label: "live-test/r0/\($0)") }
+        validatorCount = validators
+        memberCount = members
+        let regionKeys = (0..<validators).map { KeyPair.derived(masterSeed: 31, label: "live-test/r0/\($0)") }
+        let memberKeys = (0..<members).map { KeyPair.derived(masterSeed: 31, label: "live-test/global/\($0)") }
+        keys = regionKeys + memberKeys
+        let set = ValidatorSet(keys: regionKeys.map(\.publicKey))
         let app = RegionApplication(
             configuration: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
             verifier: DirectSignatureVerifier())
         genesis = Replica<RegionApplication>.genesisBlock(
-            chainID: Self.chainID, region: 0, validators: ValidatorSet(keys: keys.map(\.publicKey)),
-            roots: app.genesisRoots, emptyPayload: RegionPayload(transactions: []))
-        ports = try await freePorts(validators)
+            chainID: Self.chainID, region: 0, validators: set, roots: app.genesisRoots,
+            emptyPayload: RegionPayload(transactions: []))
+        if members > 0 {
+            let committee = ValidatorSet(keys: memberKeys.map(\.publicKey))
+            let configuration = GlobalConfiguration(
+                chainID: Self.chainID,
+                regions: [RegionGenesis(region: 0, validators: set.keys, genesisHash: genesis.hash)])
+            let empty = GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier())
+            self.committee = committee
+            global = configuration
+            globalGenesis = Replica<GlobalApplication>.genesisBlock(
+                chainID: Self.chainID, region: GlobalConfiguration.globalRegion, validators: committee,
+                roots: empty.genesisRoots, emptyPayload: CheckpointPayload(entries: []))
+        } else {
+            committee = nil
+            global = nil
+            globalGenesis = nil
+        }
+        ports = try await freePorts(validators + members)
         self.link = link
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    func address(_ index: Int) -> NodeAddress { .validator(region: 0, index: index) }
+    func address(_ index: Int) -> NodeAddress {
+        index < validatorCount ? .validator(region: 0, index: index) : .member(index - validatorCount)
+    }
 
-    func storeURL(_ index: Int) -> URL { directory.appendingPathComponent("v\(index)") }
+    func storeURL(_ index: Int) -> URL { directory.appendingPathComponent("node\(index)") }
 
     func configuration(_ index: Int) -> RegionValidatorConfiguration {
-        RegionValidatorConfiguration(
+        let link = committee.map {
+            GlobalLink(
+                committeeGenesis: RegionGenesis(
+                    region: GlobalConfiguration.globalRegion, validators: $0.keys, genesisHash: .zero),
+                resendIntervalNanos: 200_000_000)
+        }
+        return RegionValidatorConfiguration(
             chainID: Self.chainID, region: 0, validatorIndex: index,
-            validators: ValidatorSet(keys: keys.map(\.publicKey)), key: keys[index],
+            validators: ValidatorSet(keys: keys.prefix(validatorCount).map(\.publicKey)), key: keys[index],
             timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 300_000_000),
             mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
-            verifier: DirectSignatureVerifier(), genesis: genesis)
+            verifier: DirectSignatureVerifier(), genesis: genesis, global: link)
     }
 
     func options(_ index: Int) -> LiveNodeOptions {
@@ -80,11 +117,23 @@ final class LiveCluster: @unchecked Sendable {
         return options
     }
 
-    /// Builds the validator from its store (fresh: genesis first) and runs it as a live node.
+    /// Builds the node from its store (fresh: genesis first) and runs it as a live node.
     func start(_ index: Int, fresh: Bool, options customize: (inout LiveNodeOptions) -> Void = { _ in }) throws {
-        let store = try ChainStore(directory: storeURL(index), options: storeOptions())
-        let host = try RegionValidator(
-            configuration: configuration(index), store: wrapStore(index, store), fresh: fresh)
+        let host: any NodeHost
+        if index < validatorCount {
+            let store = try ChainStore(directory: storeURL(index), options: storeOptions())
+            host = try RegionValidator(
+                configuration: configuration(index), store: wrapStore(index, store), fresh: fresh)
+        } else {
+            let store = try CheckpointStore(directory: storeURL(index), options: storeOptions())
+            guard let global, let globalGenesis, let committee else { throw CancellationError() }
+            let configuration = CommitteeMemberConfiguration(
+                chainID: Self.chainID, index: index - validatorCount, committee: committee, key: keys[index],
+                timing: ConsensusTiming(blockIntervalNanos: 20_000_000, viewTimeoutNanos: 300_000_000),
+                global: global, genesis: globalGenesis, regionSizes: [validatorCount],
+                verifier: DirectSignatureVerifier())
+            host = try CommitteeMember(configuration: configuration, store: store, fresh: fresh)
+        }
         var options = options(index)
         self.customize(index, &options)
         customize(&options)
@@ -128,11 +177,11 @@ final class LiveCluster: @unchecked Sendable {
     /// After every node stopped: all stores hold at least `height` blocks, and the same block at `height` (the
     /// chain carries on with heartbeat blocks, so the tips may differ by the last one or two).
     func expectStoresAgree(upTo height: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let heights = try keys.indices.map { try storeHeight($0) ?? 0 }
+        let heights = try (0..<validatorCount).map { try storeHeight($0) ?? 0 }
         #expect(
             heights.allSatisfy { $0 >= height }, "store heights \(heights), expected >= \(height)",
             sourceLocation: sourceLocation)
-        let hashes = try keys.indices.map { try storeBlockHash($0, atHeight: height) }
+        let hashes = try (0..<validatorCount).map { try storeBlockHash($0, atHeight: height) }
         #expect(
             hashes[0] != nil && Set(hashes).count == 1, "blocks at \(height): \(hashes)", sourceLocation: sourceLocation
         )
@@ -149,10 +198,11 @@ final class LiveCluster: @unchecked Sendable {
 
 /// Runs `body` with a started cluster, and stops every node whatever happens.
 func withCluster(
-    validators: Int = 4, link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0),
+    validators: Int = 4, members: Int = 0,
+    link: Topology.Link = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0),
     setUp: (LiveCluster) -> Void = { _ in }, _ body: (LiveCluster) async throws -> Void
 ) async throws {
-    let cluster = try await LiveCluster(validators: validators, link: link)
+    let cluster = try await LiveCluster(validators: validators, members: members, link: link)
     setUp(cluster)
     try cluster.startAll()
     let listening = await eventually(within: 5) { cluster.nodes.values.allSatisfy { $0.boundPort != nil } }
@@ -181,7 +231,7 @@ extension LiveCluster {
     /// propose heartbeat blocks, so heights are compared as "at least").
     func allReach(_ height: UInt64, within seconds: Double) async -> Bool {
         await eventually(within: seconds) {
-            nodes.count == keys.count && nodes.values.allSatisfy { $0.metrics.committedHeight >= height }
+            (0..<validatorCount).allSatisfy { (nodes[$0]?.metrics.committedHeight ?? 0) >= height }
         }
     }
 }

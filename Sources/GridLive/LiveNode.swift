@@ -14,6 +14,8 @@ public enum LiveNodeError: Error, CustomStringConvertible {
     /// The node's store failed: it cannot go on safely. `description` names the node and the operation.
     case storeFailed(node: NodeAddress, description: String)
     case invalidOptions(String)
+    /// The listener or the metrics endpoint could not be bound.
+    case transportFailed(node: NodeAddress, description: String)
     /// `run` was called a second time; a node runs once (build a new one on the same store to restart).
     case alreadyRun(NodeAddress)
 
@@ -21,6 +23,7 @@ public enum LiveNodeError: Error, CustomStringConvertible {
         switch self {
         case .storeFailed(let node, let description): return "node \(node) stopped: \(description)"
         case .invalidOptions(let reason): return "invalid live node options: \(reason)"
+        case .transportFailed(let node, let description): return "node \(node) could not listen: \(description)"
         case .alreadyRun(let node): return "node \(node) has already run"
         }
     }
@@ -173,7 +176,9 @@ public final class LiveNode: Service, @unchecked Sendable {
             }
         } catch {
             stopSignal.fire()
-            runState.withLock { if $0.failure == nil { $0.failure = .invalidOptions("\(error)") } }
+            let failure = LiveNodeError.transportFailed(node: address, description: "\(error)")
+            options.logger.critical("\(failure)")
+            runState.withLock { if $0.failure == nil { $0.failure = failure } }
         }
         await tearDown(metricsServer: metricsServer, background: background)
         if let failure = runState.withLock({ $0.failure }) { throw failure }

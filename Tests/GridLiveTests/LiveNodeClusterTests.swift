@@ -77,7 +77,7 @@ import Testing
             try await Self.submit(20, through: client, cluster: cluster)
             #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) })
 
-            try await cluster.stop(3)
+            try await cluster.cancel(3)
             let heightAtStop = try #require(try cluster.storeHeight(3))
             #expect(heightAtStop > 0)
             // Three of four still make a quorum.

@@ -157,6 +157,14 @@ final class LiveCluster: @unchecked Sendable {
         try await run?.value
     }
 
+    /// Stops node `index` by cancelling its task, as a `ServiceGroup` does; `run` must return without throwing.
+    func cancel(_ index: Int) async throws {
+        let run = runs.removeValue(forKey: index)
+        nodes.removeValue(forKey: index)
+        run?.cancel()
+        try await run?.value
+    }
+
     func stopAll() async {
         for index in Array(nodes.keys) { try? await stop(index) }
     }

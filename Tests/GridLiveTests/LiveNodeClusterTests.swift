@@ -122,7 +122,9 @@ import Testing
                 "\(validators.map(\.metrics.finalizedHeight))")
             // Members and validators reached each other through handshakes under their own identities.
             #expect(members.allSatisfy { $0.metrics.peersConnected == 7 })
-            #expect((members + validators).allSatisfy { $0.metrics.handshakeRefusals.isEmpty })
+            #expect(
+                (members + validators).allSatisfy { $0.metrics.handshakeRefusals.isEmpty },
+                "\((members + validators).map(\.metrics.handshakeRefusals))")
             await client.connection.close()
         }
     }

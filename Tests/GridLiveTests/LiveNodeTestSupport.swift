@@ -246,13 +246,24 @@ extension LiveCluster {
 
 let testGroup = MultiThreadedEventLoopGroup.singleton
 
-/// Ports the kernel just handed out; the nodes bind them again (with SO_REUSEADDR) right after.
+/// Ports handed out in this process so far: suites run in parallel, and a port one cluster released before its
+/// nodes bind it again must not go to another cluster.
+let handedOutPorts = Locked<Set<Int>>([])
+
+/// Ports the kernel just handed out, never the same twice in this process; the nodes bind them again (with
+/// SO_REUSEADDR) right after.
 func freePorts(_ count: Int) async throws -> [Int] {
     var channels: [any Channel] = []
-    for _ in 0..<count {
-        channels.append(try await ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).get())
+    var ports: [Int] = []
+    var attempts = 0
+    while ports.count < count, attempts < 100 * count {
+        attempts += 1
+        let channel = try await ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).get()
+        // Held open until all are chosen, so the kernel cannot hand one out twice within this call.
+        channels.append(channel)
+        guard let port = channel.localAddress?.port else { continue }
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { ports.append(port) }
     }
-    let ports = channels.compactMap { $0.localAddress?.port }
     for channel in channels { try await channel.close() }
     return ports
 }

@@ -118,7 +118,13 @@ public final class LiveNode: Service, @unchecked Sendable {
     }
 
     /// The node's figures now (process CPU and memory read at the call).
-    public var metrics: LiveNodeMetrics { recorder.snapshot() }
+    public var metrics: LiveNodeMetrics { Self.snapshot(recorder, transport) }
+
+    private static func snapshot(_ recorder: MetricsRecorder, _ transport: Transport) -> LiveNodeMetrics {
+        var metrics = recorder.snapshot()
+        metrics.clientRepliesPending = transport.clients.pendingCount
+        return metrics
+    }
 
     /// The port the listener is bound to, once `run` has bound it (useful with `listenPort` 0).
     public var boundPort: Int? { runState.withLock { $0.boundPort } }
@@ -260,7 +266,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            let data = try encoder.encode(recorder.snapshot())
+            let data = try encoder.encode(metrics)
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             options.logger.warning("metrics file \(path) not written: \(error)")
@@ -269,8 +275,9 @@ public final class LiveNode: Service, @unchecked Sendable {
 
     private func startMetricsServer(port: Int) async throws -> any Channel {
         let recorder = self.recorder
+        let transport = self.transport
         let prometheus = self.prometheus
-        let render: @Sendable () -> [UInt8] = { prometheus.render(recorder.snapshot()) }
+        let render: @Sendable () -> [UInt8] = { prometheus.render(Self.snapshot(recorder, transport)) }
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

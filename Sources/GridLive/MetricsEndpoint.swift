@@ -53,6 +53,7 @@ final class PrometheusExport: Sendable {
             counter("gridlive_dial_failures_total", metrics.dialFailures)
             counter("gridlive_inputs_handled_total", metrics.inputsHandled)
             counter("gridlive_inbox_overflows_total", metrics.inboxOverflows)
+            counter("gridlive_pending_replies_overflows_total", metrics.pendingRepliesOverflows)
             counter("gridlive_store_commits_total", metrics.storeCommits)
             counter("gridlive_store_syncs_total", metrics.storeSyncs)
             if let written = metrics.storeBytesWritten { counter("gridlive_store_written_bytes_total", written) }
@@ -73,6 +74,7 @@ final class PrometheusExport: Sendable {
             gauge("gridlive_finalized_height", Double(metrics.finalizedHeight))
             gauge("gridlive_peers_connected", Double(metrics.peersConnected))
             gauge("gridlive_inbox_depth", Double(metrics.inboxDepth))
+            gauge("gridlive_client_replies_pending", Double(metrics.clientRepliesPending))
             gauge("gridlive_inbox_depth_peak", Double(metrics.inboxDepthPeak))
             gauge("gridlive_process_cpu_seconds", metrics.cpuSeconds)
             gauge("gridlive_process_resident_bytes", Double(metrics.residentBytes))

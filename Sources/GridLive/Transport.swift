@@ -164,7 +164,7 @@ final class Transport: Sendable {
         guard let id = clients.register(connection, clientRequestID: requestID) else {
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1
-                $0.inboxOverflows += 1
+                $0.pendingRepliesOverflows += 1
             }
             connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
             return

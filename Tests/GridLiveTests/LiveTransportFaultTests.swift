@@ -154,4 +154,35 @@ import Testing
             await client.connection.close()
         }
     }
+
+    @Test func aFullInboxAnswersClientsBusy() async throws {
+        try await withCluster(setUp: { cluster in
+            cluster.customize = { index, options in if index == 0 { options.inboxEventsMax = 1 } }
+        }) { cluster in
+            let node0 = try #require(cluster.nodes[0])
+            let client = try await TestClient(port: cluster.ports[0])
+            let devices = (0..<20).map { KeyPair.derived(masterSeed: 31, label: "live-test/busy-device/\($0)") }
+            // One burst: the event loop queues submissions faster than the consensus thread verifies them.
+            let frames = (0..<200).map { index in
+                let transaction = cluster.transfer(from: devices[index % 20], nonce: UInt64(1 + index / 20))
+                return WireCodec.encode(
+                    ClientMessage.submit(requestID: UInt64(index + 1), transaction: transaction.encoded()))
+            }
+            var burst = client.connection.channel.allocator.buffer(capacity: 200 * 300)
+            for frame in frames {
+                burst.writeInteger(UInt32(frame.count), endianness: .big)
+                burst.writeBytes(frame)
+            }
+            try await client.connection.channel.writeAndFlush(burst)
+            #expect(await eventually(within: 10) { client.replies.count == 200 }, "\(client.replies.count) answered")
+            let replies = client.replies.values
+            let busy = replies.filter { $0 == .busy }.count
+            let committed = replies.filter { if case .committed = $0 { true } else { false } }.count
+            #expect(busy > 0 && committed > 0 && busy + committed == 200, "busy \(busy), committed \(committed)")
+            // Peer frames that found the inbox full count here as well.
+            #expect(node0.metrics.inboxOverflows >= UInt64(busy))
+            #expect(node0.metrics.clientReplies["busy"] == UInt64(busy))
+            await client.connection.close()
+        }
+    }
 }

@@ -221,7 +221,8 @@ public final class LiveNode: Service, @unchecked Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Polls the control file and writes the metrics file once a second, until the node stops.
+    /// Polls the control file and rewrites the metrics file (every `metricsFileIntervalMillis`) until the node
+    /// stops.
     private func backgroundDuties() async {
         var reader = options.controlFile.map { ControlFileReader(path: $0) }
         let pollMillis = max(10, options.controlPollMillis)
@@ -232,7 +233,7 @@ public final class LiveNode: Service, @unchecked Sendable {
                 reader = current
             }
             let now = DispatchTime.now().uptimeNanoseconds
-            if now - lastWriteNanos >= 1_000_000_000 {
+            if now - lastWriteNanos >= UInt64(max(10, options.metricsFileIntervalMillis)) * 1_000_000 {
                 writeMetricsFile()
                 lastWriteNanos = now
             }

@@ -61,6 +61,8 @@ public struct LiveNodeOptions: Sendable {
     /// before a peer is connected are dropped, which costs a view timeout at start.
     public var startWaitMillisMax: Int64
     public var controlPollMillis: Int64
+    /// How often `metricsFile` is rewritten while the node runs, so a killed node leaves recent figures.
+    public var metricsFileIntervalMillis: Int64
     /// Event loop threads for all sockets; the consensus thread is apart.
     public var eventLoopThreads: Int
 
@@ -92,6 +94,7 @@ public struct LiveNodeOptions: Sendable {
         handshakeTimeoutMillis = 5_000
         startWaitMillisMax = 1_000
         controlPollMillis = 100
+        metricsFileIntervalMillis = 1_000
         eventLoopThreads = 2
     }
 }

@@ -59,12 +59,15 @@ import Testing
             #expect(metrics.cpuSeconds > 0 && metrics.residentBytes > 0)
             #expect(metrics.handshakeRefusals.isEmpty)
             await client.connection.close()
+            // While running, the metrics file is rewritten periodically (the first time at start).
+            let file = cluster.directory.appendingPathComponent("metrics-1.json")
+            let running = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
+            #expect(running.node == "r0/v1")
 
             await cluster.stopAll()
             try cluster.expectStoresAgree(upTo: replyHeight)
 
-            // The metrics file was written at shutdown, and decodes.
-            let file = cluster.directory.appendingPathComponent("metrics-1.json")
+            // The metrics file was written again at shutdown, with the final figures.
             let written = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
             #expect(written.committedTransactions == 200)
             #expect(written.node == "r0/v1")

@@ -155,4 +155,25 @@ import Testing
             #expect(node.metrics.handshakeRefusals.isEmpty)
         }
     }
+
+    @Test func aConnectionThatNeverSaysHelloIsClosedAfterTheHandshakeTimeout() async throws {
+        try await withCluster(setUp: { cluster in
+            cluster.customize = { _, options in options.handshakeTimeoutMillis = 200 }
+        }) { cluster in
+            try await Self.expectRefused(.timeout, cluster: cluster) { connection in
+                // Its hello, then silence where the proof should come.
+                try await connection.send(
+                    .hello(
+                        Hello(
+                            chainID: LiveCluster.chainID, identity: .validator(region: 0, index: 1),
+                            publicKey: cluster.keys[1].publicKey, challenge: .random())))
+            }
+            try await Self.expectRefused(.timeout, cluster: cluster) { _ in }
+            // Handshakes that finish in time are not touched by the timer.
+            let node = try #require(cluster.nodes[0])
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(node.metrics.peersConnected == 3)
+            #expect(node.metrics.refused(.timeout) == 2)
+        }
+    }
 }

@@ -4,6 +4,8 @@ import GridLedger
 import GridNode
 import GridRegion
 import GridWire
+import NIOCore
+import NIOPosix
 import Testing
 
 @testable import GridLive
@@ -175,5 +177,83 @@ import Testing
             #expect(node.metrics.peersConnected == 3)
             #expect(node.metrics.refused(.timeout) == 2)
         }
+    }
+
+    @Test func aDialedPeerThatAnswersAsAnotherNodeIsRefused() async throws {
+        let cluster = try await LiveCluster()
+        // Where validator 1 should listen, an impostor answers as validator 2, with validator 2's real key and a
+        // proof that verifies: only the identity is wrong.
+        let impostor = try await ImpostorServer(
+            port: cluster.ports[1], identity: .validator(region: 0, index: 2), key: cluster.keys[2])
+        for index in [0, 2, 3] { try cluster.start(index, fresh: true) }
+        do {
+            let node = try #require(cluster.nodes[0])
+            #expect(
+                await eventually(within: 3) { node.metrics.refused(.wrongIdentity) > 0 },
+                "\(node.metrics.handshakeRefusals)")
+            // Validator 1 is never counted as connected.
+            #expect(await eventually(within: 3) { node.metrics.peersConnected == 2 })
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(node.metrics.peersConnected == 2)
+        } catch {
+            await cluster.stopAll()
+            await impostor.close()
+            throw error
+        }
+        await cluster.stopAll()
+        await impostor.close()
+    }
+}
+
+/// A listener that completes the handshake as `identity`, whoever dialed it.
+final class ImpostorServer: Sendable {
+    let channel: any Channel
+
+    init(port: Int, identity: NodeIdentity, key: KeyPair) async throws {
+        channel = try await ServerBootstrap(group: testGroup)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LengthPrefixedFrameDecoder(frameBytesMax: 1 << 20)),
+                        ImpostorHandler(identity: identity, key: key))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+    }
+
+    func close() async { try? await channel.close() }
+}
+
+final class ImpostorHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let identity: NodeIdentity
+    let key: KeyPair
+
+    init(identity: NodeIdentity, key: KeyPair) {
+        self.identity = identity
+        self.key = key
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let hello = Hello(
+            chainID: LiveCluster.chainID, identity: identity, publicKey: key.publicKey, challenge: .random())
+        send(.hello(hello), context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard case .hello(let hello) = try? WireCodec.decode(bytes) else { return }
+        let proof = HelloProof.make(
+            key: key, chainID: LiveCluster.chainID, peerChallenge: hello.challenge, identity: identity)
+        send(.helloProof(proof), context: context)
+    }
+
+    private func send(_ message: PeerMessage, context: ChannelHandlerContext) {
+        let frame = WireCodec.encode(message)
+        context.writeAndFlush(
+            wrapOutboundOut(Framing.buffer(frame, allocator: context.channel.allocator)), promise: nil)
     }
 }

@@ -57,7 +57,10 @@ public final class LiveNode: Service, @unchecked Sendable {
     private let runState = Locked(RunState())
 
     public init(host: any NodeHost, options: LiveNodeOptions) throws {
-        guard options.inboxEventsMax > 0 else { throw LiveNodeError.invalidOptions("inboxEventsMax must be positive") }
+        guard options.inboxEventsMax > 0, options.inboxBytesMax >= options.wireLimits.frameBytesMax else {
+            throw LiveNodeError.invalidOptions(
+                "inboxEventsMax must be positive and inboxBytesMax at least frameBytesMax")
+        }
         guard options.wireLimits.frameBytesMax > 0, options.wireLimits.frameBytesMax <= Int(UInt32.max) else {
             throw LiveNodeError.invalidOptions("frameBytesMax must fit a 4-byte length prefix")
         }
@@ -84,7 +87,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         let runState = self.runState
         let logger = options.logger
         consensus = ConsensusThread(
-            host: host, inboxEventsMax: options.inboxEventsMax, metrics: recorder,
+            host: host, inboxEventsMax: options.inboxEventsMax, inboxBytesMax: options.inboxBytesMax, metrics: recorder,
             carryOut: { output in
                 guard let transport = late.value else { return }
                 // The store write already happened inside `handle`: everything may leave now, in this order.

@@ -38,6 +38,9 @@ public struct LiveNodeOptions: Sendable {
     /// Inputs waiting for the consensus thread, per queue (consensus frames; everything else). Over it a client
     /// submission is answered `.busy` and a peer frame is dropped and counted.
     public var inboxEventsMax: Int
+    /// Bytes of frames and submissions waiting in the inbox, per queue: frames may be up to `frameBytesMax` each,
+    /// so a count alone does not bound memory. Over it, as over `inboxEventsMax`. At least `frameBytesMax`.
+    public var inboxBytesMax: Int
     /// Port of the Prometheus text endpoint (`GET /metrics`) on `listenHost`; nil for none, 0 for an ephemeral one.
     public var metricsPort: Int?
     /// Where the metrics are written as JSON: every second, and at a clean shutdown.
@@ -86,6 +89,7 @@ public struct LiveNodeOptions: Sendable {
         self.metricsFile = metricsFile
         self.controlFile = controlFile
         self.logger = logger
+        inboxBytesMax = 256 << 20
         outgoingFramesMax = 10_000
         outgoingBytesMax = 64 << 20
         pendingRepliesMax = 100_000

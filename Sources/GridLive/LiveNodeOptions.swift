@@ -45,7 +45,7 @@ public struct LiveNodeOptions: Sendable {
     public var metricsPort: Int?
     /// Where the metrics are written as JSON: every second, and at a clean shutdown.
     public var metricsFile: String?
-    /// A file of JSON lines the node polls every `controlPollMillis` for transport faults (see `LiveControl`).
+    /// A file of JSON lines the node polls every `controlPollMillis` for transport faults (see `LiveControlCommand`).
     public var controlFile: String?
     public var logger: Logger
 

@@ -8,7 +8,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Faults the orchestrator applies to a running node's transport (see `LiveControl`).
+/// Faults the orchestrator applies to a running node's transport (see `LiveControlCommand`).
 struct TransportFaults: Sendable {
     /// Peers this node neither sends to nor takes frames from.
     var cutOff: Set<NodeAddress>?

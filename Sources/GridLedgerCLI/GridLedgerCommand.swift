@@ -13,6 +13,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
         version: GridLedgerVersion.current,
         subcommands: [
             RunCommand.self, CalibrateCommand.self, InspectCommand.self, TopologyCommand.self, GridCommand.self,
+            LoadCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -304,6 +304,37 @@ private func testTopology(
         #expect(result.latency(.localCommit)?.count == merged.measured.committed)
     }
 
+    @Test func silentAndMissingGatewaysTimeOutAndAreUnreachable() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Replies only after the client's deadline: every transaction of r0 times out. r1 has no gateway at all.
+        let slow = FakeGateway(replyDelay: .milliseconds(600))
+        try await slow.start(group: group)
+        var topology = testTopology(rate: .fixed(tps: 200), validators: [1, 1])
+        topology.workload.warmupSeconds = 0.2
+        topology.workload.durationSeconds = 0.5
+        let report = try await LoadGenerator.run(
+            LoadGeneratorOptions(
+                topology: topology, chainID: 9, gateways: [Gateway(region: 0, index: 0, host: "127.0.0.1", port: slow.port)],
+                drainSeconds: 1, timeoutSeconds: 0.3), progress: nil)
+        try await slow.stop()
+        try await group.shutdownGracefully()
+
+        try report.verifyAccounting()
+        let total = report.total
+        let scheduled = try TransferWorkload.scheduledTimes(topology)
+        #expect(total.offered == UInt64(scheduled.count))
+        #expect(total.committed == 0)
+        #expect(report.latencyLocalCommit.totalCount == 0)
+        // Region 0: busy ids (≡ 3 mod 10) are answered at once, the rest time out; region 1 is unreachable.
+        let r0 = report.regions[0].measured
+        let r1 = report.regions[1].measured
+        #expect(r0.timedOut + r0.busy == r0.offered && r0.timedOut > 0)
+        #expect(r1.unreachable == r1.offered && r1.sent == 0 && r1.offered > 0)
+        #expect(report.rejectReasons == ["no gateway reachable": r1.unreachable])
+        #expect(report.measured.outcomeCounts.rejected == r1.unreachable)
+        #expect(report.measured.outcomeCounts.timedOut == r0.timedOut)
+    }
+
     @Test func histogramEncodingIsFaithful() throws {
         var histogram = LatencyHistogram.makeEmpty()
         var random = DeterministicRandom(seed: 3)
@@ -327,6 +358,9 @@ private func testTopology(
             topology: testTopology(rate: .step(steps: [.init(atSeconds: 0, tps: 10)])), chainID: 3,
             gateways: [Gateway(region: 0, index: 1, host: "127.0.0.1", port: 7001)], part: 1, parts: 3,
             drainSeconds: 2, timeoutSeconds: 4, startAtUnixNanos: 42)
+        if let path = ProcessInfo.processInfo.environment["LOADGEN_WRITE_CONFIG"] {
+            try file.jsonData().write(to: URL(fileURLWithPath: path))
+        }
         let decoded = try JSONDecoder().decode(LoadGeneratorConfigFile.self, from: file.jsonData())
         #expect(decoded.topology == file.topology)
         #expect(decoded.gateways == file.gateways)

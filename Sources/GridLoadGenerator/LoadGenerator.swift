@@ -245,13 +245,17 @@ final class LoadRunner: @unchecked Sendable {
         let generation = connection.generation
         let index = connection.index
         let limits = self.limits
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(limits.connectTimeoutSeconds * 1e9)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(
                 .writeBufferWaterMark,
                 value: .init(low: limits.writeBufferLowBytes, high: limits.writeBufferHighBytes)
             )
+        if let bytes = limits.socketSendBufferBytes {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bytes))
+        }
+        bootstrap = bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

@@ -98,6 +98,8 @@ public struct LoadGeneratorLimits: Sendable, Hashable {
     /// transactions queue in the backlog.
     public var writeBufferLowBytes: Int
     public var writeBufferHighBytes: Int
+    /// The socket's send buffer (`SO_SNDBUF`); nil keeps the system's (auto-tuned) size.
+    public var socketSendBufferBytes: Int?
     /// Pacing: due transactions are sent in batches at most this often.
     public var tickNanos: UInt64
     /// Transactions sent in one tick at most, so replies are read even when the generator is far behind.
@@ -113,8 +115,9 @@ public struct LoadGeneratorLimits: Sendable, Hashable {
         inFlightMax: Int = 2_000_000, backlogPerConnectionMax: Int = 100_000, writeBufferLowBytes: Int = 1 << 20,
         writeBufferHighBytes: Int = 4 << 20, tickNanos: UInt64 = 1_000_000, sendsPerTickMax: Int = 20_000,
         reconnectInitialSeconds: Double = 0.05, reconnectMaxSeconds: Double = 2, connectTimeoutSeconds: Double = 2,
-        frameBytesMax: Int = 16 << 20
+        frameBytesMax: Int = 16 << 20, socketSendBufferBytes: Int? = nil
     ) {
+        self.socketSendBufferBytes = socketSendBufferBytes
         self.inFlightMax = inFlightMax
         self.backlogPerConnectionMax = backlogPerConnectionMax
         self.writeBufferLowBytes = writeBufferLowBytes

@@ -56,9 +56,12 @@ private final class FakeGateway: @unchecked Sendable {
 
     var port: Int { channel?.localAddress?.port ?? 0 }
 
-    func start(group: any EventLoopGroup) async throws {
+    /// `reading: false` never reads what clients send (their socket buffers fill up).
+    func start(group: any EventLoopGroup, reading: Bool = true) async throws {
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.socketOption(.so_rcvbuf), value: reading ? 1 << 20 : 4096)
+            .childChannelOption(.autoRead, value: reading)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
@@ -333,6 +336,34 @@ private func testTopology(
         #expect(report.rejectReasons == ["no gateway reachable": r1.unreachable])
         #expect(report.measured.outcomeCounts.rejected == r1.unreachable)
         #expect(report.measured.outcomeCounts.timedOut == r0.timedOut)
+    }
+
+    @Test func backPressureIsBoundedAndCounted() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let stuck = FakeGateway(replyDelay: .milliseconds(1))
+        try await stuck.start(group: group, reading: false)
+        var topology = testTopology(rate: .fixed(tps: 2000), validators: [1])
+        topology.workload.warmupSeconds = 0.1
+        topology.workload.durationSeconds = 0.5
+        let limits = LoadGeneratorLimits(
+            backlogPerConnectionMax: 50, writeBufferLowBytes: 1024, writeBufferHighBytes: 4096,
+            socketSendBufferBytes: 4096)
+        let report = try await LoadGenerator.run(
+            LoadGeneratorOptions(
+                topology: topology, chainID: 9,
+                gateways: [Gateway(region: 0, index: 0, host: "127.0.0.1", port: stuck.port)], drainSeconds: 0.5,
+                timeoutSeconds: 0.2, limits: limits), progress: nil)
+        try await stuck.stop()
+        try await group.shutdownGracefully()
+
+        try report.verifyAccounting()
+        let total = report.total
+        #expect(total.offered == UInt64(try TransferWorkload.scheduledTimes(topology).count))
+        #expect(report.connections.backPressureWaits > 0)
+        #expect(total.notSent > 0)
+        #expect(total.timedOut > 0)
+        #expect(total.sent + total.notSent == total.offered)
+        #expect(total.timedOut == total.sent)
     }
 
     @Test func histogramEncodingIsFaithful() throws {

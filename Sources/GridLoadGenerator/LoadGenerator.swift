@@ -41,16 +41,7 @@ public enum LoadGenerator {
         // Pre-sign on every core, then lay the framed submits out in one buffer.
         let presignCPUStart = ProcessCPU.seconds()
         let presignStart = DispatchTime.now().uptimeNanoseconds
-        let encoded = workload.encodedTransactions(indices)
-        var frames = ByteBufferAllocator().buffer(capacity: encoded.reduce(0) { $0 + $1.count + 32 })
-        var frameOffsets: [Int] = [0]
-        frameOffsets.reserveCapacity(indices.count + 1)
-        for (position, index) in indices.enumerated() {
-            let frame = WireCodec.encode(ClientMessage.submit(requestID: UInt64(index), transaction: encoded[position]))
-            frames.writeInteger(UInt32(frame.count), endianness: .big)
-            frames.writeBytes(frame)
-            frameOffsets.append(frames.writerIndex)
-        }
+        let (frames, frameOffsets) = presignedFrames(workload: workload, indices: indices)
         let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
         let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
 
@@ -78,6 +69,22 @@ public enum LoadGenerator {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// The length-prefixed `submit` frame of each transaction (request id = its index in the run), one after the
+    /// other in one buffer; frame k is `offsets[k]..<offsets[k + 1]`.
+    static func presignedFrames(workload: TransferWorkload, indices: [Int]) -> (ByteBuffer, [Int]) {
+        let encoded = workload.encodedTransactions(indices)
+        var frames = ByteBufferAllocator().buffer(capacity: encoded.reduce(0) { $0 + $1.count + 32 })
+        var offsets: [Int] = [0]
+        offsets.reserveCapacity(indices.count + 1)
+        for (position, index) in indices.enumerated() {
+            let frame = WireCodec.encode(ClientMessage.submit(requestID: UInt64(index), transaction: encoded[position]))
+            frames.writeInteger(UInt32(frame.count), endianness: .big)
+            frames.writeBytes(frame)
+            offsets.append(frames.writerIndex)
+        }
+        return (frames, offsets)
     }
 }
 
@@ -188,6 +195,7 @@ final class LoadRunner: @unchecked Sendable {
     private var started = false
     private var finished = false
     private var nextProgressNanos: UInt64 = 1_000_000_000
+    private var lastProgressNanos: UInt64 = 0
     private var lastProgressCommitted: UInt64 = 0
     private var promise: EventLoopPromise<LoadReport>
 
@@ -255,7 +263,8 @@ final class LoadRunner: @unchecked Sendable {
         if let bytes = limits.socketSendBufferBytes {
             bootstrap = bootstrap.channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bytes))
         }
-        bootstrap = bootstrap
+        bootstrap =
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -463,7 +472,7 @@ final class LoadRunner: @unchecked Sendable {
 
     /// Sends transaction k through its gateway, or the next connected validator of its region.
     private func route(_ k: Int, now: UInt64) {
-        guard inFlightCount + openCount < limits.inFlightMax else {
+        guard openCount < limits.inFlightMax else {
             resolve(k, .notSent, now: now)
             return
         }
@@ -604,7 +613,8 @@ final class LoadRunner: @unchecked Sendable {
         let oneLine = reason.split(whereSeparator: { $0.isNewline }).joined(separator: " ")
         let trimmed = oneLine.trimmingCharacters(in: .whitespaces)
         let normalized =
-            trimmed.isEmpty ? OutcomeRecorder.unspecifiedReason : String(trimmed.prefix(LoadAccounting.reasonCharactersMax))
+            trimmed.isEmpty
+            ? OutcomeRecorder.unspecifiedReason : String(trimmed.prefix(LoadAccounting.reasonCharactersMax))
         let key =
             rejectReasons[normalized] != nil || rejectReasons.count < LoadAccounting.reasonsMax
             ? normalized : OutcomeRecorder.otherReason
@@ -625,7 +635,8 @@ final class LoadRunner: @unchecked Sendable {
         guard let progress else { return }
         let total = phaseCounts.reduce(LoadOutcomeCounts(), +)
         let seconds = Double(now) / 1e9
-        let interval = max(1e-3, seconds - Double(nextProgressNanos - 1_000_000_000) / 1e9)
+        let interval = max(1e-3, Double(now - lastProgressNanos) / 1e9)
+        lastProgressNanos = now
         progress(
             LoadProgress(
                 elapsedSeconds: seconds, runSeconds: Double(setup.window.runEndNanos) / 1e9, offered: UInt64(nextDue),

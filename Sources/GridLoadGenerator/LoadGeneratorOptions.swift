@@ -88,8 +88,8 @@ public struct LoadGeneratorOptions: Sendable {
 
 /// Bounds on what one generator holds, and its timings.
 public struct LoadGeneratorLimits: Sendable, Hashable {
-    /// Transactions sent and awaiting a reply, over all connections. Past this, a due transaction is not sent
-    /// (bucket `notSent`).
+    /// Transactions held at once, over all connections: sent and awaiting a reply, or waiting in a backlog.
+    /// Past this, a due transaction is not sent (bucket `notSent`).
     public var inFlightMax: Int
     /// Transactions waiting for one connection's socket buffer to drain (back-pressure). Past this, a due
     /// transaction is not sent (bucket `notSent`); one still waiting when it times out is `notSent` as well.
@@ -158,7 +158,8 @@ public struct LoadProgress: Sendable {
     /// One line for a terminal.
     public var line: String {
         String(
-            format: "load t=%.1f/%.1fs offered %llu sent %llu committed %llu (%.0f tps) in flight %llu, %d/%d gateways up",
+            format:
+                "load t=%.1f/%.1fs offered %llu sent %llu committed %llu (%.0f tps) in flight %llu, %d/%d gateways up",
             elapsedSeconds, runSeconds, offered, sent, committed, committedTpsLastInterval, inFlight, connectionsUp,
             connections)
     }

@@ -95,7 +95,8 @@ private final class FakeGatewayHandler: ChannelInboundHandler {
                 Hello(
                     chainID: 9, identity: .validator(region: 0, index: 0),
                     publicKey: KeyPair.derived(masterSeed: 1, label: "fake").publicKey, challenge: .random()))
-            context.writeAndFlush(wrapOutboundOut(framed(WireCodec.encode(hello), allocator: context.channel.allocator)),
+            context.writeAndFlush(
+                wrapOutboundOut(framed(WireCodec.encode(hello), allocator: context.channel.allocator)),
                 promise: nil)
             return
         }
@@ -294,8 +295,10 @@ private func testTopology(
         #expect(
             merged.latencyLocalCommit.totalCount
                 == reports[0].latencyLocalCommit.totalCount + reports[1].latencyLocalCommit.totalCount)
-        #expect(merged.latencyLocalCommit.maxValue == max(
-            reports[0].latencyLocalCommit.maxValue, reports[1].latencyLocalCommit.maxValue))
+        #expect(
+            merged.latencyLocalCommit.maxValue
+                == max(
+                    reports[0].latencyLocalCommit.maxValue, reports[1].latencyLocalCommit.maxValue))
         var ids: [UInt64] = []
         for server in servers { ids += server.state.withLockedValue { $0.submits.keys } }
         #expect(ids.sorted() == Array(0..<UInt64(scheduled.count)))
@@ -317,7 +320,8 @@ private func testTopology(
         topology.workload.durationSeconds = 0.5
         let report = try await LoadGenerator.run(
             LoadGeneratorOptions(
-                topology: topology, chainID: 9, gateways: [Gateway(region: 0, index: 0, host: "127.0.0.1", port: slow.port)],
+                topology: topology, chainID: 9,
+                gateways: [Gateway(region: 0, index: 0, host: "127.0.0.1", port: slow.port)],
                 drainSeconds: 1, timeoutSeconds: 0.3), progress: nil)
         try await slow.stop()
         try await group.shutdownGracefully()
@@ -398,7 +402,8 @@ private func testTopology(
         #expect(decoded.options.timeoutSeconds == 4 && decoded.options.drainSeconds == 2)
         #expect(decoded.options.startAtUnixNanos == 42 && decoded.options.part == 1 && decoded.options.parts == 3)
         // Optional fields take the workload's timeout, and the drain defaults to it.
-        let minimal = #"{"topology": \#(String(decoding: try JSONEncoder().encode(file.topology), as: UTF8.self)), "chainID": 3, "gateways": []}"#
+        let minimal =
+            #"{"topology": \#(String(decoding: try JSONEncoder().encode(file.topology), as: UTF8.self)), "chainID": 3, "gateways": []}"#
         let defaults = try JSONDecoder().decode(LoadGeneratorConfigFile.self, from: Data(minimal.utf8)).options
         #expect(defaults.part == 0 && defaults.parts == 1)
         #expect(defaults.timeoutSeconds == 1 && defaults.drainSeconds == 1 && defaults.startAtUnixNanos == nil)

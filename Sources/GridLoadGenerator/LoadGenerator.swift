@@ -192,6 +192,7 @@ final class LoadRunner: @unchecked Sendable {
     private var startDeadline = NIODeadline.uptimeNanoseconds(0)
     private var startUnixNanos: UInt64 = 0
     private var startCPUSeconds = 0.0
+    private var startLoopCPUSeconds = 0.0
     private var started = false
     private var finished = false
     private var nextProgressNanos: UInt64 = 1_000_000_000
@@ -431,6 +432,7 @@ final class LoadRunner: @unchecked Sendable {
             self.startDeadline = NIODeadline.now()
             self.startUnixNanos = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
             self.startCPUSeconds = ProcessCPU.seconds()
+            self.startLoopCPUSeconds = ThreadCPU.seconds()
             self.started = true
             self.tick()
         }
@@ -669,7 +671,7 @@ final class LoadRunner: @unchecked Sendable {
         let generator = LoadReport.GeneratorStats(
             cpuSeconds: ProcessCPU.seconds() - startCPUSeconds, presignCPUSeconds: setup.presignCPUSeconds,
             wallSeconds: Double(now) / 1e9, presignSeconds: setup.presignSeconds, startedAtUnixNanos: startUnixNanos,
-            sendLagMaxMicros: sendLagMaxNanos / 1000)
+            sendLagMaxMicros: sendLagMaxNanos / 1000, eventLoopCPUSeconds: ThreadCPU.seconds() - startLoopCPUSeconds)
         let report = LoadReport(
             parts: [part], partsTotal: parts, window: setup.window, warmup: phaseCounts[0], measured: phaseCounts[1],
             cooldown: phaseCounts[2], regions: regions, committedInWindow: committedInWindow,

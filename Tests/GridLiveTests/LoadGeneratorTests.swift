@@ -370,6 +370,31 @@ private func testTopology(
         #expect(total.timedOut == total.sent)
     }
 
+    /// A throughput check, off by default: `LOADGEN_STRESS_TPS=20000 swift test --filter stress`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["LOADGEN_STRESS_TPS"] != nil))
+    func stress() async throws {
+        let tps = Double(ProcessInfo.processInfo.environment["LOADGEN_STRESS_TPS"] ?? "") ?? 20_000
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let servers = (0..<4).map { _ in FakeGateway(replyDelay: .milliseconds(5)) }
+        for server in servers { try await server.start(group: group) }
+        var topology = testTopology(rate: .fixed(tps: tps), accounts: 1000)
+        topology.workload.warmupSeconds = 0.5
+        topology.workload.durationSeconds = 2
+        let gateways = servers.enumerated().map {
+            Gateway(region: $0.offset / 2, index: $0.offset % 2, host: "127.0.0.1", port: $0.element.port)
+        }
+        let report = try await LoadGenerator.run(
+            LoadGeneratorOptions(topology: topology, chainID: 9, gateways: gateways, drainSeconds: 2, timeoutSeconds: 2)
+        ) { print($0.line) }
+        for server in servers { try await server.stop() }
+        try await group.shutdownGracefully()
+        try report.verifyAccounting()
+        let latency = report.latencyLocalCommit.summary
+        print(
+            "stress \(tps) tps: measured \(report.measured), p50 \(latency.p50) ms p99 \(latency.p99) ms max "
+                + "\(latency.max) ms, generator \(report.generator)")
+    }
+
     @Test func histogramEncodingIsFaithful() throws {
         var histogram = LatencyHistogram.makeEmpty()
         var random = DeterministicRandom(seed: 3)

@@ -13,6 +13,11 @@ import NIOPosix
 /// The live load generator: pre-signs its share of the simulator's transfer schedule, then sends each transaction
 /// at its scheduled time to its gateway validator over TCP, open loop, and counts how every one of them ends.
 ///
+/// - Closed loop (`closedLoop(outstanding: K)`): part p keeps its share of K (K / parts, the first K % parts parts
+///   one more) outstanding; a freed slot is refilled on the next tick (within `tickNanos`), with the next
+///   transaction of the part's index sequence, built and signed then and scheduled at that moment. The
+///   transactions are the simulator's for their index, but which index goes out when depends on reply timing, as
+///   it does in any closed loop.
 /// - Time zero of the schedule is the moment sending starts (after pre-signing, connecting and waiting for
 ///   `startAtUnixNanos`). A timer on one event loop sends the due transactions in batches (one tick at most every
 ///   `LoadGeneratorLimits.tickNanos`), never waiting for replies.
@@ -35,24 +40,39 @@ public enum LoadGenerator {
         let topology = options.topology
         let workload = try TransferWorkload(topology: topology, chainID: options.chainID)
         let window = try TransferWorkload.window(topology.workload)
-        let allTimes = try TransferWorkload.scheduledTimes(topology)
-        let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
+        let controller = TransferWorkload.rateController(topology.workload.rate)
+        let setup: LoadRunner.Setup
+        if case .closedLoop(let outstanding) = controller {
+            // Validates the controller as the simulator does.
+            _ = try LoadSchedule(controller: controller, window: window, seed: topology.seed)
+            let share = outstanding / options.parts + (options.part < outstanding % options.parts ? 1 : 0)
+            setup = LoadRunner.Setup(
+                options: options, window: window, regionNames: workload.regionNames,
+                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: [], regionOf: [],
+                homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0],
+                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
+                presignSeconds: 0, presignCPUSeconds: 0,
+                closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload))
+        } else {
+            let allTimes = try TransferWorkload.scheduledTimes(topology)
+            let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
 
-        // Pre-sign on every core, then lay the framed submits out in one buffer.
-        let presignCPUStart = ProcessCPU.seconds()
-        let presignStart = DispatchTime.now().uptimeNanoseconds
-        let (frames, frameOffsets) = presignedFrames(workload: workload, indices: indices)
-        let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
-        let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
+            // Pre-sign on every core, then lay the framed submits out in one buffer.
+            let presignCPUStart = ProcessCPU.seconds()
+            let presignStart = DispatchTime.now().uptimeNanoseconds
+            let (frames, frameOffsets) = presignedFrames(workload: workload, indices: indices)
+            let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
+            let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
 
-        let plans = indices.map { workload.plan($0) }
-        let setup = LoadRunner.Setup(
-            options: options, window: window, regionNames: workload.regionNames,
-            validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
-            regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
-            frames: frames, frameOffsets: frameOffsets,
-            clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
-            presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds)
+            let plans = indices.map { workload.plan($0) }
+            setup = LoadRunner.Setup(
+                options: options, window: window, regionNames: workload.regionNames,
+                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
+                regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
+                frames: frames, frameOffsets: frameOffsets,
+                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
+                presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds, closedLoop: nil)
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
@@ -133,6 +153,13 @@ final class LoadRunner: @unchecked Sendable {
         var clientKey: KeyPair
         var presignSeconds: Double
         var presignCPUSeconds: Double
+        /// Set for a closed loop: nothing is pre-signed, transactions are built when released.
+        var closedLoop: ClosedLoop?
+    }
+
+    struct ClosedLoop: Sendable {
+        var outstanding: Int
+        var workload: TransferWorkload
     }
 
     private enum TxState: UInt8 {
@@ -159,7 +186,17 @@ final class LoadRunner: @unchecked Sendable {
     private let progress: (@Sendable (LoadProgress) -> Void)?
     private let timeoutNanos: UInt64
     private let drainEndNanos: UInt64
-    private let count: Int
+    /// Transactions of this part so far (all of them for an open loop, released ones for a closed loop).
+    private var count: Int
+    /// By local transaction number k (global index `part + k * parts`); scheduled times are non-decreasing.
+    private var scheduledNanos: [UInt64]
+    private var regionOf: [UInt16]
+    private var homeValidatorOf: [UInt16]
+    /// Closed loop only: how many of this part's transactions may be outstanding, how many are, and the frames of
+    /// those (built and signed when released).
+    private var closedLoopLimit: Int?
+    private var closedLoopOutstanding = 0
+    private var closedLoopFrames: [Int: ByteBuffer] = [:]
     private let part: Int
     private let parts: Int
 
@@ -207,7 +244,13 @@ final class LoadRunner: @unchecked Sendable {
         limits = setup.options.limits
         timeoutNanos = UInt64(setup.options.timeoutSeconds * 1e9)
         drainEndNanos = setup.window.runEndNanos + UInt64(setup.options.drainSeconds * 1e9)
-        count = setup.scheduledNanos.count
+        scheduledNanos = setup.scheduledNanos
+        regionOf = setup.regionOf
+        homeValidatorOf = setup.homeValidatorOf
+        count = scheduledNanos.count
+        if let closedLoop = setup.closedLoop {
+            closedLoopLimit = closedLoop.outstanding
+        }
         part = setup.options.part
         parts = setup.options.parts
         state = Array(repeating: .pending, count: count)
@@ -223,9 +266,9 @@ final class LoadRunner: @unchecked Sendable {
         }
         promise = loop.makePromise(of: LoadReport.self)
         for k in 0..<count {
-            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            let phase = setup.window.phase(ofScheduledNanos: scheduledNanos[k])
             phaseCounts[Self.phaseIndex(phase)].offered += 1
-            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].offered += 1 }
+            if phase == .measured { regionMeasured[Int(regionOf[k])].offered += 1 }
         }
     }
 
@@ -342,7 +385,7 @@ final class LoadRunner: @unchecked Sendable {
         }
         for k in stranded where state[k] == .sent {
             release(k)
-            if !resubmitted[k], now < setup.scheduledNanos[k] &+ timeoutNanos {
+            if !resubmitted[k], now < scheduledNanos[k] &+ timeoutNanos {
                 resubmitted[k] = true
                 stats.resubmitted += 1
                 route(k, now: now)
@@ -402,7 +445,7 @@ final class LoadRunner: @unchecked Sendable {
         }
         let now = nowNanos()
         release(k)
-        if now > setup.scheduledNanos[k] &+ timeoutNanos {
+        if now > scheduledNanos[k] &+ timeoutNanos {
             resolve(k, .timedOut, now: now)
             return
         }
@@ -443,12 +486,13 @@ final class LoadRunner: @unchecked Sendable {
         guard !finished else { return }
         let now = nowNanos()
         var sends = 0
-        while nextDue < count, setup.scheduledNanos[nextDue] <= now, sends < limits.sendsPerTickMax {
-            sendLagMaxNanos = max(sendLagMaxNanos, now - setup.scheduledNanos[nextDue])
+        while nextDue < count, scheduledNanos[nextDue] <= now, sends < limits.sendsPerTickMax {
+            sendLagMaxNanos = max(sendLagMaxNanos, now - scheduledNanos[nextDue])
             route(nextDue, now: now)
             nextDue += 1
             sends += 1
         }
+        releaseClosedLoop(now: now)
         flushTouched()
         expire(now: now)
         let wall = NIODeadline.now()
@@ -459,15 +503,18 @@ final class LoadRunner: @unchecked Sendable {
             reportProgress(now: now)
             nextProgressNanos = (now / 1_000_000_000 + 1) * 1_000_000_000
         }
-        if (nextDue == count && openCount == 0) || now >= drainEndNanos {
+        let released = closedLoopLimit == nil || now >= setup.window.runEndNanos
+        if (released && nextDue == count && openCount == 0) || now >= drainEndNanos {
             finish(now: now)
             return
         }
-        if nextDue < count, setup.scheduledNanos[nextDue] <= now {
+        if nextDue < count, scheduledNanos[nextDue] <= now {
             loop.execute { self.tick() }
             return
         }
-        let nextSend = nextDue < count ? setup.scheduledNanos[nextDue] : UInt64.max
+        // A closed loop releases on every tick until the end of the run.
+        let nextSend =
+            nextDue < count ? scheduledNanos[nextDue] : released ? UInt64.max : now + limits.tickNanos
         let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, drainEndNanos)
         loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(wake))) { self.tick() }
     }
@@ -478,8 +525,8 @@ final class LoadRunner: @unchecked Sendable {
             resolve(k, .notSent, now: now)
             return
         }
-        let region = Int(setup.regionOf[k])
-        let home = Int(setup.homeValidatorOf[k])
+        let region = Int(regionOf[k])
+        let home = Int(homeValidatorOf[k])
         let validators = setup.validatorsPerRegion[region]
         for offset in 0..<validators {
             guard let index = connectionIndex[region][(home + offset) % validators] else { continue }
@@ -503,10 +550,7 @@ final class LoadRunner: @unchecked Sendable {
     }
 
     private func write(_ k: Int, on connection: GatewayConnection, now: UInt64) {
-        guard let channel = connection.channel,
-            let frame = setup.frames.getSlice(
-                at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
-        else {
+        guard let channel = connection.channel, let frame = frame(k) else {
             resolve(k, .notSent, now: now)
             return
         }
@@ -522,9 +566,51 @@ final class LoadRunner: @unchecked Sendable {
         openCount += 1
         if !everSent[k] {
             everSent[k] = true
-            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            let phase = setup.window.phase(ofScheduledNanos: scheduledNanos[k])
             phaseCounts[Self.phaseIndex(phase)].sent += 1
-            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].sent += 1 }
+            if phase == .measured { regionMeasured[Int(regionOf[k])].sent += 1 }
+        }
+    }
+
+    private func frame(_ k: Int) -> ByteBuffer? {
+        if closedLoopLimit != nil { return closedLoopFrames[k] }
+        return setup.frames.getSlice(
+            at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
+    }
+
+    /// Closed loop: builds, signs and sends as many transactions as there are free slots, scheduled now.
+    private func releaseClosedLoop(now: UInt64) {
+        guard let limit = closedLoopLimit, let closed = setup.closedLoop, now < setup.window.runEndNanos else {
+            return
+        }
+        var released = 0
+        // At most one round of the limit per tick, so a region that answers at once cannot make this spin.
+        while closedLoopOutstanding < limit, released < min(limit, limits.sendsPerTickMax) {
+            let k = count
+            let index = part + k * parts
+            let plan = closed.workload.plan(index)
+            let submit = WireCodec.encode(
+                ClientMessage.submit(
+                    requestID: UInt64(index), transaction: closed.workload.transaction(index).encoded()))
+            var buffer = ByteBufferAllocator().buffer(capacity: submit.count + 4)
+            buffer.writeInteger(UInt32(submit.count), endianness: .big)
+            buffer.writeBytes(submit)
+            closedLoopFrames[k] = buffer
+            scheduledNanos.append(now)
+            regionOf.append(UInt16(plan.region))
+            homeValidatorOf.append(UInt16(plan.gatewayValidator))
+            state.append(.pending)
+            connectionOf.append(-1)
+            everSent.append(false)
+            resubmitted.append(false)
+            count += 1
+            closedLoopOutstanding += 1
+            let phase = setup.window.phase(ofScheduledNanos: now)
+            phaseCounts[Self.phaseIndex(phase)].offered += 1
+            if phase == .measured { regionMeasured[plan.region].offered += 1 }
+            nextDue = count
+            route(k, now: now)
+            released += 1
         }
     }
 
@@ -553,7 +639,7 @@ final class LoadRunner: @unchecked Sendable {
 
     /// Times out every transaction whose deadline (scheduled time + timeout) has passed.
     private func expire(now: UInt64) {
-        while expiryCursor < nextDue, setup.scheduledNanos[expiryCursor] &+ timeoutNanos <= now {
+        while expiryCursor < nextDue, scheduledNanos[expiryCursor] &+ timeoutNanos <= now {
             let k = expiryCursor
             switch state[k] {
             case .sent:
@@ -574,9 +660,13 @@ final class LoadRunner: @unchecked Sendable {
     private func resolve(_ k: Int, _ outcome: Outcome, now: UInt64) {
         precondition(state[k] == .pending, "transaction \(k) resolved while \(state[k])")
         state[k] = .resolved
-        let scheduled = setup.scheduledNanos[k]
+        if closedLoopLimit != nil {
+            closedLoopOutstanding -= 1
+            closedLoopFrames[k] = nil
+        }
+        let scheduled = scheduledNanos[k]
         let phase = setup.window.phase(ofScheduledNanos: scheduled)
-        let region = Int(setup.regionOf[k])
+        let region = Int(regionOf[k])
         var delta = LoadOutcomeCounts()
         var reason: String?
         switch outcome {

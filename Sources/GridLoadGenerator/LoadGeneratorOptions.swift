@@ -174,7 +174,7 @@ public enum LoadGeneratorError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedWorkload(let kind):
-            return "the live load generator supports only the open-loop transfer workload, not \(kind)"
+            return "the live load generator supports only the transfer workload, not \(kind)"
         case .invalidOptions(let reason): return "invalid load generator options: \(reason)"
         case .config(let file, let reason): return "load generator config \(file): \(reason)"
         case .accounting(let reason): return "load report does not add up: \(reason)"

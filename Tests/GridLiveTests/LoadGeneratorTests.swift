@@ -47,11 +47,17 @@ private final class FakeGateway: @unchecked Sendable {
     let state = NIOLockedValueBox(State())
     let replyDelay: TimeAmount
     let dropAfterSubmits: Int?
+    /// Submits not yet answered, over every gateway sharing this box, and the most seen at once.
+    let outstanding: NIOLockedValueBox<(now: Int, max: Int)>
     var channel: (any Channel)?
 
-    init(replyDelay: TimeAmount, dropAfterSubmits: Int? = nil) {
+    init(
+        replyDelay: TimeAmount, dropAfterSubmits: Int? = nil,
+        outstanding: NIOLockedValueBox<(now: Int, max: Int)> = NIOLockedValueBox((0, 0))
+    ) {
         self.replyDelay = replyDelay
         self.dropAfterSubmits = dropAfterSubmits
+        self.outstanding = outstanding
     }
 
     var port: Int { channel?.localAddress?.port ?? 0 }
@@ -105,6 +111,10 @@ private final class FakeGatewayHandler: ChannelInboundHandler {
             return
         }
         gateway.state.withLockedValue { $0.submits[requestID, default: []].append(transaction) }
+        gateway.outstanding.withLockedValue {
+            $0.now += 1
+            $0.max = max($0.max, $0.now)
+        }
         submitsOnThisConnection += 1
         if dropThisConnection, let limit = gateway.dropAfterSubmits, submitsOnThisConnection >= limit {
             dropThisConnection = false
@@ -113,13 +123,16 @@ private final class FakeGatewayHandler: ChannelInboundHandler {
             return
         }
         let channel = context.channel
+        let outstanding = gateway.outstanding
         if requestID % 10 == 3 {
+            outstanding.withLockedValue { $0.now -= 1 }
             let reply = WireCodec.encode(ClientMessage.reply(requestID: requestID, .busy))
             channel.writeAndFlush(framed(reply, allocator: channel.allocator), promise: nil)
             return
         }
         channel.eventLoop.scheduleTask(in: gateway.replyDelay) {
             guard channel.isActive else { return }
+            outstanding.withLockedValue { $0.now -= 1 }
             let reply = WireCodec.encode(ClientMessage.reply(requestID: requestID, .committed(height: 1)))
             channel.writeAndFlush(framed(reply, allocator: channel.allocator), promise: nil)
         }
@@ -393,6 +406,42 @@ private func testTopology(
         print(
             "stress \(tps) tps: measured \(report.measured), p50 \(latency.p50) ms p99 \(latency.p99) ms max "
                 + "\(latency.max) ms, generator \(report.generator)")
+    }
+
+    @Test func closedLoopHoldsItsShareOutstanding() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let outstanding = NIOLockedValueBox((now: 0, max: 0))
+        let servers = (0..<4).map { _ in FakeGateway(replyDelay: .milliseconds(20), outstanding: outstanding) }
+        for server in servers { try await server.start(group: group) }
+        var topology = testTopology(rate: .closedLoop(outstanding: 20))
+        topology.workload.warmupSeconds = 0.3
+        topology.workload.durationSeconds = 0.7
+        let gateways = servers.enumerated().map {
+            Gateway(region: $0.offset / 2, index: $0.offset % 2, host: "127.0.0.1", port: $0.element.port)
+        }
+        let report = try await LoadGenerator.run(
+            LoadGeneratorOptions(
+                topology: topology, chainID: 9, gateways: gateways, drainSeconds: 1, timeoutSeconds: 1),
+            progress: nil)
+        for server in servers { try await server.stop() }
+        try await group.shutdownGracefully()
+
+        try report.verifyAccounting()
+        let total = report.total
+        #expect(total.committed > 100)
+        #expect(total.committed + total.busy == total.offered)
+        #expect(outstanding.withLockedValue { $0.max } <= 20)
+        #expect(outstanding.withLockedValue { $0.max } >= 10)
+        // Indices 0, 1, 2, ... in release order, each the simulator's transaction.
+        let expected = simulatorTransactions(topology: topology, chainID: 9, count: Int(total.offered))
+        var ids: [UInt64] = []
+        for server in servers {
+            for (id, copies) in server.state.withLockedValue({ $0.submits }) {
+                ids.append(id)
+                #expect(copies == [expected[Int(id)].bytes])
+            }
+        }
+        #expect(ids.sorted() == Array(0..<total.offered))
     }
 
     @Test func histogramEncodingIsFaithful() throws {

@@ -205,6 +205,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func write(_ message: PeerMessage, context: ChannelHandlerContext) {
         let frame = WireCodec.encode(message)
-        context.writeAndFlush(wrapOutboundOut(Framing.buffer(frame, allocator: context.channel.allocator)), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(Framing.buffer(frame, allocator: context.channel.allocator)), promise: nil)
     }
 }

@@ -5,7 +5,7 @@ import NIOCore
 /// A node's state machine on one dedicated thread: it pops inputs from a bounded inbox, hands them to the host and
 /// carries out what it returns. Timers live here too, on wall-clock monotonic deadlines.
 ///
-/// The inbox has two FIFO queues, each bounded by `inboxEventsMax`: consensus frames, and everything else (client
+/// The inbox has two FIFO queues, each bounded by `inboxEventsMax` inputs and `inboxBytesMax` bytes: consensus frames, and everything else (client
 /// submissions, gossip, entries...). The first is served first, so a node drowning in client work still votes in
 /// time; the simulator's machines do the same.
 final class ConsensusThread: @unchecked Sendable {
@@ -13,11 +13,15 @@ final class ConsensusThread: @unchecked Sendable {
     // Guarded by `condition`.
     private var urgent = CircularBuffer<NodeInput>()
     private var normal = CircularBuffer<NodeInput>()
+    private var urgentBytes = 0
+    private var normalBytes = 0
     private var stopping = false
     private var started = false
     private var finished = false
 
     private let inboxEventsMax: Int
+    private let inboxBytesMax: Int
+    private static let waitSliceNanosMax: UInt64 = 100_000_000
     private let host: any NodeHost
     private let metrics: MetricsRecorder
     private let carryOut: (NodeOutput) -> Void
@@ -26,11 +30,12 @@ final class ConsensusThread: @unchecked Sendable {
     private var timers = TimerHeap()
 
     init(
-        host: any NodeHost, inboxEventsMax: Int, metrics: MetricsRecorder,
+        host: any NodeHost, inboxEventsMax: Int, inboxBytesMax: Int, metrics: MetricsRecorder,
         carryOut: @escaping (NodeOutput) -> Void, failed: @escaping (any Error) -> Void
     ) {
         self.host = host
         self.inboxEventsMax = max(1, inboxEventsMax)
+        self.inboxBytesMax = max(1, inboxBytesMax)
         self.metrics = metrics
         self.carryOut = carryOut
         self.failed = failed
@@ -41,12 +46,15 @@ final class ConsensusThread: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { return false }
+        let bytes = Self.bytes(of: input)
         if isUrgent {
-            guard urgent.count < inboxEventsMax else { return false }
+            guard urgent.count < inboxEventsMax, urgentBytes + bytes <= inboxBytesMax else { return false }
             urgent.append(input)
+            urgentBytes += bytes
         } else {
-            guard normal.count < inboxEventsMax else { return false }
+            guard normal.count < inboxEventsMax, normalBytes + bytes <= inboxBytesMax else { return false }
             normal.append(input)
+            normalBytes += bytes
         }
         let depth = urgent.count + normal.count
         metrics.update {
@@ -98,17 +106,36 @@ final class ConsensusThread: @unchecked Sendable {
             if stopping { return nil }
             let now = DispatchTime.now().uptimeNanoseconds
             if let timer = timers.popDue(nowNanos: now) { return .timer(timer) }
-            if let input = urgent.popFirst() ?? normal.popFirst() {
-                let depth = urgent.count + normal.count
-                metrics.update { $0.inboxDepth = depth }
-                return input
+            if let input = urgent.popFirst() {
+                urgentBytes -= Self.bytes(of: input)
+                return popped(input)
+            }
+            if let input = normal.popFirst() {
+                normalBytes -= Self.bytes(of: input)
+                return popped(input)
             }
             if let deadline = timers.nextDeadlineNanos {
-                let waitNanos = deadline > now ? deadline - now : 0
+                // The condition's timed wait runs on the wall clock; waking at least every `waitSliceNanosMax`
+                // keeps a clock step from holding a monotonic deadline back for long.
+                let waitNanos = min(deadline > now ? deadline - now : 0, Self.waitSliceNanosMax)
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(waitNanos) / 1e9))
             } else {
                 condition.wait()
             }
+        }
+    }
+
+    /// Called with `condition` held.
+    private func popped(_ input: NodeInput) -> NodeInput {
+        let depth = urgent.count + normal.count
+        metrics.update { $0.inboxDepth = depth }
+        return input
+    }
+
+    private static func bytes(of input: NodeInput) -> Int {
+        switch input {
+        case .frame(_, let bytes), .client(_, let bytes): return bytes.count
+        case .start, .timer: return 0
         }
     }
 

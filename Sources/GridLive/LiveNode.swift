@@ -14,6 +14,8 @@ public enum LiveNodeError: Error, CustomStringConvertible {
     /// The node's store failed: it cannot go on safely. `description` names the node and the operation.
     case storeFailed(node: NodeAddress, description: String)
     case invalidOptions(String)
+    /// The listener or the metrics endpoint could not be bound.
+    case transportFailed(node: NodeAddress, description: String)
     /// `run` was called a second time; a node runs once (build a new one on the same store to restart).
     case alreadyRun(NodeAddress)
 
@@ -21,6 +23,7 @@ public enum LiveNodeError: Error, CustomStringConvertible {
         switch self {
         case .storeFailed(let node, let description): return "node \(node) stopped: \(description)"
         case .invalidOptions(let reason): return "invalid live node options: \(reason)"
+        case .transportFailed(let node, let description): return "node \(node) could not listen: \(description)"
         case .alreadyRun(let node): return "node \(node) has already run"
         }
     }
@@ -54,7 +57,10 @@ public final class LiveNode: Service, @unchecked Sendable {
     private let runState = Locked(RunState())
 
     public init(host: any NodeHost, options: LiveNodeOptions) throws {
-        guard options.inboxEventsMax > 0 else { throw LiveNodeError.invalidOptions("inboxEventsMax must be positive") }
+        guard options.inboxEventsMax > 0, options.inboxBytesMax >= options.wireLimits.frameBytesMax else {
+            throw LiveNodeError.invalidOptions(
+                "inboxEventsMax must be positive and inboxBytesMax at least frameBytesMax")
+        }
         guard options.wireLimits.frameBytesMax > 0, options.wireLimits.frameBytesMax <= Int(UInt32.max) else {
             throw LiveNodeError.invalidOptions("frameBytesMax must fit a 4-byte length prefix")
         }
@@ -71,6 +77,9 @@ public final class LiveNode: Service, @unchecked Sendable {
         let address = host.address
         self.address = address
         let recorder = MetricsRecorder(node: address)
+        // A restarted node starts from the height its store holds, not from zero.
+        let storedHeight = host.committedHeight
+        recorder.update { $0.committedHeight = storedHeight }
         self.recorder = recorder
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         let late = LateTransport()
@@ -78,7 +87,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         let runState = self.runState
         let logger = options.logger
         consensus = ConsensusThread(
-            host: host, inboxEventsMax: options.inboxEventsMax, metrics: recorder,
+            host: host, inboxEventsMax: options.inboxEventsMax, inboxBytesMax: options.inboxBytesMax, metrics: recorder,
             carryOut: { output in
                 guard let transport = late.value else { return }
                 // The store write already happened inside `handle`: everything may leave now, in this order.
@@ -99,6 +108,11 @@ public final class LiveNode: Service, @unchecked Sendable {
         late.value = transport
     }
 
+    deinit {
+        // A node built but never run still owns its event loop threads.
+        if !runState.withLock({ $0.started }) { group.shutdownGracefully { _ in } }
+    }
+
     /// The key the node signs with, when the host says (region validators and members both do).
     private static func genesisKey(of host: any NodeHost) -> PublicKey? {
         if let validator = host as? RegionValidator { return validator.configuration.key.publicKey }
@@ -107,7 +121,13 @@ public final class LiveNode: Service, @unchecked Sendable {
     }
 
     /// The node's figures now (process CPU and memory read at the call).
-    public var metrics: LiveNodeMetrics { recorder.snapshot() }
+    public var metrics: LiveNodeMetrics { Self.snapshot(recorder, transport) }
+
+    private static func snapshot(_ recorder: MetricsRecorder, _ transport: Transport) -> LiveNodeMetrics {
+        var metrics = recorder.snapshot()
+        metrics.clientRepliesPending = transport.clients.pendingCount
+        return metrics
+    }
 
     /// The port the listener is bound to, once `run` has bound it (useful with `listenPort` 0).
     public var boundPort: Int? { runState.withLock { $0.boundPort } }
@@ -116,7 +136,8 @@ public final class LiveNode: Service, @unchecked Sendable {
     /// Drops every frame to and from these peers (counted as partition drops); nil heals.
     public func setPartition(cutOff: Set<NodeAddress>?) {
         transport.faults.withLock { $0.cutOff = cutOff }
-        options.logger.info("partition: \(cutOff.map { $0.map(\.description).sorted().joined(separator: ",") } ?? "none")")
+        options.logger.info(
+            "partition: \(cutOff.map { $0.map(\.description).sorted().joined(separator: ",") } ?? "none")")
     }
 
     /// Loss added to every link this node sends on, in [0, 1].
@@ -164,7 +185,9 @@ public final class LiveNode: Service, @unchecked Sendable {
             }
         } catch {
             stopSignal.fire()
-            runState.withLock { if $0.failure == nil { $0.failure = .invalidOptions("\(error)") } }
+            let failure = LiveNodeError.transportFailed(node: address, description: "\(error)")
+            options.logger.critical("\(failure)")
+            runState.withLock { if $0.failure == nil { $0.failure = failure } }
         }
         await tearDown(metricsServer: metricsServer, background: background)
         if let failure = runState.withLock({ $0.failure }) { throw failure }
@@ -201,7 +224,8 @@ public final class LiveNode: Service, @unchecked Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Polls the control file and writes the metrics file once a second, until the node stops.
+    /// Polls the control file and rewrites the metrics file (every `metricsFileIntervalMillis`) until the node
+    /// stops.
     private func backgroundDuties() async {
         var reader = options.controlFile.map { ControlFileReader(path: $0) }
         let pollMillis = max(10, options.controlPollMillis)
@@ -212,7 +236,7 @@ public final class LiveNode: Service, @unchecked Sendable {
                 reader = current
             }
             let now = DispatchTime.now().uptimeNanoseconds
-            if now - lastWriteNanos >= 1_000_000_000 {
+            if now - lastWriteNanos >= UInt64(max(10, options.metricsFileIntervalMillis)) * 1_000_000 {
                 writeMetricsFile()
                 lastWriteNanos = now
             }
@@ -229,7 +253,9 @@ public final class LiveNode: Service, @unchecked Sendable {
         if let names = command.partition {
             var cut: Set<NodeAddress> = []
             for name in names {
-                if let peer = NodeAddress(parsing: name) { cut.insert(peer) } else {
+                if let peer = NodeAddress(parsing: name) {
+                    cut.insert(peer)
+                } else {
                     options.logger.warning("control: unknown node \(name) in partition")
                 }
             }
@@ -244,7 +270,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            let data = try encoder.encode(recorder.snapshot())
+            let data = try encoder.encode(metrics)
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             options.logger.warning("metrics file \(path) not written: \(error)")
@@ -253,8 +279,9 @@ public final class LiveNode: Service, @unchecked Sendable {
 
     private func startMetricsServer(port: Int) async throws -> any Channel {
         let recorder = self.recorder
+        let transport = self.transport
         let prometheus = self.prometheus
-        let render: @Sendable () -> [UInt8] = { prometheus.render(recorder.snapshot()) }
+        let render: @Sendable () -> [UInt8] = { prometheus.render(Self.snapshot(recorder, transport)) }
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

@@ -70,6 +70,10 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var clientReplies: [String: UInt64] = [:]
     /// Replies whose client connection had gone.
     public var clientRepliesUndeliverable: UInt64 = 0
+    /// Submissions answered `.busy` because `pendingRepliesMax` were already waiting.
+    public var pendingRepliesOverflows: UInt64 = 0
+    /// Submissions waiting for the node's answer now.
+    public var clientRepliesPending: Int = 0
 
     // Transport.
     public var bytesSent: UInt64 = 0

@@ -38,11 +38,14 @@ public struct LiveNodeOptions: Sendable {
     /// Inputs waiting for the consensus thread, per queue (consensus frames; everything else). Over it a client
     /// submission is answered `.busy` and a peer frame is dropped and counted.
     public var inboxEventsMax: Int
+    /// Bytes of frames and submissions waiting in the inbox, per queue: frames may be up to `frameBytesMax` each,
+    /// so a count alone does not bound memory. Over it, as over `inboxEventsMax`. At least `frameBytesMax`.
+    public var inboxBytesMax: Int
     /// Port of the Prometheus text endpoint (`GET /metrics`) on `listenHost`; nil for none, 0 for an ephemeral one.
     public var metricsPort: Int?
     /// Where the metrics are written as JSON: every second, and at a clean shutdown.
     public var metricsFile: String?
-    /// A file of JSON lines the node polls every `controlPollMillis` for transport faults (see `LiveControl`).
+    /// A file of JSON lines the node polls every `controlPollMillis` for transport faults (see `LiveControlCommand`).
     public var controlFile: String?
     public var logger: Logger
 
@@ -61,6 +64,8 @@ public struct LiveNodeOptions: Sendable {
     /// before a peer is connected are dropped, which costs a view timeout at start.
     public var startWaitMillisMax: Int64
     public var controlPollMillis: Int64
+    /// How often `metricsFile` is rewritten while the node runs, so a killed node leaves recent figures.
+    public var metricsFileIntervalMillis: Int64
     /// Event loop threads for all sockets; the consensus thread is apart.
     public var eventLoopThreads: Int
 
@@ -84,6 +89,7 @@ public struct LiveNodeOptions: Sendable {
         self.metricsFile = metricsFile
         self.controlFile = controlFile
         self.logger = logger
+        inboxBytesMax = 256 << 20
         outgoingFramesMax = 10_000
         outgoingBytesMax = 64 << 20
         pendingRepliesMax = 100_000
@@ -92,6 +98,7 @@ public struct LiveNodeOptions: Sendable {
         handshakeTimeoutMillis = 5_000
         startWaitMillisMax = 1_000
         controlPollMillis = 100
+        metricsFileIntervalMillis = 1_000
         eventLoopThreads = 2
     }
 }

@@ -14,19 +14,25 @@ final class PrometheusExport: Sendable {
 
     private let state = Mutex(State())
 
+    /// Units are in the names already (`_bytes`, `_seconds`, `_total`); the fields are documented on
+    /// `LiveNodeMetrics`.
+    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: "GridLedger live node: see LiveNodeMetrics")
+    }
+
     func render(_ metrics: LiveNodeMetrics) -> [UInt8] {
         state.withLock { state in
             func counter(_ name: String, _ value: UInt64, _ labels: [(String, String)] = []) {
                 let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
                 let entry =
                     state.counters[key]
-                    ?? (registry.makeCounter(name: name, labels: labels), 0)
+                    ?? (registry.makeCounter(descriptor: Self.descriptor(name), labels: labels), 0)
                 let current = Int64(clamping: value)
                 if current > entry.value { entry.counter.increment(by: current - entry.value) }
                 state.counters[key] = (entry.counter, max(current, entry.value))
             }
             func gauge(_ name: String, _ value: Double) {
-                let entry = state.gauges[name] ?? registry.makeGauge(name: name)
+                let entry = state.gauges[name] ?? registry.makeGauge(descriptor: Self.descriptor(name))
                 entry.set(value)
                 state.gauges[name] = entry
             }
@@ -47,12 +53,17 @@ final class PrometheusExport: Sendable {
             counter("gridlive_dial_failures_total", metrics.dialFailures)
             counter("gridlive_inputs_handled_total", metrics.inputsHandled)
             counter("gridlive_inbox_overflows_total", metrics.inboxOverflows)
+            counter("gridlive_pending_replies_overflows_total", metrics.pendingRepliesOverflows)
             counter("gridlive_store_commits_total", metrics.storeCommits)
             counter("gridlive_store_syncs_total", metrics.storeSyncs)
             if let written = metrics.storeBytesWritten { counter("gridlive_store_written_bytes_total", written) }
-            for (reason, count) in metrics.rejections { counter("gridlive_rejections_total", count, [("reason", reason)]) }
+            for (reason, count) in metrics.rejections {
+                counter("gridlive_rejections_total", count, [("reason", reason)])
+            }
             for (reason, count) in metrics.losses { counter("gridlive_losses_total", count, [("reason", reason)]) }
-            for (kind, count) in metrics.clientReplies { counter("gridlive_client_replies_total", count, [("kind", kind)]) }
+            for (kind, count) in metrics.clientReplies {
+                counter("gridlive_client_replies_total", count, [("kind", kind)])
+            }
             for (reason, count) in metrics.framesDropped {
                 counter("gridlive_dropped_frames_total", count, [("reason", reason)])
             }
@@ -63,6 +74,7 @@ final class PrometheusExport: Sendable {
             gauge("gridlive_finalized_height", Double(metrics.finalizedHeight))
             gauge("gridlive_peers_connected", Double(metrics.peersConnected))
             gauge("gridlive_inbox_depth", Double(metrics.inboxDepth))
+            gauge("gridlive_client_replies_pending", Double(metrics.clientRepliesPending))
             gauge("gridlive_inbox_depth_peak", Double(metrics.inboxDepthPeak))
             gauge("gridlive_process_cpu_seconds", metrics.cpuSeconds)
             gauge("gridlive_process_resident_bytes", Double(metrics.residentBytes))
@@ -93,16 +105,19 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         var buffer = unwrapInboundIn(data)
         request += buffer.readBytes(length: buffer.readableBytes) ?? []
         let headEnd: [UInt8] = Array("\r\n\r\n".utf8)
-        let complete = request.count >= 4 && (0...(request.count - 4)).contains { request[$0..<($0 + 4)].elementsEqual(headEnd) }
+        let complete =
+            request.count >= 4 && (0...(request.count - 4)).contains { request[$0..<($0 + 4)].elementsEqual(headEnd) }
         guard complete || request.count > Self.requestHeadBytesMax else { return }
         answered = true
         let line = request.split(separator: UInt8(ascii: "\r"), maxSplits: 1).first.map { Array($0) } ?? []
         let parts = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
-        let isScrape = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?"))
+        let isScrape =
+            parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?"))
         let body = isScrape ? render() : Array("not found\n".utf8)
         let status = isScrape ? "200 OK" : "404 Not Found"
         let type = isScrape ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"
-        let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         var out = context.channel.allocator.buffer(capacity: head.utf8.count + body.count)
         out.writeString(head)
         out.writeBytes(body)

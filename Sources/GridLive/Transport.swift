@@ -8,7 +8,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Faults the orchestrator applies to a running node's transport (see `LiveControl`).
+/// Faults the orchestrator applies to a running node's transport (see `LiveControlCommand`).
 struct TransportFaults: Sendable {
     /// Peers this node neither sends to nor takes frames from.
     var cutOff: Set<NodeAddress>?
@@ -109,6 +109,11 @@ final class Transport: Sendable {
     // MARK: - From the consensus thread
 
     func send(_ outgoing: Outgoing) {
+        if outgoing.to == address {
+            // A node addressing itself gets the frame back as any peer's, without a socket.
+            if !deliver(.frame(from: address, outgoing.frame), outgoing.urgent) { metrics.drop(.inboxFull) }
+            return
+        }
         let (cut, extraLoss) = faults.withLock { ($0.cutOff?.contains(outgoing.to) ?? false, $0.extraLossRate) }
         if cut {
             metrics.drop(.partition)
@@ -159,7 +164,7 @@ final class Transport: Sendable {
         guard let id = clients.register(connection, clientRequestID: requestID) else {
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1
-                $0.inboxOverflows += 1
+                $0.pendingRepliesOverflows += 1
             }
             connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
             return

@@ -13,6 +13,11 @@ import NIOPosix
 /// The live load generator: pre-signs its share of the simulator's transfer schedule, then sends each transaction
 /// at its scheduled time to its gateway validator over TCP, open loop, and counts how every one of them ends.
 ///
+/// - Closed loop (`closedLoop(outstanding: K)`): part p keeps its share of K (K / parts, the first K % parts parts
+///   one more) outstanding; a freed slot is refilled on the next tick (within `tickNanos`), with the next
+///   transaction of the part's index sequence, built and signed then and scheduled at that moment. The
+///   transactions are the simulator's for their index, but which index goes out when depends on reply timing, as
+///   it does in any closed loop.
 /// - Time zero of the schedule is the moment sending starts (after pre-signing, connecting and waiting for
 ///   `startAtUnixNanos`). A timer on one event loop sends the due transactions in batches (one tick at most every
 ///   `LoadGeneratorLimits.tickNanos`), never waiting for replies.
@@ -35,33 +40,39 @@ public enum LoadGenerator {
         let topology = options.topology
         let workload = try TransferWorkload(topology: topology, chainID: options.chainID)
         let window = try TransferWorkload.window(topology.workload)
-        let allTimes = try TransferWorkload.scheduledTimes(topology)
-        let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
+        let controller = TransferWorkload.rateController(topology.workload.rate)
+        let setup: LoadRunner.Setup
+        if case .closedLoop(let outstanding) = controller {
+            // Validates the controller as the simulator does.
+            _ = try LoadSchedule(controller: controller, window: window, seed: topology.seed)
+            let share = outstanding / options.parts + (options.part < outstanding % options.parts ? 1 : 0)
+            setup = LoadRunner.Setup(
+                options: options, window: window, regionNames: workload.regionNames,
+                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: [], regionOf: [],
+                homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0],
+                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
+                presignSeconds: 0, presignCPUSeconds: 0,
+                closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload))
+        } else {
+            let allTimes = try TransferWorkload.scheduledTimes(topology)
+            let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
 
-        // Pre-sign on every core, then lay the framed submits out in one buffer.
-        let presignCPUStart = ProcessCPU.seconds()
-        let presignStart = DispatchTime.now().uptimeNanoseconds
-        let encoded = workload.encodedTransactions(indices)
-        var frames = ByteBufferAllocator().buffer(capacity: encoded.reduce(0) { $0 + $1.count + 32 })
-        var frameOffsets: [Int] = [0]
-        frameOffsets.reserveCapacity(indices.count + 1)
-        for (position, index) in indices.enumerated() {
-            let frame = WireCodec.encode(ClientMessage.submit(requestID: UInt64(index), transaction: encoded[position]))
-            frames.writeInteger(UInt32(frame.count), endianness: .big)
-            frames.writeBytes(frame)
-            frameOffsets.append(frames.writerIndex)
+            // Pre-sign on every core, then lay the framed submits out in one buffer.
+            let presignCPUStart = ProcessCPU.seconds()
+            let presignStart = DispatchTime.now().uptimeNanoseconds
+            let (frames, frameOffsets) = presignedFrames(workload: workload, indices: indices)
+            let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
+            let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
+
+            let plans = indices.map { workload.plan($0) }
+            setup = LoadRunner.Setup(
+                options: options, window: window, regionNames: workload.regionNames,
+                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
+                regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
+                frames: frames, frameOffsets: frameOffsets,
+                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
+                presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds, closedLoop: nil)
         }
-        let presignSeconds = Double(DispatchTime.now().uptimeNanoseconds - presignStart) / 1e9
-        let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
-
-        let plans = indices.map { workload.plan($0) }
-        let setup = LoadRunner.Setup(
-            options: options, window: window, regionNames: workload.regionNames,
-            validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
-            regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
-            frames: frames, frameOffsets: frameOffsets,
-            clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
-            presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
@@ -78,6 +89,22 @@ public enum LoadGenerator {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// The length-prefixed `submit` frame of each transaction (request id = its index in the run), one after the
+    /// other in one buffer; frame k is `offsets[k]..<offsets[k + 1]`.
+    static func presignedFrames(workload: TransferWorkload, indices: [Int]) -> (ByteBuffer, [Int]) {
+        let encoded = workload.encodedTransactions(indices)
+        var frames = ByteBufferAllocator().buffer(capacity: encoded.reduce(0) { $0 + $1.count + 32 })
+        var offsets: [Int] = [0]
+        offsets.reserveCapacity(indices.count + 1)
+        for (position, index) in indices.enumerated() {
+            let frame = WireCodec.encode(ClientMessage.submit(requestID: UInt64(index), transaction: encoded[position]))
+            frames.writeInteger(UInt32(frame.count), endianness: .big)
+            frames.writeBytes(frame)
+            offsets.append(frames.writerIndex)
+        }
+        return (frames, offsets)
     }
 }
 
@@ -126,6 +153,13 @@ final class LoadRunner: @unchecked Sendable {
         var clientKey: KeyPair
         var presignSeconds: Double
         var presignCPUSeconds: Double
+        /// Set for a closed loop: nothing is pre-signed, transactions are built when released.
+        var closedLoop: ClosedLoop?
+    }
+
+    struct ClosedLoop: Sendable {
+        var outstanding: Int
+        var workload: TransferWorkload
     }
 
     private enum TxState: UInt8 {
@@ -152,7 +186,17 @@ final class LoadRunner: @unchecked Sendable {
     private let progress: (@Sendable (LoadProgress) -> Void)?
     private let timeoutNanos: UInt64
     private let drainEndNanos: UInt64
-    private let count: Int
+    /// Transactions of this part so far (all of them for an open loop, released ones for a closed loop).
+    private var count: Int
+    /// By local transaction number k (global index `part + k * parts`); scheduled times are non-decreasing.
+    private var scheduledNanos: [UInt64]
+    private var regionOf: [UInt16]
+    private var homeValidatorOf: [UInt16]
+    /// Closed loop only: how many of this part's transactions may be outstanding, how many are, and the frames of
+    /// those (built and signed when released).
+    private var closedLoopLimit: Int?
+    private var closedLoopOutstanding = 0
+    private var closedLoopFrames: [Int: ByteBuffer] = [:]
     private let part: Int
     private let parts: Int
 
@@ -185,9 +229,11 @@ final class LoadRunner: @unchecked Sendable {
     private var startDeadline = NIODeadline.uptimeNanoseconds(0)
     private var startUnixNanos: UInt64 = 0
     private var startCPUSeconds = 0.0
+    private var startLoopCPUSeconds = 0.0
     private var started = false
     private var finished = false
     private var nextProgressNanos: UInt64 = 1_000_000_000
+    private var lastProgressNanos: UInt64 = 0
     private var lastProgressCommitted: UInt64 = 0
     private var promise: EventLoopPromise<LoadReport>
 
@@ -198,7 +244,13 @@ final class LoadRunner: @unchecked Sendable {
         limits = setup.options.limits
         timeoutNanos = UInt64(setup.options.timeoutSeconds * 1e9)
         drainEndNanos = setup.window.runEndNanos + UInt64(setup.options.drainSeconds * 1e9)
-        count = setup.scheduledNanos.count
+        scheduledNanos = setup.scheduledNanos
+        regionOf = setup.regionOf
+        homeValidatorOf = setup.homeValidatorOf
+        count = scheduledNanos.count
+        if let closedLoop = setup.closedLoop {
+            closedLoopLimit = closedLoop.outstanding
+        }
         part = setup.options.part
         parts = setup.options.parts
         state = Array(repeating: .pending, count: count)
@@ -214,9 +266,9 @@ final class LoadRunner: @unchecked Sendable {
         }
         promise = loop.makePromise(of: LoadReport.self)
         for k in 0..<count {
-            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            let phase = setup.window.phase(ofScheduledNanos: scheduledNanos[k])
             phaseCounts[Self.phaseIndex(phase)].offered += 1
-            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].offered += 1 }
+            if phase == .measured { regionMeasured[Int(regionOf[k])].offered += 1 }
         }
     }
 
@@ -245,13 +297,18 @@ final class LoadRunner: @unchecked Sendable {
         let generation = connection.generation
         let index = connection.index
         let limits = self.limits
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(limits.connectTimeoutSeconds * 1e9)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(
                 .writeBufferWaterMark,
                 value: .init(low: limits.writeBufferLowBytes, high: limits.writeBufferHighBytes)
             )
+        if let bytes = limits.socketSendBufferBytes {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bytes))
+        }
+        bootstrap =
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -328,7 +385,7 @@ final class LoadRunner: @unchecked Sendable {
         }
         for k in stranded where state[k] == .sent {
             release(k)
-            if !resubmitted[k], now < setup.scheduledNanos[k] &+ timeoutNanos {
+            if !resubmitted[k], now < scheduledNanos[k] &+ timeoutNanos {
                 resubmitted[k] = true
                 stats.resubmitted += 1
                 route(k, now: now)
@@ -388,7 +445,7 @@ final class LoadRunner: @unchecked Sendable {
         }
         let now = nowNanos()
         release(k)
-        if now > setup.scheduledNanos[k] &+ timeoutNanos {
+        if now > scheduledNanos[k] &+ timeoutNanos {
             resolve(k, .timedOut, now: now)
             return
         }
@@ -418,6 +475,7 @@ final class LoadRunner: @unchecked Sendable {
             self.startDeadline = NIODeadline.now()
             self.startUnixNanos = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
             self.startCPUSeconds = ProcessCPU.seconds()
+            self.startLoopCPUSeconds = ThreadCPU.seconds()
             self.started = true
             self.tick()
         }
@@ -428,12 +486,13 @@ final class LoadRunner: @unchecked Sendable {
         guard !finished else { return }
         let now = nowNanos()
         var sends = 0
-        while nextDue < count, setup.scheduledNanos[nextDue] <= now, sends < limits.sendsPerTickMax {
-            sendLagMaxNanos = max(sendLagMaxNanos, now - setup.scheduledNanos[nextDue])
+        while nextDue < count, scheduledNanos[nextDue] <= now, sends < limits.sendsPerTickMax {
+            sendLagMaxNanos = max(sendLagMaxNanos, now - scheduledNanos[nextDue])
             route(nextDue, now: now)
             nextDue += 1
             sends += 1
         }
+        releaseClosedLoop(now: now)
         flushTouched()
         expire(now: now)
         let wall = NIODeadline.now()
@@ -444,27 +503,30 @@ final class LoadRunner: @unchecked Sendable {
             reportProgress(now: now)
             nextProgressNanos = (now / 1_000_000_000 + 1) * 1_000_000_000
         }
-        if (nextDue == count && openCount == 0) || now >= drainEndNanos {
+        let released = closedLoopLimit == nil || now >= setup.window.runEndNanos
+        if (released && nextDue == count && openCount == 0) || now >= drainEndNanos {
             finish(now: now)
             return
         }
-        if nextDue < count, setup.scheduledNanos[nextDue] <= now {
+        if nextDue < count, scheduledNanos[nextDue] <= now {
             loop.execute { self.tick() }
             return
         }
-        let nextSend = nextDue < count ? setup.scheduledNanos[nextDue] : UInt64.max
+        // A closed loop releases on every tick until the end of the run.
+        let nextSend =
+            nextDue < count ? scheduledNanos[nextDue] : released ? UInt64.max : now + limits.tickNanos
         let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, drainEndNanos)
         loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(wake))) { self.tick() }
     }
 
     /// Sends transaction k through its gateway, or the next connected validator of its region.
     private func route(_ k: Int, now: UInt64) {
-        guard inFlightCount + openCount < limits.inFlightMax else {
+        guard openCount < limits.inFlightMax else {
             resolve(k, .notSent, now: now)
             return
         }
-        let region = Int(setup.regionOf[k])
-        let home = Int(setup.homeValidatorOf[k])
+        let region = Int(regionOf[k])
+        let home = Int(homeValidatorOf[k])
         let validators = setup.validatorsPerRegion[region]
         for offset in 0..<validators {
             guard let index = connectionIndex[region][(home + offset) % validators] else { continue }
@@ -488,10 +550,7 @@ final class LoadRunner: @unchecked Sendable {
     }
 
     private func write(_ k: Int, on connection: GatewayConnection, now: UInt64) {
-        guard let channel = connection.channel,
-            let frame = setup.frames.getSlice(
-                at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
-        else {
+        guard let channel = connection.channel, let frame = frame(k) else {
             resolve(k, .notSent, now: now)
             return
         }
@@ -507,9 +566,51 @@ final class LoadRunner: @unchecked Sendable {
         openCount += 1
         if !everSent[k] {
             everSent[k] = true
-            let phase = setup.window.phase(ofScheduledNanos: setup.scheduledNanos[k])
+            let phase = setup.window.phase(ofScheduledNanos: scheduledNanos[k])
             phaseCounts[Self.phaseIndex(phase)].sent += 1
-            if phase == .measured { regionMeasured[Int(setup.regionOf[k])].sent += 1 }
+            if phase == .measured { regionMeasured[Int(regionOf[k])].sent += 1 }
+        }
+    }
+
+    private func frame(_ k: Int) -> ByteBuffer? {
+        if closedLoopLimit != nil { return closedLoopFrames[k] }
+        return setup.frames.getSlice(
+            at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
+    }
+
+    /// Closed loop: builds, signs and sends as many transactions as there are free slots, scheduled now.
+    private func releaseClosedLoop(now: UInt64) {
+        guard let limit = closedLoopLimit, let closed = setup.closedLoop, now < setup.window.runEndNanos else {
+            return
+        }
+        var released = 0
+        // At most one round of the limit per tick, so a region that answers at once cannot make this spin.
+        while closedLoopOutstanding < limit, released < min(limit, limits.sendsPerTickMax) {
+            let k = count
+            let index = part + k * parts
+            let plan = closed.workload.plan(index)
+            let submit = WireCodec.encode(
+                ClientMessage.submit(
+                    requestID: UInt64(index), transaction: closed.workload.transaction(index).encoded()))
+            var buffer = ByteBufferAllocator().buffer(capacity: submit.count + 4)
+            buffer.writeInteger(UInt32(submit.count), endianness: .big)
+            buffer.writeBytes(submit)
+            closedLoopFrames[k] = buffer
+            scheduledNanos.append(now)
+            regionOf.append(UInt16(plan.region))
+            homeValidatorOf.append(UInt16(plan.gatewayValidator))
+            state.append(.pending)
+            connectionOf.append(-1)
+            everSent.append(false)
+            resubmitted.append(false)
+            count += 1
+            closedLoopOutstanding += 1
+            let phase = setup.window.phase(ofScheduledNanos: now)
+            phaseCounts[Self.phaseIndex(phase)].offered += 1
+            if phase == .measured { regionMeasured[plan.region].offered += 1 }
+            nextDue = count
+            route(k, now: now)
+            released += 1
         }
     }
 
@@ -538,7 +639,7 @@ final class LoadRunner: @unchecked Sendable {
 
     /// Times out every transaction whose deadline (scheduled time + timeout) has passed.
     private func expire(now: UInt64) {
-        while expiryCursor < nextDue, setup.scheduledNanos[expiryCursor] &+ timeoutNanos <= now {
+        while expiryCursor < nextDue, scheduledNanos[expiryCursor] &+ timeoutNanos <= now {
             let k = expiryCursor
             switch state[k] {
             case .sent:
@@ -559,9 +660,13 @@ final class LoadRunner: @unchecked Sendable {
     private func resolve(_ k: Int, _ outcome: Outcome, now: UInt64) {
         precondition(state[k] == .pending, "transaction \(k) resolved while \(state[k])")
         state[k] = .resolved
-        let scheduled = setup.scheduledNanos[k]
+        if closedLoopLimit != nil {
+            closedLoopOutstanding -= 1
+            closedLoopFrames[k] = nil
+        }
+        let scheduled = scheduledNanos[k]
         let phase = setup.window.phase(ofScheduledNanos: scheduled)
-        let region = Int(setup.regionOf[k])
+        let region = Int(regionOf[k])
         var delta = LoadOutcomeCounts()
         var reason: String?
         switch outcome {
@@ -600,7 +705,8 @@ final class LoadRunner: @unchecked Sendable {
         let oneLine = reason.split(whereSeparator: { $0.isNewline }).joined(separator: " ")
         let trimmed = oneLine.trimmingCharacters(in: .whitespaces)
         let normalized =
-            trimmed.isEmpty ? OutcomeRecorder.unspecifiedReason : String(trimmed.prefix(LoadAccounting.reasonCharactersMax))
+            trimmed.isEmpty
+            ? OutcomeRecorder.unspecifiedReason : String(trimmed.prefix(LoadAccounting.reasonCharactersMax))
         let key =
             rejectReasons[normalized] != nil || rejectReasons.count < LoadAccounting.reasonsMax
             ? normalized : OutcomeRecorder.otherReason
@@ -621,7 +727,8 @@ final class LoadRunner: @unchecked Sendable {
         guard let progress else { return }
         let total = phaseCounts.reduce(LoadOutcomeCounts(), +)
         let seconds = Double(now) / 1e9
-        let interval = max(1e-3, seconds - Double(nextProgressNanos - 1_000_000_000) / 1e9)
+        let interval = max(1e-3, Double(now - lastProgressNanos) / 1e9)
+        lastProgressNanos = now
         progress(
             LoadProgress(
                 elapsedSeconds: seconds, runSeconds: Double(setup.window.runEndNanos) / 1e9, offered: UInt64(nextDue),
@@ -654,7 +761,7 @@ final class LoadRunner: @unchecked Sendable {
         let generator = LoadReport.GeneratorStats(
             cpuSeconds: ProcessCPU.seconds() - startCPUSeconds, presignCPUSeconds: setup.presignCPUSeconds,
             wallSeconds: Double(now) / 1e9, presignSeconds: setup.presignSeconds, startedAtUnixNanos: startUnixNanos,
-            sendLagMaxMicros: sendLagMaxNanos / 1000)
+            sendLagMaxMicros: sendLagMaxNanos / 1000, eventLoopCPUSeconds: ThreadCPU.seconds() - startLoopCPUSeconds)
         let report = LoadReport(
             parts: [part], partsTotal: parts, window: setup.window, warmup: phaseCounts[0], measured: phaseCounts[1],
             cooldown: phaseCounts[2], regions: regions, committedInWindow: committedInWindow,

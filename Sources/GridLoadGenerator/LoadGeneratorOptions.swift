@@ -88,8 +88,8 @@ public struct LoadGeneratorOptions: Sendable {
 
 /// Bounds on what one generator holds, and its timings.
 public struct LoadGeneratorLimits: Sendable, Hashable {
-    /// Transactions sent and awaiting a reply, over all connections. Past this, a due transaction is not sent
-    /// (bucket `notSent`).
+    /// Transactions held at once, over all connections: sent and awaiting a reply, or waiting in a backlog.
+    /// Past this, a due transaction is not sent (bucket `notSent`).
     public var inFlightMax: Int
     /// Transactions waiting for one connection's socket buffer to drain (back-pressure). Past this, a due
     /// transaction is not sent (bucket `notSent`); one still waiting when it times out is `notSent` as well.
@@ -98,6 +98,8 @@ public struct LoadGeneratorLimits: Sendable, Hashable {
     /// transactions queue in the backlog.
     public var writeBufferLowBytes: Int
     public var writeBufferHighBytes: Int
+    /// The socket's send buffer (`SO_SNDBUF`); nil keeps the system's (auto-tuned) size.
+    public var socketSendBufferBytes: Int?
     /// Pacing: due transactions are sent in batches at most this often.
     public var tickNanos: UInt64
     /// Transactions sent in one tick at most, so replies are read even when the generator is far behind.
@@ -113,8 +115,9 @@ public struct LoadGeneratorLimits: Sendable, Hashable {
         inFlightMax: Int = 2_000_000, backlogPerConnectionMax: Int = 100_000, writeBufferLowBytes: Int = 1 << 20,
         writeBufferHighBytes: Int = 4 << 20, tickNanos: UInt64 = 1_000_000, sendsPerTickMax: Int = 20_000,
         reconnectInitialSeconds: Double = 0.05, reconnectMaxSeconds: Double = 2, connectTimeoutSeconds: Double = 2,
-        frameBytesMax: Int = 16 << 20
+        frameBytesMax: Int = 16 << 20, socketSendBufferBytes: Int? = nil
     ) {
+        self.socketSendBufferBytes = socketSendBufferBytes
         self.inFlightMax = inFlightMax
         self.backlogPerConnectionMax = backlogPerConnectionMax
         self.writeBufferLowBytes = writeBufferLowBytes
@@ -155,7 +158,8 @@ public struct LoadProgress: Sendable {
     /// One line for a terminal.
     public var line: String {
         String(
-            format: "load t=%.1f/%.1fs offered %llu sent %llu committed %llu (%.0f tps) in flight %llu, %d/%d gateways up",
+            format:
+                "load t=%.1f/%.1fs offered %llu sent %llu committed %llu (%.0f tps) in flight %llu, %d/%d gateways up",
             elapsedSeconds, runSeconds, offered, sent, committed, committedTpsLastInterval, inFlight, connectionsUp,
             connections)
     }
@@ -170,7 +174,7 @@ public enum LoadGeneratorError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedWorkload(let kind):
-            return "the live load generator supports only the open-loop transfer workload, not \(kind)"
+            return "the live load generator supports only the transfer workload, not \(kind)"
         case .invalidOptions(let reason): return "invalid load generator options: \(reason)"
         case .config(let file, let reason): return "load generator config \(file): \(reason)"
         case .accounting(let reason): return "load report does not add up: \(reason)"

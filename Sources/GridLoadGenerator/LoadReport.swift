@@ -186,11 +186,15 @@ public struct LoadReport: Sendable, Codable, Hashable {
         /// How late the sending loop ran behind the schedule at worst, in microseconds (the largest gap between
         /// a transaction's scheduled time and the moment it was due to be written).
         public var sendLagMaxMicros: UInt64
+        /// CPU time of the event loop thread that paces sends and reads replies, from the start of sending: near
+        /// `wallSeconds` means the generator itself was saturated (summed over parts when merged).
+        public var eventLoopCPUSeconds: Double
 
         public init(
             cpuSeconds: Double = 0, presignCPUSeconds: Double = 0, wallSeconds: Double = 0, presignSeconds: Double = 0,
-            startedAtUnixNanos: UInt64 = 0, sendLagMaxMicros: UInt64 = 0
+            startedAtUnixNanos: UInt64 = 0, sendLagMaxMicros: UInt64 = 0, eventLoopCPUSeconds: Double = 0
         ) {
+            self.eventLoopCPUSeconds = eventLoopCPUSeconds
             self.cpuSeconds = cpuSeconds
             self.presignCPUSeconds = presignCPUSeconds
             self.wallSeconds = wallSeconds
@@ -315,6 +319,7 @@ public struct LoadReport: Sendable, Codable, Hashable {
             histogram.add(report.latencyLocalCommit.histogram())
             merged.generator.cpuSeconds += report.generator.cpuSeconds
             merged.generator.presignCPUSeconds += report.generator.presignCPUSeconds
+            merged.generator.eventLoopCPUSeconds += report.generator.eventLoopCPUSeconds
             merged.generator.wallSeconds = max(merged.generator.wallSeconds, report.generator.wallSeconds)
             merged.generator.presignSeconds = max(merged.generator.presignSeconds, report.generator.presignSeconds)
             merged.generator.startedAtUnixNanos = min(

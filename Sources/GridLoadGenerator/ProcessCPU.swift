@@ -34,3 +34,12 @@ enum ProcessCPU {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
+
+/// CPU time of the calling thread, in seconds (`CLOCK_THREAD_CPUTIME_ID`).
+enum ThreadCPU {
+    static func seconds() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -94,7 +94,7 @@ public struct TransferWorkload: Sendable {
     public static func scheduledTimes(_ topology: Topology, limit: Int = 50_000_000) throws -> [UInt64] {
         let controller = rateController(topology.workload.rate)
         guard !controller.isClosedLoop else {
-            throw LoadGeneratorError.unsupportedWorkload("closedLoop rate controller (the live generator is open loop)")
+            throw LoadGeneratorError.invalidOptions("a closed loop has no schedule in advance")
         }
         var schedule = try LoadSchedule(controller: controller, window: window(topology.workload), seed: topology.seed)
         var times: [UInt64] = []

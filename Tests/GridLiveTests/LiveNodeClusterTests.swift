@@ -1,0 +1,134 @@
+import Foundation
+import GridCrypto
+import GridLedger
+import GridNode
+import GridRegion
+import GridWire
+import Testing
+
+@testable import GridLive
+
+/// Four live validators of one region in this process, on loopback with real LMDB stores.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct LiveNodeClusterTests {
+    static let devices = (0..<20).map { KeyPair.derived(masterSeed: 31, label: "live-test/device/\($0)") }
+
+    /// `count` transfers from 20 devices, nonces from `firstNonce`, request ids from `firstID`.
+    static func submit(
+        _ count: Int, through client: TestClient, cluster: LiveCluster, firstNonce: UInt64 = 1, firstID: UInt64 = 1
+    ) async throws {
+        for index in 0..<count {
+            let device = devices[index % devices.count]
+            let nonce = firstNonce + UInt64(index / devices.count)
+            try await client.submit(
+                cluster.transfer(from: device, nonce: nonce), requestID: firstID + UInt64(index))
+        }
+    }
+
+    static func allCommitted(_ client: TestClient, ids: ClosedRange<UInt64>) -> Bool {
+        let replies = client.replies
+        return ids.allSatisfy { if case .committed = replies[$0] { true } else { false } }
+    }
+
+    @Test func clientTransactionsCommitOnEveryStore() async throws {
+        try await withCluster { cluster in
+            let client = try await TestClient(port: cluster.ports[1])
+            try await Self.submit(200, through: client, cluster: cluster)
+            let answered = await eventually(within: 15) { client.replies.count == 200 }
+            let replies = client.replies
+            #expect(answered, "\(replies.count) of 200 answered")
+            let notCommitted = replies.filter { if case .committed = $0.value { false } else { true } }
+            #expect(notCommitted.isEmpty, "not committed: \(notCommitted.prefix(5))")
+            let replyHeight =
+                replies.values.compactMap { reply -> UInt64? in
+                    if case .committed(let height) = reply { return height }
+                    return nil
+                }.max() ?? 0
+            #expect(replyHeight > 0)
+
+            // Every node commits the same chain; the chain goes quiet once nothing is left to commit.
+            #expect(
+                await cluster.allReach(replyHeight, within: 5),
+                "\(cluster.nodes.values.map(\.metrics.committedHeight))")
+            let metrics = try #require(cluster.nodes[1]?.metrics)
+            #expect(metrics.committedTransactions == 200)
+            #expect(metrics.clientSubmissions == 200)
+            #expect(metrics.clientReplies["committed"] == 200)
+            #expect(metrics.framesSent > 0 && metrics.framesReceived > 0 && metrics.bytesSent > 0)
+            #expect(metrics.peersConnected == 3)
+            #expect(metrics.storeSyncs > 0)
+            #expect(metrics.cpuSeconds > 0 && metrics.residentBytes > 0)
+            #expect(metrics.handshakeRefusals.isEmpty)
+            await client.connection.close()
+            // While running, the metrics file is rewritten periodically (the first time at start).
+            let file = cluster.directory.appendingPathComponent("metrics-1.json")
+            let running = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
+            #expect(running.node == "r0/v1")
+
+            await cluster.stopAll()
+            try cluster.expectStoresAgree(upTo: replyHeight)
+
+            // The metrics file was written again at shutdown, with the final figures.
+            let written = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
+            #expect(written.committedTransactions == 200)
+            #expect(written.node == "r0/v1")
+        }
+    }
+
+    @Test func aStoppedValidatorRestartsFromItsStoreAndCatchesUp() async throws {
+        try await withCluster { cluster in
+            let client = try await TestClient(port: cluster.ports[0])
+            try await Self.submit(20, through: client, cluster: cluster)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) })
+            // Node 3 may trail the quorum that answered the client; let it commit something first.
+            #expect(await eventually(within: 10) { (cluster.nodes[3]?.metrics.committedHeight ?? 0) > 0 })
+
+            try await cluster.cancel(3)
+            let heightAtStop = try #require(try cluster.storeHeight(3))
+            #expect(heightAtStop > 0)
+            // Three of four still make a quorum.
+            try await Self.submit(40, through: client, cluster: cluster, firstNonce: 2, firstID: 21)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 21...60) })
+            let leaderHeight = try #require(cluster.nodes[0]?.metrics.committedHeight)
+            #expect(leaderHeight > heightAtStop)
+
+            try cluster.start(3, fresh: false)
+            // New work makes the restarted node learn it is behind and sync.
+            try await Self.submit(20, through: client, cluster: cluster, firstNonce: 4, firstID: 61)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 61...80) })
+            let replyHeight =
+                client.replies.values.compactMap { reply -> UInt64? in
+                    if case .committed(let height) = reply { return height }
+                    return nil
+                }.max() ?? 0
+            #expect(replyHeight > leaderHeight)
+            #expect(
+                await cluster.allReach(replyHeight, within: 10),
+                "\(cluster.nodes.map { ($0.key, $0.value.metrics.committedHeight) })")
+            await client.connection.close()
+            await cluster.stopAll()
+            try cluster.expectStoresAgree(upTo: replyHeight)
+        }
+    }
+
+    @Test func aCommitteeOrdersTheRegionIntoCheckpointsAndTheRegionLearnsFinality() async throws {
+        try await withCluster(validators: 4, members: 4) { cluster in
+            let client = try await TestClient(port: cluster.ports[0])
+            try await Self.submit(20, through: client, cluster: cluster)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) }, "\(client.replies)")
+            let members = (4..<8).compactMap { cluster.nodes[$0] }
+            let validators = (0..<4).compactMap { cluster.nodes[$0] }
+            #expect(
+                await eventually(within: 10) { members.allSatisfy { $0.metrics.checkpointsCommitted > 0 } },
+                "\(members.map(\.metrics.checkpointsCommitted))")
+            #expect(
+                await eventually(within: 10) { validators.allSatisfy { $0.metrics.finalizedHeight > 0 } },
+                "\(validators.map(\.metrics.finalizedHeight))")
+            // Members and validators reached each other through handshakes under their own identities.
+            #expect(members.allSatisfy { $0.metrics.peersConnected == 7 })
+            #expect(
+                (members + validators).allSatisfy { $0.metrics.handshakeRefusals.isEmpty },
+                "\((members + validators).map(\.metrics.handshakeRefusals))")
+            await client.connection.close()
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// `gridledger run --runtime live` end to end: every validator its own process on loopback, the load generator
+/// another, the result written in the simulator's schema. Short on purpose; longer live runs are scripts
+/// (`scripts/soak-live.sh`, `scripts/fidelity.sh`).
+@Suite(.serialized) struct LiveRunTests {
+    static let executable: URL? = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+        ]
+        for directory in candidates {
+            for base in [directory, directory.deletingLastPathComponent()] {
+                let url = base.appendingPathComponent("gridledger")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+        }
+        return nil
+    }()
+
+    static func topology(name: String, faults: String) -> String {
+        """
+        schemaVersion: 1
+        name: \(name)
+        seed: 3
+        machine: { profile: default, cores: 2, durability: sync }
+        regions:
+          - name: r0
+            validators: 4
+        network:
+          intraRegion: { latencyMillis: 0.25, jitterMillis: 0.05, bandwidthMbps: 1000, lossRate: 0.0 }
+        consensus: { viewTimeoutMillis: 500 }
+        workload:
+          kind: transfer
+          accounts: 500
+          rate: { controller: fixed, tps: 500 }
+          durationSeconds: 3
+          warmupSeconds: 1
+          timeoutSeconds: 4
+        faults: \(faults)
+        """
+    }
+
+    struct Outcome {
+        var result: [String: Any]
+        var report: String
+        var directory: URL
+    }
+
+    func run(_ yaml: String) throws -> Outcome {
+        let executable = try #require(Self.executable)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("live-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let topologyURL = directory.appendingPathComponent("topology.yaml")
+        try yaml.write(to: topologyURL, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = [
+            "run", topologyURL.path, "--runtime", "live", "--out", directory.appendingPathComponent("out").path,
+            "--quiet",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(
+            process.terminationStatus == 0,
+            "gridledger run --runtime live failed: \(String(decoding: stderr, as: UTF8.self).suffix(3000))")
+        let out = directory.appendingPathComponent("out")
+        let result = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("result.json")))
+                as? [String: Any])
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        return Outcome(result: result, report: report, directory: out)
+    }
+
+    func inspect(_ stores: URL) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try #require(Self.executable)
+        process.arguments = ["inspect", stores.appendingPathComponent("r0-v0").path, "--compare"]
+            + (1..<4).map { stores.appendingPathComponent("r0-v\($0)").path }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))
+    func aLiveRegionCommitsItsLoadAndItsStoresAgree() throws {
+        let outcome = try run(Self.topology(name: "live-small", faults: "[]"))
+        defer { try? FileManager.default.removeItem(at: outcome.directory.deletingLastPathComponent()) }
+        #expect(outcome.result["runtime"] as? String == "live")
+        let counts = try #require(outcome.result["counts"] as? [String: Any])
+        let offered = try #require(counts["offered"] as? Int)
+        let committed = try #require(counts["committed"] as? Int)
+        #expect(offered == 1500)
+        #expect(committed == offered, "every transaction of an unloaded region commits: \(counts)")
+        let nodes = try #require(outcome.result["nodes"] as? [[String: Any]])
+        #expect(nodes.count == 4)
+        let heights = nodes.compactMap { $0["committedHeight"] as? Int }
+        #expect(heights.count == 4 && heights.min()! > 10)
+        #expect(nodes.allSatisfy { ($0["lmdbBytesWritten"] as? Int ?? 0) > 0 })
+        #expect(!outcome.report.contains("exited on their own"))
+        let inspected = try inspect(outcome.directory.appendingPathComponent("deployment/stores"))
+        #expect(inspected.status == 0, "\(inspected.output)")
+        #expect(inspected.output.contains("0 committed more than once"))
+    }
+
+    @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))
+    func aKilledLeaderIsReplacedAndCatchesUpAfterItsRestart() throws {
+        let faults = """
+
+              - { atSeconds: 2, kind: crash, node: r0/leader }
+              - { atSeconds: 3, kind: restart, node: r0/leader }
+            """
+        let outcome = try run(Self.topology(name: "live-leader-crash", faults: faults))
+        defer { try? FileManager.default.removeItem(at: outcome.directory.deletingLastPathComponent()) }
+        let leaderFaults = try #require(outcome.result["leaderFaults"] as? [[String: Any]])
+        #expect(leaderFaults.count == 1)
+        let victim = try #require(leaderFaults.first?["node"] as? String)
+        #expect((leaderFaults.first?["awaitedBy"] as? Int ?? 0) >= 1)
+        #expect(outcome.report.contains("SIGKILL \(victim)"))
+        #expect(outcome.report.contains("\(victim) caught up"), "\(outcome.report.suffix(2500))")
+        let nodes = try #require(outcome.result["nodes"] as? [[String: Any]])
+        let survivors = nodes.filter { $0["id"] as? String != victim }
+        #expect(survivors.contains { ($0["viewChanges"] as? Int ?? 0) >= 1 }, "a view change replaced the leader")
+        let counts = try #require(outcome.result["counts"] as? [String: Any])
+        #expect((counts["committed"] as? Int ?? 0) > 0)
+        let inspected = try inspect(outcome.directory.appendingPathComponent("deployment/stores"))
+        #expect(inspected.status == 0, "\(inspected.output)")
+    }
+}

@@ -151,9 +151,14 @@ final class ConsensusThread: @unchecked Sendable {
         // do: the node ignores a timer that no longer means anything.
         for (timer, afterNanos) in output.timers { timers.push(timer, atNanos: now &+ afterNanos) }
         let statistics = host.storeWriteStatistics
+        let position = host.roundPosition
+        let awaitedLeader = host.awaitedLeader
         metrics.record(output.observations)
         metrics.update {
             $0.inputsHandled += 1
+            $0.round = position.round
+            $0.roundProgress = position.progress
+            $0.awaitedLeader = awaitedLeader
             $0.storeBytesWritten = statistics.bytesWritten
             $0.storeCommits = statistics.commits
             $0.storeSyncs = statistics.syncs

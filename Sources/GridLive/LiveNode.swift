@@ -175,6 +175,7 @@ public final class LiveNode: Service, @unchecked Sendable {
                 runState.withLock { $0.metricsBoundPort = server.localAddress?.port }
             }
             options.logger.info("node \(address) listening on \(options.listenHost):\(port)")
+            recorder.update { $0.listening = true }
             background = Task { await self.backgroundDuties() }
             await withTaskCancellationOrGracefulShutdownHandler {
                 await waitForPeers()

@@ -49,6 +49,17 @@ public enum HandshakeRefusalReason: String, Codable, CaseIterable, Sendable {
 public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var node: String = ""
     public var uptimeSeconds: Double = 0
+    /// The process, so a reader can tell this incarnation's figures from a killed one's.
+    public var pid: Int = Int(getpid())
+    /// True once the node accepts connections.
+    public var listening = false
+    /// When this copy was taken (Unix ns): how fresh the round fields below are.
+    public var writtenAtUnixNanos: UInt64 = 0
+    /// The replica's round, its progress in it, and the validator it waits on now (`Replica.awaitedLeader`): what
+    /// a live run reads to find the leader a `REGION/leader` fault means.
+    public var round: UInt64 = 0
+    public var roundProgress: Int = 0
+    public var awaitedLeader: Int = 0
 
     // Consensus, from the node's observations.
     public var committedBlocks: UInt64 = 0
@@ -147,6 +158,7 @@ final class MetricsRecorder: Sendable {
     func snapshot() -> LiveNodeMetrics {
         var metrics = state.withLock { $0 }
         metrics.uptimeSeconds = Double(DispatchTime.now().uptimeNanoseconds - startedNanos) / 1e9
+        metrics.writtenAtUnixNanos = UInt64(Date().timeIntervalSince1970 * 1e9)
         let process = ProcessResources.read()
         metrics.cpuSeconds = process.cpuSeconds
         metrics.residentBytes = process.residentBytes

@@ -1,4 +1,5 @@
 import Foundation
+import GridLive
 import GridLoad
 import GridTopology
 
@@ -36,20 +37,20 @@ extension LiveRun {
             for name in nodeOrder {
                 let mine = groupOf[name] ?? groups.count
                 let others = nodeOrder.filter { (groupOf[$0] ?? groups.count) != mine }
-                control(name, ["partition": others])
+                control(name, LiveControlCommand(partition: others.map(addressName)))
             }
             note(atSeconds, "partition \(groups.map { $0.map(\.description) }) for \(durationSeconds) s")
             scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
-                for name in self.nodeOrder { self.control(name, ["partition": [String]()]) }
+                for name in self.nodeOrder { self.control(name, LiveControlCommand(partition: [])) }
                 self.note(at, "partition healed")
             }))
         case .loss(let durationSeconds, let rate, let references):
             let names = try references.map { try $0.map { try resolve($0, forRestart: false, atSeconds: atSeconds) } }
                 ?? nodeOrder
-            for name in names { control(name, ["loss": rate]) }
+            for name in names { control(name, LiveControlCommand(loss: rate)) }
             note(atSeconds, "loss \(rate) on links of \(names.joined(separator: ", ")) for \(durationSeconds) s")
             scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
-                for name in names { self.control(name, ["loss": 0.0]) }
+                for name in names { self.control(name, LiveControlCommand(loss: 0)) }
                 self.note(at, "loss ended")
             }))
         case .byzantineRegion:
@@ -99,16 +100,23 @@ extension LiveRun {
     }
 
     /// Appends one command to the node's control file, which its transport polls.
-    func control(_ name: String, _ command: [String: Any]) {
+    func control(_ name: String, _ command: LiveControlCommand) {
         let url = controlURL(name)
-        guard let data = try? JSONSerialization.data(withJSONObject: command, options: [.sortedKeys]) else { return }
         if !FileManager.default.fileExists(atPath: url.path) {
             FileManager.default.createFile(atPath: url.path, contents: nil)
         }
-        guard let handle = try? FileHandle(forWritingTo: url) else { return }
+        guard let handle = try? FileHandle(forWritingTo: url) else {
+            note(secondsSinceRunStart(), "cannot write the control file \(url.path) of \(name): fault not applied")
+            return
+        }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
-        handle.write(data + Data("\n".utf8))
+        handle.write(Data(command.line().utf8))
+    }
+
+    /// The name a node's transport knows a peer by (`r0/v1`: region index, not region name).
+    func addressName(_ name: String) -> String {
+        layout?.genesis.node(named: name)?.address.description ?? name
     }
 
     func note(_ atSeconds: Double, _ text: String) {

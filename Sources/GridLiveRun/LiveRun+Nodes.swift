@@ -40,6 +40,7 @@ extension LiveRunOutcome {
             topology: RunResult.TopologyReference(name: topology.name, file: topologyFile), seed: topology.seed,
             nodes: nodeResults, wallClock: wallClock)
         result.runtime = .live
+        result.simulation.eventsProcessed = nodes.compactMap(\.figures).map(\.inputsHandled).reduce(0, +)
         result.cpuMode = .measured
         if !leaderFaults.isEmpty { result.leaderFaults = leaderFaults }
         return result

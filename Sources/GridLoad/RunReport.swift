@@ -21,10 +21,16 @@ public enum RunReport {
         header.append(
             "seed \(result.seed), \(result.runtime.rawValue), CPU \(result.cpuMode.rawValue); "
                 + windowText(result.windowSeconds))
-        header.append(
-            "simulated \(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
-                + "\(result.simulation.eventsProcessed) events")
-        if let wallClock = result.wallClock {
+        if result.runtime == .simulator {
+            header.append(
+                "simulated \(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
+                    + "\(result.simulation.eventsProcessed) events")
+        }
+        if let wallClock = result.wallClock, result.runtime == .live {
+            header.append(
+                "wall clock \(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s, "
+                    + "\(result.simulation.eventsProcessed) node inputs, commit \(wallClock.gitCommit), \(wallClock.machine)")
+        } else if let wallClock = result.wallClock {
             header.append(
                 "wall clock \(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s "
                     + "(\(NumberText.fixed(wallClock.virtualSecondsPerWallSecond, decimals: 2))x), "
@@ -55,11 +61,15 @@ public enum RunReport {
         facts.append(["Seed", "\(result.seed)"])
         facts.append(["Runtime", "\(result.runtime.rawValue), CPU \(result.cpuMode.rawValue)"])
         facts.append(["Window", windowText(result.windowSeconds)])
-        facts.append([
-            "Simulated",
-            "\(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
-                + "\(result.simulation.eventsProcessed) events",
-        ])
+        if result.runtime == .simulator {
+            facts.append([
+                "Simulated",
+                "\(NumberText.fixed(result.simulation.virtualSeconds, decimals: 3)) s virtual, "
+                    + "\(result.simulation.eventsProcessed) events",
+            ])
+        } else {
+            facts.append(["Node inputs", "\(result.simulation.eventsProcessed) handled by all nodes"])
+        }
         if let wallClock = result.wallClock {
             facts.append(["Started", wallClock.startedAt])
             facts.append([

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LivePlaceholderTests {
-    @Test func builds() { #expect(Bool(true)) }
-}

@@ -54,6 +54,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.logger[metadataKey: "node"] = "\(setup.node.name)"
         // A live run reads whom the replicas wait on from this file when a fault names `REGION/leader`: keep it
         // fresh to a twentieth of a second.
+        options.clientInboxEventsMax = setup.topology.consensus.blockTransactionsMax
         options.metricsFileIntervalMillis = 50
         options.controlPollMillis = 50
         logger.info(

@@ -5,9 +5,11 @@ import NIOCore
 /// A node's state machine on one dedicated thread: it pops inputs from a bounded inbox, hands them to the host and
 /// carries out what it returns. Timers live here too, on wall-clock monotonic deadlines.
 ///
-/// The inbox has two FIFO queues, each bounded by `inboxEventsMax` inputs and `inboxBytesMax` bytes: consensus frames, and everything else (client
-/// submissions, gossip, entries...). The first is served first, so a node drowning in client work still votes in
-/// time; the simulator's machines do the same.
+/// The inbox has three FIFO queues, served in this order: consensus frames, other peer frames and timers' work
+/// (gossip, entries...), and client submissions. Each is bounded by `inboxEventsMax` inputs and `inboxBytesMax`
+/// bytes; client submissions also by `clientInboxEventsMax`, which is what admission control means on a live
+/// node: past it a client is answered busy at once rather than queued for seconds behind work the node cannot
+/// finish (open-loop load above capacity otherwise times every transaction out).
 final class ConsensusThread: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -15,6 +17,9 @@ final class ConsensusThread: @unchecked Sendable {
     private var normal = CircularBuffer<NodeInput>()
     private var urgentBytes = 0
     private var normalBytes = 0
+    private var clients = CircularBuffer<NodeInput>()
+    private var clientBytes = 0
+    private let clientInboxEventsMax: Int
     private var stopping = false
     private var started = false
     private var finished = false
@@ -30,12 +35,14 @@ final class ConsensusThread: @unchecked Sendable {
     private var timers = TimerHeap()
 
     init(
-        host: any NodeHost, inboxEventsMax: Int, inboxBytesMax: Int, metrics: MetricsRecorder,
+        host: any NodeHost, inboxEventsMax: Int, inboxBytesMax: Int, clientInboxEventsMax: Int,
+        metrics: MetricsRecorder,
         carryOut: @escaping (NodeOutput) -> Void, failed: @escaping (any Error) -> Void
     ) {
         self.host = host
         self.inboxEventsMax = max(1, inboxEventsMax)
         self.inboxBytesMax = max(1, inboxBytesMax)
+        self.clientInboxEventsMax = max(1, min(clientInboxEventsMax, inboxEventsMax))
         self.metrics = metrics
         self.carryOut = carryOut
         self.failed = failed
@@ -47,7 +54,11 @@ final class ConsensusThread: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopping else { return false }
         let bytes = Self.bytes(of: input)
-        if isUrgent {
+        if case .client = input {
+            guard clients.count < clientInboxEventsMax, clientBytes + bytes <= inboxBytesMax else { return false }
+            clients.append(input)
+            clientBytes += bytes
+        } else if isUrgent {
             guard urgent.count < inboxEventsMax, urgentBytes + bytes <= inboxBytesMax else { return false }
             urgent.append(input)
             urgentBytes += bytes
@@ -56,7 +67,7 @@ final class ConsensusThread: @unchecked Sendable {
             normal.append(input)
             normalBytes += bytes
         }
-        let depth = urgent.count + normal.count
+        let depth = urgent.count + normal.count + clients.count
         metrics.update {
             $0.inboxDepth = depth
             $0.inboxDepthPeak = max($0.inboxDepthPeak, depth)
@@ -114,6 +125,10 @@ final class ConsensusThread: @unchecked Sendable {
                 normalBytes -= Self.bytes(of: input)
                 return popped(input)
             }
+            if let input = clients.popFirst() {
+                clientBytes -= Self.bytes(of: input)
+                return popped(input)
+            }
             if let deadline = timers.nextDeadlineNanos {
                 // The condition's timed wait runs on the wall clock; waking at least every `waitSliceNanosMax`
                 // keeps a clock step from holding a monotonic deadline back for long.
@@ -127,7 +142,7 @@ final class ConsensusThread: @unchecked Sendable {
 
     /// Called with `condition` held.
     private func popped(_ input: NodeInput) -> NodeInput {
-        let depth = urgent.count + normal.count
+        let depth = urgent.count + normal.count + clients.count
         metrics.update { $0.inboxDepth = depth }
         return input
     }
@@ -139,14 +154,31 @@ final class ConsensusThread: @unchecked Sendable {
         }
     }
 
+    /// A bounded set of names for what the thread spends its time on: the frame's message tag, clients, timers.
+    private static func kind(of input: NodeInput) -> String {
+        switch input {
+        case .start: return "start"
+        case .client: return "client"
+        case .timer(.duties): return "timer.duties"
+        case .timer(.region): return "timer.region"
+        case .timer(.global): return "timer.global"
+        case .frame(_, let bytes):
+            // The byte after the version names the message kind (`PeerMessageTag`); an unknown one is still one key.
+            guard bytes.count > 1 else { return "frame.short" }
+            return "frame.\(min(bytes[1], 16))"
+        }
+    }
+
     /// False when the store failed: the node must stop.
     private func handle(_ input: NodeInput) -> Bool {
         let output: NodeOutput
+        let startNanos = DispatchTime.now().uptimeNanoseconds
         do { output = try host.handle(input) } catch {
             failed(error)
             return false
         }
         let now = DispatchTime.now().uptimeNanoseconds
+        let kind = Self.kind(of: input)
         // Re-arming a timer adds a deadline and keeps the earlier one, as the simulator and the embedded runtime
         // do: the node ignores a timer that no longer means anything.
         for (timer, afterNanos) in output.timers { timers.push(timer, atNanos: now &+ afterNanos) }
@@ -156,6 +188,8 @@ final class ConsensusThread: @unchecked Sendable {
         metrics.record(output.observations)
         metrics.update {
             $0.inputsHandled += 1
+            $0.handlingSecondsByKind[kind, default: 0] += Double(now - startNanos) / 1e9
+            $0.inputsByKind[kind, default: 0] += 1
             $0.round = position.round
             $0.roundProgress = position.progress
             $0.awaitedLeader = awaitedLeader

@@ -87,7 +87,8 @@ public final class LiveNode: Service, @unchecked Sendable {
         let runState = self.runState
         let logger = options.logger
         consensus = ConsensusThread(
-            host: host, inboxEventsMax: options.inboxEventsMax, inboxBytesMax: options.inboxBytesMax, metrics: recorder,
+            host: host, inboxEventsMax: options.inboxEventsMax, inboxBytesMax: options.inboxBytesMax,
+            clientInboxEventsMax: options.clientInboxEventsMax, metrics: recorder,
             carryOut: { output in
                 guard let transport = late.value else { return }
                 // The store write already happened inside `handle`: everything may leave now, in this order.

@@ -105,6 +105,11 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var inboxOverflows: UInt64 = 0
     public var inboxDepth: Int = 0
     public var inboxDepthPeak: Int = 0
+    /// Wall time the consensus thread spent handling inputs, and how many, by kind (`client`, `timer.region`,
+    /// `frame.N` with N the wire tag: 1 region consensus, 2 gossip, 3 global consensus, 4 entries...). Wall time,
+    /// not CPU: it includes the store's fsyncs and time the thread was descheduled.
+    public var handlingSecondsByKind: [String: Double] = [:]
+    public var inputsByKind: [String: UInt64] = [:]
 
     // Process and store.
     public var cpuSeconds: Double = 0

@@ -41,6 +41,9 @@ public struct LiveNodeOptions: Sendable {
     /// Bytes of frames and submissions waiting in the inbox, per queue: frames may be up to `frameBytesMax` each,
     /// so a count alone does not bound memory. Over it, as over `inboxEventsMax`. At least `frameBytesMax`.
     public var inboxBytesMax: Int
+    /// Client submissions waiting for the consensus thread. Over it a submission is answered `.busy` at once: about
+    /// a block's worth, so a transaction a node takes waits at most about one block for its turn.
+    public var clientInboxEventsMax: Int
     /// Port of the Prometheus text endpoint (`GET /metrics`) on `listenHost`; nil for none, 0 for an ephemeral one.
     public var metricsPort: Int?
     /// Where the metrics are written as JSON: every second, and at a clean shutdown.
@@ -90,6 +93,7 @@ public struct LiveNodeOptions: Sendable {
         self.controlFile = controlFile
         self.logger = logger
         inboxBytesMax = 256 << 20
+        clientInboxEventsMax = 2_000
         outgoingFramesMax = 10_000
         outgoingBytesMax = 64 << 20
         pendingRepliesMax = 100_000

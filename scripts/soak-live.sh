@@ -16,7 +16,7 @@ tps=${TPS:-2000}
 seed=${SEED:-7}
 out=${OUT:-out/soak-live}
 bash scripts/setup.sh >/dev/null
-swift build -c release --product gridledger >/dev/null
+swift build -c release --product gridledger >/dev/null 2>&1
 bin=.build/release/gridledger
 rm -rf "$out"
 mkdir -p "$out"
@@ -53,19 +53,21 @@ for k in range(kills):
     print(f"  - {{ atSeconds: {at:.3f}, kind: crash, node: r0/v{victim} }}")
     print(f"  - {{ atSeconds: {at + interval / 2:.3f}, kind: restart, node: r0/v{victim} }}")
 PY
-"$bin" run "$topology" --runtime live --out "$out/run" --quiet | tee "$out/summary.txt"
+"$bin" run "$topology" --runtime live --record-committed --out "$out/run" --quiet | tee "$out/summary.txt"
 stores="$out/run/deployment/stores"
 echo
 echo "== stores"
 "$bin" inspect "$stores/r0-v0" --compare "$stores/r0-v1" "$stores/r0-v2" "$stores/r0-v3" \
-    --committed-list "$out/run/deployment/load/part0.committed.txt" | tee "$out/inspect.txt"
+    --committed-list "$out/run/deployment/load/committed.txt" | tee "$out/inspect.txt"
 echo
 echo "== restarts: time to catch up with the peers' height at restart"
-grep -o "caught up to height [0-9]* [0-9.]* s after its restart" "$out/run/report.md" \
-    | awk '{print $(NF-3)}' | sort -n | python3 -c '
-import sys
-v = [float(x) for x in sys.stdin if x.strip()]
-if not v: print("no restart caught up"); sys.exit(0)
-v.sort(); n = len(v)
-print(f"{n} restarts caught up: median {v[n//2]:.2f} s, p90 {v[int(n*0.9)-1 if n>1 else 0]:.2f} s, max {v[-1]:.2f} s")'
-echo "restarts that never caught up: $(grep -c "restart r0/v" "$out/run/report.md" | awk -v c="$(grep -c "caught up" "$out/run/report.md")" '{print $1 - c}')"
+python3 - "$out/run/report.md" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+restarts = len(re.findall(r"restart r0/v\d -> r0/v\d on its store", text))
+times = sorted(float(t) for t in re.findall(r"caught up to height \d+ ([0-9.]+) s after its restart", text))
+print(f"{restarts} restarts, {len(times)} caught up, {restarts - len(times)} never did")
+if times:
+    n = len(times)
+    print(f"catch-up: median {times[n // 2]:.2f} s, p90 {times[min(n - 1, int(n * 0.9))]:.2f} s, max {times[-1]:.2f} s")
+PY

@@ -27,6 +27,11 @@ struct InspectCommand: ParsableCommand {
         help: "Other validator stores of the same region: each must hold the same block at every height both have.")
     var compare: [String] = []
 
+    @Option(
+        name: .long,
+        help: "A file of transaction hashes (hex, one a line) that clients saw committed: each must be in the chain.")
+    var committedList: String?
+
     func validate() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: storeDirectory, isDirectory: &isDirectory), isDirectory.boolValue
@@ -83,7 +88,24 @@ struct InspectCommand: ParsableCommand {
                 print("compare:        \(other): same blocks at heights 0...\(common) (it ends at \(otherLatest))")
             }
         }
+        if let committedList {
+            let text = try String(contentsOfFile: committedList, encoding: .utf8)
+            let wanted = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let inChain = try transactionHashes(store, through: latest)
+            let missing = wanted.filter { !inChain.contains($0) }
+            print("client commits: \(wanted.count) listed in \(committedList), \(missing.count) missing from the chain")
+            for hash in missing.prefix(5) { print("  missing: \(hash)") }
+            if !missing.isEmpty { mismatch = true }
+        }
         if mismatch { throw ExitCode.failure }
+    }
+
+    private func transactionHashes(_ store: ChainStore, through latest: UInt64) throws -> Set<String> {
+        var hashes = Set<String>()
+        for height in stride(from: UInt64(1), through: latest, by: 1) {
+            for transaction in try store.block(atHeight: height)?.transactions ?? [] { hashes.insert(transaction.hash.hex) }
+        }
+        return hashes
     }
 
     /// Transactions in the chain, and how many of them appear again at a later height (applied twice).

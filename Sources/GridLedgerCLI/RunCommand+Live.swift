@@ -12,10 +12,11 @@ extension RunCommand {
             "running \(topology.summary) live for \(topology.workload.warmupSeconds)s warm-up + "
                 + "\(topology.workload.durationSeconds)s, seed \(topology.seed), \(generators) load generator(s)")
         let startedAt = Date()
-        let liveRun = LiveRun(
-            options: LiveRunOptions(
-                topology: topology, topologyFile: topologyFile, outDirectory: outDirectory,
-                executable: currentExecutable(), generatorParts: generators))
+        var liveOptions = LiveRunOptions(
+            topology: topology, topologyFile: topologyFile, outDirectory: outDirectory,
+            executable: currentExecutable(), generatorParts: generators)
+        liveOptions.recordsCommitted = recordCommitted
+        let liveRun = LiveRun(options: liveOptions)
         let outcome: LiveRunOutcome
         do {
             outcome = try liveRun.run { progress in

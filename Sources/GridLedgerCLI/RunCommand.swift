@@ -58,6 +58,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Live runtime: load generator processes.")
     var generators = 1
 
+    @Flag(
+        name: .long,
+        help: "Live runtime: list every transaction clients saw committed in DIR/deployment/load/committed.txt.")
+    var recordCommitted = false
+
     enum Runtime: String, ExpressibleByArgument, CaseIterable {
         case sim
         case live

@@ -32,9 +32,10 @@ extension LiveRun {
             throw LiveRunError("cannot create \(loadDirectory.path): \(error.localizedDescription)")
         }
         for part in 0..<options.generatorParts {
-            let config = LoadGeneratorConfigFile(
+            var config = LoadGeneratorConfigFile(
                 topology: topology, chainID: layout.genesis.chainID, gateways: gateways, part: part,
                 parts: options.generatorParts, startAtUnixNanos: startAt)
+            config.recordCommitted = options.recordsCommitted
             let configURL = loadDirectory.appendingPathComponent("part\(part).json")
             do { try config.jsonData().write(to: configURL) } catch {
                 throw LiveRunError("cannot write \(configURL.path): \(error.localizedDescription)")
@@ -58,6 +59,20 @@ extension LiveRun {
         }
     }
 
+    /// The hashes of the transactions clients saw committed, rebuilt from their run-wide indices (the same signed
+    /// bytes the generator sent: Ed25519 signatures are deterministic).
+    func writeCommittedList(_ indices: [Int], chainID: UInt32) throws {
+        let workload: TransferWorkload
+        do { workload = try TransferWorkload(topology: topology, chainID: chainID) } catch {
+            throw LiveRunError("cannot rebuild the committed transactions: \(error)")
+        }
+        let lines = indices.sorted().map { workload.transaction($0).hash.hex }
+        let url = deploymentDirectory.appendingPathComponent("load/committed.txt")
+        do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url) } catch {
+            throw LiveRunError("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
     func reportURL(_ part: Int) -> URL {
         deploymentDirectory.appendingPathComponent("load/part\(part).report.json")
     }
@@ -73,6 +88,9 @@ extension LiveRun {
             }
         }
         let merged = LoadReport.merged(reports)
+        if let indices = merged.committedIndices, let layout {
+            try writeCommittedList(indices, chainID: layout.genesis.chainID)
+        }
         let lateSeconds = Double(Int64(merged.generator.startedAtUnixNanos) - Int64(runStartUnixNanos)) / 1e9
         if lateSeconds > 0.05 {
             note(

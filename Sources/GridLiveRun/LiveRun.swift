@@ -18,6 +18,9 @@ public struct LiveRunOptions: Sendable {
     /// Time allowed for every node to start listening.
     public var startTimeoutSeconds: Double
     public var host: String
+    /// Write the hash of every transaction a client saw committed to `deployment/load/committed.txt`, for checking
+    /// against the chain (`gridledger inspect --committed-list`).
+    public var recordsCommitted = false
 
     public init(
         topology: Topology, topologyFile: String, outDirectory: URL, executable: URL, generatorParts: Int = 1,

@@ -217,6 +217,8 @@ final class LoadRunner: @unchecked Sendable {
     private var regionMeasured: [LoadOutcomeCounts]
     private var regionCommittedInWindow: [UInt64]
     private var committedInWindow: UInt64 = 0
+    /// Local numbers of committed transactions, when the options ask for them.
+    private var committedLocal: [Int] = []
     private var rejectReasons: [String: UInt64] = [:]
     private var stats = LoadReport.ConnectionStats()
     private var sendLagMaxNanos: UInt64 = 0
@@ -672,6 +674,7 @@ final class LoadRunner: @unchecked Sendable {
         switch outcome {
         case .committed(let connection):
             delta.committed = 1
+            if setup.options.recordsCommitted { committedLocal.append(k) }
             if now >= setup.window.measuredStartNanos, now < setup.window.measuredEndNanos {
                 committedInWindow += 1
                 regionCommittedInWindow[region] += 1
@@ -767,7 +770,11 @@ final class LoadRunner: @unchecked Sendable {
             cooldown: phaseCounts[2], regions: regions, committedInWindow: committedInWindow,
             rejectReasons: rejectReasons, latencyLocalCommit: LatencyHistogram(histogram), generator: generator,
             connections: stats)
-        promise.succeed(report)
+        var finished = report
+        if setup.options.recordsCommitted {
+            finished.committedIndices = committedLocal.map { part + $0 * parts }
+        }
+        promise.succeed(finished)
     }
 }
 

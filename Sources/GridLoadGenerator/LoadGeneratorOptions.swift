@@ -38,6 +38,8 @@ public struct LoadGeneratorOptions: Sendable {
     /// Wall time (Unix ns) at which sending starts, after pre-signing and connecting, so that several parts start
     /// together; nil (or a time already past) starts at once.
     public var startAtUnixNanos: UInt64?
+    /// Keep the run-wide index of every committed transaction in the report (`LoadReport.committedIndices`).
+    public var recordsCommitted = false
 
     public init(
         topology: Topology, chainID: ChainID, gateways: [Gateway], part: Int = 0, parts: Int = 1,
@@ -201,6 +203,7 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
     public var drainSeconds: Double?
     public var timeoutSeconds: Double?
     public var startAtUnixNanos: UInt64?
+    public var recordCommitted: Bool?
 
     public init(
         topology: Topology, chainID: ChainID, gateways: [Gateway], part: Int = 0, parts: Int = 1,
@@ -217,7 +220,7 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case topology, chainID, gateways, part, parts, drainSeconds, timeoutSeconds, startAtUnixNanos
+        case topology, chainID, gateways, part, parts, drainSeconds, timeoutSeconds, startAtUnixNanos, recordCommitted
     }
 
     public init(from decoder: any Decoder) throws {
@@ -230,12 +233,15 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
         drainSeconds = try container.decodeIfPresent(Double.self, forKey: .drainSeconds)
         timeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
         startAtUnixNanos = try container.decodeIfPresent(UInt64.self, forKey: .startAtUnixNanos)
+        recordCommitted = try container.decodeIfPresent(Bool.self, forKey: .recordCommitted)
     }
 
     public var options: LoadGeneratorOptions {
-        LoadGeneratorOptions(
+        var options = LoadGeneratorOptions(
             topology: topology, chainID: chainID, gateways: gateways, part: part, parts: parts,
             drainSeconds: drainSeconds, timeoutSeconds: timeoutSeconds, startAtUnixNanos: startAtUnixNanos)
+        options.recordsCommitted = recordCommitted ?? false
+        return options
     }
 
     public static func read(from url: URL) throws -> LoadGeneratorConfigFile {

@@ -158,6 +158,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
     public var latencyLocalCommit: LatencyHistogram
     public var generator: GeneratorStats
     public var connections: ConnectionStats
+    /// Run-wide indices of every transaction a gateway answered `committed` (all phases), when the options asked
+    /// for them (`recordsCommitted`): what a soak checks against the chain. Nil otherwise.
+    public var committedIndices: [Int]?
 
     public struct RegionLoad: Sendable, Codable, Hashable {
         public var name: String
@@ -310,6 +313,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
                 }
             }
             merged.committedInWindow += report.committedInWindow
+            if let indices = report.committedIndices {
+                merged.committedIndices = (merged.committedIndices ?? []) + indices
+            }
             for (reason, count) in report.rejectReasons.sorted(by: { $0.key < $1.key }) {
                 let key =
                     merged.rejectReasons[reason] != nil || merged.rejectReasons.count < LoadAccounting.reasonsMax

@@ -20,7 +20,7 @@ topologies=("$@")
 saturation=${SATURATION_TPS:-20000}
 duration=${DURATION_SECONDS:-10}
 
-"$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
+[ "${SIM_ONLY:-0}" = 1 ] || "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
 
 field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
@@ -37,10 +37,12 @@ print(n)
 PY
 )
     # Each simulated machine gets the cores its live node had: this machine's cores shared by every node.
-    share=$(python3 -c "print(max(1, round($cores / $nodes)))")
+    share=$(python3 -c "print(round($cores / $nodes, 4))")
     for runtime in live sim; do
+        # SIM_ONLY=1 keeps the live runs of an earlier invocation (to try a model change against them).
+        [ "$runtime" = live ] && [ "${SIM_ONLY:-0}" = 1 ] && continue
         extra=()
-        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json")
+        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json" --cores-per-node "$share")
         "$bin" run "$topology" --runtime "$runtime" --rate "$saturation" --duration "$duration" --quiet \
             --out "$out/$topology-$runtime-saturated" "${extra[@]}" >/dev/null
     done
@@ -48,8 +50,9 @@ PY
     sim_sat=$(field "$out/$topology-sim-saturated/result.json" 'r["committedTps"]')
     half=$(python3 -c "print(max(100, round($live_sat / 2)))")
     for runtime in live sim; do
+        [ "$runtime" = live ] && [ "${SIM_ONLY:-0}" = 1 ] && continue
         extra=()
-        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json")
+        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json" --cores-per-node "$share")
         "$bin" run "$topology" --runtime "$runtime" --rate "$half" --duration "$duration" --quiet \
             --out "$out/$topology-$runtime-half" "${extra[@]}" >/dev/null
     done

@@ -64,7 +64,8 @@ public struct GenesisFile: Codable, Sendable, Equatable {
                 throw GenesisError(file: file, field: "\(field).port", reason: "\(node.port) is not a TCP port")
             }
             if let metricsPort = node.metricsPort, !(1...65_535).contains(metricsPort) {
-                throw GenesisError(file: file, field: "\(field).metricsPort", reason: "\(metricsPort) is not a TCP port")
+                throw GenesisError(
+                    file: file, field: "\(field).metricsPort", reason: "\(metricsPort) is not a TCP port")
             }
             guard let bytes = [UInt8](hex: node.publicKey), let key = try? PublicKey(bytes: bytes) else {
                 throw GenesisError(

@@ -144,7 +144,7 @@ public enum GenesisWriter {
 public enum FreePorts {
     public static func pick(_ count: Int, host: String, directory: URL) throws(GenesisError) -> [Int] {
         var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
+        defer { for descriptor in sockets { close(descriptor) } }
         var ports: [Int] = []
         for _ in 0..<count {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -58,7 +58,9 @@ public struct NodeSetup: Sendable {
         guard key.publicKey.hex == entry.publicKey.lowercased() else {
             throw GenesisError(
                 file: resolve(config.keyFile).path,
-                reason: "holds key \(key.publicKey), but genesis gives \(config.name) the key \(entry.publicKey.prefix(12))")
+                reason:
+                    "holds key \(key.publicKey), but genesis gives \(config.name) the key \(entry.publicKey.prefix(12))"
+            )
         }
         let peers = genesis.nodes.filter { $0.name != config.name }.compactMap { peer -> PeerEntry? in
             guard let bytes = [UInt8](hex: peer.publicKey), let publicKey = try? PublicKey(bytes: bytes) else {
@@ -116,7 +118,8 @@ public struct NodeSetup: Sendable {
             guard let configuration = deployment.memberConfiguration(index: index, key: key),
                 let settings = topology.global
             else {
-                throw GenesisError(file: configFile.path, field: "name", reason: "names a member, but there is no committee")
+                throw GenesisError(
+                    file: configFile.path, field: "name", reason: "names a member, but there is no committee")
             }
             let store = try CheckpointStore(
                 directory: storeDirectory, options: options, limits: Topology.checkpointLimits(settings))

@@ -39,7 +39,9 @@ struct GenesisCommand: ParsableCommand {
     var chainID: UInt32 = 1
 
     func validate() throws {
-        guard (0...65_535).contains(basePort) else { throw ValidationError("--base-port must be 0...65535, got \(basePort)") }
+        guard (0...65_535).contains(basePort) else {
+            throw ValidationError("--base-port must be 0...65535, got \(basePort)")
+        }
         if let metricsBasePort, !(1...65_535).contains(metricsBasePort) {
             throw ValidationError("--metrics-base-port must be 1...65535, got \(metricsBasePort)")
         }

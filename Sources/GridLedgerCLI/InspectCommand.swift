@@ -90,7 +90,9 @@ struct InspectCommand: ParsableCommand {
         }
         if let committedList {
             let text = try String(contentsOfFile: committedList, encoding: .utf8)
-            let wanted = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let wanted = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             let inChain = try transactionHashes(store, through: latest)
             let missing = wanted.filter { !inChain.contains($0) }
             print("client commits: \(wanted.count) listed in \(committedList), \(missing.count) missing from the chain")
@@ -103,13 +105,17 @@ struct InspectCommand: ParsableCommand {
     private func transactionHashes(_ store: ChainStore, through latest: UInt64) throws -> Set<String> {
         var hashes = Set<String>()
         for height in stride(from: UInt64(1), through: latest, by: 1) {
-            for transaction in try store.block(atHeight: height)?.transactions ?? [] { hashes.insert(transaction.hash.hex) }
+            for transaction in try store.block(atHeight: height)?.transactions ?? [] {
+                hashes.insert(transaction.hash.hex)
+            }
         }
         return hashes
     }
 
     /// Transactions in the chain, and how many of them appear again at a later height (applied twice).
-    private func duplicateTransactions(_ store: ChainStore, through latest: UInt64) throws -> (total: Int, repeated: Int) {
+    private func duplicateTransactions(_ store: ChainStore, through latest: UInt64) throws -> (
+        total: Int, repeated: Int
+    ) {
         var seen = Set<Hash256>()
         var total = 0
         var repeated = 0

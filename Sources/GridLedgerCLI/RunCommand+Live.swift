@@ -61,7 +61,8 @@ extension RunCommand {
         }
         print(
             "wrote \(resultURL.relativePath) and \(reportURL.relativePath); nodes' logs, stores and metrics in "
-                + "\(outcome.deploymentDirectory.relativePath) (wall \(String(format: "%.1f", outcome.elapsedSeconds)) s)")
+                + "\(outcome.deploymentDirectory.relativePath) (wall \(String(format: "%.1f", outcome.elapsedSeconds)) s)"
+        )
     }
 }
 

@@ -58,6 +58,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Live runtime: load generator processes.")
     var generators = 1
 
+    @Option(
+        name: .long,
+        help: "Simulator, model mode: cores each node really has, fractions allowed (0.5: 4 nodes sharing 2 cores).")
+    var coresPerNode: Double?
+
     @Flag(
         name: .long,
         help: "Live runtime: list every transaction clients saw committed in DIR/deployment/load/committed.txt.")
@@ -74,6 +79,9 @@ struct RunCommand: ParsableCommand {
         }
         if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
             throw ValidationError("--rate must be transactions per second in (0, 10000000], got \(rate)")
+        }
+        if let coresPerNode, !(coresPerNode.isFinite && coresPerNode >= 0.01 && coresPerNode <= 1024) {
+            throw ValidationError("--cores-per-node must be in [0.01, 1024], got \(coresPerNode)")
         }
         guard (1...16).contains(generators) else {
             throw ValidationError("--generators must be 1...16, got \(generators)")
@@ -109,6 +117,7 @@ struct RunCommand: ParsableCommand {
                 topology: topology, storeDirectory: outDirectory.appendingPathComponent("stores"), cpuMode: cpu,
                 profile: machineProfile)
             options.traceFile = trace.map { URL(fileURLWithPath: $0) }
+            options.coresPerNode = coresPerNode
             let simulation = try Simulation(options: options)
             report = try simulation.run { progress in
                 guard !quiet else { return }
@@ -180,6 +189,7 @@ struct RunCommand: ParsableCommand {
         parts.append(runtime == .live ? "--runtime live" : "--cpu \(cpu.rawValue)")
         if let duration { parts.append("--duration \(duration)") }
         if let rate { parts.append("--rate \(rate)") }
+        if let coresPerNode, runtime == .sim { parts.append("--cores-per-node \(coresPerNode)") }
         return parts.joined(separator: " ")
     }
 }

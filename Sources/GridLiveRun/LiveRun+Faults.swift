@@ -23,7 +23,8 @@ extension LiveRun {
                 return
             }
             let region = String(name.split(separator: "/").first ?? "")
-            let target = nodeOrder.filter { $0.hasPrefix(region + "/") && $0 != name }
+            let target =
+                nodeOrder.filter { $0.hasPrefix(region + "/") && $0 != name }
                 .compactMap { status(of: $0)?.committedHeight }.max() ?? 0
             try child.start()
             crashed.remove(name)
@@ -32,7 +33,9 @@ extension LiveRun {
         case .partition(let durationSeconds, let groups):
             var groupOf: [String: Int] = [:]
             for (index, group) in groups.enumerated() {
-                for reference in group { groupOf[try resolve(reference, forRestart: false, atSeconds: atSeconds)] = index }
+                for reference in group {
+                    groupOf[try resolve(reference, forRestart: false, atSeconds: atSeconds)] = index
+                }
             }
             for name in nodeOrder {
                 let mine = groupOf[name] ?? groups.count
@@ -40,19 +43,28 @@ extension LiveRun {
                 control(name, LiveControlCommand(partition: others.map(addressName)))
             }
             note(atSeconds, "partition \(groups.map { $0.map(\.description) }) for \(durationSeconds) s")
-            scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
-                for name in self.nodeOrder { self.control(name, LiveControlCommand(partition: [])) }
-                self.note(at, "partition healed")
-            }))
+            scheduled.append(
+                (
+                    atSeconds + durationSeconds,
+                    { [unowned self] at in
+                        for name in self.nodeOrder { self.control(name, LiveControlCommand(partition: [])) }
+                        self.note(at, "partition healed")
+                    }
+                ))
         case .loss(let durationSeconds, let rate, let references):
-            let names = try references.map { try $0.map { try resolve($0, forRestart: false, atSeconds: atSeconds) } }
+            let names =
+                try references.map { try $0.map { try resolve($0, forRestart: false, atSeconds: atSeconds) } }
                 ?? nodeOrder
             for name in names { control(name, LiveControlCommand(loss: rate)) }
             note(atSeconds, "loss \(rate) on links of \(names.joined(separator: ", ")) for \(durationSeconds) s")
-            scheduled.append((atSeconds + durationSeconds, { [unowned self] at in
-                for name in names { self.control(name, LiveControlCommand(loss: 0)) }
-                self.note(at, "loss ended")
-            }))
+            scheduled.append(
+                (
+                    atSeconds + durationSeconds,
+                    { [unowned self] at in
+                        for name in names { self.control(name, LiveControlCommand(loss: 0)) }
+                        self.note(at, "loss ended")
+                    }
+                ))
         case .byzantineRegion:
             throw LiveRunError("faults: byzantineRegion is not applied by the live runtime")
         }

@@ -29,7 +29,8 @@ extension LiveRunOutcome {
             let dropped = figures.framesDropped.values.reduce(0, +)
             return RunResult.NodeResult(
                 id: entry.name, region: region,
-                cpuUtilization: figures.uptimeSeconds > 0 ? figures.cpuSeconds / figures.uptimeSeconds / Double(cores) : 0,
+                cpuUtilization: figures.uptimeSeconds > 0
+                    ? figures.cpuSeconds / figures.uptimeSeconds / Double(cores) : 0,
                 queuePeak: UInt64(figures.inboxDepthPeak), bytesSent: figures.bytesSent,
                 lmdbBytesWritten: figures.storeBytesWritten, committedHeight: figures.committedHeight,
                 peakMemoryBytes: figures.residentBytes, framesSent: figures.framesSent, framesLost: dropped,
@@ -79,7 +80,8 @@ extension LiveRunOutcome {
             lines += unexpectedExits.sorted { $0.key < $1.key }.map { "- \($0.key): status \($0.value)" }
         }
         lines += ["", "### Node processes", ""]
-        lines.append("| node | CPU s | RSS MiB | height | sent MiB | received MiB | dropped | refused | LMDB MiB | fsyncs |")
+        lines.append(
+            "| node | CPU s | RSS MiB | height | sent MiB | received MiB | dropped | refused | LMDB MiB | fsyncs |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for entry in nodes {
             guard let f = entry.figures else {

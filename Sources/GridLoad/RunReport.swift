@@ -29,7 +29,8 @@ public enum RunReport {
         if let wallClock = result.wallClock, result.runtime == .live {
             header.append(
                 "wall clock \(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s, "
-                    + "\(result.simulation.eventsProcessed) node inputs, commit \(wallClock.gitCommit), \(wallClock.machine)")
+                    + "\(result.simulation.eventsProcessed) node inputs, commit \(wallClock.gitCommit), \(wallClock.machine)"
+            )
         } else if let wallClock = result.wallClock {
             header.append(
                 "wall clock \(NumberText.fixed(wallClock.elapsedSeconds, decimals: 1)) s "

@@ -53,6 +53,9 @@ public struct SimulationOptions: Sendable {
     public var progressIntervalNanos: UInt64
     /// When set, one line per round change, commit, timeout, crash and restart is written here.
     public var traceFile: URL?
+    /// Cores each node really has, when not the topology's `machine.cores`: fractions too, as when 4 live
+    /// validators share 2 cores (0.5 each). Model mode only; measured mode times the real thread.
+    public var coresPerNode: Double?
 
     public init(
         topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
@@ -927,6 +930,15 @@ public final class Simulation {
             (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
         let storeCPU = options.profile.storeCostNanos(
             commits: output.storeWork.storeCommits, bytes: output.storeWork.storeCommitBytes)
+        if let cores = options.coresPerNode {
+            // A thread gets at most one core, and only `cores` when the node has less than one.
+            let threadShare = min(1, cores)
+            return (
+                UInt64((Double(serialNanos) / threadShare + Double(batchNanos) / cores).rounded()) + safetyWaitNanos,
+                serialNanos + batchNanos, UInt64((Double(storeCPU) / threadShare).rounded()) + commitWaitNanos,
+                storeCPU
+            )
+        }
         return (
             serialNanos + batchNanos / UInt64(node.cores) + safetyWaitNanos, serialNanos + batchNanos,
             storeCPU + commitWaitNanos, storeCPU

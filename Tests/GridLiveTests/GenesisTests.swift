@@ -47,7 +47,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let layout = try GenesisWriter.write(topology: topology, options: GenesisOptions(), to: directory)
         let derived = Deployment.derivedKeys(topology).regions[0][0].publicKey
-        let setup = try NodeSetup.load(configFile: try #require(layout.nodeConfigs["r0/v0"]), verifier: DirectSignatureVerifier())
+        let setup = try NodeSetup.load(
+            configFile: try #require(layout.nodeConfigs["r0/v0"]), verifier: DirectSignatureVerifier())
         #expect(setup.key.publicKey != derived)
         #expect(setup.deployment.regionValidators[0].keys.contains(setup.key.publicKey))
     }
@@ -55,14 +56,16 @@ import Testing
     @Test func aKeyFileOthersCanReadIsRefused() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let layout = try GenesisWriter.write(topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
+        let layout = try GenesisWriter.write(
+            topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
         let keyURL = directory.appendingPathComponent("keys/r0-v1.key")
         var status = stat()
         #expect(stat(keyURL.path, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o600)
         chmod(keyURL.path, 0o644)
         let error = #expect(throws: GenesisError.self) {
-            try NodeSetup.load(configFile: try #require(layout.nodeConfigs["r0/v1"]), verifier: DirectSignatureVerifier())
+            try NodeSetup.load(
+                configFile: try #require(layout.nodeConfigs["r0/v1"]), verifier: DirectSignatureVerifier())
         }
         #expect(error?.file == keyURL.path)
         #expect(error?.description.contains("chmod 600") == true)
@@ -71,7 +74,8 @@ import Testing
     @Test func aKeyThatIsNotTheGenesisKeyIsRefused() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let layout = try GenesisWriter.write(topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
+        let layout = try GenesisWriter.write(
+            topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
         // Swap two nodes' key files: each key is a genesis key, but not the one genesis gives that node.
         let a = directory.appendingPathComponent("keys/r0-v0.key")
         let b = directory.appendingPathComponent("keys/r0-v2.key")
@@ -79,7 +83,8 @@ import Testing
         try Data(contentsOf: b).write(to: a)
         chmod(a.path, 0o600)
         let error = #expect(throws: GenesisError.self) {
-            try NodeSetup.load(configFile: try #require(layout.nodeConfigs["r0/v0"]), verifier: DirectSignatureVerifier())
+            try NodeSetup.load(
+                configFile: try #require(layout.nodeConfigs["r0/v0"]), verifier: DirectSignatureVerifier())
         }
         #expect(error?.description.contains("but genesis gives r0/v0") == true)
         _ = keyA
@@ -88,13 +93,16 @@ import Testing
     @Test func hostileGenesisFilesNameTheFileAndField() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let layout = try GenesisWriter.write(topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
+        let layout = try GenesisWriter.write(
+            topology: try Self.topology("default"), options: GenesisOptions(), to: directory)
         let config = try #require(layout.nodeConfigs["r0/v0"])
         let genesisURL = layout.genesisFile
         let original = try Data(contentsOf: genesisURL)
         var json = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
         func load() -> GenesisError? {
-            #expect(throws: GenesisError.self) { try NodeSetup.load(configFile: config, verifier: DirectSignatureVerifier()) }
+            #expect(throws: GenesisError.self) {
+                try NodeSetup.load(configFile: config, verifier: DirectSignatureVerifier())
+            }
         }
         // A node left out.
         var nodes = try #require(json["nodes"] as? [[String: Any]])

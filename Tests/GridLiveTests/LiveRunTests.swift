@@ -81,7 +81,8 @@ import Testing
     func inspect(_ stores: URL) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = try #require(Self.executable)
-        process.arguments = ["inspect", stores.appendingPathComponent("r0-v0").path, "--compare"]
+        process.arguments =
+            ["inspect", stores.appendingPathComponent("r0-v0").path, "--compare"]
             + (1..<4).map { stores.appendingPathComponent("r0-v\($0)").path }
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -14,7 +14,11 @@ extension LiveRun {
             guard let child = nodes[name] else { throw LiveRunError("faults: no node \(name) to crash") }
             crashed.insert(name)
             child.kill()
-            note(atSeconds, "crash \(reference) -> SIGKILL \(name)")
+            let region = String(name.split(separator: "/").first ?? "")
+            let height =
+                nodeOrder.filter { $0.hasPrefix(region + "/") }.compactMap { status(of: $0)?.committedHeight }
+                .max() ?? 0
+            note(atSeconds, "crash \(reference) -> SIGKILL \(name) (region at height \(height))")
         case .restart(let reference):
             let name = try resolve(reference, forRestart: true, atSeconds: atSeconds)
             guard let child = nodes[name] else { throw LiveRunError("faults: no node \(name) to restart") }

@@ -62,10 +62,9 @@ public struct NodeSetup: Sendable {
                     "holds key \(key.publicKey), but genesis gives \(config.name) the key \(entry.publicKey.prefix(12))"
             )
         }
+        // Keys come from the deployment, which checked every entry of the genesis file: no peer can be dropped here.
         let peers = genesis.nodes.filter { $0.name != config.name }.compactMap { peer -> PeerEntry? in
-            guard let bytes = [UInt8](hex: peer.publicKey), let publicKey = try? PublicKey(bytes: bytes) else {
-                return nil
-            }
+            guard let publicKey = deployment.publicKey(of: peer.address) else { return nil }
             return PeerEntry(
                 address: peer.address, name: peer.name, host: peer.host, port: peer.port, publicKey: publicKey)
         }

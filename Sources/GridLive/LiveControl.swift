@@ -26,6 +26,7 @@ public struct LiveControlCommand: Codable, Sendable, Equatable {
     public func line() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // Encoding optionals, a list of strings and a number into JSON cannot fail.
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }

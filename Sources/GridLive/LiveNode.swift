@@ -208,6 +208,7 @@ public final class LiveNode: Service, @unchecked Sendable {
     private func tearDown(metricsServer: (any Channel)?, background: Task<Void, Never>?) async {
         options.logger.info("node \(address) shutting down")
         await transport.stopAccepting()
+        // Shutting down: a close that fails means the socket is gone already.
         try? await metricsServer?.close()
         // The input in hand finishes (its store write and its sends); what waits in the inbox is dropped, as a
         // crash would drop it, and peers resend.

@@ -87,6 +87,7 @@ final class Transport: Sendable {
     /// Stops taking connections and stops dialing; frames the node sends after this are dropped.
     func stopAccepting() async {
         let channel = server.withLock { $0 }
+        // Shutting down: a channel that is already closed (a peer left first) is what we want anyway.
         try? await channel?.close()
     }
 

@@ -10,6 +10,7 @@ public typealias LiveNodeFigures = LiveNodeMetrics
 extension LiveRun {
     /// Every node's metrics file, read after the nodes stopped (a clean stop writes it last; a node that was
     /// killed and not restarted leaves the figures of its last second).
+    /// A node without a readable file keeps a nil entry, which the report shows as "no metrics file".
     func readNodeMetrics() -> [(name: String, figures: LiveNodeFigures?)] {
         nodeOrder.map { name in
             let data = try? Data(contentsOf: metricsURL(name))

@@ -97,6 +97,7 @@ public final class LiveRun {
 
     func prepare() throws {
         let fileManager = FileManager.default
+        // A leftover deployment that cannot be removed makes the genesis below fail, naming the folder.
         try? fileManager.removeItem(at: deploymentDirectory)
         do {
             try fileManager.createDirectory(at: deploymentDirectory, withIntermediateDirectories: true)
@@ -176,6 +177,8 @@ public final class LiveRun {
     }
 
     /// The node's latest status as it wrote it (it refreshes the file many times a second).
+    /// Nil while the node has not written one yet (it renames a complete file into place, so a read never sees
+    /// half a file): callers treat that as "no status", and a start or a fault that needs one fails by name.
     func status(of name: String) -> NodeStatusSnapshot? {
         guard let data = try? Data(contentsOf: metricsURL(name)) else { return nil }
         return try? JSONDecoder().decode(NodeStatusSnapshot.self, from: data)

@@ -417,6 +417,7 @@ final class LoadRunner: @unchecked Sendable {
         guard connection.generation == generation, !finished else { return }
         connection.failures = 0
         let bytes = Array(frame.readableBytesView)
+        // A frame that is neither a client reply nor a peer hello is counted below as a protocol error.
         if let message = try? WireCodec.decodeClient(bytes, limits: .standard) {
             guard case .reply(let requestID, let reply) = message else {
                 stats.protocolErrors += 1

@@ -96,6 +96,8 @@ public final class LiveRun {
     // MARK: - Set-up
 
     func prepare() throws {
+        // Refuse what cannot run before touching the folder, so a refused run leaves an earlier one's files.
+        try checkSupported()
         let fileManager = FileManager.default
         // A leftover deployment that cannot be removed makes the genesis below fail, naming the folder.
         try? fileManager.removeItem(at: deploymentDirectory)
@@ -104,7 +106,6 @@ public final class LiveRun {
         } catch {
             throw LiveRunError("cannot create \(deploymentDirectory.path): \(error.localizedDescription)")
         }
-        try checkSupported()
         layout = try GenesisWriter.write(
             topology: topology, options: GenesisOptions(host: options.host, keys: .random), to: deploymentDirectory)
     }

@@ -41,6 +41,8 @@ public struct RunResult: Codable, Hashable, Sendable {
     public var global: GlobalOutcome?
     /// Faults that named a leader (`REGION/leader`), with the validator each one hit; absent when none did.
     public var leaderFaults: [LeaderFault]?
+    /// The run interval by interval (``TimeSeries``); absent in results written before it existed.
+    public var timeSeries: TimeSeries?
 
     /// A `REGION/leader` fault as resolved at run time: whom the region was waiting on at that moment.
     public struct LeaderFault: Codable, Hashable, Sendable {

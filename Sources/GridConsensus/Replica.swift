@@ -28,23 +28,13 @@ public protocol ReplicaApplication {
 
     /// Roots of the genesis block (the state before any block).
     var genesisRoots: ExecutionRoots { get }
-    /// True when enough is waiting that the leader should propose without waiting for the block interval.
-    var hasFullBlock: Bool { get }
-    /// True when at least half a block is waiting: enough load that batching beats responsiveness.
-    var hasHalfBlock: Bool { get }
-    /// True when anything is waiting at all.
-    var hasPendingWork: Bool { get }
-
-    /// The payload for a new block; `ancestors` are the uncommitted blocks from the parent back towards the
-    /// committed tip, so the application can leave out what they already contain.
-    mutating func makePayload(ancestors: [ProposedBlock<Payload>], work: inout Work) -> Payload
-
     /// Executes `payload` at `height` on top of the uncommitted ancestors' executions (nearest first).
     /// A payload that must not be voted for (malformed, oversized) is rejected with a reason.
-    /// - Parameter certified: the block already has a verified QC (it arrived by block sync): 2f+1 validators
-    ///   executed it, at least f+1 of them honest, so per-item signature checks may be skipped.
+    /// - Parameter itemsChecked: per item of the payload, whether this validator already checked its signatures
+    ///   (the pool's `itemsChecked(in:)`); `nil` when the block already has a verified QC (it arrived by block
+    ///   sync): 2f+1 validators executed it, at least f+1 of them honest, so no per-item check is needed.
     mutating func execute(
-        payload: Payload, height: UInt64, ancestors: [Execution], certified: Bool, work: inout Work
+        payload: Payload, height: UInt64, ancestors: [Execution], itemsChecked: [Bool]?, work: inout Work
     ) -> Result<Execution, ConsensusRejection>
 
     func roots(of execution: Execution) -> ExecutionRoots
@@ -56,11 +46,12 @@ public protocol ReplicaApplication {
 }
 
 extension ReplicaApplication {
-    /// Executes a block that is not yet certified (a proposal): everything is checked.
+    /// Executes a block that is not yet certified and none of whose items were checked before: everything is
+    /// checked.
     public mutating func execute(
         payload: Payload, height: UInt64, ancestors: [Execution], work: inout Work
     ) -> Result<Execution, ConsensusRejection> {
-        execute(payload: payload, height: height, ancestors: ancestors, certified: false, work: &work)
+        execute(payload: payload, height: height, ancestors: ancestors, itemsChecked: [], work: &work)
     }
 }
 
@@ -152,8 +143,8 @@ public enum ReplicaEvent<Payload: ConsensusPayload>: Sendable {
     case start
     case message(from: Int, ConsensusMessage<Payload>)
     case timer(ReplicaTimer)
-    /// The application has a full block waiting (the leader may propose early).
-    case payloadReady
+    /// The node admitted work into its pool (a leader may propose early; see `Replica.handle`).
+    case poolGrew
 }
 
 public enum ReplicaAction<App: ReplicaApplication> {
@@ -287,7 +278,7 @@ public struct Replica<App: ReplicaApplication> {
     public var uncommittedBlockCount: Int { tree.count }
 
     /// This validator leads the current round and is waiting for the idle heartbeat because nothing was pending:
-    /// new work should wake it (send `.payloadReady`).
+    /// new work should wake it (`.poolGrew`).
     public var isAwaitingWork: Bool {
         proposeAttempts == 1 && proposedInRound < currentRound
     }
@@ -328,37 +319,43 @@ public struct Replica<App: ReplicaApplication> {
         self.lastVotedRound = safety?.lastVotedRound ?? 0
     }
 
-    /// Lets the owner reach application entry points that are not consensus events, such as mempool admission.
-    public mutating func withApp<R>(_ body: (inout App) throws -> R) rethrows -> R { try body(&app) }
-
     private var validators: ValidatorSet { configuration.validators }
     private var selfIndex: Int { configuration.selfIndex }
 
     // MARK: - Events
 
-    public mutating func handle(_ event: ReplicaEvent<Payload>, work: inout Work) -> [Action] {
+    /// Handles one event. `pool` is the node's pool of waiting work (a region's mempool, the committee's pending
+    /// entries), lent for this call: the replica draws proposals from it and tells it what was executed and
+    /// committed, but never keeps it, so whatever admits work into the pool does so without going through the
+    /// replica.
+    public mutating func handle(
+        _ event: ReplicaEvent<Payload>, pool: inout some PayloadPool<Payload>, work: inout Work
+    ) -> [Action] {
         var actions: [Action] = []
         switch event {
         case .start:
-            advanceRound(to: max(highQC.view, lastVotedRound) + 1, viaTimeout: false, &actions)
+            advanceRound(to: max(highQC.view, lastVotedRound) + 1, viaTimeout: false, &actions, &pool)
         case .message(let from, let message):
             guard validators.keys.indices.contains(from) else {
                 actions.append(.rejected(from: nil, ConsensusRejection("unknown-sender", "validator index \(from)")))
                 break
             }
             switch message {
-            case .proposal(let proposal): onProposal(proposal, from: from, &actions, &work)
-            case .vote(let vote): onVote(vote, from: from, &actions, &work)
-            case .timeout(let timeout): onTimeout(timeout, from: from, &actions, &work)
+            case .proposal(let proposal): onProposal(proposal, from: from, &actions, &work, &pool)
+            case .vote(let vote): onVote(vote, from: from, &actions, &work, &pool)
+            case .timeout(let timeout): onTimeout(timeout, from: from, &actions, &work, &pool)
             case .syncRequest(let fromHeight): onSyncRequest(fromHeight, from: from, &actions)
-            case .syncResponse(let response): onSyncResponse(response, from: from, &actions, &work)
+            case .syncResponse(let response): onSyncResponse(response, from: from, &actions, &work, &pool)
             }
         case .timer(.round(let round)):
-            onRoundTimer(round, &actions, &work)
+            onRoundTimer(round, &actions, &work, &pool)
         case .timer(.propose(let round)):
-            tryPropose(round: round, timerFired: true, &actions, &work)
-        case .payloadReady:
-            tryPropose(round: currentRound, timerFired: false, &actions, &work)
+            tryPropose(round: round, timerFired: true, &actions, &work, &pool)
+        case .poolGrew:
+            // A leader proposes at once when a full block waits, or when it was idling towards the heartbeat.
+            if pool.pendingWork == .fullBlock || isAwaitingWork {
+                tryPropose(round: currentRound, timerFired: false, &actions, &work, &pool)
+            }
         }
         return actions
     }
@@ -382,7 +379,9 @@ public struct Replica<App: ReplicaApplication> {
         return nanos >= Double(timing.viewTimeoutMaxNanos) ? timing.viewTimeoutMaxNanos : UInt64(nanos)
     }
 
-    private mutating func advanceRound(to round: UInt64, viaTimeout: Bool, _ actions: inout [Action]) {
+    private mutating func advanceRound(
+        to round: UInt64, viaTimeout: Bool, _ actions: inout [Action], _ pool: inout some PayloadPool<Payload>
+    ) {
         guard round > currentRound else { return }
         currentRound = round
         if viaTimeout { roundsAdvancedByTimeout += 1 }
@@ -402,20 +401,26 @@ public struct Replica<App: ReplicaApplication> {
             let pipelineBusy =
                 commitToAnnounce || uncommittedChain(to: highQC.blockHash).contains { !$0.payload.isEmpty }
             let interval = configuration.timing.blockIntervalNanos
-            let wait: UInt64 = app.hasFullBlock ? 0 : pipelineBusy && !app.hasHalfBlock ? interval / 4 : interval
+            let pending = pool.pendingWork
+            let wait: UInt64 =
+                pending == .fullBlock ? 0 : pipelineBusy && pending < .halfBlock ? interval / 4 : interval
             actions.append(.setTimer(.propose(round), afterNanos: wait))
         }
     }
 
-    private mutating func onRoundTimer(_ round: UInt64, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func onRoundTimer(
+        _ round: UInt64, _ actions: inout [Action], _ work: inout Work, _ pool: inout some PayloadPool<Payload>
+    ) {
         guard round == currentRound else { return }
         // Re-arm so the timeout is broadcast again while the round is stuck: lost messages must not stall us.
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
         syncInFlight = false
-        sendTimeout(round: round, &actions, &work)
+        sendTimeout(round: round, &actions, &work, &pool)
     }
 
-    private mutating func sendTimeout(round: UInt64, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func sendTimeout(
+        round: UInt64, _ actions: inout [Action], _ work: inout Work, _ pool: inout some PayloadPool<Payload>
+    ) {
         lastVotedRound = max(lastVotedRound, round)
         timedOutRound = max(timedOutRound, round)
         let signature = key.sign(
@@ -428,12 +433,15 @@ public struct Replica<App: ReplicaApplication> {
             highQC: highQC)
         actions.append(.persistSafety(safetyState))
         actions.append(.broadcast(.timeout(message)))
-        collectTimeout(message, &actions, &work)
+        collectTimeout(message, &actions, &work, &pool)
     }
 
     // MARK: - Proposing
 
-    private mutating func tryPropose(round: UInt64, timerFired: Bool, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func tryPropose(
+        round: UInt64, timerFired: Bool, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
+    ) {
         guard round == currentRound, leader(ofRound: round, extending: highQC.blockHash) == selfIndex,
             proposedInRound < round
         else {
@@ -444,9 +452,9 @@ public struct Replica<App: ReplicaApplication> {
             requestSync(from: Self.voters(of: highQC), &actions)
             return
         }
-        if !timerFired && !app.hasFullBlock {
+        if !timerFired && pool.pendingWork < .fullBlock {
             // Work arrived while waiting for the idle heartbeat: propose after one block interval instead.
-            if proposeAttempts == 1, app.hasPendingWork {
+            if proposeAttempts == 1, pool.pendingWork > .none {
                 proposeAttempts = 2
                 actions.append(.setTimer(.propose(round), afterNanos: configuration.timing.blockIntervalNanos))
             }
@@ -454,7 +462,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         let ancestors = uncommittedChain(to: parent.hash)
         let somethingToCommit = commitToAnnounce || ancestors.contains { !$0.payload.isEmpty }
-        if timerFired && !app.hasPendingWork && !somethingToCommit && proposeAttempts == 0 {
+        if timerFired && pool.pendingWork == .none && !somethingToCommit && proposeAttempts == 0 {
             // Idle: send a heartbeat block only when the round would otherwise be close to timing out.
             proposeAttempts += 1
             let heartbeat = configuration.timing.viewTimeoutNanos / 2
@@ -464,8 +472,10 @@ public struct Replica<App: ReplicaApplication> {
             actions.append(.setTimer(.propose(round), afterNanos: wait))
             return
         }
-        let payload = app.makePayload(ancestors: ancestors, work: &work)
-        guard let proposed = buildBlock(payload: payload, parent: parent, ancestors: ancestors, round: round, &work)
+        let payload = pool.nextPayload(ancestors: ancestors, work: &work)
+        guard
+            let proposed = buildBlock(
+                payload: payload, parent: parent, ancestors: ancestors, round: round, &work, &pool)
         else {
             actions.append(.rejected(from: selfIndex, ConsensusRejection("own-payload-rejected")))
             return
@@ -476,11 +486,11 @@ public struct Replica<App: ReplicaApplication> {
         let tc = lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil }
         let proposal = sign(proposed, tc: tc, &work)
         if configuration.behavior == .equivocatingLeader {
-            equivocate(proposal, parent: parent, ancestors: ancestors, tc: tc, &actions, &work)
+            equivocate(proposal, parent: parent, ancestors: ancestors, tc: tc, &actions, &work, &pool)
             return
         }
         actions.append(.broadcast(.proposal(proposal)))
-        onProposal(proposal, from: selfIndex, &actions, &work)
+        onProposal(proposal, from: selfIndex, &actions, &work, &pool)
     }
 
     private func sign(_ block: ProposedBlock<Payload>, tc: TimeoutCertificate?, _ work: inout Work) -> Proposal<Payload>
@@ -492,13 +502,16 @@ public struct Replica<App: ReplicaApplication> {
 
     private mutating func buildBlock(
         payload: Payload, parent: ProposedBlock<Payload>, ancestors: [ProposedBlock<Payload>], round: UInt64,
-        _ work: inout Work
+        _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) -> ProposedBlock<Payload>? {
         let executions = ancestors.compactMap { tree[$0.hash]?.execution }
         guard
             case .success(let execution) = app.execute(
-                payload: payload, height: parent.height + 1, ancestors: executions, work: &work)
+                payload: payload, height: parent.height + 1, ancestors: executions,
+                itemsChecked: pool.itemsChecked(in: payload), work: &work)
         else { return nil }
+        pool.executed(payload, height: parent.height + 1)
         let roots = app.roots(of: execution)
         let header = BlockHeader(
             chainID: configuration.chainID, region: configuration.region, height: parent.height + 1, view: round,
@@ -513,13 +526,14 @@ public struct Replica<App: ReplicaApplication> {
     /// Test-only misbehaviour: a second, different block for the same round goes to half of the validators.
     private mutating func equivocate(
         _ proposal: Proposal<Payload>, parent: ProposedBlock<Payload>, ancestors: [ProposedBlock<Payload>],
-        tc: TimeoutCertificate?, _ actions: inout [Action], _ work: inout Work
+        tc: TimeoutCertificate?, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         var emptyWork = Work()
-        let other = app.makePayload(ancestors: ancestors + [proposal.block], work: &emptyWork)
+        let other = pool.nextPayload(ancestors: ancestors + [proposal.block], work: &emptyWork)
         guard
             let second = buildBlock(
-                payload: other, parent: parent, ancestors: ancestors, round: proposal.block.round, &work),
+                payload: other, parent: parent, ancestors: ancestors, round: proposal.block.round, &work, &pool),
             second.hash != proposal.block.hash
         else {
             actions.append(.broadcast(.proposal(proposal)))
@@ -530,13 +544,14 @@ public struct Replica<App: ReplicaApplication> {
             actions.append(.send(to: peer, .proposal(peer % 2 == 0 ? proposal : secondProposal)))
         }
         // Vote for both: exactly what an honest validator never does.
-        for block in [proposal.block, second] { sendVote(for: block, &actions, &work) }
+        for block in [proposal.block, second] { sendVote(for: block, &actions, &work, &pool) }
     }
 
     // MARK: - Receiving proposals
 
     private mutating func onProposal(
-        _ proposal: Proposal<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work
+        _ proposal: Proposal<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         let block = proposal.block
         let round = block.round
@@ -551,8 +566,8 @@ public struct Replica<App: ReplicaApplication> {
                 .rejected(from: sender, ConsensusRejection("not-leader", "validator \(sender), round \(round)")))
             return
         }
-        processCertificate(block.justify, &actions, &work)
-        if let tc = proposal.timeoutCertificate { processTimeoutCertificate(tc, &actions, &work) }
+        processCertificate(block.justify, &actions, &work, &pool)
+        if let tc = proposal.timeoutCertificate { processTimeoutCertificate(tc, &actions, &work, &pool) }
         guard round == currentRound else {
             if round > currentRound {
                 actions.append(
@@ -570,7 +585,7 @@ public struct Replica<App: ReplicaApplication> {
             return
         }
         if tree[block.hash] == nil {
-            if let rejection = executeAndInsert(block, parent: parent, &work) {
+            if let rejection = executeAndInsert(block, parent: parent, &work, &pool) {
                 actions.append(.rejected(from: sender, rejection))
                 return
             }
@@ -586,10 +601,13 @@ public struct Replica<App: ReplicaApplication> {
             }
             return
         }
-        sendVote(for: block, &actions, &work)
+        sendVote(for: block, &actions, &work, &pool)
     }
 
-    private mutating func sendVote(for block: ProposedBlock<Payload>, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func sendVote(
+        for block: ProposedBlock<Payload>, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
+    ) {
         lastVotedRound = max(lastVotedRound, block.round)
         let data = VoteData(
             chainID: configuration.chainID, region: configuration.region, height: block.height, view: block.round,
@@ -600,7 +618,7 @@ public struct Replica<App: ReplicaApplication> {
         let nextLeader = leader(ofRound: block.round + 1, extending: block.hash)
         lastVote = (round: block.round, collector: nextLeader)
         if nextLeader == selfIndex {
-            onVote(vote, from: selfIndex, &actions, &work)
+            onVote(vote, from: selfIndex, &actions, &work, &pool)
         } else {
             actions.append(.send(to: nextLeader, .vote(vote)))
         }
@@ -635,16 +653,19 @@ public struct Replica<App: ReplicaApplication> {
     }
 
     private mutating func executeAndInsert(
-        _ block: ProposedBlock<Payload>, parent: ProposedBlock<Payload>, certified: Bool = false, _ work: inout Work
+        _ block: ProposedBlock<Payload>, parent: ProposedBlock<Payload>, certified: Bool = false, _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) -> ConsensusRejection? {
         let ancestors = uncommittedChain(to: parent.hash)
         let executions = ancestors.compactMap { tree[$0.hash]?.execution }
+        let checked = certified ? nil : pool.itemsChecked(in: block.payload)
         switch app.execute(
-            payload: block.payload, height: block.height, ancestors: executions, certified: certified, work: &work)
+            payload: block.payload, height: block.height, ancestors: executions, itemsChecked: checked, work: &work)
         {
         case .failure(let rejection):
             return rejection
         case .success(let execution):
+            pool.executed(block.payload, height: block.height)
             let roots = app.roots(of: execution)
             let header = block.header
             guard
@@ -660,7 +681,10 @@ public struct Replica<App: ReplicaApplication> {
 
     // MARK: - Votes and certificates
 
-    private mutating func onVote(_ vote: Vote, from sender: Int, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func onVote(
+        _ vote: Vote, from sender: Int, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
+    ) {
         let data = vote.data
         guard Int(vote.voter) == sender else {
             actions.append(.rejected(from: sender, ConsensusRejection("voter-mismatch")))
@@ -696,7 +720,7 @@ public struct Replica<App: ReplicaApplication> {
         let certificate = QuorumCertificate(
             data: data, votes: collected.values.sorted { $0.validatorIndex < $1.validatorIndex })
         rememberVerified(certificate)
-        processCertificate(certificate, &actions, &work)
+        processCertificate(certificate, &actions, &work, &pool)
     }
 
     private func certificateKey(_ certificate: QuorumCertificate) -> Hash256 {
@@ -730,7 +754,8 @@ public struct Replica<App: ReplicaApplication> {
 
     /// Updates the highest QC, applies the two-chain commit rule and moves to the next round.
     private mutating func processCertificate(
-        _ certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work
+        _ certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         if certificate.view > highQC.view { highQC = certificate }
         if let certified = tree[certificate.blockHash]?.block {
@@ -738,17 +763,20 @@ public struct Replica<App: ReplicaApplication> {
             if certified.justify.view + 1 == certified.round, certified.parentHash != committedTip.hash,
                 tree[certified.parentHash] != nil
             {
-                commitChain(upTo: certified.parentHash, certificate: certified.justify, &actions, &work)
+                commitChain(upTo: certified.parentHash, certificate: certified.justify, &actions, &work, &pool)
             }
         } else if certificate.blockHash != committedTip.hash && certificate.data.height > committedHeight {
             // Whoever voted for the block has it.
             requestSync(from: Self.voters(of: certificate), &actions)
         }
-        if certificate.view >= currentRound { advanceRound(to: certificate.view + 1, viaTimeout: false, &actions) }
+        if certificate.view >= currentRound {
+            advanceRound(to: certificate.view + 1, viaTimeout: false, &actions, &pool)
+        }
     }
 
     private mutating func commitChain(
-        upTo hash: Hash256, certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work
+        upTo hash: Hash256, certificate: QuorumCertificate, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         // Blocks from the committed tip (exclusive) to `hash`, oldest first, each with the QC that certifies it:
         // its child's justify, or `certificate` for the last one.
@@ -759,6 +787,7 @@ public struct Replica<App: ReplicaApplication> {
         for (block, blockCertificate) in zip(chain, certificates) {
             guard let node = tree.removeValue(forKey: block.hash) else { return }
             let output = app.commit(block: block, execution: node.execution, certificate: blockCertificate, work: &work)
+            pool.committed(block.payload, height: block.height)
             committedTip = block
             committedTipVoterWindow = node.voterWindow
             if !block.payload.isEmpty { commitToAnnounce = true }
@@ -781,7 +810,8 @@ public struct Replica<App: ReplicaApplication> {
     // MARK: - Timeouts
 
     private mutating func onTimeout(
-        _ message: TimeoutMessage, from sender: Int, _ actions: inout [Action], _ work: inout Work
+        _ message: TimeoutMessage, from sender: Int, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         let vote = message.vote
         guard Int(vote.voter) == sender, vote.highQCRound == message.highQC.view else {
@@ -802,25 +832,28 @@ public struct Replica<App: ReplicaApplication> {
             actions.append(.rejected(from: sender, failure))
             return
         }
-        processCertificate(message.highQC, &actions, &work)
-        collectTimeout(message, &actions, &work)
+        processCertificate(message.highQC, &actions, &work, &pool)
+        collectTimeout(message, &actions, &work, &pool)
     }
 
-    private mutating func collectTimeout(_ message: TimeoutMessage, _ actions: inout [Action], _ work: inout Work) {
+    private mutating func collectTimeout(
+        _ message: TimeoutMessage, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
+    ) {
         let round = message.vote.round
         guard round >= currentRound else { return }
         timeouts[round, default: [:]][message.vote.voter] = message
         let collected = timeouts[round] ?? [:]
         // f+1 timeouts mean at least one honest validator gave up on the round: join it rather than wait.
         if collected.count >= validators.weakQuorum, round == currentRound, timedOutRound < round {
-            sendTimeout(round: round, &actions, &work)
+            sendTimeout(round: round, &actions, &work, &pool)
             return
         }
         guard collected.count >= validators.quorum, round >= currentRound else { return }
         let messages = collected.values.sorted { $0.vote.voter < $1.vote.voter }
         let high = messages.map(\.highQC).max { $0.view < $1.view } ?? highQC
         let certificate = TimeoutCertificate(round: round, votes: messages.map(\.vote), highQC: high)
-        processTimeoutCertificate(certificate, &actions, &work)
+        processTimeoutCertificate(certificate, &actions, &work, &pool)
     }
 
     private mutating func verifyTimeoutCertificate(
@@ -848,12 +881,13 @@ public struct Replica<App: ReplicaApplication> {
     }
 
     private mutating func processTimeoutCertificate(
-        _ certificate: TimeoutCertificate, _ actions: inout [Action], _ work: inout Work
+        _ certificate: TimeoutCertificate, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
-        processCertificate(certificate.highQC, &actions, &work)
+        processCertificate(certificate.highQC, &actions, &work, &pool)
         guard certificate.round >= currentRound else { return }
         lastTimeoutCertificate = certificate
-        advanceRound(to: certificate.round + 1, viaTimeout: true, &actions)
+        advanceRound(to: certificate.round + 1, viaTimeout: true, &actions, &pool)
     }
 
     // MARK: - Block sync
@@ -889,7 +923,8 @@ public struct Replica<App: ReplicaApplication> {
     }
 
     private mutating func onSyncResponse(
-        _ response: SyncResponse<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work
+        _ response: SyncResponse<Payload>, from sender: Int, _ actions: inout [Action], _ work: inout Work,
+        _ pool: inout some PayloadPool<Payload>
     ) {
         guard response.blocks.count <= configuration.timing.syncBlocksMax else {
             actions.append(
@@ -910,23 +945,23 @@ public struct Replica<App: ReplicaApplication> {
             guard block.header.chainID == configuration.chainID, block.header.region == configuration.region,
                 let parent = self.block(withHash: block.parentHash), block.height == parent.height + 1
             else { break }
-            if let rejection = executeAndInsert(block, parent: parent, certified: true, &work) {
+            if let rejection = executeAndInsert(block, parent: parent, certified: true, &work, &pool) {
                 actions.append(.rejected(from: sender, rejection))
                 break
             }
-            processCertificate(block.justify, &actions, &work)
+            processCertificate(block.justify, &actions, &work, &pool)
         }
         // The answer's highest QC moves this replica only if it holds: a faulty peer must not push it ahead.
         if let failure = verifyCertificate(response.highQC, &work) {
             actions.append(.rejected(from: sender, failure))
         } else {
-            processCertificate(response.highQC, &actions, &work)
+            processCertificate(response.highQC, &actions, &work, &pool)
         }
         syncInFlight = false
         if let stashed = stashedProposal {
             stashedProposal = nil
             if block(withHash: stashed.proposal.block.parentHash) != nil {
-                onProposal(stashed.proposal, from: stashed.from, &actions, &work)
+                onProposal(stashed.proposal, from: stashed.from, &actions, &work, &pool)
             }
         }
         if committedHeight < response.highQC.data.height, response.blocks.count == configuration.timing.syncBlocksMax {

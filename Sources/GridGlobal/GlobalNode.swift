@@ -50,14 +50,19 @@ public enum GlobalAction {
     case missing(region: RegionID, fromHeight: UInt64, to: EntrySender)
 }
 
-/// One global committee member: the BFT replica over the global application, plus entry intake. Sans-IO like
-/// `RegionNode`: the runtime brings entries, messages and timers, and carries out the actions.
+/// One global committee member: entry intake into its `EntryPool`, and the BFT replica over the global
+/// application, which draws checkpoints from that pool. Sans-IO like `RegionNode`: the runtime brings entries,
+/// messages and timers, and carries out the actions.
 public struct GlobalNode {
     public private(set) var replica: Replica<GlobalApplication>
+    public private(set) var pool: EntryPool
     /// Outcome counts of entry submissions, for reports (accepted, duplicate, stale, held back, rejected).
     public private(set) var submissionCounts: [String: Int] = [:]
 
-    public init(replica: Replica<GlobalApplication>) { self.replica = replica }
+    public init(replica: Replica<GlobalApplication>) {
+        self.replica = replica
+        self.pool = EntryPool(application: replica.app)
+    }
 
     public var app: GlobalApplication { replica.app }
 
@@ -92,8 +97,9 @@ public struct GlobalNode {
                 actions.append(.missing(region: region, fromHeight: gaps[region]!, to: sender))
             }
         }
+        let acceptedBefore = submissionCounts["accepted", default: 0]
         for entry in entries {
-            let outcome = replica.withApp { $0.submit(entry, work: &work) }
+            let outcome = pool.submit(entry, work: &work)
             switch outcome {
             case .accepted(_, let discarded):
                 submissionCounts["accepted", default: 0] += 1
@@ -102,24 +108,24 @@ public struct GlobalNode {
             case .stale: submissionCounts["stale", default: 0] += 1
             case .heldBack:
                 submissionCounts["held-back", default: 0] += 1
-                gaps[entry.region] = replica.app.knownTip(of: entry.region).map { $0.height + 1 }
+                gaps[entry.region] = pool.knownTip(of: entry.region).map { $0.height + 1 }
             case .rejected(let rejection):
                 submissionCounts["rejected", default: 0] += 1
                 if case .gapBufferFull = rejection.reason {
                     submissionCounts["gap-buffer-full", default: 0] += 1
-                    gaps[entry.region] = replica.app.knownTip(of: entry.region).map { $0.height + 1 }
+                    gaps[entry.region] = pool.knownTip(of: entry.region).map { $0.height + 1 }
                 } else {
                     actions.append(.entryRejected(rejection))
                 }
             }
         }
-        if replica.app.hasFullBlock || replica.isAwaitingWork { drive(.payloadReady, &actions, &work) }
+        if submissionCounts["accepted", default: 0] > acceptedBefore { drive(.poolGrew, &actions, &work) }
     }
 
     private mutating func drive(
         _ event: ReplicaEvent<CheckpointPayload>, _ actions: inout [GlobalAction], _ work: inout Work
     ) {
-        translate(replica.handle(event, work: &work), &actions)
+        translate(replica.handle(event, pool: &pool, work: &work), &actions)
     }
 
     private func translate(_ replicaActions: [ReplicaAction<GlobalApplication>], _ actions: inout [GlobalAction]) {

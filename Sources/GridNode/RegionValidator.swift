@@ -95,6 +95,7 @@ public final class RegionValidator: NodeHost {
     public var address: NodeAddress { configuration.address }
     public var replica: Replica<RegionApplication> { node.replica }
     public var app: RegionApplication { node.app }
+    public var mempool: Mempool { node.mempool }
     /// Builds the validator from its store: genesis on a fresh start (written first), else the last committed
     /// block, its certificate, every contract table the store holds and the persisted safety state.
     public init(configuration: RegionValidatorConfiguration, store: any RegionStore, fresh: Bool) throws {

@@ -84,8 +84,21 @@ public struct Mempool {
     private var verified: Set<Hash256> = []
     private var verifiedOrder: [Hash256] = []
     private var verifiedHead = 0
+    /// Transactions in executed but uncommitted blocks, by height (a later execution at the same height, on
+    /// another fork, replaces the count): they are still held, yet not available for the next block, which
+    /// matters when deciding whether a full block is waiting. Bounded by the uncommitted blocks.
+    private var inFlightByHeight: [UInt64: Int] = [:]
 
     public init(configuration: MempoolConfiguration) { self.configuration = configuration }
+
+    /// Transactions held that executed, uncommitted blocks carry.
+    public var inFlightCount: Int { inFlightByHeight.values.reduce(0, +) }
+
+    mutating func noteInFlight(_ count: Int, height: UInt64) { inFlightByHeight[height] = count }
+
+    mutating func clearInFlight(upTo height: UInt64) {
+        inFlightByHeight = inFlightByHeight.filter { $0.key > height }
+    }
 
     public var count: Int { entries.count }
 

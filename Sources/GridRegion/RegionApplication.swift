@@ -16,7 +16,8 @@ public struct RegionCommitOutput: Sendable {
     public let outbox: [OutboxMessage]
 }
 
-/// The region ledger as a consensus application: mempool, contracts, and the working state in memory.
+/// The region ledger as a consensus application: contracts and the working state in memory. It executes what
+/// the replica hands it and never sees the mempool (the node's, lent to the replica as its `PayloadPool`).
 ///
 /// Committed state lives in memory and in LMDB; LMDB is the durable copy the runtime writes from
 /// `RegionCommitOutput` and reloads on restart. Uncommitted blocks are overlays (`StateChanges`) that reads walk
@@ -50,21 +51,17 @@ public struct RegionApplication: ReplicaApplication {
         bytes: Array("GridLedger/global-layer-sender/1".utf8))
 
     public let configuration: MempoolConfiguration
-    public private(set) var mempool: Mempool
     private let contracts: [String: any Contract]
-    private let verifier: any SignatureVerifying
+    /// The validator's signature checker, which the node's gateway uses too.
+    public let verifier: any SignatureVerifying
     public private(set) var committedState: [String: [StateKey: [UInt8]]]
     public private(set) var committedStateRoot: Hash256
-    /// Transactions in executed but uncommitted blocks, by height: they are still in the pool, yet not available
-    /// for the next block, which matters when deciding whether a full block is waiting.
-    private var uncommittedCounts: [UInt64: Int] = [:]
 
     public init(
         configuration: MempoolConfiguration, contracts: [any Contract], verifier: any SignatureVerifying,
         committedState: [String: [StateKey: [UInt8]]] = [:], committedStateRoot: Hash256 = .zero
     ) {
         self.configuration = configuration
-        self.mempool = Mempool(configuration: configuration)
         self.contracts = Dictionary(contracts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.verifier = verifier
         self.committedState = committedState
@@ -77,56 +74,16 @@ public struct RegionApplication: ReplicaApplication {
             outboxRoot: Merkle.emptyRoot)
     }
 
-    public var hasFullBlock: Bool {
-        mempool.count - uncommittedCounts.values.reduce(0, +) >= configuration.blockTransactionsMax
-    }
-
-    public var hasHalfBlock: Bool {
-        2 * (mempool.count - uncommittedCounts.values.reduce(0, +)) >= configuration.blockTransactionsMax
-    }
-
-    public var hasPendingWork: Bool { mempool.count > uncommittedCounts.values.reduce(0, +) }
-
     /// The sender's committed nonce window (empty if it never sent anything).
     public func committedNonces(_ sender: PublicKey) -> NonceWindow {
         NonceWindow(decoding: committedState[Self.nonceTable]?[StateKey(sender.bytes)])
     }
 
-    // MARK: - Mempool entry points
-
-    public mutating func admitClientTransaction(bytes: [UInt8], work: inout Work) -> (
-        AdmissionOutcome, PooledTransaction?
-    ) {
-        let state = committedState
-        return mempool.admit(
-            bytes: bytes, verifier: verifier,
-            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
-    }
-
-    public mutating func admitGossip(_ batch: [PooledTransaction], work: inout Work) -> [AdmissionOutcome] {
-        let state = committedState
-        return mempool.admitBatch(
-            batch, verifier: verifier,
-            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
-    }
-
-    public mutating func admitGossip(_ pooled: PooledTransaction, work: inout Work) -> AdmissionOutcome {
-        let state = committedState
-        return mempool.admit(
-            pooled, verifier: verifier,
-            nonces: { NonceWindow(decoding: state[Self.nonceTable]?[StateKey($0.bytes)]) }, work: &work)
-    }
-
     // MARK: - ReplicaApplication
 
-    public mutating func makePayload(ancestors: [ProposedBlock<RegionPayload>], work: inout Work) -> RegionPayload {
-        var excluded = Set<Hash256>()
-        for block in ancestors { for pooled in block.payload.transactions { excluded.insert(pooled.hash) } }
-        return RegionPayload(transactions: mempool.nextBlock(excluding: excluded))
-    }
-
     public mutating func execute(
-        payload: RegionPayload, height: UInt64, ancestors: [RegionExecution], certified: Bool, work: inout Work
+        payload: RegionPayload, height: UInt64, ancestors: [RegionExecution], itemsChecked: [Bool]?,
+        work: inout Work
     ) -> Result<RegionExecution, ConsensusRejection> {
         guard payload.transactions.count <= configuration.blockTransactionsMax,
             payload.wireBytes <= configuration.blockBytesMax + 4 + 4 * payload.transactions.count
@@ -136,7 +93,7 @@ public struct RegionApplication: ReplicaApplication {
         receipts.reserveCapacity(payload.transactions.count)
         var outbox: [OutboxMessage] = []
         var seen = Set<Hash256>()
-        for pooled in payload.transactions {
+        for (index, pooled) in payload.transactions.enumerated() {
             let transaction = pooled.transaction
             guard seen.insert(pooled.hash).inserted else {
                 return .failure(ConsensusRejection("duplicate-transaction", pooled.hash.description))
@@ -146,15 +103,13 @@ public struct RegionApplication: ReplicaApplication {
             }
             // Transactions this validator already checked (admitted, or seen in an earlier proposal) are not
             // checked again; only strangers are.
-            if !certified, !mempool.wasVerified(pooled.hash) {
+            if let itemsChecked, index >= itemsChecked.count || !itemsChecked[index] {
                 work.signatureVerifications += 1
                 guard verifier.verify(transaction.signature, by: transaction.sender, of: transaction.signingBytes())
                 else { return .failure(ConsensusRejection("bad-transaction-signature", pooled.hash.description)) }
-                mempool.noteVerified(pooled.hash)
             }
             receipts.append(apply(pooled, height: height, view: &view, outbox: &outbox, work: &work))
         }
-        uncommittedCounts[height] = payload.transactions.count
         // Roots and receipts are part of the per-transaction execution price (`contractCalls`), which calibration
         // measures on this very function.
         let parentRoot = ancestors.first?.roots.stateRoot ?? committedStateRoot
@@ -276,8 +231,6 @@ public struct RegionApplication: ReplicaApplication {
             }
         }
         committedStateRoot = execution.roots.stateRoot
-        mempool.remove(block.payload.transactions.map(\.hash))
-        uncommittedCounts = uncommittedCounts.filter { $0.key > block.height }
         // Writing the commit is the runtime's job (and its cost is counted where it happens).
         let ledgerBlock = Block(header: block.header, transactions: block.payload.transactions.map(\.transaction))
         return RegionCommitOutput(

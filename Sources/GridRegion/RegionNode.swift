@@ -60,20 +60,35 @@ public enum RegionAction {
     case rejected(from: Int?, ConsensusRejection)
 }
 
-/// One region validator: the BFT replica over the region application, plus the gateway duties (client
-/// admission, replies) and transaction gossip. Sans-IO like its parts.
+/// One region validator: the gateway (client admission, replies), the mempool, transaction gossip and the BFT
+/// replica over the region application. Sans-IO like its parts.
+///
+/// Work flows one way: a client's bytes reach the gateway, which admits them into the mempool this node owns;
+/// the replica draws its proposals from that mempool (lent to it for each event) and executes blocks through the
+/// application; commits go to the store as `persistCommit` actions. Admission reads the committed nonces, but
+/// nothing is admitted through the replica or the application.
 public struct RegionNode {
     public private(set) var replica: Replica<RegionApplication>
+    public private(set) var mempool: Mempool
     private var gossipBuffer: [PooledTransaction] = []
     private var gossipTimerArmed = false
     /// Client requests this node admitted and has not yet answered, by transaction hash. Bounded by the mempool:
     /// only admitted transactions are entered, and they leave when committed.
     private var pendingClients: [Hash256: ClientRequestID] = [:]
 
-    public init(replica: Replica<RegionApplication>) { self.replica = replica }
+    public init(replica: Replica<RegionApplication>) {
+        self.replica = replica
+        self.mempool = Mempool(configuration: replica.app.configuration)
+    }
 
     public var app: RegionApplication { replica.app }
     private var configuration: MempoolConfiguration { replica.app.configuration }
+
+    /// The sender's window of used nonces in committed state, which admission checks first.
+    private var committedNonces: (PublicKey) -> NonceWindow {
+        let app = replica.app
+        return { app.committedNonces($0) }
+    }
 
     public mutating func handle(_ event: RegionEvent, work: inout Work) -> [RegionAction] {
         var actions: [RegionAction] = []
@@ -108,7 +123,8 @@ public struct RegionNode {
     private mutating func onClient(
         _ id: ClientRequestID?, _ bytes: [UInt8], _ actions: inout [RegionAction], _ work: inout Work
     ) {
-        let (outcome, pooled) = replica.withApp { $0.admitClientTransaction(bytes: bytes, work: &work) }
+        let (outcome, pooled) = mempool.admit(
+            bytes: bytes, verifier: replica.app.verifier, nonces: committedNonces, work: &work)
         switch outcome {
         case .busy:
             if let id { actions.append(.reply(id, .busy)) } else { actions.append(.localRefused(reason: "busy")) }
@@ -127,7 +143,7 @@ public struct RegionNode {
                 gossipTimerArmed = true
                 actions.append(.setTimer(.gossip, afterNanos: configuration.gossipIntervalNanos))
             }
-            if replica.app.hasFullBlock || replica.isAwaitingWork { drive(.payloadReady, &actions, &work) }
+            drive(.poolGrew, &actions, &work)
         }
     }
 
@@ -143,16 +159,17 @@ public struct RegionNode {
             actions.append(.rejected(from: nil, ConsensusRejection("oversized-gossip", "\(batch.count) transactions")))
             return
         }
-        replica.withApp { app in
-            _ = app.admitGossip(batch, work: &work)
+        let outcomes = mempool.admitBatch(
+            batch, verifier: replica.app.verifier, nonces: committedNonces, work: &work)
+        if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) {
+            drive(.poolGrew, &actions, &work)
         }
-        if replica.app.hasFullBlock || replica.isAwaitingWork { drive(.payloadReady, &actions, &work) }
     }
 
     private mutating func drive(
         _ event: ReplicaEvent<RegionPayload>, _ actions: inout [RegionAction], _ work: inout Work
     ) {
-        translate(replica.handle(event, work: &work), &actions)
+        translate(replica.handle(event, pool: &mempool, work: &work), &actions)
     }
 
     private mutating func translate(

@@ -183,9 +183,11 @@ extension Array where Element == RegionReplicaAction {
 }
 
 extension Replica where App == RegionApplication {
+    /// Handles `event` with an empty mempool: these tests drive consensus rules, not proposals of client work.
     mutating func handle(_ event: ReplicaEvent<RegionPayload>) -> [RegionReplicaAction] {
         var work = Work()
-        return handle(event, work: &work)
+        var pool = Mempool(configuration: app.configuration)
+        return handle(event, pool: &pool, work: &work)
     }
 
     mutating func receive(_ message: ConsensusMessage<RegionPayload>, from sender: Int) -> [RegionReplicaAction] {

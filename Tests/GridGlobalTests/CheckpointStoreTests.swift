@@ -18,13 +18,13 @@ struct RecordedCommit {
 extension Committee {
     /// `run(proposals:)`, keeping every member's committed blocks and certificates (what the runtime persists), and
     /// serving block sync from `chains` (each member's committed blocks by height, extended as it commits). Members
-    /// also get `.payloadReady`, so a second run starts without the first run's propose timers.
+    /// also get `.poolGrew`, so a second run starts without the first run's propose timers.
     mutating func runRecording(
         proposals rounds: Int, chains: inout [[UInt64: ProposedBlock<CheckpointPayload>]]
     ) -> [[RecordedCommit]] {
         var commits: [[RecordedCommit]] = Array(repeating: [], count: 4)
         var queue: [(to: Int, event: ReplicaEvent<CheckpointPayload>)] =
-            (0..<4).map { ($0, .start) } + (0..<4).map { ($0, .payloadReady) }
+            (0..<4).map { ($0, .start) } + (0..<4).map { ($0, .poolGrew) }
         var proposals = 0
         var proposeTimers: [(Int, UInt64)] = []
         var kicks = 0
@@ -68,9 +68,9 @@ extension Committee {
             if proposeTimers.isEmpty {
                 // Idle with work pending (a member rejoined after its peers' timers fired): nudge everyone.
                 // If that does not help, let the latest round timers expire (a view change).
-                guard kicks < 8, members.contains(where: { $0.app.hasPendingWork }) else { break }
+                guard kicks < 8, members.contains(where: { $0.pool.pendingWork > .none }) else { break }
                 kicks += 1
-                queue += (0..<4).map { ($0, .payloadReady) }
+                queue += (0..<4).map { ($0, .poolGrew) }
                 if kicks > 1 { queue += roundTimers.map { ($0.key, .timer(.round($0.value))) } }
                 continue
             }
@@ -239,10 +239,12 @@ private let storeOptions = Environment.Options(mapSizeBytes: 1 << 20, durability
         defer { store.close() }
         let (state, stateRoot) = try #require(try store.latestState())
         let height = try #require(try store.latestHeight)
-        var restored = GlobalApplication(
-            configuration: run.configuration, verifier: DirectSignatureVerifier(), restoring: state,
-            stateRoot: stateRoot, checkpointHeight: height)
-        var continuing = run.committee.members[0].app
+        var restored = StandaloneMember(
+            GlobalApplication(
+                configuration: run.configuration, verifier: DirectSignatureVerifier(), restoring: state,
+                stateRoot: stateRoot, checkpointHeight: height))
+        var continuing = StandaloneMember(run.committee.members[0].app)
+        continuing.pool = run.committee.members[0].pool
         #expect(restored.committedState == continuing.committedState)
         #expect(restored.committedStateRoot == continuing.committedStateRoot)
         #expect(restored.committedCheckpointHeight == continuing.committedCheckpointHeight)
@@ -333,9 +335,11 @@ private let storeOptions = Environment.Options(mapSizeBytes: 1 << 20, durability
         let configuration = ReplicaConfiguration(
             chainID: RegionFixture.chainID, region: Committee.region, validators: run.committee.validators,
             selfIndex: 0, timing: ConsensusTiming(), genesisHash: run.committee.genesis.hash)
-        run.committee.members[0] = Replica(
-            configuration: configuration, key: run.committee.keys[0], app: app, verifier: DirectSignatureVerifier(),
-            committedTip: restart.tip, certificate: restart.certificate, safety: restart.safety)
+        run.committee.members[0] = TestMember(
+            Replica(
+                configuration: configuration, key: run.committee.keys[0], app: app,
+                verifier: DirectSignatureVerifier(), committedTip: restart.tip, certificate: restart.certificate,
+                safety: restart.safety))
         let restartHeight = restart.tip.height
 
         run.submit(heights: 2)

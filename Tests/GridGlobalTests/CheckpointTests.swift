@@ -9,8 +9,10 @@ import Testing
     @Test func aByzantineLeadersCheckpointWithAnUnverifiedEntryFailsExecute() throws {
         var region = RegionFixture(region: 0)
         let configuration = globalConfiguration([region])
-        var leader = GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier())
-        var member = GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier())
+        var leader = StandaloneMember(
+            GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier()))
+        var member = StandaloneMember(
+            GlobalApplication(configuration: configuration, verifier: DirectSignatureVerifier()))
         var work = Work()
         let honest = region.next()
         _ = leader.submit(honest, work: &work)
@@ -98,9 +100,10 @@ import Testing
 
     @Test func checkpointsAreBoundedAndFairAcrossRegions() {
         var regions = (0..<3).map { RegionFixture(region: RegionID($0)) }
-        var app = GlobalApplication(
-            configuration: globalConfiguration(regions, limits: CheckpointLimits(entriesMax: 4)),
-            verifier: DirectSignatureVerifier())
+        var app = StandaloneMember(
+            GlobalApplication(
+                configuration: globalConfiguration(regions, limits: CheckpointLimits(entriesMax: 4)),
+                verifier: DirectSignatureVerifier()))
         var work = Work()
         // Region 0 is busy; regions 1 and 2 send one block each.
         for _ in 0..<10 { _ = app.submit(regions[0].next(), work: &work) }
@@ -149,7 +152,7 @@ import Testing
         for member in 0..<4 {
             for region in RegionID(0)..<3 {
                 #expect(committee.members[member].app.finalizedTip(of: region)?.height == 3)
-                #expect(committee.members[member].app.pendingCount(of: region) == 0)
+                #expect(committee.members[member].pool.pendingCount(of: region) == 0)
             }
         }
         // Six messages per destination, numbered 0..<6 in checkpoint order.

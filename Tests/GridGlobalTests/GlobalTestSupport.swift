@@ -83,7 +83,7 @@ extension SubmissionOutcome {
 struct Committee {
     static let region = GlobalConfiguration.globalRegion
     let keys = (0..<4).map { KeyPair.derived(masterSeed: 31, label: "global-test/committee/\($0)") }
-    var members: [Replica<GlobalApplication>] = []
+    var members: [TestMember] = []
     let genesis: ProposedBlock<CheckpointPayload>
     var validators: ValidatorSet { ValidatorSet(keys: keys.map(\.publicKey)) }
     /// Commit outputs per member, in commit order.
@@ -102,12 +102,13 @@ struct Committee {
                 chainID: configuration.chainID, region: Self.region, validators: validators, selfIndex: index,
                 timing: ConsensusTiming(), genesisHash: genesis.hash)
             members.append(
-                Replica(
-                    configuration: replicaConfiguration, key: key, app: app, verifier: DirectSignatureVerifier(),
-                    committedTip: genesis,
-                    certificate: .genesis(
-                        chainID: configuration.chainID, region: Self.region, genesisHash: genesis.hash),
-                    safety: nil))
+                TestMember(
+                    Replica(
+                        configuration: replicaConfiguration, key: key, app: app, verifier: DirectSignatureVerifier(),
+                        committedTip: genesis,
+                        certificate: .genesis(
+                            chainID: configuration.chainID, region: Self.region, genesisHash: genesis.hash),
+                        safety: nil)))
         }
     }
 
@@ -115,7 +116,7 @@ struct Committee {
     mutating func submit(_ entry: RegionCommitEntry) -> [SubmissionOutcome] {
         (0..<4).map { index in
             var work = Work()
-            return members[index].withApp { $0.submit(entry, work: &work) }
+            return members[index].pool.submit(entry, work: &work)
         }
     }
 
@@ -146,5 +147,82 @@ struct Committee {
             let (member, round) = proposeTimers.removeFirst()
             queue.append((member, .timer(.propose(round))))
         }
+    }
+}
+
+/// A committee member as unit tests drive it: the replica and the entry pool its `GlobalNode` would own.
+struct TestMember {
+    var replica: Replica<GlobalApplication>
+    var pool: EntryPool
+
+    init(_ replica: Replica<GlobalApplication>) {
+        self.replica = replica
+        self.pool = EntryPool(application: replica.app)
+    }
+
+    var app: GlobalApplication { replica.app }
+
+    mutating func handle(
+        _ event: ReplicaEvent<CheckpointPayload>, work: inout Work
+    ) -> [ReplicaAction<GlobalApplication>] {
+        replica.handle(event, pool: &pool, work: &work)
+    }
+
+    mutating func answerSync(
+        peer: Int, committed: [ProposedBlock<CheckpointPayload>]
+    ) -> [ReplicaAction<GlobalApplication>] {
+        replica.answerSync(peer: peer, committed: committed)
+    }
+}
+
+/// An entry pool and an application without consensus, driven the way a replica drives them: admission,
+/// payloads, execution and commit can be tested one step at a time.
+struct StandaloneMember {
+    var pool: EntryPool
+    var app: GlobalApplication
+
+    init(_ app: GlobalApplication) {
+        self.app = app
+        self.pool = EntryPool(application: app)
+    }
+
+    mutating func submit(_ entry: RegionCommitEntry, work: inout Work) -> SubmissionOutcome {
+        pool.submit(entry, work: &work)
+    }
+
+    func knownTip(of region: RegionID) -> RegionTip? { pool.knownTip(of: region) }
+    func finalizedTip(of region: RegionID) -> RegionTip? { app.finalizedTip(of: region) }
+    func pendingCount(of region: RegionID) -> Int { pool.pendingCount(of: region) }
+    func heldBackHeights(of region: RegionID) -> [UInt64] { pool.heldBackHeights(of: region) }
+    var rejectionCounts: [String: Int] { pool.rejectionCounts }
+    var hasFullBlock: Bool { pool.pendingWork == .fullBlock }
+    var committedState: GlobalState { app.committedState }
+    var committedStateRoot: Hash256 { app.committedStateRoot }
+    var committedCheckpointHeight: UInt64 { app.committedCheckpointHeight }
+    var genesisRoots: ExecutionRoots { app.genesisRoots }
+
+    mutating func makePayload(ancestors: [ProposedBlock<CheckpointPayload>], work: inout Work) -> CheckpointPayload {
+        pool.nextPayload(ancestors: ancestors, work: &work)
+    }
+
+    mutating func execute(
+        payload: CheckpointPayload, height: UInt64, ancestors: [CheckpointExecution], work: inout Work
+    ) -> Result<CheckpointExecution, ConsensusRejection> {
+        let result = app.execute(
+            payload: payload, height: height, ancestors: ancestors, itemsChecked: pool.itemsChecked(in: payload),
+            work: &work)
+        if case .success = result { pool.executed(payload, height: height) }
+        return result
+    }
+
+    func roots(of execution: CheckpointExecution) -> ExecutionRoots { app.roots(of: execution) }
+
+    mutating func commit(
+        block: ProposedBlock<CheckpointPayload>, execution: CheckpointExecution, certificate: QuorumCertificate,
+        work: inout Work
+    ) -> CheckpointOutput {
+        let output = app.commit(block: block, execution: execution, certificate: certificate, work: &work)
+        pool.committed(block.payload, height: block.height)
+        return output
     }
 }

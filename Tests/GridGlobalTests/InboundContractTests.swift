@@ -213,7 +213,7 @@ import Testing
             var ledger = RegionLedger(
                 region: delivery.destination, committee: Committee(configuration: globalConfiguration([])))
             var work = Work()
-            let (outcome, _) = ledger.app.admitClientTransaction(bytes: transaction.encoded(), work: &work)
+            let outcome = ledger.admit(bytes: transaction.encoded(), work: &work)
             #expect(outcome == .accepted(transaction.hash))
         }
         // Past argumentsBytesMax (2048) a delivery no longer fits, whatever transactionBytesMax says.

@@ -37,7 +37,7 @@ import Testing
         var claimed = template
         claimed.signature = candidates[0]
         var work = Work()
-        let (outcome, _) = ledger.app.admitClientTransaction(bytes: claimed.encoded(), work: &work)
+        let outcome = ledger.admit(bytes: claimed.encoded(), work: &work)
         guard case .rejected = outcome else {
             Issue.record("admitted: \(outcome)")
             return

@@ -70,6 +70,14 @@ struct RegionLedger {
             verifier: DirectSignatureVerifier())
     }
 
+    /// Admits a client's transaction as the region node's gateway would, into a fresh mempool over the
+    /// committed state.
+    func admit(bytes: [UInt8], work: inout Work) -> AdmissionOutcome {
+        var mempool = Mempool(configuration: app.configuration)
+        let app = self.app
+        return mempool.admit(bytes: bytes, verifier: app.verifier, nonces: { app.committedNonces($0) }, work: &work).0
+    }
+
     /// Executes and commits one block of `transactions`; returns its receipts and outbox.
     @discardableResult
     mutating func block(_ transactions: [Transaction]) throws -> RegionCommitOutput {

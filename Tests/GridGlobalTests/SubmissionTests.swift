@@ -7,10 +7,11 @@ import Testing
 
 @Suite struct SubmissionTests {
     private func application(_ regions: [RegionFixture], limits: CheckpointLimits = CheckpointLimits())
-        -> GlobalApplication
+        -> StandaloneMember
     {
-        GlobalApplication(
-            configuration: globalConfiguration(regions, limits: limits), verifier: DirectSignatureVerifier())
+        StandaloneMember(
+            GlobalApplication(
+                configuration: globalConfiguration(regions, limits: limits), verifier: DirectSignatureVerifier()))
     }
 
     @Test func certifiedEntriesAreAcceptedAndResendsIgnored() throws {

@@ -81,7 +81,7 @@ import Testing
                 if case .lost(.unexpectedMessage) = $0 { return true } else { return false }
             })
         #expect(target.replica.currentRound == round)
-        #expect(target.app.mempool.count == 0)
+        #expect(target.mempool.count == 0)
     }
 
     @Test func sendsAreAddressedAndEncoded() throws {

@@ -24,12 +24,12 @@ import Testing
         var otherSigner = cluster.transfer(nonce: 1)
         otherSigner.sender = cluster.keys[1].publicKey
         #expect(reply(&cluster, 4, otherSigner) == .rejected(reason: "bad-signature"))
-        #expect(cluster.nodes[0].app.mempool.count == 0)
+        #expect(cluster.nodes[0].mempool.count == 0)
 
         // Control: the untampered transaction is admitted (no immediate reply) and a second copy is a duplicate.
         #expect(reply(&cluster, 5, cluster.transfer(nonce: 1)) == nil)
         #expect(reply(&cluster, 6, cluster.transfer(nonce: 1)) == .rejected(reason: "duplicate"))
-        #expect(cluster.nodes[0].app.mempool.count == 1)
+        #expect(cluster.nodes[0].mempool.count == 1)
     }
 
     @Test func aCommittedNonceCannotBeReplayed() {

@@ -40,7 +40,7 @@ import Testing
         // With the timer spent, the next admission arms it again.
         let fifth = cluster.handle(gateway, .client(5, bytes: transactions[4].encoded()))
         #expect(RegionCluster.gossipTimers(fifth) == 1)
-        #expect(cluster.nodes[gateway].app.mempool.count == 5)
+        #expect(cluster.nodes[gateway].mempool.count == 5)
     }
 
     @Test func refusedTransactionsAreNotGossiped() {
@@ -60,7 +60,7 @@ import Testing
             return nil
         }
         #expect(codes == ["oversized-gossip"])
-        #expect(cluster.nodes[2].app.mempool.count == 0, "not half-processed either")
+        #expect(cluster.nodes[2].mempool.count == 0, "not half-processed either")
 
         // A batch at the limit is taken.
         let accepted = cluster.handle(2, .peer(from: 1, .gossip(Array(batch.prefix(3)))))
@@ -69,6 +69,6 @@ import Testing
                 if case .rejected = $0 { return false }
                 return true
             })
-        #expect(cluster.nodes[2].app.mempool.count == 3)
+        #expect(cluster.nodes[2].mempool.count == 3)
     }
 }

@@ -50,9 +50,9 @@ import Testing
           kind: transfer
           accounts: 200
           rate: { controller: fixed, tps: 200 }
-          durationSeconds: 3
+          durationSeconds: 2
           warmupSeconds: 1
-          timeoutSeconds: 3
+          timeoutSeconds: 2
         """
 
     @Test(.enabled(if: unavailable == nil, "\(unavailable ?? "")"))
@@ -96,7 +96,7 @@ import Testing
         let gateways = file.nodes.compactMap { node in
             node.region.map { Gateway(region: $0, index: node.index, host: node.host, port: node.port) }
         }
-        let startAt = UInt64((Date().timeIntervalSince1970 + 3) * 1e9)
+        let startAt = UInt64((Date().timeIntervalSince1970 + 2) * 1e9)
         let results = directory.appendingPathComponent("results")
         var generators: [Process] = []
         for part in 0..<2 {
@@ -129,7 +129,7 @@ import Testing
         let committed = try #require(counts["committed"] as? Int)
         let offered = try #require(counts["offered"] as? Int)
         #expect(result["runtime"] as? String == "kubernetes")
-        #expect(offered == 600)
+        #expect(offered == 400)
         #expect(committed > offered / 2, "only \(committed) of \(offered) committed across namespaces")
         // Every node committed blocks, each in its own namespace.
         for index in 0..<4 {

@@ -110,7 +110,8 @@ let package = Package(
             name: "GridLiveRun",
             dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator", "GridLive"]),
 
-        .target(name: "GridDeploy", dependencies: ["GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", yams]),
+        .target(
+            name: "GridDeploy", dependencies: ["GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", yams]),
 
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
@@ -149,7 +150,8 @@ let package = Package(
         .testTarget(name: "GridCryptoTests", dependencies: ["GridCrypto"]),
         .testTarget(
             name: "GridDeployTests",
-            dependencies: ["GridDeploy", "GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", "GridCrypto", yams,
+            dependencies: [
+                "GridDeploy", "GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", "GridCrypto", yams,
                 histogram,
             ]),
         .testTarget(name: "GridStorageTests", dependencies: ["GridStorage"]),

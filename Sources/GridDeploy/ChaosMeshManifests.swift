@@ -104,7 +104,10 @@ public struct ChaosMeshManifests {
             "namespaces": [.string(namespace)],
             "labelSelectors": ["app.kubernetes.io/component": "node"],
             "expressionSelectors": [
-                ["key": "gridledger.io/node", "operator": .string(match), "values": .list(workloads.map { .string($0) })]
+                [
+                    "key": "gridledger.io/node", "operator": .string(match),
+                    "values": .list(workloads.map { .string($0) }),
+                ]
             ],
         ]
     }

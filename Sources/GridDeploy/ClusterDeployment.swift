@@ -42,9 +42,11 @@ public enum ClusterDeployment {
         let layout = try GenesisWriter.write(topology: topology, options: genesisOptions, to: genesisDirectory)
         var keys: [String: String] = [:]
         for node in layout.genesis.nodes {
-            let url = genesisDirectory.appendingPathComponent("keys/\(node.name.replacingOccurrences(of: "/", with: "-")).key")
+            let url = genesisDirectory.appendingPathComponent(
+                "keys/\(node.name.replacingOccurrences(of: "/", with: "-")).key")
             _ = try KeyFile.read(url)  // refuses a key file others may read, or that holds no key
-            keys[node.name] = try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            keys[node.name] = try String(contentsOf: url, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         let generated = try manifests(genesis: layout.genesis, keys: keys, names: names, options: options)
         var files: [String] = []

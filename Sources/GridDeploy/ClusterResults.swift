@@ -102,7 +102,8 @@ public enum ClusterResults {
         }
         guard report.version == LoadReport.currentVersion else {
             throw CollectError(
-                file: source, reason: "is a version \(report.version) report; this build reads \(LoadReport.currentVersion)")
+                file: source,
+                reason: "is a version \(report.version) report; this build reads \(LoadReport.currentVersion)")
         }
         do { try report.verifyAccounting() } catch {
             throw CollectError(file: source, reason: "does not add up: \(error)")
@@ -119,7 +120,8 @@ public enum ClusterResults {
             guard item.report.partsTotal == first.report.partsTotal else {
                 throw CollectError(
                     file: item.source,
-                    reason: "is one of \(item.report.partsTotal) parts, \(first.source) one of \(first.report.partsTotal)")
+                    reason:
+                        "is one of \(item.report.partsTotal) parts, \(first.source) one of \(first.report.partsTotal)")
             }
             guard item.report.window == first.report.window else {
                 throw CollectError(

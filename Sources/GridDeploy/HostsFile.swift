@@ -75,7 +75,8 @@ public struct HostsFile: Sendable, Equatable {
                 !address.contains(where: { $0.isWhitespace || $0 == "/" })
             else {
                 throw DeployError(
-                    field: "\(field).address", reason: "must be an IP address or a host name, got \(describe(entry["address"]))")
+                    field: "\(field).address",
+                    reason: "must be an IP address or a host name, got \(describe(entry["address"]))")
             }
             var host = Host(address: address, basePort: 7000)
             if let value = entry["nodes"] {
@@ -86,7 +87,8 @@ public struct HostsFile: Sendable, Equatable {
             }
             if let value = entry["count"] {
                 guard let count = value as? Int, count >= 1 else {
-                    throw DeployError(field: "\(field).count", reason: "must be a whole number >= 1, got \(describe(value))")
+                    throw DeployError(
+                        field: "\(field).count", reason: "must be a whole number >= 1, got \(describe(value))")
                 }
                 host.count = count
             }
@@ -96,13 +98,15 @@ public struct HostsFile: Sendable, Equatable {
             for (key, port) in [("basePort", entry["basePort"]), ("metricsBasePort", entry["metricsBasePort"])] {
                 guard let port else { continue }
                 guard let number = port as? Int, (1...65_535).contains(number) else {
-                    throw DeployError(field: "\(field).\(key)", reason: "must be a TCP port 1...65535, got \(describe(port))")
+                    throw DeployError(
+                        field: "\(field).\(key)", reason: "must be a TCP port 1...65535, got \(describe(port))")
                 }
                 if key == "basePort" { host.basePort = number } else { host.metricsBasePort = number }
             }
             if let value = entry["listen"] {
                 guard let listen = value as? String, !listen.isEmpty else {
-                    throw DeployError(field: "\(field).listen", reason: "must be an address to bind, got \(describe(value))")
+                    throw DeployError(
+                        field: "\(field).listen", reason: "must be an address to bind, got \(describe(value))")
                 }
                 host.listen = listen
             }

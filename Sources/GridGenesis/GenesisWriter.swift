@@ -137,7 +137,8 @@ public enum GenesisWriter {
             let endpoint =
                 options.endpoints[node.name]
                 ?? NodeEndpoint(
-                    host: options.host, port: ports[position], metricsPort: options.metricsBasePort.map { $0 + position })
+                    host: options.host, port: ports[position],
+                    metricsPort: options.metricsBasePort.map { $0 + position })
             entries.append(
                 GenesisFile.Node(
                     name: node.name, region: region, index: index, host: endpoint.host, port: endpoint.port,
@@ -162,7 +163,8 @@ public enum GenesisWriter {
         let known = Set(nodes)
         if let stranger = endpoints.keys.sorted().first(where: { !known.contains($0) }) {
             throw GenesisError(
-                file: directory.path, field: "endpoints", reason: "name '\(stranger)', which is not a node of the topology")
+                file: directory.path, field: "endpoints",
+                reason: "name '\(stranger)', which is not a node of the topology")
         }
         if let missing = nodes.first(where: { endpoints[$0] == nil }) {
             throw GenesisError(file: directory.path, field: "endpoints", reason: "give no address for node \(missing)")

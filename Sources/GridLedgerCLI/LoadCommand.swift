@@ -33,7 +33,8 @@ struct LoadCommand: AsyncParsableCommand {
         var file = try LoadGeneratorConfigFile.read(from: URL(fileURLWithPath: config))
         if let part {
             guard (0..<file.parts).contains(part) else {
-                throw ValidationError("--part must be 0...\(file.parts - 1) (the config's parts is \(file.parts)), got \(part)")
+                throw ValidationError(
+                    "--part must be 0...\(file.parts - 1) (the config's parts is \(file.parts)), got \(part)")
             }
             file.part = part
         }

@@ -64,7 +64,8 @@ struct NodeCommand: AsyncParsableCommand {
         }
         var options = LiveNodeOptions(
             chainID: setup.genesis.chainID, key: setup.key, listenHost: setup.listenHost,
-            listenPort: setup.listenPort, peers: peers, link: { [setup, emulation] peer in emulation == .on ? setup.link(to: peer) : LinkEmulation.noLink },
+            listenPort: setup.listenPort, peers: peers,
+            link: { [setup, emulation] peer in emulation == .on ? setup.link(to: peer) : LinkEmulation.noLink },
             wireLimits: setup.topology.wireLimits, inboxEventsMax: setup.config.inboxEventsMax,
             metricsPort: setup.metricsPort, metricsFile: setup.metricsFile.path, controlFile: setup.controlFile.path,
             logger: logger)

@@ -50,8 +50,10 @@ struct KubernetesManifestsTests {
         let names = try ClusterNames(topology: topology, namespace: options.namespace, clusterDomain: "cluster.local")
         var keys: [String: String] = [:]
         for node in written.genesis.nodes {
-            let url = directory.appendingPathComponent("genesis/keys/\(node.name.replacingOccurrences(of: "/", with: "-")).key")
-            keys[node.name] = try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let url = directory.appendingPathComponent(
+                "genesis/keys/\(node.name.replacingOccurrences(of: "/", with: "-")).key")
+            keys[node.name] = try String(contentsOf: url, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         let generated = try ClusterDeployment.manifests(
             genesis: written.genesis, keys: keys, names: names, options: options)
@@ -86,7 +88,8 @@ struct KubernetesManifestsTests {
         // Each Secret holds the key genesis gives that node.
         let genesis = try JSONDecoder().decode(
             GenesisFile.self, from: Data(contentsOf: directory.appendingPathComponent("genesis/genesis.json")))
-        let names = try ClusterNames(topology: genesis.topology, namespace: "gridledger", clusterDomain: "cluster.local")
+        let names = try ClusterNames(
+            topology: genesis.topology, namespace: "gridledger", clusterDomain: "cluster.local")
         for secret in secrets {
             let hex = try #require(Self.string(secret["stringData"]?["node.key"]))
             let seed = try #require([UInt8](hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -94,8 +97,9 @@ struct KubernetesManifestsTests {
             let node = try #require(genesis.nodes.first { names.workloadName($0) == name })
             #expect(try KeyPair(seed: seed).publicKey.hex == node.publicKey)
         }
-        let mode = try FileManager.default.attributesOfItem(
-            atPath: directory.appendingPathComponent(ClusterDeployment.secretsFile).path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(
+                atPath: directory.appendingPathComponent(ClusterDeployment.secretsFile).path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
 
@@ -114,18 +118,24 @@ struct KubernetesManifestsTests {
         #expect(nodeConfig.name == "north/v1" && nodeConfig.listenHost == "0.0.0.0")
         let sets = try #require(files[ClusterDeployment.nodesFile])
         let south = try #require(sets.first { Self.string($0["metadata"]?["name"]) == "south-2-v0" })
-        let container = try #require({ () -> YAMLValue? in
-            if case .list(let items)? = south["spec"]?["template"]?["spec"]?["containers"] { return items.first }
-            return nil
-        }())
+        let container = try #require(
+            { () -> YAMLValue? in
+                if case .list(let items)? = south["spec"]?["template"]?["spec"]?["containers"] { return items.first }
+                return nil
+            }())
         #expect(Self.string(container["resources"]?["limits"]?["cpu"]) == "1")
-        #expect(Self.string(container["env"].flatMap { if case .list(let e) = $0 { e.first } else { nil } }?["value"]) == "off")
+        #expect(
+            Self.string(container["env"].flatMap { if case .list(let e) = $0 { e.first } else { nil } }?["value"])
+                == "off")
         #expect(Self.string(container["readinessProbe"]?["httpGet"]?["path"]) == "/metrics")
         #expect(Self.string(south["spec"]?["serviceName"]) == "region-south-2")
         let member = try #require(sets.first { Self.string($0["metadata"]?["name"]) == "global-v1" })
         #expect(Self.string(member["metadata"]?["labels"]?["gridledger.io/site"]) == "south-2")
         let services = try #require(files[ClusterDeployment.servicesFile])
-        #expect(services.compactMap { Self.string($0["metadata"]?["name"]) } == ["region-north", "region-south-2", "committee"])
+        #expect(
+            services.compactMap { Self.string($0["metadata"]?["name"]) } == [
+                "region-north", "region-south-2", "committee",
+            ])
     }
 
     @Test func links_and_faults_become_chaos_resources_at_their_times() throws {
@@ -140,7 +150,8 @@ struct KubernetesManifestsTests {
             Issue.record("no templates")
             return
         }
-        let byName = Dictionary(uniqueKeysWithValues: templates.compactMap { t in Self.string(t["name"]).map { ($0, t) } })
+        let byName = Dictionary(
+            uniqueKeysWithValues: templates.compactMap { t in Self.string(t["name"]).map { ($0, t) } })
         // 100 tps for 12 s in 1 part on 2 cores: pre-signing rounds up to 1 s, plus 10 s for pods to start.
         let crash = try #require(byName["crash-0-north-v1"])
         #expect(Self.string(crash["templateType"]) == "PodChaos")

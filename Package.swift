@@ -110,6 +110,9 @@ let package = Package(
             name: "GridLiveRun",
             dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator", "GridLive"]),
 
+        .target(
+            name: "GridDeploy", dependencies: ["GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", yams]),
+
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
         .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
@@ -139,11 +142,18 @@ let package = Package(
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
                 argumentParser, serviceLifecycle, logging,
             ]
+                + ["GridDeploy"]
         ),
 
         // MARK: - Tests
 
         .testTarget(name: "GridCryptoTests", dependencies: ["GridCrypto"]),
+        .testTarget(
+            name: "GridDeployTests",
+            dependencies: [
+                "GridDeploy", "GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", "GridCrypto", yams,
+                histogram,
+            ]),
         .testTarget(name: "GridStorageTests", dependencies: ["GridStorage"]),
         .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage", "GridLoad"]),
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),

@@ -25,6 +25,19 @@ public struct GenesisFile: Codable, Sendable, Equatable {
         /// The Ed25519 genesis key, hexadecimal.
         public var publicKey: String
 
+        public init(
+            name: String, region: Int?, index: Int, host: String, port: Int, metricsPort: Int? = nil,
+            publicKey: String
+        ) {
+            self.name = name
+            self.region = region
+            self.index = index
+            self.host = host
+            self.port = port
+            self.metricsPort = metricsPort
+            self.publicKey = publicKey
+        }
+
         public var address: NodeAddress {
             if let region { return .validator(region: region, index: index) }
             return .member(index)

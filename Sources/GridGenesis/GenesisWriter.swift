@@ -21,6 +21,10 @@ public struct GenesisOptions: Sendable {
     /// The first node's Prometheus port, likewise; nil: no metrics endpoints.
     public var metricsBasePort: Int?
     public var keys: Keys
+    /// Where each node sits on the network, by node name (`r0/v1`), when not all nodes share `host`: other hosts,
+    /// or stable DNS names on a cluster. A node named here ignores `host` and the port series; every node must be
+    /// named when this is not empty.
+    public var endpoints: [String: NodeEndpoint] = [:]
 
     public init(
         chainID: ChainID = 1, host: String = "127.0.0.1", basePort: Int = 0, metricsBasePort: Int? = nil,
@@ -31,6 +35,23 @@ public struct GenesisOptions: Sendable {
         self.basePort = basePort
         self.metricsBasePort = metricsBasePort
         self.keys = keys
+    }
+}
+
+/// One node's address in the genesis file, and the address its process binds (nil: the genesis address).
+public struct NodeEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var metricsPort: Int?
+    /// `0.0.0.0` when `host` is a name or an address this machine does not own (a DNS name on a cluster, a
+    /// public address behind NAT).
+    public var listenHost: String?
+
+    public init(host: String, port: Int, metricsPort: Int? = nil, listenHost: String? = nil) {
+        self.host = host
+        self.port = port
+        self.metricsPort = metricsPort
+        self.listenHost = listenHost
     }
 }
 
@@ -95,7 +116,12 @@ public enum GenesisWriter {
         } catch {
             throw GenesisError(file: directory.path, field: "topology", reason: error.reason)
         }
-        let ports = try assignPorts(count: plan.nodes.count, options: options, directory: directory)
+        let ports =
+            options.endpoints.isEmpty
+            ? try assignPorts(count: plan.nodes.count, options: options, directory: directory) : []
+        if !options.endpoints.isEmpty {
+            try checkEndpoints(options.endpoints, nodes: plan.nodes.map(\.name), directory: directory)
+        }
         var entries: [GenesisFile.Node] = []
         var nodeConfigs: [String: URL] = [:]
         for (position, node) in plan.nodes.enumerated() {
@@ -108,14 +134,19 @@ public enum GenesisWriter {
                 case .validator(let region, let index): (region, index)
                 case .member(let index): (nil, index)
                 }
+            let endpoint =
+                options.endpoints[node.name]
+                ?? NodeEndpoint(
+                    host: options.host, port: ports[position],
+                    metricsPort: options.metricsBasePort.map { $0 + position })
             entries.append(
                 GenesisFile.Node(
-                    name: node.name, region: region, index: index, host: options.host, port: ports[position],
-                    metricsPort: options.metricsBasePort.map { $0 + position }, publicKey: key.publicKey.hex))
+                    name: node.name, region: region, index: index, host: endpoint.host, port: endpoint.port,
+                    metricsPort: endpoint.metricsPort, publicKey: key.publicKey.hex))
             let config = NodeConfigFile(
                 name: node.name, genesisFile: "../genesis.json", keyFile: "../keys/\(node.fileName).key",
                 storeDirectory: "../stores/\(node.fileName)", metricsFile: "../metrics/\(node.fileName).json",
-                controlFile: "../control/\(node.fileName).jsonl")
+                controlFile: "../control/\(node.fileName).jsonl", listenHost: endpoint.listenHost)
             let configURL = directory.appendingPathComponent("nodes/\(node.fileName).json")
             try GenesisJSON.write(config, to: configURL)
             nodeConfigs[node.name] = configURL
@@ -123,6 +154,45 @@ public enum GenesisWriter {
         let genesis = GenesisFile(chainID: options.chainID, topology: topology, nodes: entries)
         try GenesisJSON.write(genesis, to: genesisURL)
         return GenesisLayout(directory: directory, genesisFile: genesisURL, genesis: genesis, nodeConfigs: nodeConfigs)
+    }
+
+    /// Every node has an endpoint, no endpoint names a stranger, and no two nodes share a host and port.
+    static func checkEndpoints(_ endpoints: [String: NodeEndpoint], nodes: [String], directory: URL)
+        throws(GenesisError)
+    {
+        let known = Set(nodes)
+        if let stranger = endpoints.keys.sorted().first(where: { !known.contains($0) }) {
+            throw GenesisError(
+                file: directory.path, field: "endpoints",
+                reason: "name '\(stranger)', which is not a node of the topology")
+        }
+        if let missing = nodes.first(where: { endpoints[$0] == nil }) {
+            throw GenesisError(file: directory.path, field: "endpoints", reason: "give no address for node \(missing)")
+        }
+        var taken: [String: String] = [:]
+        for name in nodes {
+            guard let endpoint = endpoints[name] else { continue }
+            guard !endpoint.host.isEmpty else {
+                throw GenesisError(file: directory.path, field: "endpoints[\(name)].host", reason: "is empty")
+            }
+            for (label, port) in [("port", endpoint.port), ("metricsPort", endpoint.metricsPort ?? 1)] {
+                guard (1...65_535).contains(port) else {
+                    throw GenesisError(
+                        file: directory.path, field: "endpoints[\(name)].\(label)", reason: "\(port) is not a TCP port")
+                }
+            }
+            var ports = [endpoint.port]
+            if let metricsPort = endpoint.metricsPort { ports.append(metricsPort) }
+            for port in ports {
+                let key = "\(endpoint.host):\(port)"
+                if let other = taken[key] {
+                    throw GenesisError(
+                        file: directory.path, field: "endpoints[\(name)]",
+                        reason: "uses \(key), which \(other) uses already")
+                }
+                taken[key] = name
+            }
+        }
     }
 
     /// Consecutive ports from `basePort`, or ports the kernel reports free right now. A free port may be taken by

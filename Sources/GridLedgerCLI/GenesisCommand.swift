@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridDeploy
 import GridGenesis
 import GridTopology
 
@@ -38,6 +39,13 @@ struct GenesisCommand: ParsableCommand {
     @Option(name: .long, help: "Chain identifier signed into every transaction and vote.")
     var chainID: UInt32 = 1
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "YAML file giving each host's address and its nodes (or how many), for nodes on several machines; "
+                + "--host and --base-port are then ignored (see docs/kubernetes.md).", valueName: "HOSTS.yaml"))
+    var hosts: String?
+
     func validate() throws {
         guard (0...65_535).contains(basePort) else {
             throw ValidationError("--base-port must be 0...65535, got \(basePort)")
@@ -51,11 +59,14 @@ struct GenesisCommand: ParsableCommand {
         let loaded = try loadTopology(topology, overrides: TopologyOverrides(seed: seed))
         let directory = URL(fileURLWithPath: out)
         do {
-            let layout = try GenesisWriter.write(
-                topology: loaded.topology,
-                options: GenesisOptions(
-                    chainID: chainID, host: host, basePort: basePort, metricsBasePort: metricsBasePort, keys: keys),
-                to: directory)
+            var options = GenesisOptions(
+                chainID: chainID, host: host, basePort: basePort, metricsBasePort: metricsBasePort, keys: keys)
+            if let hosts {
+                let file = try HostsFile.read(URL(fileURLWithPath: hosts))
+                options.endpoints = try file.endpoints(
+                    nodes: ClusterDeployment.plannedNodes(loaded.topology).map(\.name))
+            }
+            let layout = try GenesisWriter.write(topology: loaded.topology, options: options, to: directory)
             print("wrote \(layout.genesisFile.relativePath) and \(layout.nodeConfigs.count) node configurations")
             for node in layout.genesis.nodes {
                 print("  \(node.name)  \(node.host):\(node.port)  key \(node.publicKey.prefix(12))")

@@ -24,8 +24,20 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
+    @Option(
+        name: .long,
+        help: "This process's part, in place of the config's (one config for all parts: a Kubernetes Job's index).")
+    var part: Int?
+
     func run() async throws {
-        let file = try LoadGeneratorConfigFile.read(from: URL(fileURLWithPath: config))
+        var file = try LoadGeneratorConfigFile.read(from: URL(fileURLWithPath: config))
+        if let part {
+            guard (0..<file.parts).contains(part) else {
+                throw ValidationError(
+                    "--part must be 0...\(file.parts - 1) (the config's parts is \(file.parts)), got \(part)")
+            }
+            file.part = part
+        }
         let quiet = self.quiet
         let report = try await LoadGenerator.run(file.options) { progress in
             guard !quiet else { return }

@@ -3,6 +3,7 @@ import Foundation
 import GridGenesis
 import GridLive
 import GridNode
+import GridTopology
 import Logging
 
 struct NodeCommand: AsyncParsableCommand {
@@ -23,6 +24,14 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "'on': the transport delays and drops frames as the topology's links say; 'off': it sends them as they "
+                + "come, for a network that emulates the links itself (Chaos Mesh, netem). Default: the environment's "
+                + "GRIDLEDGER_LINK_EMULATION, else on."))
+    var linkEmulation: LinkEmulation?
+
     func run() async throws {
         let level = logLevel
         LoggingSystem.bootstrap { label in
@@ -42,12 +51,21 @@ struct NodeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "gridledger.\(setup.node.name)")
         logger.logLevel = level
+        var emulation = linkEmulation ?? .on
+        if linkEmulation == nil, let text = ProcessInfo.processInfo.environment["GRIDLEDGER_LINK_EMULATION"] {
+            guard let value = LinkEmulation(rawValue: text) else {
+                printError("gridledger node: GRIDLEDGER_LINK_EMULATION is '\(text)'; expected 'on' or 'off'")
+                throw ExitCode.failure
+            }
+            emulation = value
+        }
         let peers = setup.peers.map {
             LivePeer(address: $0.address, host: $0.host, port: $0.port, publicKey: $0.publicKey)
         }
         var options = LiveNodeOptions(
             chainID: setup.genesis.chainID, key: setup.key, listenHost: setup.listenHost,
-            listenPort: setup.listenPort, peers: peers, link: { [setup] peer in setup.link(to: peer) },
+            listenPort: setup.listenPort, peers: peers,
+            link: { [setup, emulation] peer in emulation == .on ? setup.link(to: peer) : LinkEmulation.noLink },
             wireLimits: setup.topology.wireLimits, inboxEventsMax: setup.config.inboxEventsMax,
             metricsPort: setup.metricsPort, metricsFile: setup.metricsFile.path, controlFile: setup.controlFile.path,
             logger: logger)
@@ -70,6 +88,15 @@ struct NodeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Whether a node's transport emulates the topology's links (a cluster may do it in the kernel instead).
+enum LinkEmulation: String, ExpressibleByArgument, CaseIterable {
+    case on
+    case off
+
+    /// No delay, no bandwidth limit (0 means unlimited), no loss.
+    static let noLink = Topology.Link(latencyMillis: 0, jitterMillis: 0, bandwidthMbps: 0)
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -70,6 +70,7 @@ public struct RunResult: Codable, Hashable, Sendable {
     public enum Runtime: String, Codable, Hashable, Sendable {
         case simulator
         case live
+        case kubernetes
     }
 
     /// How node CPU time was charged: measured thread CPU time (not reproducible bit for bit) or a cost model

@@ -154,7 +154,8 @@ let package = Package(
             name: "GridConsensusTests",
             dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridNode"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
-        .testTarget(name: "GridReportTests", dependencies: ["GridReport", "GridLoad", "GridSimulation", "GridTopology"]),
+        .testTarget(
+            name: "GridReportTests", dependencies: ["GridReport", "GridLoad", "GridSimulation", "GridTopology"]),
         .testTarget(
             name: "GridRegionTests", dependencies: ["GridRegion", "GridConsensus", "GridLedger", "GridCrypto"]),
         .testTarget(

@@ -46,7 +46,9 @@ public enum CapacityReport {
     public static func markdown(_ capacity: CapacityResult) -> String {
         var lines = ["# GridLedger capacity: \(MarkdownText.escape(capacity.topology.name))", ""]
         lines += [MarkdownText.escape(capacity.recommendation), ""]
-        lines += [MarkdownText.table(header: ["Search", ""], rows: facts(capacity).map { [$0.0, $0.1] }, labelColumns: 2), ""]
+        lines += [
+            MarkdownText.table(header: ["Search", ""], rows: facts(capacity).map { [$0.0, $0.1] }, labelColumns: 2), "",
+        ]
         lines += ["## Probes", "", MarkdownText.table(header: probeHeader, rows: probeRows(capacity).map(\.cells)), ""]
         return lines.joined(separator: "\n") + "\n"
     }
@@ -59,10 +61,14 @@ public enum CapacityReport {
             ("Knee", capacity.kneeTps.map { Format.tps($0) + " tx/s" } ?? "not visible in the probes"),
             (
                 "Recommended",
-                Format.tps(capacity.recommendedTps) + " tx/s (headroom \(Format.percent(capacity.headroom, decimals: 0)))"
+                Format.tps(capacity.recommendedTps)
+                    + " tx/s (headroom \(Format.percent(capacity.headroom, decimals: 0)))"
             ),
             ("Limited by", capacity.limitedBy),
-            ("Search", "resolution \(Format.percent(capacity.resolution, decimals: 1)), \(capacity.probes.count) probes"),
+            (
+                "Search",
+                "resolution \(Format.percent(capacity.resolution, decimals: 1)), \(capacity.probes.count) probes"
+            ),
             ("Runtime, seed", "\(capacity.runtime.rawValue), seed \(capacity.seed)"),
         ]
     }
@@ -77,34 +83,42 @@ public enum CapacityReport {
         }
         var chart = LineChart(
             id: "capacity-latency", title: "Latency (\(capacity.latencyKind)) versus offered rate",
-            x: ChartAxis(title: "offered rate (tx/s)"), y: ChartAxis(title: "latency (ms, log scale)", logarithmic: true),
+            x: ChartAxis(title: "offered rate (tx/s)"),
+            y: ChartAxis(title: "latency (ms, log scale)", logarithmic: true),
             series: [
                 ChartSeries(
-                    name: "p50", points: probes.map { ChartPoint(x: $0.offeredTps, y: latency($0.p50Millis, $0), mark: mark($0)) },
+                    name: "p50",
+                    points: probes.map { ChartPoint(x: $0.offeredTps, y: latency($0.p50Millis, $0), mark: mark($0)) },
                     color: Palette.p50),
                 ChartSeries(
-                    name: "p99", points: probes.map { ChartPoint(x: $0.offeredTps, y: latency($0.p99Millis, $0), mark: mark($0)) },
+                    name: "p99",
+                    points: probes.map { ChartPoint(x: $0.offeredTps, y: latency($0.p99Millis, $0), mark: mark($0)) },
                     color: Palette.p99),
             ])
         var notes: [String] = []
         if let target = sloTarget(capacity.slo) {
             chart.horizontalMarkers = [
                 ChartMarker(
-                    value: target.targetMillis, label: "SLO \(target.percentile) <= \(Format.fixed(target.targetMillis, 1)) ms",
+                    value: target.targetMillis,
+                    label: "SLO \(target.percentile) <= \(Format.fixed(target.targetMillis, 1)) ms",
                     color: Palette.slo)
             ]
             if target.percentile != "p50" && target.percentile != "p99" {
                 chart.series.append(
                     ChartSeries(
                         name: target.percentile,
-                        points: probes.map { ChartPoint(x: $0.offeredTps, y: latency($0.latencyMillis, $0), mark: mark($0)) },
+                        points: probes.map {
+                            ChartPoint(x: $0.offeredTps, y: latency($0.latencyMillis, $0), mark: mark($0))
+                        },
                         color: Palette.max))
             }
         } else {
             notes.append("The SLO \"\(capacity.slo)\" is not of the form pNN<=VALUEms, so no SLO line is drawn.")
         }
         var markers: [ChartMarker] = []
-        if let knee = capacity.kneeTps { markers.append(ChartMarker(value: knee, label: "knee \(Format.tps(knee))", color: Palette.knee)) }
+        if let knee = capacity.kneeTps {
+            markers.append(ChartMarker(value: knee, label: "knee \(Format.tps(knee))", color: Palette.knee))
+        }
         if capacity.sustainableTps > 0 {
             markers.append(
                 ChartMarker(
@@ -139,7 +153,9 @@ public enum CapacityReport {
                     color: Palette.achieved),
                 ChartSeries(
                     name: "committed",
-                    points: probes.map { ChartPoint(x: $0.offeredTps, y: $0.committedTps, mark: $0.meetsSLO ? .pass : .fail) },
+                    points: probes.map {
+                        ChartPoint(x: $0.offeredTps, y: $0.committedTps, mark: $0.meetsSLO ? .pass : .fail)
+                    },
                     color: Palette.committed),
             ])
         if capacity.sustainableTps > 0 {
@@ -174,7 +190,8 @@ public enum CapacityReport {
     static func probeTableHTML(_ capacity: CapacityResult) -> String {
         let rows = probeRows(capacity)
         var html = HTMLText.table(
-            header: probeHeader, rows: rows.map(\.cells), labelColumns: 2, rowClasses: rows.map { $0.probe.meetsSLO ? "pass" : "fail" })
+            header: probeHeader, rows: rows.map(\.cells), labelColumns: 2,
+            rowClasses: rows.map { $0.probe.meetsSLO ? "pass" : "fail" })
         // Links to each probe's own report, for paths that are plain relative folders.
         let links = rows.map { row in
             HTMLText.relativeLink(row.probe.resultDirectory + "/report.html", text: row.probe.resultDirectory)

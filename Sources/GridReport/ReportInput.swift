@@ -93,7 +93,8 @@ public enum ReportInput {
             }
             guard let first = contents.first else {
                 throw ReportInputError.invalid(
-                    file: path, field: "", reason: "holds only a sweep.json; compare takes a result.json or capacity.json")
+                    file: path, field: "",
+                    reason: "holds only a sweep.json; compare takes a result.json or capacity.json")
             }
             return first
         }
@@ -170,7 +171,8 @@ public enum ReportInput {
         case is Int.Type, is UInt64.Type, is Int64.Type: "an integer"
         case is Double.Type: "a number"
         default:
-            String(describing: type).hasPrefix("Array") ? "a list" : (String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)")
+            String(describing: type).hasPrefix("Array")
+                ? "a list" : (String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)")
         }
     }
 }

@@ -112,7 +112,8 @@ public enum ResultComparison {
                     right?.value(at: percentile), .lowerIsBetter)
             }
         }
-        for region in Set(a.regions.map(\.name)).union(b.regions.map(\.name)).sorted() where a.regions.count > 1 || b.regions.count > 1 {
+        for region in Set(a.regions.map(\.name)).union(b.regions.map(\.name)).sorted()
+        where a.regions.count > 1 || b.regions.count > 1 {
             add(
                 "region \(region) committed", "tx/s", a.regions.first { $0.name == region }?.committedTps,
                 b.regions.first { $0.name == region }?.committedTps, .higherIsBetter)

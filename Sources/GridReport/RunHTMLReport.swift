@@ -71,7 +71,7 @@ public enum RunHTMLReport {
 
     static let plainDefinitions = RunReport.definitionsParagraph.replacingOccurrences(of: "*", with: "")
 
-    static let noTimeSeries = "No time series in this result (it was written before results recorded one)."
+    static let noTimeSeries = "No time series in this result (results written before time series existed have none)."
 
     // MARK: - Sections
 
@@ -102,11 +102,13 @@ public enum RunHTMLReport {
                 let points = series.regions[name] ?? []
                 lines.append(
                     ChartSeries(
-                        name: "\(name) committed", points: points.map { ChartPoint(x: mid($0, series), y: $0.committedTps) },
+                        name: "\(name) committed",
+                        points: points.map { ChartPoint(x: mid($0, series), y: $0.committedTps) },
                         color: Palette.color(index)))
                 lines.append(
                     ChartSeries(
-                        name: "\(name) offered", points: points.map { ChartPoint(x: mid($0, series), y: $0.offeredTps) },
+                        name: "\(name) offered",
+                        points: points.map { ChartPoint(x: mid($0, series), y: $0.offeredTps) },
                         color: Palette.color(index), dashed: true))
             }
             let chart = timeChart(
@@ -143,7 +145,9 @@ public enum RunHTMLReport {
             var chart = timeChart(
                 id: id, title: title + " (log scale)", yTitle: "latency (ms, log scale)", series: series,
                 result: result,
-                lines: [line("p50", Palette.p50, \.p50), line("p99", Palette.p99, \.p99), line("max", Palette.max, \.max)])
+                lines: [
+                    line("p50", Palette.p50, \.p50), line("p99", Palette.p99, \.p99), line("max", Palette.max, \.max),
+                ])
             chart.y.logarithmic = true
             html += chart.svg() ?? HTMLText.missing("No latency points in this result's time series.")
         }
@@ -209,7 +213,9 @@ public enum RunHTMLReport {
                 lines: ordered.enumerated().map { index, node in
                     ChartSeries(
                         name: node.id,
-                        points: node.cpuUtilization.enumerated().map { ChartPoint(x: x($0.offset), y: $0.element * 100) },
+                        points: node.cpuUtilization.enumerated().map {
+                            ChartPoint(x: x($0.offset), y: $0.element * 100)
+                        },
                         color: Palette.color(index))
                 })
             cpu.y.lower = 0
@@ -220,7 +226,9 @@ public enum RunHTMLReport {
                 lines: ordered.enumerated().map { index, node in
                     ChartSeries(
                         name: node.id,
-                        points: node.queueDepthMax.enumerated().map { ChartPoint(x: x($0.offset), y: Double($0.element)) },
+                        points: node.queueDepthMax.enumerated().map {
+                            ChartPoint(x: x($0.offset), y: Double($0.element))
+                        },
                         color: Palette.color(index))
                 })
             html += queue.svg() ?? ""
@@ -236,7 +244,8 @@ public enum RunHTMLReport {
                 color: node.cpuUtilization >= 0.9 ? Palette.fault : Palette.achieved)
         }
         var chart = BarChart(
-            id: "node-cpu-bars", title: "CPU per node over the run", axisTitle: "CPU (% of the node's cores)", bars: bars)
+            id: "node-cpu-bars", title: "CPU per node over the run", axisTitle: "CPU (% of the node's cores)",
+            bars: bars)
         chart.upper = 100
         html += chart.svg(formatValue: { Format.fixed($0, 1) + " %" }) ?? HTMLText.missing("No nodes in this result.")
         return html

@@ -155,7 +155,9 @@ public struct LineChart: Sendable {
             let right = px(min(band.to, xScale.upper))
             guard right > left else { continue }
             svg.rect(x: left, y: m.top, width: right - left, height: plotHeight, fill: "#eef0f3")
-            svg.text(x: (left + right) / 2, y: m.top + plotHeight - 6, band.label, size: 10, anchor: "middle", fill: "#6b7480")
+            svg.text(
+                x: (left + right) / 2, y: m.top + plotHeight - 6, band.label, size: 10, anchor: "middle",
+                fill: "#6b7480", halo: true)
         }
         // Grid and ticks.
         for tick in yScale.ticks {
@@ -177,7 +179,8 @@ public struct LineChart: Sendable {
         svg.beginClip(x: m.left, y: m.top, width: plotWidth, height: plotHeight)
         for marker in horizontalMarkers where isDrawable(x: marker.value, logarithmic: y.logarithmic) {
             let yPos = py(marker.value)
-            svg.line(x1: m.left, y1: yPos, x2: m.left + plotWidth, y2: yPos, stroke: marker.color, width: 2, dash: "8 4")
+            svg.line(
+                x1: m.left, y1: yPos, x2: m.left + plotWidth, y2: yPos, stroke: marker.color, width: 2, dash: "8 4")
             svg.text(x: m.left + plotWidth - 4, y: yPos - 5, marker.label, size: 11, anchor: "end", fill: marker.color)
         }
         // Vertical marker labels stagger into rows when they would overlap.
@@ -185,7 +188,8 @@ public struct LineChart: Sendable {
         for marker in verticalMarkers.sorted(by: { $0.value < $1.value })
         where isDrawable(x: marker.value, logarithmic: x.logarithmic) {
             let xPos = px(marker.value)
-            svg.line(x1: xPos, y1: m.top, x2: xPos, y2: m.top + plotHeight, stroke: marker.color, width: 1.5, dash: "5 3")
+            svg.line(
+                x1: xPos, y1: m.top, x2: xPos, y2: m.top + plotHeight, stroke: marker.color, width: 1.5, dash: "5 3")
             let labelWidth = SVGWriter.textWidth(marker.label, size: 10)
             let flipsLeft = xPos + 3 + labelWidth > m.left + plotWidth
             let start = flipsLeft ? xPos - 3 - labelWidth : xPos + 3
@@ -215,13 +219,19 @@ public struct LineChart: Sendable {
                 switch point.mark {
                 case .none:
                     // A lone point between gaps would be invisible as a line.
-                    if series.drawsLine && series.points.count == 1 { svg.circle(x: xPos, y: yPos, r: 3, fill: series.color) }
+                    if series.drawsLine && series.points.count == 1 {
+                        svg.circle(x: xPos, y: yPos, r: 3, fill: series.color)
+                    }
                 case .dot: svg.circle(x: xPos, y: yPos, r: 3, fill: series.color)
                 case .pass: svg.circle(x: xPos, y: yPos, r: 4.5, fill: series.color, stroke: "#ffffff")
                 case .fail: svg.cross(x: xPos, y: yPos, size: 5, stroke: series.color)
                 }
                 if let label = point.label {
-                    svg.text(x: xPos + 6, y: yPos - 6, label, size: 10, fill: series.color, halo: true)
+                    // Near the right or top edge the label goes to the left of and below the point.
+                    let nearEdge = xPos > m.left + plotWidth * 0.85 || yPos < m.top + 14
+                    svg.text(
+                        x: nearEdge ? xPos - 6 : xPos + 6, y: nearEdge ? yPos + 14 : yPos - 6, label, size: 10,
+                        anchor: nearEdge ? "end" : "start", fill: series.color, halo: true)
                 }
             }
         }
@@ -318,9 +328,13 @@ public struct BarChart: Sendable {
             svg.text(x: left - 8, y: rowTop + 15, SVGWriter.truncated(bar.label, 30), size: 11, anchor: "end")
             let start = px(min(0, max(scale.lower, 0)))
             let end = px(min(max(bar.value, scale.lower), scale.upper))
-            svg.rect(x: min(start, end), y: rowTop + 4, width: max(1, abs(end - start)), height: rowHeight - 8, fill: bar.color)
+            svg.rect(
+                x: min(start, end), y: rowTop + 4, width: max(1, abs(end - start)), height: rowHeight - 8,
+                fill: bar.color)
             if let tick = bar.tick, tick.isFinite {
-                svg.line(x1: px(tick), y1: rowTop + 1, x2: px(tick), y2: rowTop + rowHeight - 1, stroke: "#1d232b", width: 2.5)
+                svg.line(
+                    x1: px(tick), y1: rowTop + 1, x2: px(tick), y2: rowTop + rowHeight - 1, stroke: "#1d232b",
+                    width: 2.5)
             }
             svg.text(
                 x: max(start, end, bar.tick.map(px) ?? end) + 6, y: rowTop + 15, bar.note ?? formatValue(bar.value),
@@ -372,7 +386,7 @@ struct AxisScale {
         }
         if axis.includesZero && axis.lower == nil { low = min(low, 0) }
         if high <= low { high = low + (low == 0 ? 1 : abs(low) * 0.1) }
-        let step = AxisScale.niceStep((high - low) / 5)
+        let step = AxisScale.niceStep((high - low) / 8)
         lower = axis.lower ?? Foundation.floor(low / step) * step
         upper = axis.upper ?? Foundation.ceil(high / step) * step
         if upper <= lower { upper = lower + step }

@@ -84,7 +84,8 @@ public enum SweepReport {
             }
         }
         let title =
-            hasCapacity ? "Sustainable rate per cell (capacity cells; run cells: committed rate)" : "Committed rate per cell"
+            hasCapacity
+            ? "Sustainable rate per cell (capacity cells; run cells: committed rate)" : "Committed rate per cell"
         let legend = hasCapacity ? "recommended (run: offered)" : "offered"
         let chart = BarChart(
             id: "sweep-rates", title: title, axisTitle: "transactions per second (tx/s)", bars: bars,

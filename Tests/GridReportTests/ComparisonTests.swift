@@ -1,7 +1,8 @@
 import Foundation
 import GridLoad
-@testable import GridReport
 import Testing
+
+@testable import GridReport
 
 @Suite struct ComparisonTests {
     @Test func percentagesAndRegressionFlagsFollowDirectionAndThreshold() throws {

@@ -13,7 +13,8 @@ func constructedRun(
     var result = RunResult(
         topology: RunResult.TopologyReference(name: name, file: "topologies/\(name).yaml"), seed: 7,
         runtime: .simulator, cpuMode: .model, offeredTps: 1000, achievedTps: 990, committedTps: committedTps,
-        counts: OutcomeCounts(offered: 10_000, sent: 9_900, committed: 9_500, rejected: 300, dropped: 100, timedOut: 100),
+        counts: OutcomeCounts(
+            offered: 10_000, sent: 9_900, committed: 9_500, rejected: 300, dropped: 100, timedOut: 100),
         rejectReasons: [rejectReason: 300], latencyMillis: [LatencyKind.localCommit.rawValue: latency],
         windowSeconds: RunResult.WindowSeconds(warmup: 2, measured: 10, cooldown: 1),
         regions: [

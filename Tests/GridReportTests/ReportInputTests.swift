@@ -32,10 +32,11 @@ import Testing
                 return String(describing: error)
             }
         }
-        #expect(error("{not json") .hasPrefix("out/x/result.json: not valid JSON"))
+        #expect(error("{not json").hasPrefix("out/x/result.json: not valid JSON"))
         #expect(error("{}") == "out/x/result.json: field 'schemaVersion': missing")
         #expect(
-            error("{\"schemaVersion\": 9}") == "out/x/result.json: field 'schemaVersion' is 9; this build reads version 1")
+            error("{\"schemaVersion\": 9}")
+                == "out/x/result.json: field 'schemaVersion' is 9; this build reads version 1")
         var object = try #require(
             try JSONSerialization.jsonObject(with: constructedRun().jsonData()) as? [String: Any])
         object["offeredTps"] = "fast"
@@ -67,7 +68,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("result.json")
         try constructedRun().jsonData().write(to: file)
-        #expect(try ReportInput.resolveComparable(directory.path) == .run(directory.appendingPathComponent("result.json")))
+        #expect(
+            try ReportInput.resolveComparable(directory.path) == .run(directory.appendingPathComponent("result.json")))
         #expect(try ReportInput.resolveComparable(file.path) == .run(file))
         #expect(throws: ReportInputError.missing(file: "/no/such/result.json")) {
             try ReportInput.resolveComparable("/no/such/result.json")

@@ -23,7 +23,9 @@ import Testing
         #expect(html.contains("CPU (% of one core)"))
         #expect(!html.contains("No time series in this result"))
         #expect(!html.contains("<script"))
-        #expect(!html.contains("http://") || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
+        #expect(
+            !html.contains("http://")
+                || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
     }
 
     @Test func oldResultWithoutTimeSeriesSaysSoAndStillDrawsPercentilesAndCPUBars() {

@@ -122,7 +122,7 @@ public enum HTMLText {
         dl.facts dd { margin: 0; }
         table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
         caption { text-align: left; font-weight: bold; padding: 4px 0; }
-        th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7ec; }
+        th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7ec; white-space: nowrap; }
         th { background: #f0f3f6; }
         td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
         td.label, th.label { text-align: left; }

@@ -208,17 +208,19 @@ public enum ResultComparison {
 
     /// The terminal table with A and B named, the threshold stated and the verdict.
     public static func text(_ comparison: Comparison) -> String {
-        var lines = ["A: \(comparison.labelA)", "B: \(comparison.labelB)", ""]
-        lines.append(PlainTable.render(header: header, rows: rows(comparison), labelColumns: 2))
-        lines.append("")
-        for note in comparison.notes { lines.append("note: " + note) }
-        lines.append(thresholdSentence(comparison))
-        lines.append(verdictSentence(comparison))
-        return lines.map { line in
+        // Labels and notes may carry names from the files: no control characters reach the terminal.
+        func clean(_ text: String) -> String {
             String(
                 String.UnicodeScalarView(
-                    line.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-        }.joined(separator: "\n") + "\n"
+                    text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        }
+        var lines = ["A: \(clean(comparison.labelA))", "B: \(clean(comparison.labelB))", ""]
+        lines.append(PlainTable.render(header: header, rows: rows(comparison), labelColumns: 2))
+        lines.append("")
+        for note in comparison.notes { lines.append("note: " + clean(note)) }
+        lines.append(thresholdSentence(comparison))
+        lines.append(clean(verdictSentence(comparison)))
+        return lines.joined(separator: "\n") + "\n"
     }
 
     public static func html(_ comparison: Comparison) -> String {

@@ -13,7 +13,7 @@ public enum SweepReport {
         let (header, rows) = table(sweep)
         let parameterCount = parameterNames(sweep).count
         body += HTMLText.table(
-            header: header, rows: rows, labelColumns: 1 + parameterCount,
+            header: header, rows: rows, labelColumns: 3 + parameterCount,
             rowClasses: sweep.cells.map { $0.status == "done" ? "" : "fail" })
         let links = sweep.cells.map { HTMLText.relativeLink($0.resultDirectory + "/report.html", text: $0.name) }
         if links.contains(where: { $0.hasPrefix("<a ") }) {
@@ -25,7 +25,7 @@ public enum SweepReport {
     public static func markdown(_ sweep: SweepSummary) -> String {
         let (header, rows) = table(sweep)
         var lines = ["# GridLedger sweep: \(MarkdownText.escape(sweep.spec))", ""]
-        lines += [MarkdownText.table(header: header, rows: rows, labelColumns: 1 + parameterNames(sweep).count), ""]
+        lines += [MarkdownText.table(header: header, rows: rows, labelColumns: 3 + parameterNames(sweep).count), ""]
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -57,6 +57,11 @@ import Testing
         #expect(text.contains("-20.00 %"))
         #expect(text.contains("by more than 5.0 % of A"))
         #expect(text.contains("note: The results are of different topologies"))
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("metric ") })
+        #expect(!text.contains("\u{1B}"))
+        let escapeLabel = ResultComparison.text(
+            ResultComparison.compare(constructedRun(), constructedRun(), labelA: "a\u{1B}[2J", labelB: "b"))
+        #expect(escapeLabel.hasPrefix("A: a?[2J\nB: b\n"))
         let html = ResultComparison.html(comparison)
         #expect(html.contains("<tr class=\"regression\">"))
         #expect(html.contains("id=\"compare-change\""))

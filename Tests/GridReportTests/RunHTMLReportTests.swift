@@ -1,7 +1,8 @@
 import Foundation
 import GridLoad
-import GridReport
 import Testing
+
+@testable import GridReport
 
 @Suite struct RunHTMLReportTests {
     @Test func runWithTimeSeriesHasEveryChartWithLabelledAxesAndFaultMarkers() {

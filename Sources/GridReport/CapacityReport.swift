@@ -49,7 +49,10 @@ public enum CapacityReport {
         lines += [
             MarkdownText.table(header: ["Search", ""], rows: facts(capacity).map { [$0.0, $0.1] }, labelColumns: 2), "",
         ]
-        lines += ["## Probes", "", MarkdownText.table(header: probeHeader, rows: probeRows(capacity).map(\.cells)), ""]
+        lines += [
+            "## Probes", "",
+            MarkdownText.table(header: probeHeader, rows: probeRows(capacity).map(\.cells), labelColumns: 3), "",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -169,19 +172,21 @@ public enum CapacityReport {
     }
 
     static let probeHeader = [
-        "#", "phase", "offered tx/s", "achieved tx/s", "committed tx/s", "p50 ms", "p99 ms", "SLO latency ms",
-        "failures", "busiest node", "its CPU", "queue peak", "SLO", "result",
+        "#", "phase", "SLO", "offered tx/s", "achieved tx/s", "committed tx/s", "p50 ms", "p99 ms", "SLO latency ms",
+        "failures", "busiest node", "its CPU", "queue peak", "result",
     ]
 
     static func probeRows(_ capacity: CapacityResult) -> [(cells: [String], probe: CapacityProbe)] {
         capacity.probes.enumerated().map { index, probe in
             (
                 [
-                    "\(index + 1)", probe.phase, Format.tps(probe.offeredTps), Format.tps(probe.achievedTps),
+                    "\(index + 1)", probe.phase,
+                    probe.meetsSLO ? "met" : "missed: " + probe.failed.joined(separator: ", "),
+                    Format.tps(probe.offeredTps), Format.tps(probe.achievedTps),
                     Format.tps(probe.committedTps), Format.millis(probe.p50Millis), Format.millis(probe.p99Millis),
                     Format.millis(probe.latencyMillis), Format.percent(probe.failureShare, decimals: 3),
                     probe.busiestNode, Format.percent(probe.busiestNodeCPU, decimals: 1), "\(probe.queuePeakMax)",
-                    probe.meetsSLO ? "met" : "missed: " + probe.failed.joined(separator: ", "), probe.resultDirectory,
+                    probe.resultDirectory,
                 ], probe
             )
         }
@@ -190,7 +195,7 @@ public enum CapacityReport {
     static func probeTableHTML(_ capacity: CapacityResult) -> String {
         let rows = probeRows(capacity)
         var html = HTMLText.table(
-            header: probeHeader, rows: rows.map(\.cells), labelColumns: 2,
+            header: probeHeader, rows: rows.map(\.cells), labelColumns: 3,
             rowClasses: rows.map { $0.probe.meetsSLO ? "pass" : "fail" })
         // Links to each probe's own report, for paths that are plain relative folders.
         let links = rows.map { row in

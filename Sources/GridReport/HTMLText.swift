@@ -57,7 +57,8 @@ public enum HTMLText {
     public static func table(
         header: [String], rows: [[String]], labelColumns: Int = 1, rowClasses: [String]? = nil, caption: String? = nil
     ) -> String {
-        var html = "<table>\n"
+        // Wide tables scroll inside their box instead of running off the page.
+        var html = "<div class=\"scroll\"><table>\n"
         if let caption { html += "<caption>\(escape(caption))</caption>\n" }
         html += "<thead><tr>"
         for (column, cell) in header.enumerated() {
@@ -73,7 +74,7 @@ public enum HTMLText {
             }
             html += "</tr>\n"
         }
-        html += "</tbody>\n</table>\n"
+        html += "</tbody>\n</table></div>\n"
         return html
     }
 
@@ -122,7 +123,9 @@ public enum HTMLText {
         dl.facts dd { margin: 0; }
         table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
         caption { text-align: left; font-weight: bold; padding: 4px 0; }
-        th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7ec; white-space: nowrap; }
+        th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7ec; }
+        th, td { white-space: nowrap; }
+        .scroll { overflow-x: auto; max-width: 100%; }
         th { background: #f0f3f6; }
         td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
         td.label, th.label { text-align: left; }

@@ -11,7 +11,7 @@ public enum ReportInputError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missing(let file): "\(file): no such file"
+        case .missing(let file): "\(file): no such file or folder"
         case .unreadable(let file, let reason): "\(file): cannot read: \(reason)"
         case .invalid(let file, let field, let reason):
             field.isEmpty ? "\(file): \(reason)" : "\(file): field '\(field)': \(reason)"

@@ -343,8 +343,10 @@ public struct BarChart: Sendable {
         svg.line(x1: left, y1: top, x2: left, y2: plotBottom, stroke: "#8a939e", width: 1)
         svg.text(x: left + plotWidth / 2, y: height - 12, axisTitle, size: 12, anchor: "middle")
         if let tickLegend {
-            svg.line(x1: width - right + 14, y1: 10, x2: width - right + 14, y2: 24, stroke: "#1d232b", width: 2.5)
-            svg.text(x: width - right + 20, y: 21, tickLegend, size: 11)
+            // Right-aligned on the title's line, so a long legend stays inside the picture.
+            let legendStart = width - 10 - SVGWriter.textWidth(tickLegend, size: 11)
+            svg.line(x1: legendStart - 8, y1: 10, x2: legendStart - 8, y2: 24, stroke: "#1d232b", width: 2.5)
+            svg.text(x: width - 10, y: 21, tickLegend, size: 11, anchor: "end")
         }
         return svg.finish()
     }

@@ -13,7 +13,7 @@ public enum SweepReport {
         let (header, rows) = table(sweep)
         let parameterCount = parameterNames(sweep).count
         body += HTMLText.table(
-            header: header, rows: rows, labelColumns: 3 + parameterCount,
+            header: header, rows: rows, labelColumns: 4 + parameterCount,
             rowClasses: sweep.cells.map { $0.status == "done" ? "" : "fail" })
         let links = sweep.cells.map { HTMLText.relativeLink($0.resultDirectory + "/report.html", text: $0.name) }
         if links.contains(where: { $0.hasPrefix("<a ") }) {
@@ -25,7 +25,7 @@ public enum SweepReport {
     public static func markdown(_ sweep: SweepSummary) -> String {
         let (header, rows) = table(sweep)
         var lines = ["# GridLedger sweep: \(MarkdownText.escape(sweep.spec))", ""]
-        lines += [MarkdownText.table(header: header, rows: rows, labelColumns: 3 + parameterNames(sweep).count), ""]
+        lines += [MarkdownText.table(header: header, rows: rows, labelColumns: 4 + parameterNames(sweep).count), ""]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -33,18 +33,19 @@ public enum SweepReport {
         Set(sweep.cells.flatMap(\.parameters.keys)).sorted()
     }
 
-    /// One row per cell: name, each parameter, mode, status, the figures and the answer in words.
+    /// One row per cell: name, each parameter, the answer in words, mode, status and the figures.
     static func table(_ sweep: SweepSummary) -> (header: [String], rows: [[String]]) {
         let names = parameterNames(sweep)
         let header =
             ["cell"] + names + [
-                "mode", "status", "sustainable tx/s", "recommended tx/s", "offered tx/s", "committed tx/s", "p99 ms",
-                "answer",
+                "answer", "mode", "status", "sustainable tx/s", "recommended tx/s", "offered tx/s", "committed tx/s",
+                "p99 ms",
             ]
         let rows = sweep.cells.map { cell in
             [cell.name] + names.map { cell.parameters[$0] ?? "-" } + [
-                cell.mode.rawValue, cell.status, Format.tps(cell.sustainableTps), Format.tps(cell.recommendedTps),
-                Format.tps(cell.offeredTps), Format.tps(cell.committedTps), Format.millis(cell.p99Millis), answer(cell),
+                answer(cell), cell.mode.rawValue, cell.status, Format.tps(cell.sustainableTps),
+                Format.tps(cell.recommendedTps), Format.tps(cell.offeredTps), Format.tps(cell.committedTps),
+                Format.millis(cell.p99Millis),
             ]
         }
         return (header, rows)

@@ -22,7 +22,7 @@ import Testing
         #expect(html.contains("missed: latency"))
         #expect(html.contains("<a href=\"probes/confirm-10000/report.html\">"))
         let markdown = CapacityReport.markdown(capacity)
-        #expect(markdown.contains("| 8 | confirm | 10000.0 |"))
+        #expect(markdown.contains("| 8 | confirm | met | 10000.0 |"))
     }
 
     @Test func sloTargetsParse() {
@@ -68,8 +68,11 @@ import Testing
         // Three finished cells with a rate, three bars.
         #expect(occurrences(of: " tx/s</text>", in: html) == 3)
         let markdown = SweepReport.markdown(sweep)
-        #expect(markdown.contains("| regions=2 | - | 2 | 4 | capacity | done | 9000.0 | 7200.0 |"))
-        #expect(markdown.contains("| --- | --- | --- | --- | --- | --- | ---: |"))
+        #expect(
+            markdown.contains(
+                "| regions=2 | - | 2 | 4 | sustains 9000.0 tx/s, run at 7200.0 tx/s | capacity | done | 9000.0 | 7200.0 |"
+            ))
+        #expect(markdown.contains("| --- | --- | --- | --- | --- | --- | --- | ---: |"))
     }
 
     @Test func sweepEscapesCellNames() {

@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "GridLive", targets: ["GridLive"]),
         .library(name: "GridLoadGenerator", targets: ["GridLoadGenerator"]),
         .library(name: "GridLiveRun", targets: ["GridLiveRun"]),
+        .library(name: "GridReport", targets: ["GridReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -120,6 +121,7 @@ let package = Package(
         // MARK: - Load generation, simulation and runs
 
         .target(name: "GridLoad", dependencies: [histogram]),
+        .target(name: "GridReport", dependencies: ["GridLoad"]),
         .target(
             name: "GridSimulation",
             dependencies: [
@@ -140,7 +142,7 @@ let package = Package(
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
-                argumentParser, serviceLifecycle, logging,
+                "GridReport", argumentParser, serviceLifecycle, logging,
             ]
                 + ["GridDeploy"]
         ),
@@ -162,6 +164,8 @@ let package = Package(
             name: "GridConsensusTests",
             dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridNode"]),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad"]),
+        .testTarget(
+            name: "GridReportTests", dependencies: ["GridReport", "GridLoad", "GridSimulation", "GridTopology"]),
         .testTarget(
             name: "GridRegionTests", dependencies: ["GridRegion", "GridConsensus", "GridLedger", "GridCrypto"]),
         .testTarget(

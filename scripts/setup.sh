@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what GridLedger needs from Debian if it is missing: libsodium and LMDB (headers and pkg-config files).
+# Installs what GridLedger needs from Debian if it is missing: libsodium and LMDB (headers and pkg-config files),
+# and chromium, the headless browser scripts/check-report-html.sh checks the HTML reports with.
 # Swift itself is expected on PATH (https://www.swift.org/install/linux/).
 set -euo pipefail
 
-packages=(libsodium-dev liblmdb-dev pkg-config)
-if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libsodium lmdb; then
+packages=(libsodium-dev liblmdb-dev pkg-config chromium)
+if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libsodium lmdb && command -v chromium >/dev/null 2>&1; then
     exit 0
 fi
 if [ "$(id -u)" -eq 0 ]; then

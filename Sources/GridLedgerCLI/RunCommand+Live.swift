@@ -54,6 +54,7 @@ extension RunCommand {
             RunReport.markdown(result, reproduceCommand: reproduceCommand(topologyFile, topology))
             + outcome.markdownAppendix()
         try Data(markdown.utf8).write(to: reportURL)
+        try writeHTMLReport(result, to: outDirectory)
         print(RunReport.terminalSummary(result))
         for line in outcome.faultNotes { print("  fault: \(line)") }
         for (node, status) in outcome.unexpectedExits.sorted(by: { $0.key < $1.key }) {

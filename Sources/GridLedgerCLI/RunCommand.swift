@@ -149,6 +149,7 @@ struct RunCommand: ParsableCommand {
         try result.jsonData().write(to: resultURL)
         try Data(RunReport.markdown(result, reproduceCommand: reproduceCommand(topologyFile, topology)).utf8)
             .write(to: reportURL)
+        try writeHTMLReport(result, to: outDirectory)
         print(RunReport.terminalSummary(result))
         print(
             "wrote \(resultURL.relativePath) and \(reportURL.relativePath) (wall \(String(format: "%.1f", elapsedSeconds)) s)"

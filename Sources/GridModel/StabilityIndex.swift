@@ -41,7 +41,7 @@ public enum VoltageStability {
     /// It measures how far this bus's own load can grow while the other loads keep their currents; no angle and
     /// no branch flow is needed, only one division, which suits an integer implementation. For a feeder with a
     /// single branch it equals the branch index exactly.
-    public static func theveninIndex(
+    public static func chakravortyDasTheveninIndex(
         busVoltagePU v: Double, pathResistancePU r: Double, pathReactancePU x: Double, loadPPU p: Double,
         loadQPU q: Double
     ) -> Double {
@@ -106,9 +106,9 @@ extension Feeder {
         }
     }
 
-    /// `VoltageStability.theveninIndex` per bus (in `buses` order) from bus measurements: voltage magnitudes,
+    /// `VoltageStability.chakravortyDasTheveninIndex` per bus (in `buses` order) from bus measurements: voltage magnitudes,
     /// net injections and the path impedances. The slack bus gets |V_slack|^4.
-    public func theveninStabilityIndices(
+    public func chakravortyDasTheveninIndices(
         voltagesPU: [Double], injections: [BusInjection]
     ) throws(PowerFlowError) -> [Double] {
         for count in [voltagesPU.count, injections.count] where count != buses.count {
@@ -117,7 +117,7 @@ extension Feeder {
         let paths = pathImpedances()
         return buses.indices.map { bus in
             guard bus != topology.slack else { return pow4(voltagesPU[bus]) }
-            return VoltageStability.theveninIndex(
+            return VoltageStability.chakravortyDasTheveninIndex(
                 busVoltagePU: voltagesPU[bus], pathResistancePU: paths[bus].resistancePU,
                 pathReactancePU: paths[bus].reactancePU, loadPPU: injections[bus].netLoadPKW / baseKVA,
                 loadQPU: injections[bus].netLoadQKVar / baseKVA)

@@ -111,15 +111,15 @@ import Testing
         #expect(outcome.outbox.isEmpty)
     }
 
-    /// Every voltage in the band, but the threshold is 0.85 and bus 4 (0.955 p.u.) has index 0.829182: raise it to
-    /// 0.98. remaining = 0.025 * 0.955 * 1000 = 2.3875e13; A: ceil(2.3875e13 / 6e7) = 397_917 -> 200_000
+    /// Every voltage in the band, but the threshold is 0.88 and bus 4 (0.955 p.u.) has margin-ratio index 0.869504
+    /// (|E|^2 = 0.967456, S |Z| = 0.036125, P R + Q X = 0.027: 1 - 2 * 0.063125 / 0.967456): raise it to 0.98. remaining = 0.025 * 0.955 * 1000 = 2.3875e13; A: ceil(2.3875e13 / 6e7) = 397_917 -> 200_000
     /// (remaining 1.1875e13); B: ceil(1.1875e13 / 4e7) = 296_875, within its 500 kVAr; C untouched.
     @Test func aWeakIndexAloneTriggersADispatch() throws {
-        var harness = Fixture.harness(try Fixture.configuration(vsiThresholdMicro: 850_000))
+        var harness = Fixture.harness(try Fixture.configuration(vsiThresholdMicro: 880_000))
         Fixture.reportStressedLine(&harness, sequence: 1, bus4VoltageMicroPU: 955_000)
         let decoded = try Self.decode(Fixture.dispatch(&harness, interval: 1))
         #expect(
-            decoded.weakestBuses.first == VoltageRankedBus(busNumber: 4, indexMicro: 829_182, voltageMicroPU: 955_000))
+            decoded.weakestBuses.first == VoltageRankedBus(busNumber: 4, indexMicro: 869_504, voltageMicroPU: 955_000))
         #expect(decoded.action == .raise)
         #expect(decoded.focusBusNumber == 4)
         #expect(decoded.voltageChangeMicroPU == 25_000)

@@ -4,14 +4,14 @@ import GridLedger
 import GridRegion
 import Testing
 
-/// The integer index against the floating-point reference (GridModel's `theveninIndex`, restated in
+/// The integer index against the floating-point reference (GridModel's `chakravortyDasTheveninIndex`, restated in
 /// `voltageReferenceTheveninIndex`). Tolerance: 2 micro-units (2e-6 p.u.^4), i.e. the two roundings of the fixed
 /// point; the inputs themselves are exact in micro-p.u. here.
 @Suite struct VoltageIndexTests {
     static let toleranceMicro = 2.0
 
     static func index(_ v: Int64, _ r: Int64, _ x: Int64, _ p: Int64, _ q: Int64) -> Int64? {
-        VoltageStabilityIndex.theveninIndexMicro(
+        VoltageStabilityIndex.chakravortyDasTheveninIndexMicro(
             busVoltageMicroPU: v, pathResistanceMicroPU: r, pathReactanceMicroPU: x, loadPMicroPU: p, loadQMicroPU: q)
     }
 
@@ -104,25 +104,27 @@ import Testing
         #expect(abs(Double(rise) - 0.06 / 0.94 * 0.2 * 1e6) < 1)
     }
 
-    /// The ranking a dispatch returns is the ascending order of the hand-computed indices: 4, 3, 2.
+    /// A dispatch ranks by the margin-ratio index (issue 12), not by this one: for the stressed line the margin
+    /// ratios are (S margin the smallest each time) bus 4: 0.865560, bus 3: 0.931004, bus 2: 0.975372, e.g. bus 4:
+    /// |E|^2 = 0.939077, S |Z| = 0.538516 * 0.067082 = 0.036125, 1 - 2 (0.036125 + 0.027) / 0.939077 = 0.865560.
     @Test func dispatchRanksTheWeakestBusesFirst() throws {
         var harness = VoltageFixture.harness(try VoltageFixture.configuration())
         VoltageFixture.reportStressedLine(&harness, sequence: 1)
         let outcome = VoltageFixture.dispatch(&harness, interval: 1)
         let decoded = try VoltageStabilityContract.decodeDispatchOutput(try #require(outcome.output))
         #expect(decoded.weakestBuses.map(\.busNumber) == [4, 3, 2])
-        #expect(decoded.weakestBuses.map(\.indexMicro) == [778_141, 866_450, 941_237])
+        #expect(decoded.weakestBuses.map(\.indexMicro) == [865_560, 931_004, 975_372])
         #expect(decoded.weakestBuses.map(\.voltageMicroPU) == [940_000, 965_000, 985_000])
-        // Same order as the float reference.
-        let reference = [
-            (UInt16(2), Self.reference(985_000, 10_000, 20_000, 300_000, 100_000)),
-            (3, Self.reference(965_000, 20_000, 40_000, 400_000, 150_000)),
-            (4, Self.reference(940_000, 30_000, 60_000, 500_000, 200_000)),
-        ]
-        #expect(reference.sorted { $0.1 < $1.1 }.map(\.0) == [4, 3, 2])
+        let micro = 1e-6
         for entry in decoded.weakestBuses {
-            let expected = try #require(reference.first { $0.0 == entry.busNumber }).1
-            #expect(abs(Double(entry.indexMicro) - expected) <= Self.toleranceMicro)
+            let (v, r, x, p, q): (Double, Double, Double, Double, Double) =
+                switch entry.busNumber {
+                case 2: (985_000, 10_000, 20_000, 300_000, 100_000)
+                case 3: (965_000, 20_000, 40_000, 400_000, 150_000)
+                default: (940_000, 30_000, 60_000, 500_000, 200_000)
+                }
+            let expected = VoltageMarginRatioTests.reference(v * micro, r * micro, x * micro, p * micro, q * micro)
+            #expect(abs(Double(entry.indexMicro) - expected * 1e6) <= 3)
         }
     }
 }

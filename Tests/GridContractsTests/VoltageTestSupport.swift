@@ -89,7 +89,7 @@ enum VoltageFixture {
 }
 
 /// The floating-point reference, written out exactly as GridModel's
-/// `VoltageStability.theveninIndex(busVoltagePU:pathResistancePU:pathReactancePU:loadPPU:loadQPU:)` computes it
+/// `VoltageStability.chakravortyDasTheveninIndex(busVoltagePU:pathResistancePU:pathReactancePU:loadPPU:loadQPU:)` computes it
 /// (the test target does not depend on GridModel).
 func voltageReferenceTheveninIndex(
     busVoltagePU v: Double, pathResistancePU r: Double, pathReactancePU x: Double, loadPPU p: Double, loadQPU q: Double

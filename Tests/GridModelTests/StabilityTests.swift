@@ -60,8 +60,8 @@ import Testing
         let injections = twoBus.baseInjections()
         let result = try twoBus.solvePowerFlow(injections: injections, options: PowerFlowOptions(slackVoltagePU: 1.03))
         let branchIndex = twoBus.stabilityIndices(result: result)[1]
-        let theveninIndex = try twoBus.theveninStabilityIndices(voltagesPU: result.voltagesPU, injections: injections)[
-            1]
+        let indices = try twoBus.chakravortyDasTheveninIndices(voltagesPU: result.voltagesPU, injections: injections)
+        let theveninIndex = indices[1]
         #expect(abs(branchIndex - theveninIndex) < 1e-9)
         #expect(branchIndex > 0 && branchIndex < 1)
     }
@@ -70,14 +70,15 @@ import Testing
         let indexAt30: (Double) throws -> Double = { extraKW in
             let injections = try feeder.injections(adjustments: [30: .load(pKW: extraKW, qKVar: 0)])
             let result = try feeder.solvePowerFlow(injections: injections)
-            let indices = try feeder.theveninStabilityIndices(voltagesPU: result.voltagesPU, injections: injections)
+            let indices = try feeder.chakravortyDasTheveninIndices(
+                voltagesPU: result.voltagesPU, injections: injections)
             return indices[feeder.index(ofBus: 30)!]
         }
         let base = try indexAt30(0)
         #expect(base > 0 && base < 1)
         #expect(try indexAt30(500) < base)
         let result = try feeder.solvePowerFlow()
-        let indices = try feeder.theveninStabilityIndices(
+        let indices = try feeder.chakravortyDasTheveninIndices(
             voltagesPU: result.voltagesPU, injections: feeder.baseInjections())
         #expect(indices.allSatisfy { $0 > 0 && $0 <= 1 })
     }

@@ -87,7 +87,7 @@ struct WorkloadSchemaTests {
             field: "workload.voltage.control", line: 14, message: "true or false")
         expectError(
             in: yaml(regions: 4, "  kind: voltage\n  voltage:\n    vsiThreshold: -1\n"),
-            field: "workload.voltage.vsiThreshold", line: 14, message: "0...10")
+            field: "workload.voltage.vsiThreshold", line: 14, message: "0...1")
         expectError(
             in: yaml(
                 regions: 4,

@@ -11,7 +11,7 @@ public struct VoltageStabilityConfigurationError: Error, Hashable, Sendable, Cus
 /// Genesis configuration of one region's `VoltageStabilityContract`, identical on every validator of the region.
 ///
 /// Everything is an integer: impedances and voltages in micro-p.u. (1 p.u. = 1_000_000), powers in kVA / kVAr
-/// (ratings) or W / VAr (measurements and set-points), the stability index in micro-units of p.u.^4. The bounds
+/// (ratings) or W / VAr (measurements and set-points), the stability index (a margin ratio, 0-1) in micro-units. The bounds
 /// checked here are what keep the contract's Int128 arithmetic free of overflow (see `VoltageStabilityIndex`), so a
 /// value of this type is always safe to run.
 ///
@@ -79,7 +79,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// 10 p.u.; far above any distribution feeder path, and part of the overflow bound of the index.
     public static let pathImpedanceMicroPUMax: Int64 = 10_000_000
     public static let ratedKVAMax: Int64 = 1_000_000
-    public static let vsiThresholdMicroMax: Int64 = 10_000_000
+    /// The margin-ratio index lies in 0...1, so a threshold above 1 would act on every dispatch.
+    public static let vsiThresholdMicroMax: Int64 = 1_000_000
     public static let rankingOutputCountMax = 16
     /// Voltages accepted from devices: 0.5 to 1.5 p.u.; anything else is a broken sensor or a hostile report.
     public static let measurementVoltageMicroPU: ClosedRange<Int64> = 500_000...1_500_000
@@ -101,7 +102,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// The only key allowed to call `reactiveRequest`: the identity under which the global layer delivers
     /// cross-region messages. Defaults to the operator key.
     public let relayKey: PublicKey
-    /// A bus whose index is below this (micro-units of p.u.^4) triggers a dispatch.
+    /// A bus whose margin-ratio index is below this (micro-units: 900_000 = 0.9, i.e. the bus already draws more
+    /// than 10 % of what its Thevenin equivalent could deliver) triggers a dispatch.
     public let vsiThresholdMicro: Int64
     /// Voltages outside this band trigger a dispatch (0.95-1.05 p.u. by default).
     public let voltageBandMicroPU: ClosedRange<Int64>

@@ -9,8 +9,8 @@ import GridRegion
 /// Methods (arguments in the canonical big-endian layouts of the `...Arguments` helpers):
 /// - `report(busNumber, sequence, voltageMicroPU, angleMicroRad, pWatts, qVAr)`: a registered device reports its
 ///   own bus; the sequence must grow per device. Stores the latest measurement per bus. Output: empty.
-/// - `dispatch(intervalIndex)`: operator only, strictly increasing intervals. Computes the Thevenin voltage
-///   stability index of every reported bus (`VoltageStabilityIndex`), ranks the buses and, when the weakest index
+/// - `dispatch(intervalIndex)`: operator only, strictly increasing intervals. Computes the margin-ratio voltage
+///   stability index of every reported bus (`VoltageStabilityIndex.marginRatioIndexMicro`), ranks the buses and, when the weakest index
 ///   is below the threshold or a voltage leaves the band, moves reactive set-points toward the dispatch target,
 ///   sized by the voltage sensitivity dV/dQ = X_shared / V. What the region cannot cover goes to the neighbour
 ///   region as an `OutboxMessage` (`voltage.reactiveRequest`). Output: `VoltageDispatchOutcome`.
@@ -318,7 +318,7 @@ public struct VoltageStabilityContract: Contract {
         for bus in configuration.buses {
             guard let stored = context.get(Self.measurementKey(busNumber: bus.number)) else { continue }
             guard let measurement = try? VoltageMeasurement(decoding: stored),
-                let indexMicro = VoltageStabilityIndex.theveninIndexMicro(
+                let indexMicro = VoltageStabilityIndex.marginRatioIndexMicro(
                     busVoltageMicroPU: measurement.voltageMicroPU,
                     pathResistanceMicroPU: bus.pathResistanceMicroPU, pathReactanceMicroPU: bus.pathReactanceMicroPU,
                     loadPMicroPU: VoltageStabilityIndex.microPU(

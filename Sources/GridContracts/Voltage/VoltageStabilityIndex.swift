@@ -1,16 +1,23 @@
-/// The voltage stability index (VSI) of a bus from its Thevenin equivalent, in integer fixed point.
+/// Voltage stability indices of a bus from its Thevenin equivalent, in integer fixed point.
 ///
-/// The index is that of M. Chakravorty and D. Das, "Voltage stability analysis of radial distribution networks,"
-/// International Journal of Electrical Power & Energy Systems 23(2), pp. 129-135, 2001, applied to the Thevenin
-/// equivalent seen from one bus, as in the decentralised voltage stability scheme of Lee et al. (2021) that
-/// Honari et al. (2022, "A Scalable Blockchain-based Smart Contract Model for Decentralized Voltage Stability Using
-/// Sharding Technique", arXiv:2206.13776) run as sharded smart contracts. It is the integer twin of GridModel's
-/// `VoltageStability.theveninIndex(busVoltagePU:pathResistancePU:pathReactancePU:loadPPU:loadQPU:)`.
+/// The contract ranks buses by the margin-ratio index (`marginRatioIndexMicro`) of Y. Gong and N. Schulz
+/// ("Synchrophasor-based real-time voltage stability index," IEEE PSCE 2006), as Lee et al. (2021) and Honari et
+/// al. (2022, "A Scalable Blockchain-based Smart Contract Model for Decentralized Voltage Stability Using Sharding
+/// Technique", arXiv:2206.13776, their `ComputeVSI` chaincode) use it: the smallest of the P, Q and S margin
+/// ratios, 1 for an unloaded bus and 0 at the nose of its P-V curve. It is the integer twin of GridModel's
+/// `VoltageStability.marginRatios(busVoltagePU:theveninResistancePU:theveninReactancePU:loadPPU:loadQPU:)`,
+/// where the derivation is written out.
+///
+/// The index used before (kept as `chakravortyDasTheveninIndexMicro`) is that of M. Chakravorty and D. Das,
+/// "Voltage stability analysis of radial distribution networks," International Journal of Electrical Power &
+/// Energy Systems 23(2), pp. 129-135, 2001, applied to the Thevenin equivalent seen from one bus. Algebraically it
+/// equals V^4 (1 - (|Z_th|/|Z_load|)^2)^2, almost exactly V^4 away from collapse, so it ranks buses as their
+/// voltages do; it is the integer twin of GridModel's `VoltageStability.chakravortyDasTheveninIndex`.
 ///
 /// For a bus with voltage magnitude V, net load P + jQ and path impedance R + jX from the substation (p.u.), with
 /// a = P R + Q X and c = P X - Q R, the Thevenin source is |E|^2 = ((V^2 + a)^2 + c^2) / V^2 and
 ///
-///     VSI = |E|^4 - 4 c^2 - 4 a |E|^2,
+///     VSI_CD = |E|^4 - 4 c^2 - 4 a |E|^2,
 ///
 /// the discriminant of the receiving-end bi-quadratic: about V^4 when lightly loaded, 0 at voltage collapse.
 ///
@@ -20,7 +27,7 @@
 ///     e2  = round(((v^2 + a)^2 + c^2) / v^2)          |E|^2 at scale S^2 (resolution 10^-12 p.u.^2)
 ///     VSI = round((e2^2 - 4 c^2 - 4 a e2) / S^3)      at scale S (micro-units of p.u.^4)
 ///
-/// Overflow bound (the domain `theveninIndexMicro` checks): V in 0.5-1.5 p.u., R, X in 0-10 p.u., |P|, |Q| <= 10
+/// Overflow bound (the domain both functions check): V in 0.5-1.5 p.u., R, X in 0-10 p.u., |P|, |Q| <= 10
 /// p.u. give |a|, |c| <= 200 p.u.^2, so (V^2 + a)^2 + c^2 <= 8.1e4 p.u.^4 (8.1e28 scaled), |E|^2 <= 3.3e5 p.u.^2
 /// (3.3e17 scaled) and e2^2 <= 1.1e35, below Int128.max = 1.7e38; the result stays below 1.1e17, within Int64.
 /// The rounding error is below 2 micro-units, far under the effect of quantising the inputs to 1 micro-p.u.
@@ -30,7 +37,7 @@ public enum VoltageStabilityIndex {
 
     /// The index in micro-units of p.u.^4, or nil outside the domain where the arithmetic is proven not to
     /// overflow (V in 0.5-1.5 p.u., R and X in 0-10 p.u., |P| and |Q| at most 10 p.u.).
-    public static func theveninIndexMicro(
+    public static func chakravortyDasTheveninIndexMicro(
         busVoltageMicroPU: Int64, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64, loadPMicroPU: Int64,
         loadQMicroPU: Int64
     ) -> Int64? {

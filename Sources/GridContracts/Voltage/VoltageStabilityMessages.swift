@@ -84,7 +84,7 @@ public struct VoltageSetpoint: Sendable, Hashable {
 /// One entry of a dispatch's ranking of the weakest buses.
 public struct VoltageRankedBus: Sendable, Hashable {
     public var busNumber: UInt16
-    /// Voltage stability index in micro-units of p.u.^4 (see `VoltageStabilityIndex`).
+    /// Margin-ratio voltage stability index in micro-units, 0-1_000_000 (see `VoltageStabilityIndex`).
     public var indexMicro: Int64
     public var voltageMicroPU: Int64
 

@@ -1,0 +1,43 @@
+/// Thevenin impedance seen from one load bus of a meshed network.
+public struct TheveninImpedance: Sendable, Hashable, Codable {
+    public var bus: Int
+    public var resistancePU: Double
+    public var reactancePU: Double
+}
+
+extension Network {
+    /// Thevenin impedance of every PQ bus, with the slack and PV buses as ideal voltage sources and the loads
+    /// removed: Z_th(i) = [Y_LL^-1]_ii, where Y_LL is Y_bus restricted to the PQ buses (what Lee et al. and Honari et
+    /// al. compute per group as inv(Y_LL - Y_LT Y_TT^-1 Y_TL); here over the whole network). Bus-number order.
+    public func theveninImpedances() throws(NetworkError) -> [TheveninImpedance] {
+        let loadBuses = buses.indices.filter { buses[$0].kind == .pq }
+        let y = admittanceMatrix()
+        let reduced = loadBuses.map { row in loadBuses.map { y[row][$0] } }
+        guard let z = LinearSolver.inverse(reduced) else {
+            throw .invalid("\(name): the load-bus admittance matrix is singular (a load island without a source)")
+        }
+        return loadBuses.enumerated().map { position, bus in
+            TheveninImpedance(
+                bus: buses[bus].number, resistancePU: z[position][position].re, reactancePU: z[position][position].im)
+        }
+    }
+
+    /// The margin-ratio index (`VoltageStability.marginRatios`) of every PQ bus from a solved power flow: the bus's
+    /// own demand (scaled like the flow's) as the load, its solved voltage, its Thevenin impedance. Buses without
+    /// demand get 1 (nothing to lose). Ascending index, then bus number.
+    public func marginRatioRanking(
+        result: NetworkPowerFlowResult, demandScale: Double = 1
+    ) throws(NetworkError) -> [BusStabilityIndex] {
+        let thevenin = try theveninImpedances()
+        let entries = thevenin.map { impedance -> BusStabilityIndex in
+            let index = indexByNumber[impedance.bus]!
+            let bus = buses[index]
+            let value = VoltageStability.marginRatioIndex(
+                busVoltagePU: result.buses[index].voltagePU, theveninResistancePU: impedance.resistancePU,
+                theveninReactancePU: impedance.reactancePU, loadPPU: bus.demandPMW * demandScale / baseMVA,
+                loadQPU: bus.demandQMVar * demandScale / baseMVA)
+            return BusStabilityIndex(bus: bus.number, index: value)
+        }
+        return entries.sorted { ($0.index, $0.bus) < ($1.index, $1.bus) }
+    }
+}

@@ -33,9 +33,10 @@ let package = Package(
         .target(
             name: "FuzzSupport",
             dependencies: [
-                "CFuzzDriver", library("GridWire"), library("GridConsensus"), library("GridGlobal"), library("GridRegion"),
+                "CFuzzDriver", library("GridWire"), library("GridConsensus"), library("GridGlobal"),
+                library("GridRegion"),
                 library("GridLedger"), library("GridCrypto"),
-            ])
+            ]),
     ]
         + fuzzTargets.map { target in
             .executableTarget(

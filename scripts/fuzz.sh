@@ -74,7 +74,28 @@ EOF
     return 1
 }
 
+# Whether the named products (all without arguments) are missing or older than any source they are built from.
+# `swift build` would find out as well, but resolving the package graph alone takes a minute or more on a busy
+# machine, too much for the test run's few seconds per target.
+stale() {
+    local products=("$@") product oldest=""
+    if [ ${#products[@]} -eq 0 ]; then
+        for entry in "${TARGETS[@]}"; do
+            IFS='|' read -r _ product _ <<<"$entry"
+            products+=("$product")
+        done
+    fi
+    for product in "${products[@]}"; do
+        [ -x "$BIN/$product" ] || return 0
+        if [ -z "$oldest" ] || [ "$BIN/$product" -ot "$oldest" ]; then oldest="$BIN/$product"; fi
+    done
+    [ -n "$(find Sources Fuzz/Sources Fuzz/Package.swift Package.swift -newer "$oldest" -print -quit)" ]
+}
+
 build() {
+    local products=()
+    [ "${1:-}" = --product ] && products=("$2")
+    if ! stale "${products[@]}"; then return 0; fi
     if ! toolchain_can_fuzz; then
         if [ "${FUZZ_OPTIONAL:-0}" = 1 ]; then
             echo "fuzz: skipped (FUZZ_OPTIONAL=1)" >&2
@@ -103,7 +124,6 @@ run_one() {
         echo "fuzz: unknown target '$name'; scripts/fuzz.sh list" >&2
         exit 2
     }
-    [ -x "$BIN/$product" ] || build --product "$product"
     work="$(mktemp -d)"
     mkdir -p "$work/corpus"
     if [ -d "$CORPUS/$name" ]; then cp "$CORPUS/$name"/* "$work/corpus/" 2>/dev/null; fi

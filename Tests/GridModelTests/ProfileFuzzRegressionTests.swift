@@ -24,7 +24,8 @@ import Testing
     /// converting NaN to an integer slot, the plain one returned NaN; both must give a multiplier in [0, 1].
     @Test func notANumberTimeGivesAValueInRange() {
         // The first 25 bytes of the saved input; the target reads no further.
-        let crash: [UInt8] = [0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00] + [UInt8](repeating: 0xFF, count: 16)
+        let crash: [UInt8] =
+            [0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00] + [UInt8](repeating: 0xFF, count: 16)
         let (type, seed, second) = Self.words(crash)
         #expect(second.isNaN)
         for profile in [LoadProfile.household(type: type), LoadProfile.household(type: type, jitterSeed: seed)] {

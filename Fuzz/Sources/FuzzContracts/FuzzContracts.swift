@@ -100,20 +100,43 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
         typealias Auction = EnergyAuctionContract
         let interval: UInt64 = 3
         let auctionRound =
-            call("offer", participants[0], Auction.offerArguments(interval: interval, energyWh: 4_000, priceMicrosPerKWh: 90_000))
-            + call("request", participants[2], Auction.requestArguments(interval: interval, energyWh: 6_000, limitPriceMicrosPerKWh: 120_000))
-            + call("interRegionOffer", relayKey, Auction.interRegionArguments(.init(originRegion: 1, originInterval: 2, energyWh: 500, priceMicrosPerKWh: 60_000)))
+            call(
+                "offer", participants[0],
+                Auction.offerArguments(interval: interval, energyWh: 4_000, priceMicrosPerKWh: 90_000))
+            + call(
+                "request", participants[2],
+                Auction.requestArguments(interval: interval, energyWh: 6_000, limitPriceMicrosPerKWh: 120_000))
+            + call(
+                "interRegionOffer", relayKey,
+                Auction.interRegionArguments(
+                    .init(originRegion: 1, originInterval: 2, energyWh: 500, priceMicrosPerKWh: 60_000)))
             + call("close", operatorKey, Auction.intervalArguments(interval))
             + call("clear", operatorKey, Auction.intervalArguments(interval))
             + call("clearedResult", participants[1], Auction.intervalArguments(interval))
             + call("balance", participants[2], Auction.balanceArguments(account: participants[2]))
         let voltageRound =
-            call(VoltageStabilityContract.reportMethod, devices[0], VoltageStabilityContract.reportArguments(busNumber: 3, sequence: 1, voltageMicroPU: 930_000, angleMicroRad: -2_000, pWatts: 120_000, qVAr: 10_000))
-            + call(VoltageStabilityContract.reportMethod, devices[1], VoltageStabilityContract.reportArguments(busNumber: 2, sequence: 1, voltageMicroPU: 960_000, angleMicroRad: -1_000, pWatts: 80_000, qVAr: 0))
-            + call(VoltageStabilityContract.dispatchMethod, operatorKey, VoltageStabilityContract.dispatchArguments(intervalIndex: 1))
-            + call(VoltageStabilityContract.reactiveRequestMethod, relayKey, VoltageStabilityContract.reactiveRequestArguments(.init(requestingRegion: 1, busNumber: 3, deficitVAr: 50_000, intervalIndex: 1)))
-            + call(VoltageStabilityContract.setpointMethod, devices[0], VoltageStabilityContract.setpointArguments(device: devices[0]))
-        return [("auction-round", auctionRound), ("voltage-round", voltageRound), ("both", auctionRound + voltageRound)]
+            call(
+                VoltageStabilityContract.reportMethod, devices[0],
+                VoltageStabilityContract.reportArguments(
+                    busNumber: 3, sequence: 1, voltageMicroPU: 930_000, angleMicroRad: -2_000, pWatts: 120_000,
+                    qVAr: 10_000))
+            + call(
+                VoltageStabilityContract.reportMethod, devices[1],
+                VoltageStabilityContract.reportArguments(
+                    busNumber: 2, sequence: 1, voltageMicroPU: 960_000, angleMicroRad: -1_000, pWatts: 80_000, qVAr: 0))
+            + call(
+                VoltageStabilityContract.dispatchMethod, operatorKey,
+                VoltageStabilityContract.dispatchArguments(intervalIndex: 1))
+            + call(
+                VoltageStabilityContract.reactiveRequestMethod, relayKey,
+                VoltageStabilityContract.reactiveRequestArguments(
+                    .init(requestingRegion: 1, busNumber: 3, deficitVAr: 50_000, intervalIndex: 1)))
+            + call(
+                VoltageStabilityContract.setpointMethod, devices[0],
+                VoltageStabilityContract.setpointArguments(device: devices[0]))
+        return [
+            ("auction-round", auctionRound), ("voltage-round", voltageRound), ("both", auctionRound + voltageRound),
+        ]
     }
     return 0
 }

@@ -1,8 +1,9 @@
 import Foundation
 import FuzzSupport
 import GridConsensus
-@testable import GridGenesis
 import GridTopology
+
+@testable import GridGenesis
 
 // Deployment files a node reads at start: the genesis file and a node's config file (JSON). The input is a
 // selector byte and the file; an even selector, a genesis file, read as a node reads it and turned into a

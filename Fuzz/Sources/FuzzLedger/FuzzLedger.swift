@@ -29,7 +29,9 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
             seed(.block, "three", block.encoded()),
             seed(.block, "empty", Block(header: header, transactions: []).encoded()),
             seed(.certificate, "three-votes", Fixture.certificate(for: header, keys: Fixture.validatorKeys).encoded()),
-            seed(.certificate, "no-votes", Fixture.certificate(for: header, keys: Fixture.validatorKeys, signers: []).encoded()),
+            seed(
+                .certificate, "no-votes",
+                Fixture.certificate(for: header, keys: Fixture.validatorKeys, signers: []).encoded()),
             seed(.receipts, "two", Receipt.encodeList(receipts)),
             seed(.receipts, "none", Receipt.encodeList([])),
         ]

@@ -1,9 +1,10 @@
 import FuzzSupport
-@testable import GridLive
 import GridLedger
 import GridWire
 import NIOCore
 import NIOEmbedded
+
+@testable import GridLive
 
 // The live runtime's framing and handshake: the input is a TCP byte stream, delivered in chunks whose sizes the
 // first byte picks, to the real `LengthPrefixedFrameDecoder` on an `EmbeddedChannel`. Invariants: every frame it

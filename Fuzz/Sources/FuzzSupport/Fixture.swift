@@ -21,7 +21,9 @@ public struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
+    }
 }
 
 /// Real data for every message: Ed25519 keys derived from a seed, signed transactions, blocks whose roots match
@@ -32,7 +34,9 @@ public enum Fixture {
     public static let region: RegionID = 3
     public static let globalRegion = GlobalConfiguration.globalRegion
     public static let validatorKeys = (0..<4).map { KeyPair.derived(masterSeed: 41, label: "wire-test/region/\($0)") }
-    public static let committeeKeys = (0..<4).map { KeyPair.derived(masterSeed: 41, label: "wire-test/committee/\($0)") }
+    public static let committeeKeys = (0..<4).map {
+        KeyPair.derived(masterSeed: 41, label: "wire-test/committee/\($0)")
+    }
     public static let clientKeys = (0..<8).map { KeyPair.derived(masterSeed: 41, label: "wire-test/client/\($0)") }
 
     public static func transaction(_ index: Int, argumentsBytes: Int = 24) -> Transaction {
@@ -282,4 +286,3 @@ public enum Fixture {
         ]
     }
 }
-

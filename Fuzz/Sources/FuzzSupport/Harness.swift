@@ -1,5 +1,5 @@
-import Foundation
 import CFuzzDriver
+import Foundation
 
 /// What every fuzz target shares: turning libFuzzer's input into bytes, failing loudly when an invariant breaks
 /// (libFuzzer keeps the input as a crash file), and writing the seed corpus from real encoded values.

@@ -4,7 +4,7 @@
 # Usage:
 #   scripts/fuzz.sh list                 the targets and what each one fuzzes
 #   scripts/fuzz.sh TARGET SECONDS       build (cached) and fuzz one target for SECONDS
-#   scripts/fuzz.sh all [SECONDS]        each target in turn (SECONDS, else $FUZZ_SECONDS, else 5)
+#   scripts/fuzz.sh all [SECONDS]        each target in turn (SECONDS, else $FUZZ_SECONDS, else 5; 0 skips)
 #   scripts/fuzz.sh build                build every target
 #   scripts/fuzz.sh seeds                regenerate the committed seed corpora, Fuzz/corpus/TARGET/
 #
@@ -131,13 +131,16 @@ run_one() {
     mkdir -p "$artifacts"
     log="$SCRATCH/logs/$name.log"
     mkdir -p "$(dirname "$log")"
-    # -timeout: an input taking 10 s is a hang worth a report; -rss_limit_mb: libFuzzer's default, stated.
-    # -detect_leaks=0: the Swift runtime's lazily built caches look like leaks, and checking for them after
-    # every input that allocates more than it frees (any input that starts a thread) costs ~30 ms, 30x the run.
+    # -timeout: an input taking 60 s is a hang worth a report. Not less: a topology with duplicate keys is
+    # composed again per key, 0.5 s of CPU but over 10 s of wall time on this machine at a load of 24.
+    # -rss_limit_mb: libFuzzer's default, stated.
+    # -detect_leaks=0 and ASAN_OPTIONS: the Swift runtime's and Foundation's lazily filled caches look like
+    # leaks, and checking after every input that allocates more than it frees (any input that starts a thread)
+    # made the topology target 30 times slower. SWIFT_BACKTRACE: the Swift backtracer's memory reads trip ASan
+    # and bury the real report.
     # shellcheck disable=SC2086
-    # ASAN_OPTIONS: no leak report at exit either (Foundation's own caches); SWIFT_BACKTRACE: the Swift
-    # backtracer's memory reads trip ASan and bury the real report.
-    (cd "$work" && ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no "$BIN/$product" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
+    (cd "$work" && ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no \
+        "$BIN/$product" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$work/corpus") >"$log" 2>&1
     status=$?
     executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
@@ -184,6 +187,14 @@ seeds)
     ;;
 all)
     seconds="${2:-${FUZZ_SECONDS:-5}}"
+    if [ "$seconds" = 0 ]; then
+        echo "fuzz: skipped (0 seconds per target)" >&2
+        exit 0
+    fi
+    [[ "$seconds" =~ ^[0-9]+$ ]] || {
+        echo "fuzz: SECONDS must be a whole number, got '$seconds'" >&2
+        exit 2
+    }
     started=$(date +%s)
     build
     failed=0

@@ -31,6 +31,8 @@ private var configURL: URL { layout.nodeConfigs.values.sorted { $0.path < $1.pat
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRawPointer?) -> CInt {
+    // The deployment folder goes when the run ends normally; after a crash it stays, next to the crash input.
+    atexit { try? FileManager.default.removeItem(at: folder) }
     Fuzz.writeSeedsIfAsked {
         let genesis = (try? Data(contentsOf: layout.genesisFile)) ?? Data()
         let config = (try? Data(contentsOf: configURL)) ?? Data()

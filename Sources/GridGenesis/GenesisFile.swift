@@ -65,6 +65,12 @@ public struct GenesisFile: Codable, Sendable, Equatable {
                 file: file, field: "schemaVersion",
                 reason: "is \(schemaVersion); this build reads version \(Self.currentSchemaVersion)")
         }
+        // The topology arrives as JSON, not through the topology parser: check it before sizing anything by it
+        // (a negative validator count trapped here, found with the genesis fuzz target's input).
+        do { try topology.validate() } catch {
+            let shown = error.errors.prefix(3).map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }
+            throw GenesisError(file: file, field: "topology", reason: shown.joined(separator: "; "))
+        }
         var regionKeys = topology.regions.map { [PublicKey?](repeating: nil, count: $0.validators) }
         var committeeKeys = [PublicKey?](repeating: nil, count: topology.global?.validators ?? 0)
         var seen = Set<String>()

@@ -21,8 +21,22 @@ public struct Receipt: Hashable, Sendable {
     public init(transactionHash: Hash256, status: Status, reason: String = "", output: [UInt8] = []) {
         self.transactionHash = transactionHash
         self.status = status
-        self.reason = String(decoding: Array(reason.utf8.prefix(Self.reasonBytesMax)), as: UTF8.self)
+        self.reason = Self.truncated(reason)
         self.output = output
+    }
+
+    /// The longest prefix of whole Unicode scalars within `reasonBytesMax` UTF-8 bytes. Cutting the bytes instead
+    /// could split a character, whose replacement (U+FFFD, 3 bytes) made the reason longer than the limit.
+    static func truncated(_ reason: String) -> String {
+        guard reason.utf8.count > reasonBytesMax else { return reason }
+        var bytes = 0
+        var scalars = String.UnicodeScalarView()
+        for scalar in reason.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            guard bytes <= reasonBytesMax else { break }
+            scalars.append(scalar)
+        }
+        return String(scalars)
     }
 
     public func write(into writer: inout ByteWriter) {
@@ -51,7 +65,15 @@ public struct Receipt: Hashable, Sendable {
                 field: "\(field).status", offset: statusOffset, kind: .invalidValue("status \(rawStatus)"))
         }
         self.status = status
+        let reasonOffset = reader.offset
         reason = try reader.readShortString("\(field).reason")
+        // Receipts are made with at most `reasonBytesMax` bytes of reason; a longer one is not a canonical receipt
+        // (found while writing the receipts fuzz target's invariants).
+        guard reason.utf8.count <= Self.reasonBytesMax else {
+            throw DecodingError(
+                field: "\(field).reason", offset: reasonOffset,
+                kind: .tooLarge(limit: Self.reasonBytesMax, actual: reason.utf8.count))
+        }
         output = try reader.readBytes(limit: Self.outputBytesMax, "\(field).output")
     }
 

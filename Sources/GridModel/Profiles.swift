@@ -161,6 +161,9 @@ public struct SolarProfile: Sendable, Hashable {
 }
 
 func wrappedSecond(_ second: Double) -> Double {
+    // NaN and the infinities have no time of day; they count as midnight, so a hostile time gives a value rather
+    // than a trap in `smoothNoise`'s integer conversion (found by `scripts/fuzz.sh profiles`).
+    guard second.isFinite else { return 0 }
     let wrapped = second.truncatingRemainder(dividingBy: secondsPerDay)
     return wrapped < 0 ? wrapped + secondsPerDay : wrapped
 }

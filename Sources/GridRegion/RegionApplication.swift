@@ -330,10 +330,16 @@ public struct InboundReport: Hashable, Sendable {
             at: countOffset)
         var failures: [Failure] = []
         for index in 0..<count {
-            failures.append(
-                Failure(
-                    index: try reader.readUInt32("inboundReport.failures[\(index)].index"),
-                    reason: try reader.readShortString("inboundReport.failures[\(index)].reason")))
+            let failureIndex = try reader.readUInt32("inboundReport.failures[\(index)].index")
+            let reasonOffset = reader.offset
+            let reason = try reader.readShortString("inboundReport.failures[\(index)].reason")
+            // `record` keeps at most `reasonBytesMax` bytes; a longer reason is not a report the relay wrote.
+            guard reason.utf8.count <= Self.reasonBytesMax else {
+                throw DecodingError(
+                    field: "inboundReport.failures[\(index)].reason", offset: reasonOffset,
+                    kind: .tooLarge(limit: Self.reasonBytesMax, actual: reason.utf8.count))
+            }
+            failures.append(Failure(index: failureIndex, reason: reason))
         }
         self.failures = failures
         try reader.expectEnd("inboundReport")

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of GridLedger's decoders and parsers with libFuzzer (docs/fuzzing.md).
+#
+# Usage:
+#   scripts/fuzz.sh list                 the targets and what each one fuzzes
+#   scripts/fuzz.sh TARGET SECONDS       build (cached) and fuzz one target for SECONDS
+#   scripts/fuzz.sh all [SECONDS]        each target in turn (SECONDS, else $FUZZ_SECONDS, else 5; 0 skips)
+#   scripts/fuzz.sh build                build every target
+#   scripts/fuzz.sh seeds                regenerate the committed seed corpora, Fuzz/corpus/TARGET/
+#
+# Targets live in Fuzz/ (a package of their own that depends on this one by path) and are built with
+# `-sanitize=fuzzer,address` into .build-fuzz/. A run starts from a temporary copy of Fuzz/corpus/TARGET/, so the
+# checkout stays clean, and prints the executions and executions per second. A crash or broken invariant stops the
+# run: the input is kept in .build-fuzz/crashes/TARGET/ and the exit status is 1 (replay it with
+# `.build-fuzz/debug/FuzzX FILE`). Extra libFuzzer flags: FUZZ_FLAGS="-jobs=2 ...".
+#
+# Exit status: 0 all runs clean, 1 a crash, 2 usage or build error. With FUZZ_OPTIONAL=1 (as scripts/test.sh
+# runs it), a toolchain that cannot build libFuzzer targets (no libFuzzer runtime, e.g. Xcode's) is reported
+# and skipped with status 0.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 2
+SCRATCH="$ROOT/.build-fuzz"
+BIN="$SCRATCH/debug"
+CORPUS="$ROOT/Fuzz/corpus"
+
+# name, product, what it fuzzes
+TARGETS=(
+    "wire|FuzzWire|wire codec: every peer and client frame (WireCodec.decode, decodeClient)"
+    "ledger|FuzzLedger|ledger encodings: transaction, block header, block, quorum certificate, receipts"
+    "consensus|FuzzConsensus|consensus messages of both chains, safety state; certificates checked against keys"
+    "global|FuzzGlobal|commit entries, checkpoint payloads, messages, deliveries (+InboundDelivery), notices, state"
+    "contracts|FuzzContracts|contract arguments: programs of calls on the auction and voltage contracts"
+    "topology|FuzzTopology|topology files: size, UTF-8, YAML, decoding, validation"
+    "profiles|FuzzProfiles|machine profile JSON; household load and solar profiles"
+    "live|FuzzLive|live runtime: length-prefixed framing on a stream, handshake decoding and proof"
+    "genesis|FuzzGenesis|genesis and node config files, as a node loads them"
+)
+
+usage() {
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+product_of() {
+    local entry
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name product _ <<<"$entry"
+        if [ "$name" = "$1" ]; then
+            echo "$product"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Whether swiftc can link a libFuzzer target at all; prints why not.
+toolchain_can_fuzz() {
+    local probe
+    probe="$(mktemp -d)"
+    cat >"$probe/probe.swift" <<'EOF'
+@_cdecl("LLVMFuzzerTestOneInput")
+public func probe(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt { 0 }
+EOF
+    if swiftc -sanitize=fuzzer,address -parse-as-library "$probe/probe.swift" -o "$probe/probe" \
+        >"$probe/log" 2>&1; then
+        rm -rf "$probe"
+        return 0
+    fi
+    echo "fuzz: this Swift toolchain cannot build libFuzzer targets (swiftc -sanitize=fuzzer,address failed):" >&2
+    tail -3 "$probe/log" >&2
+    rm -rf "$probe"
+    return 1
+}
+
+# Whether the named products (all without arguments) are missing or older than any source they are built from.
+# `swift build` would find out as well, but resolving the package graph alone takes a minute or more on a busy
+# machine, too much for the test run's few seconds per target.
+stale() {
+    local products=("$@") product oldest=""
+    if [ ${#products[@]} -eq 0 ]; then
+        for entry in "${TARGETS[@]}"; do
+            IFS='|' read -r _ product _ <<<"$entry"
+            products+=("$product")
+        done
+    fi
+    for product in "${products[@]}"; do
+        [ -x "$BIN/$product" ] || return 0
+        if [ -z "$oldest" ] || [ "$BIN/$product" -ot "$oldest" ]; then oldest="$BIN/$product"; fi
+    done
+    [ -n "$(find Sources Fuzz/Sources Fuzz/Package.swift Package.swift -newer "$oldest" -print -quit)" ]
+}
+
+build() {
+    local products=()
+    [ "${1:-}" = --product ] && products=("$2")
+    if ! stale "${products[@]}"; then return 0; fi
+    if ! toolchain_can_fuzz; then
+        if [ "${FUZZ_OPTIONAL:-0}" = 1 ]; then
+            echo "fuzz: skipped (FUZZ_OPTIONAL=1)" >&2
+            exit 0
+        fi
+        exit 2
+    fi
+    local started log
+    started=$(date +%s)
+    log="$SCRATCH/build.log"
+    mkdir -p "$SCRATCH"
+    echo "fuzz: building $* (cached in .build-fuzz/; the first build takes several minutes)" >&2
+    # The linker warns about every ASan helper symbol it cannot export; the log keeps them, the terminal not.
+    if ! swift build -j "${FUZZ_BUILD_JOBS:-2}" -c debug --package-path Fuzz --scratch-path "$SCRATCH" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library "$@" >"$log" 2>&1; then
+        grep -v "Cannot export local symbol" "$log" | grep -E "error|warning: " | head -20 >&2
+        echo "fuzz: build failed; full log in $log" >&2
+        exit 2
+    fi
+    echo "fuzz: built in $(($(date +%s) - started)) s" >&2
+}
+
+run_one() {
+    local name="$1" seconds="$2" product work artifacts log status executions rate
+    product="$(product_of "$name")" || {
+        echo "fuzz: unknown target '$name'; scripts/fuzz.sh list" >&2
+        exit 2
+    }
+    work="$(mktemp -d)"
+    mkdir -p "$work/corpus"
+    if [ -d "$CORPUS/$name" ]; then cp "$CORPUS/$name"/* "$work/corpus/" 2>/dev/null; fi
+    artifacts="$SCRATCH/crashes/$name"
+    mkdir -p "$artifacts"
+    log="$SCRATCH/logs/$name.log"
+    mkdir -p "$(dirname "$log")"
+    # -timeout: an input taking 60 s is a hang worth a report. Not less: a topology with duplicate keys is
+    # composed again per key, 0.5 s of CPU but over 10 s of wall time on this machine at a load of 24.
+    # -rss_limit_mb: libFuzzer's default, stated.
+    # -detect_leaks=0 and ASAN_OPTIONS: the Swift runtime's and Foundation's lazily filled caches look like
+    # leaks, and checking after every input that allocates more than it frees (any input that starts a thread)
+    # made the topology target 30 times slower. SWIFT_BACKTRACE: the Swift backtracer's memory reads trip ASan
+    # and bury the real report.
+    # shellcheck disable=SC2086
+    (cd "$work" && ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no \
+        "$BIN/$product" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -detect_leaks=0 \
+        -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$work/corpus") >"$log" 2>&1
+    status=$?
+    executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    rm -rf "$work"
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz $name: CRASH after ${executions:-?} executions; input in $artifacts/, log $log" >&2
+        grep -E "fuzz invariant broken|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY" "$log" | head -5 >&2
+        return 1
+    fi
+    printf 'fuzz %-10s %10s executions in %4s s (%s exec/s), no crash\n' "$name" "${executions:-?}" "$seconds" \
+        "${rate:-?}"
+}
+
+[ $# -ge 1 ] || usage
+case "$1" in
+list)
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name product what <<<"$entry"
+        printf '%-10s %-14s %s\n' "$name" "$product" "$what"
+    done
+    ;;
+build)
+    build
+    ;;
+seeds)
+    build
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name product _ <<<"$entry"
+        rm -rf "${CORPUS:?}/$name"
+        FUZZ_WRITE_SEEDS="$CORPUS/$name" "$BIN/$product" >/dev/null || exit 2
+    done
+    # Real files as well: the shipped topologies (but the 130 KiB wan-64) and machine profiles.
+    for file in topologies/*.yaml; do
+        [ "$(basename "$file")" = wan-64.yaml ] || cp "$file" "$CORPUS/topology/"
+    done
+    for file in profiles/*.json; do
+        { printf '\0'; cat "$file"; } >"$CORPUS/profiles/machine-$(basename "$file")"
+    done
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name _ _ <<<"$entry"
+        echo "seeds $name: $(find "$CORPUS/$name" -type f | wc -l) files, $(($(cat "$CORPUS/$name"/* | wc -c) / 1024)) KiB"
+    done
+    ;;
+all)
+    seconds="${2:-${FUZZ_SECONDS:-5}}"
+    if [ "$seconds" = 0 ]; then
+        echo "fuzz: skipped (0 seconds per target)" >&2
+        exit 0
+    fi
+    [[ "$seconds" =~ ^[0-9]+$ ]] || {
+        echo "fuzz: SECONDS must be a whole number, got '$seconds'" >&2
+        exit 2
+    }
+    started=$(date +%s)
+    build
+    failed=0
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name _ _ <<<"$entry"
+        run_one "$name" "$seconds" || failed=1
+    done
+    echo "fuzz all: ${#TARGETS[@]} targets, $(($(date +%s) - started)) s in all including the build" >&2
+    exit "$failed"
+    ;;
+-h | --help | help)
+    usage
+    ;;
+*)
+    [ $# -eq 2 ] || usage
+    [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || {
+        echo "fuzz: SECONDS must be a positive whole number, got '$2'" >&2
+        exit 2
+    }
+    product_of "$1" >/dev/null || {
+        echo "fuzz: unknown target '$1'; scripts/fuzz.sh list" >&2
+        exit 2
+    }
+    build --product "$(product_of "$1")"
+    run_one "$1" "$2" || exit 1
+    ;;
+esac

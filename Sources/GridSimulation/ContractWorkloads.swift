@@ -391,7 +391,11 @@ final class AuctionWorkloadDriver {
         random = DeterministicRandom(seed: seed ^ 0xA0C7_1011)
         let prosumersPerRegion = Int((Double(settings.participantsPerRegion) * settings.prosumerShare).rounded())
         let rule: EnergyAuctionConfiguration.ClearingRule =
-            settings.clearingRule == .payAsBid ? .payAsBid : .uniformPrice
+            switch settings.clearingRule {
+            case .payAsOffer: .payAsOffer
+            case .uniformPrice: .uniformPrice
+            case .discriminatoryPayAsBid: .payAsBid
+            }
         var contracts: [EnergyAuctionContract] = []
         var operatorKeys: [KeyPair] = []
         for (regionIndex, region) in topology.regions.enumerated() {
@@ -544,10 +548,12 @@ final class AuctionWorkloadDriver {
             entry.gridOnlyMicros += gridOnlyCostMicros[key, default: 0]
             totals[participant.prosumer] = entry
         }
-        // Inter-region trades move money between regions' participants and the regions' mutual accounts; with
-        // those accounts counted, money is conserved apart from the grid flows.
+        // Inter-region trades move money between regions' participants and the regions' mutual accounts, and
+        // pay-as-bid spreads go to each region's community fund; with those accounts counted, money is conserved
+        // apart from the grid flows.
         var interRegionMicros: Int64 = 0
         for region in contracts.indices {
+            interRegionMicros += contracts[region].communityFundMicros { read(region, $0) }
             for other in contracts.indices where other != region {
                 interRegionMicros += contracts[region].interRegionBalanceMicros(of: RegionID(other)) {
                     read(region, $0)

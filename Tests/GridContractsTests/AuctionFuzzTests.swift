@@ -62,7 +62,7 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3])
     func hostileCallsNeverCrashAndConserveMoney(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
-        let rule: EnergyAuctionConfiguration.ClearingRule = seed % 2 == 0 ? .payAsBid : .uniformPrice
+        let rule: EnergyAuctionConfiguration.ClearingRule = seed % 2 == 0 ? .payAsOffer : .uniformPrice
         var driver = AuctionDriver(AuctionFixture.configuration(rule: rule, region: 0, neighbour: 1))
         let methods = Contract.Method.allCases.map(\.rawValue) + ["", "Request", "clear ", "\u{0}"]
         let senders = AuctionFixture.participants + [AuctionFixture.operatorKey, AuctionFixture.outsider]

@@ -26,15 +26,24 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         }
     }
 
-    /// How a matched (request, offer) pair is priced. Both rules accept the same quantities (offers ascending,
+    /// How a matched (request, offer) pair is priced. All rules accept the same quantities (offers ascending,
     /// requests descending, while the best request's limit >= the best offer's price); they differ only in price.
-    public enum ClearingRule: UInt8, Sendable, Hashable {
-        /// CE-SDT's ordered acceptance: each matched pair trades at the seller's offer price, so every seller is
-        /// paid exactly what it asked and every buyer pays at most its limit.
-        case payAsBid = 1
+    ///
+    /// CE-SDT's pairing (Wang et al. 2023, eqs. 12-13 and steps 5-9 of its flow) is this ordered acceptance; the
+    /// paper does not state the price of a pair, but in its flow the contract accepts offers in price order until
+    /// the request is met and then bills the requester, so each pair trades at the accepted offer: `.payAsOffer`.
+    public enum ClearingRule: UInt8, Sendable, Hashable, CaseIterable {
+        /// Every matched pair trades at the seller's offer price: sellers get exactly what they asked, buyers keep
+        /// the whole surplus (limit - offer). Called `payAsBid` before; raw value 1 is unchanged, so results stored
+        /// under the old name decode with the same meaning.
+        case payAsOffer = 1
         /// Uniform-price double auction: every trade at the mid-price (rounded down) of the break-even pair, the
         /// last (offer, request) pair the ordered acceptance matched.
         case uniformPrice = 2
+        /// Textbook pay-as-bid (discriminatory pricing): each side settles at its own price, the buyer pays its
+        /// limit and the seller receives its offer. The spread (limit - offer) × energy is neither's: it goes to
+        /// the region's community fund account (`EnergyAuctionContract.communityFundMicros`), so money is conserved.
+        case payAsBid = 3
     }
 
     public var region: RegionID

@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "GridLive", targets: ["GridLive"]),
         .library(name: "GridLoadGenerator", targets: ["GridLoadGenerator"]),
         .library(name: "GridLiveRun", targets: ["GridLiveRun"]),
+        .library(name: "GridCommunity", targets: ["GridCommunity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -113,6 +114,7 @@ let package = Package(
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
         .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
+        .target(name: "GridCommunity", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]),
 
         // MARK: - Load generation, simulation and runs
 
@@ -137,7 +139,7 @@ let package = Package(
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
-                argumentParser, serviceLifecycle, logging,
+                "GridCommunity", argumentParser, serviceLifecycle, logging,
             ]
         ),
 
@@ -179,6 +181,7 @@ let package = Package(
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
         ),
+        .testTarget(name: "GridCommunityTests", dependencies: ["GridCommunity", "GridContracts", "GridCrypto"]),
         .testTarget(
             name: "GridSimulationTests",
             dependencies: [

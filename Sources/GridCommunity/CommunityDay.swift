@@ -22,8 +22,23 @@ public struct CommunityDayOptions: Sendable {
     public var region: RegionID = 0
     /// Keep every signed transaction, per interval, for a replay on the simulator.
     public var keepTransactions = false
+    /// Bid-based settlement (`nil`: a household's bid is what it delivers) or settlement against metered delivery
+    /// (You et al.): offers come from a forecast, sellers prepay a margin, their meters sign what they exported.
+    public var metering: CommunityMetering?
 
     public init(parameters: CommunityParameters) { self.parameters = parameters }
+}
+
+/// Settlement against metered delivery in the community study. Offers are made on a forecast of the household's
+/// export, off by a factor 1 + ε with ε drawn per household and interval from ±`forecastErrorHalfWidth`; after
+/// the clearing, each seller's meter signs its real export and the household sends it as `meterReading`.
+public struct CommunityMetering: Sendable, Hashable {
+    /// Covers the dearest shortfall: the peak grid tariff plus the penalty.
+    public var marginMicrosPerKWh: Int64 = 550_000
+    public var penaltyMicrosPerKWh: Int64 = 100_000
+    public var forecastErrorHalfWidth = 0.15
+
+    public init() {}
 }
 
 public struct CommunityDayError: Error, CustomStringConvertible {
@@ -74,8 +89,15 @@ public struct CommunityDayResult: Sendable, Codable, Hashable {
     public var transactionsSigned = 0
     public var transactionsCommitted = 0
     public var transactionsRefused: [String: Int] = [:]
-    /// Conservation check: Σ balance changes + community fund − feed-in paid + grid paid (must be 0).
+    /// Conservation check: Σ balance changes + community fund + margins held − feed-in paid + grid paid
+    /// + metered shortfall charges (must be 0).
     public var moneyResidualMicros: Int64 = 0
+    /// Metered settlement: readings settled, offered energy not delivered, and what it cost the sellers.
+    public var meterReadings = 0
+    public var shortfallWh: Int64 = 0
+    public var shortfallChargeMicros: Int64 = 0
+    public var penaltyMicros: Int64 = 0
+    public var marginsHeldAtEndMicros: Int64 = 0
 }
 
 /// The signed transactions of one interval, in submission order: bids first, then the operator's close and clear.
@@ -84,6 +106,8 @@ public struct CommunityInterval: Sendable {
     public var bids: [Transaction]
     public var close: Transaction
     public var clear: Transaction
+    /// Metered settlement: the sellers' meter readings, sent once `clear` has run.
+    public var readings: [Transaction] = []
 }
 
 public struct CommunityDay {
@@ -93,6 +117,8 @@ public struct CommunityDay {
     public let contract: EnergyAuctionContract
     public let operatorKey: KeyPair
     public let householdKeys: [KeyPair]
+    /// Each household's meter (used under metered settlement; prosumers' meters are registered with the contract).
+    public let meterKeys: [KeyPair]
     public static let initialBalanceMicros: Int64 = 1_000_000_000
 
     public init(options: CommunityDayOptions, profiles: CommunityProfiles) throws(CommunityDayError) {
@@ -115,17 +141,26 @@ public struct CommunityDay {
         householdKeys = households.map {
             KeyPair.derived(masterSeed: parameters.seed, label: "ce-sdt/household/\($0.index)")
         }
+        meterKeys = households.map { KeyPair.derived(masterSeed: parameters.seed, label: "ce-sdt/meter/\($0.index)") }
         var registry: [PublicKey: EnergyAuctionConfiguration.Participant] = [:]
-        for (household, key) in zip(households, householdKeys) {
-            registry[key.publicKey] = .init(
+        var meters: [PublicKey: PublicKey] = [:]
+        for (index, household) in households.enumerated() {
+            let key = householdKeys[index].publicKey
+            registry[key] = .init(
                 household.kind == .prosumer ? .prosumer : .consumer, initialBalanceMicros: Self.initialBalanceMicros)
+            if household.kind == .prosumer { meters[key] = meterKeys[index].publicKey }
         }
         let configuration = EnergyAuctionConfiguration(
             region: options.region, operatorKey: operatorKey.publicKey, participants: registry,
             gridTariffMicrosPerKWhBySlot: options.tariff.contractSlots(intervalMinutes: parameters.stepMinutes),
             feedInTariffMicrosPerKWh: options.tariff.feedInMicrosPerKWh, clearingRule: options.clearingRule,
             priceHistoryIntervals: options.pricing.historyLength,
-            bidsPerIntervalMax: max(1024, parameters.households + 16))
+            bidsPerIntervalMax: max(1024, parameters.households + 16),
+            metering: options.metering.map {
+                .init(
+                    meterKeys: meters, marginMicrosPerKWh: $0.marginMicrosPerKWh,
+                    penaltyMicrosPerKWh: $0.penaltyMicrosPerKWh)
+            })
         do { contract = try EnergyAuctionContract(configuration: configuration) } catch {
             throw CommunityDayError("auction configuration: \(error)")
         }
@@ -147,6 +182,7 @@ public struct CommunityDay {
             households: households.count, prosumers: parameters.prosumerCount, stepMinutes: stepMinutes,
             clearingRule: "\(options.clearingRule)")
         var withoutTrading = Array(repeating: Int64(0), count: households.count)
+        var exportedWh: [Int: Int64] = [:]
         let read: ([UInt8]) -> [UInt8]? = { harness.value(EnergyAuctionContract.contractName, $0) }
 
         for step in 0..<steps {
@@ -154,11 +190,20 @@ public struct CommunityDay {
             let grid = options.tariff.gridMicrosPerKWh(hour: step * stepMinutes / 60)
             var bids: [Transaction] = []
             var needWh: Int64 = 0
+            exportedWh.removeAll(keepingCapacity: true)
             for (index, household) in households.enumerated()
             where (step * stepMinutes) % household.settlementMinutes == 0 {
                 let periodSteps = household.settlementMinutes / stepMinutes
                 let netWh = flows[index].netWh(steps: step..<min(steps, step + periodSteps), stepMinutes: stepMinutes)
-                let energyWh = Int64(netWh.magnitude.rounded())
+                let actualWh = Int64(netWh.magnitude.rounded())
+                var energyWh = actualWh
+                if let metering = options.metering, netWh > 0 {
+                    // The offer is a forecast; the meter will tell what was really exported.
+                    var random = CommunityRandom(seed: parameters.seed ^ (UInt64(index) << 20) ^ UInt64(step))
+                    let error = (random.unit() * 2 - 1) * metering.forecastErrorHalfWidth
+                    exportedWh[index] = actualWh
+                    energyWh = Int64((netWh * (1 + error)).rounded())
+                }
                 guard energyWh > 0 else { continue }
                 let arguments: [UInt8]
                 let method: EnergyAuctionContract.Method
@@ -171,7 +216,7 @@ public struct CommunityDay {
                     method = .offer
                     arguments = EnergyAuctionContract.offerArguments(
                         interval: interval, energyWh: energyWh, priceMicrosPerKWh: price)
-                    withoutTrading[index] -= energyWh * feedIn / 1000
+                    withoutTrading[index] -= actualWh * feedIn / 1000
                 } else {
                     needWh += energyWh
                     var limit: Int64 = 0
@@ -210,8 +255,34 @@ public struct CommunityDay {
                 result.transactionsSigned += 1
                 ledger.execute(transaction, in: &harness)
             }
+            var readings: [Transaction] = []
+            if options.metering != nil {
+                for index in exportedWh.keys.sorted() {
+                    let meterArguments = EnergyAuctionContract.meterReadingArguments(
+                        region: options.region, interval: interval, account: householdKeys[index].publicKey,
+                        exportedWh: exportedWh[index]!, meter: meterKeys[index])
+                    nonces[index] += 1
+                    readings.append(
+                        Transaction(
+                            chainID: options.chainID, region: options.region, signer: householdKeys[index],
+                            nonce: nonces[index], contract: EnergyAuctionContract.contractName,
+                            method: EnergyAuctionContract.Method.meterReading.rawValue, arguments: meterArguments))
+                }
+                for transaction in readings {
+                    result.transactionsSigned += 1
+                    guard let output = ledger.execute(transaction, in: &harness)?.output,
+                        let settlement = try? EnergyAuctionContract.decodeMeteredSettlement(output)
+                    else { continue }
+                    result.meterReadings += 1
+                    result.shortfallWh += settlement.shortfallCommunityWh + settlement.shortfallFeedInWh
+                    result.shortfallChargeMicros += settlement.gridChargeMicros
+                    result.penaltyMicros += settlement.penaltyMicros
+                    result.moneyResidualMicros += settlement.gridChargeMicros
+                }
+            }
             if options.keepTransactions {
-                intervals.append(CommunityInterval(interval: interval, bids: bids, close: close, clear: clear))
+                intervals.append(
+                    CommunityInterval(interval: interval, bids: bids, close: close, clear: clear, readings: readings))
             }
             result.userNeedWhByInterval.append(needWh)
 
@@ -223,7 +294,6 @@ public struct CommunityDay {
                 p2pWh = cleared.trades.reduce(0) { $0 + $1.energyWh }
                 gridWh = cleared.gridPurchases.reduce(0) { $0 + $1.energyWh }
                 feedInWh = cleared.feedIns.reduce(0) { $0 + $1.energyWh }
-                result.communityFundMicros += cleared.communityFundMicros
                 if let pair = cleared.breakEven {
                     let mid =
                         pair.offerPriceMicrosPerKWh
@@ -243,7 +313,10 @@ public struct CommunityDay {
         }
         result.transactionsCommitted = ledger.committed
         result.transactionsRefused = ledger.refusedByReason
-        result.moneyResidualMicros += result.communityFundMicros
+        result.marginsHeldAtEndMicros = contract.escrowedMarginMicros(reading: read)
+        let fundHeld = contract.communityFundMicros(reading: read)
+        result.communityFundMicros = fundHeld
+        result.moneyResidualMicros += fundHeld + result.marginsHeldAtEndMicros
 
         for (index, household) in households.enumerated() {
             let balance =
@@ -296,19 +369,21 @@ struct SignedLedger {
         self.region = region
     }
 
-    mutating func execute(_ transaction: Transaction, in harness: inout ContractHarness) {
+    /// Returns the contract's outcome, or `nil` when admission refused the transaction.
+    @discardableResult
+    mutating func execute(_ transaction: Transaction, in harness: inout ContractHarness) -> ContractHarness.Outcome? {
         guard transaction.chainID == chainID, transaction.region == region else {
             refusedByReason["wrong chain or region", default: 0] += 1
-            return
+            return nil
         }
         guard transaction.verifySignature() else {
             refusedByReason["bad signature", default: 0] += 1
-            return
+            return nil
         }
         let expected = nextNonce[transaction.sender, default: 1]
         guard transaction.nonce == expected else {
             refusedByReason["nonce \(transaction.nonce), expected \(expected)", default: 0] += 1
-            return
+            return nil
         }
         nextNonce[transaction.sender] = expected + 1
         let outcome = harness.call(
@@ -318,5 +393,6 @@ struct SignedLedger {
         } else {
             committed += 1
         }
+        return outcome
     }
 }

@@ -12,6 +12,8 @@ public struct CommunityStudyOptions: Sendable {
     public var stepMinutes = 15
     public var settlementMinutesChoices = [15, 30, 60]
     public var clearingRule: EnergyAuctionConfiguration.ClearingRule = .payAsOffer
+    /// `nil`: bid-based settlement; set: settlement against metered delivery.
+    public var metering: CommunityMetering?
     public var seed: UInt64 = 2023
 
     public init() {}
@@ -27,13 +29,14 @@ public struct CommunityStudyOptions: Sendable {
         return options
     }
 
-    func dayOptions(households: Int, share: Double) -> CommunityDayOptions {
+    public func dayOptions(households: Int, share: Double) -> CommunityDayOptions {
         var parameters = CommunityParameters(households: households, prosumerShare: share)
         parameters.stepMinutes = stepMinutes
         parameters.settlementMinutesChoices = settlementMinutesChoices
         parameters.seed = seed
         var options = CommunityDayOptions(parameters: parameters)
         options.clearingRule = clearingRule
+        options.metering = metering
         return options
     }
 }
@@ -81,6 +84,11 @@ public struct CommunityStudyResult: Sendable, Codable, Hashable {
         public var refused: [String: Int]
         public var moneyResidualMicros: Int64
         public var batteriesBelowEndOfDaySOC: Int
+        /// Metered settlement only: readings settled, offered energy not delivered, its grid charge and penalty.
+        public var meterReadings: Int
+        public var shortfallKWh: Double
+        public var shortfallCharge: Double
+        public var penalties: Double
         public var peerToPeerKWhByHour: [Double]
         public var fromGridKWhByHour: [Double]
         public var userNeedKWhByHour: [Double]
@@ -101,11 +109,15 @@ public struct CommunityStudyResult: Sendable, Codable, Hashable {
     public var stepMinutes: Int
     public var settlementMinutesChoices: [Int]
     public var clearingRule: String
+    /// "bid" or "metered".
+    public var settlement: String
     public var tariff: CommunityTariff
     public var shares: [ShareRow]
     public var sizes: [SizeRow]
     public var paper: [CommunityPaperFigures]
     public var transactionsTotal: Int
+    /// The simulator replay of one day, when it was run.
+    public var ledger: CommunityLedgerFigures?
 }
 
 public enum CommunityStudy {
@@ -135,7 +147,8 @@ public enum CommunityStudy {
         }
         return CommunityStudyResult(
             stepMinutes: options.stepMinutes, settlementMinutesChoices: options.settlementMinutesChoices,
-            clearingRule: "\(options.clearingRule)", tariff: .nswTimeOfUse, shares: shares, sizes: sizes,
+            clearingRule: "\(options.clearingRule)", settlement: options.metering == nil ? "bid" : "metered",
+            tariff: .nswTimeOfUse, shares: shares, sizes: sizes,
             paper: CommunityPaperFigures.ceSdt, transactionsTotal: total)
     }
 
@@ -171,7 +184,10 @@ public enum CommunityStudy {
             feedInKWh: Double(result.feedInWh) / 1000, loadKWh: result.loadWh / 1000, pvKWh: result.pvWh / 1000,
             communityFund: Double(result.communityFundMicros) / 1e6, transactions: result.transactionsSigned,
             refused: result.transactionsRefused, moneyResidualMicros: result.moneyResidualMicros,
-            batteriesBelowEndOfDaySOC: result.batteriesBelowEndOfDaySOC,
+            batteriesBelowEndOfDaySOC: result.batteriesBelowEndOfDaySOC, meterReadings: result.meterReadings,
+            shortfallKWh: Double(result.shortfallWh) / 1000,
+            shortfallCharge: Double(result.shortfallChargeMicros) / 1e6,
+            penalties: Double(result.penaltyMicros) / 1e6,
             peerToPeerKWhByHour: byHour(result.peerToPeerWhByInterval, stepMinutes: result.stepMinutes),
             fromGridKWhByHour: byHour(result.fromGridWhByInterval, stepMinutes: result.stepMinutes),
             userNeedKWhByHour: byHour(result.userNeedWhByInterval, stepMinutes: result.stepMinutes))

@@ -47,9 +47,11 @@ public struct CommunityParameters: Sendable, Hashable {
     public var stepMinutes: Int = 15
     /// eq. 14: each household draws its settlement interval from these (multiples of `stepMinutes`).
     public var settlementMinutesChoices: [Int] = [15, 30, 60]
-    /// eq. 1: A·σ with A = 27.8 m² and σ = 18 % gives 5 kW at 1 kW/m², the paper's default system.
+    /// eq. 1: A = 27.8 m² of 18 % modules is the paper's 5 kW system (5 kW at 1 kW/m²). σ is the conversion
+    /// from irradiance to AC power, so it also carries the usual system losses (temperature, soiling, wiring,
+    /// inverter): 18 % × a performance ratio of 0.8 = 14.4 %.
     public var pvAreaM2: Double = 27.78
-    public var pvEfficiency: Double = 0.18
+    public var pvEfficiency: Double = 0.144
     public var inverterW: Double = 5_000
     public var battery = Battery.Parameters()
     /// Share of a household's daily energy in one shiftable appliance (ours; the paper gives no figure).

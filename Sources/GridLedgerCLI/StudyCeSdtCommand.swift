@@ -27,9 +27,27 @@ struct StudyCeSdtCommand: ParsableCommand {
     @Option(help: "How matched pairs are priced: payAsOffer (the paper's flow), uniformPrice or payAsBid.")
     var clearingRule = "payAsOffer"
 
+    @Option(help: "bid (what is bid is delivered) or metered (You et al.: margins, meter-signed readings).")
+    var settlement = "bid"
+
+    @Option(help: "Users in the day replayed on the simulated ledger (default 200; 15 with --quick; 0 skips it).")
+    var ledgerUsers: Int?
+
+    @Option(help: "Virtual seconds one settlement interval takes on the simulated ledger.")
+    var ledgerIntervalSeconds = 5.0
+
     func validate() throws {
         if let users, !(2...100_000).contains(users) {
             throw ValidationError("--users must lie in 2...100000, got \(users)")
+        }
+        if let ledgerUsers, !(0...1000).contains(ledgerUsers) {
+            throw ValidationError("--ledger-users must lie in 0...1000, got \(ledgerUsers)")
+        }
+        guard ledgerIntervalSeconds >= 1, ledgerIntervalSeconds <= 900 else {
+            throw ValidationError("--ledger-interval-seconds must lie in 1...900, got \(ledgerIntervalSeconds)")
+        }
+        guard settlement == "bid" || settlement == "metered" else {
+            throw ValidationError("--settlement must be bid or metered, got '\(settlement)'")
         }
         guard Self.rule(named: clearingRule) != nil else {
             throw ValidationError("--clearing-rule must be payAsOffer, uniformPrice or payAsBid, got '\(clearingRule)'")
@@ -49,8 +67,9 @@ struct StudyCeSdtCommand: ParsableCommand {
         var options = quick ? CommunityStudyOptions.quick : CommunityStudyOptions()
         if let users { options.shareSweepHouseholds = users }
         options.clearingRule = Self.rule(named: clearingRule) ?? .payAsOffer
+        if settlement == "metered" { options.metering = CommunityMetering() }
         let started = Date()
-        let result: CommunityStudyResult
+        var result: CommunityStudyResult
         do {
             result = try CommunityStudy.run(options) { line in
                 FileHandle.standardError.write(Data("ce-sdt: \(line)\n".utf8))
@@ -59,12 +78,24 @@ struct StudyCeSdtCommand: ParsableCommand {
             throw ValidationError("ce-sdt study: \(error)")
         }
         let seconds = Date().timeIntervalSince(started)
+        let directory = URL(fileURLWithPath: out, isDirectory: true)
+        let replayUsers = ledgerUsers ?? (quick ? 15 : 200)
+        if replayUsers > 0 {
+            FileHandle.standardError.write(Data("ce-sdt: replaying \(replayUsers) users on the simulator\n".utf8))
+            do {
+                result.ledger = try Self.simulateDay(
+                    households: replayUsers, share: options.householdSweepShare, options: options,
+                    secondsPerInterval: ledgerIntervalSeconds,
+                    storeDirectory: directory.appendingPathComponent("stores"))
+            } catch {
+                throw ValidationError("ce-sdt study, simulator replay: \(error)")
+            }
+        }
         let refused = result.shares.reduce(0) { $0 + $1.refused.values.reduce(0, +) }
         let note = String(
             format: "Run through the contract harness (admission and execution as in a block, no consensus) in "
                 + "%.1f s of wall time: %.0f transactions per second including signing; %d refused.",
             seconds, Double(result.transactionsTotal) / max(seconds, 1e-9), refused)
-        let directory = URL(fileURLWithPath: out, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try result.json().write(to: directory.appendingPathComponent("study.json"))
@@ -77,6 +108,7 @@ struct StudyCeSdtCommand: ParsableCommand {
         print(result.sizeTable())
         print()
         print(note)
+        if let ledger = result.ledger { print(ledger.markdown()) }
         print("wrote \(directory.appendingPathComponent("study.json").path) and study.md")
     }
 }

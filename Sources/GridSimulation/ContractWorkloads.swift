@@ -383,12 +383,23 @@ final class AuctionWorkloadDriver {
     private var operatorNonces: [UInt64]
     private var random: DeterministicRandom
     var bidsSent: UInt64 = 0
+    let replay: AuctionReplay?
 
-    init(topology: Topology, chainID: ChainID) throws(SimulationError) {
+    init(topology: Topology, chainID: ChainID, replay: AuctionReplay? = nil) throws(SimulationError) {
         settings = topology.workload.auctionSettings
         self.chainID = chainID
+        self.replay = replay
         let seed = topology.seed
         random = DeterministicRandom(seed: seed ^ 0xA0C7_1011)
+        if let replay {
+            guard topology.regions.count == 1, replay.contract.configuration.region == 0 else {
+                throw .setup("an auction replay needs a topology with one region and a contract for region 0")
+            }
+            contracts = [replay.contract]
+            operatorKeys = [replay.operatorKey]
+            operatorNonces = [0]
+            return
+        }
         let prosumersPerRegion = Int((Double(settings.participantsPerRegion) * settings.prosumerShare).rounded())
         let rule: EnergyAuctionConfiguration.ClearingRule =
             switch settings.clearingRule {
@@ -435,11 +446,19 @@ final class AuctionWorkloadDriver {
 
     /// Offered transactions per second: at most one bid per participant and interval, plus close and clear.
     var offeredTps: Double {
-        Double(participants.count + 2 * contracts.count) / settings.intervalSeconds
+        if let replay { return replay.transactionsPerInterval / settings.intervalSeconds }
+        return Double(participants.count + 2 * contracts.count) / settings.intervalSeconds
     }
 
     /// The bids of interval `interval`, which starts `timeSeconds` into the run, in participant order.
     func bids(interval: UInt64, atSeconds timeSeconds: Double) -> [WorkloadSubmission] {
+        if let replay {
+            let bids = interval < replay.bidsByInterval.count ? replay.bidsByInterval[Int(interval)] : []
+            bidsSent += UInt64(bids.count)
+            return bids.enumerated().map { position, transaction in
+                WorkloadSubmission(transaction: transaction, region: 0, gatewayValidator: position, purpose: nil)
+            }
+        }
         let secondOfDay = settings.startHour * 3_600 + timeSeconds + settings.intervalSeconds / 2
         let feedIn = Double(Self.feedInTariffMicrosPerKWh)
         let spread = Double(Self.gridTariffMicrosPerKWh - Self.feedInTariffMicrosPerKWh)

@@ -49,6 +49,20 @@ import Testing
         #expect(result.moneyResidualMicros == 0)
     }
 
+    @Test func meteredSettlementSettlesEveryMarginAndConservesMoney() throws {
+        var metered = options()
+        metered.metering = CommunityMetering()
+        let result = try CommunityDay(options: metered, profiles: .shipped).run()
+        #expect(result.transactionsRefused.isEmpty, "\(result.transactionsRefused)")
+        #expect(result.meterReadings > 0)
+        // Forecasts up to 15 % too high leave shortfalls, settled from the margins; none is left held.
+        #expect(result.shortfallWh > 0 && result.shortfallChargeMicros > 0)
+        #expect(result.marginsHeldAtEndMicros == 0)
+        #expect(result.moneyResidualMicros == 0)
+        let bidBased = try CommunityDay(options: options(), profiles: .shipped).run()
+        #expect(result.meterReadings > 0 && bidBased.meterReadings == 0)
+    }
+
     @Test func settlementIntervalsFollowEquationFourteen() throws {
         // A household with a 120-minute settlement interval bids every other hour, for two hours' energy.
         let day = try CommunityDay(options: options(), profiles: .shipped)

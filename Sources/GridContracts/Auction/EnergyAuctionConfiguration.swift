@@ -46,6 +46,20 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         case payAsBid = 3
     }
 
+    /// Settlement against metered delivery (You et al.): each seller's meter key, the margin a seller prepays per
+    /// kWh offered and the penalty per kWh sold in the community but not delivered. See `MeteredSettlement.swift`.
+    public struct Metering: Sendable, Hashable {
+        public var meterKeys: [PublicKey: PublicKey]
+        public var marginMicrosPerKWh: Int64
+        public var penaltyMicrosPerKWh: Int64
+
+        public init(meterKeys: [PublicKey: PublicKey], marginMicrosPerKWh: Int64, penaltyMicrosPerKWh: Int64) {
+            self.meterKeys = meterKeys
+            self.marginMicrosPerKWh = marginMicrosPerKWh
+            self.penaltyMicrosPerKWh = penaltyMicrosPerKWh
+        }
+    }
+
     public var region: RegionID
     /// The only key allowed to close and clear intervals; it may also apply inbound inter-region messages by hand.
     public var operatorKey: PublicKey
@@ -68,13 +82,17 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
     public var interRegionBidsMax: Int
     public var bidEnergyWhMax: Int64
     public var priceMicrosPerKWhMax: Int64
+    /// `nil`: bids settle as cleared; set: sellers prepay margins and meter readings settle delivery.
+    public var metering: Metering?
 
     public init(
         region: RegionID, operatorKey: PublicKey, participants: [PublicKey: Participant],
         gridTariffMicrosPerKWhBySlot: [Int64], feedInTariffMicrosPerKWh: Int64, clearingRule: ClearingRule,
         neighbourRegion: RegionID? = nil, relayKey: PublicKey? = nil, priceHistoryIntervals: Int = 4,
         bidsPerIntervalMax: Int = 1024,
-        interRegionBidsMax: Int = 64, bidEnergyWhMax: Int64 = 1_000_000_000, priceMicrosPerKWhMax: Int64 = 1_000_000_000
+        interRegionBidsMax: Int = 64, bidEnergyWhMax: Int64 = 1_000_000_000,
+        priceMicrosPerKWhMax: Int64 = 1_000_000_000,
+        metering: Metering? = nil
     ) {
         self.region = region
         self.operatorKey = operatorKey
@@ -89,6 +107,7 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         self.interRegionBidsMax = interRegionBidsMax
         self.bidEnergyWhMax = bidEnergyWhMax
         self.priceMicrosPerKWhMax = priceMicrosPerKWhMax
+        self.metering = metering
     }
 
     /// An inter-region bid carries a whole region's net residual, so it may be as large as a full book of bids.
@@ -127,6 +146,16 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         }
         guard neighbourRegion != region else {
             throw ContractError("invalid configuration: a region cannot be its own neighbour")
+        }
+        if let metering {
+            for rate in [metering.marginMicrosPerKWh, metering.penaltyMicrosPerKWh] {
+                guard rate >= 0, rate <= priceMicrosPerKWhMax else {
+                    throw ContractError("invalid configuration: metering margin and penalty must lie in 0...priceMax")
+                }
+            }
+            guard metering.meterKeys.keys.allSatisfy({ participants[$0]?.participantClass == .prosumer }) else {
+                throw ContractError("invalid configuration: meters may only be registered for prosumers")
+            }
         }
     }
 }

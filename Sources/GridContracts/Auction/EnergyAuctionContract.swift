@@ -45,6 +45,7 @@ public struct EnergyAuctionContract: Contract {
     public enum Method: String, CaseIterable, Sendable {
         case request, offer, close, clear, suggestPrice, balance, interRegionBalance, clearedResult, communityFund
         case interRegionOffer, interRegionRequest
+        case meterReading, escrowedMargins
     }
 
     public let configuration: EnergyAuctionConfiguration
@@ -78,6 +79,10 @@ public struct EnergyAuctionContract: Contract {
             return AuctionStore.encodeInt64(communityFundMicros(reading: { context.get($0) }))
         case .interRegionOffer: return try applyInbound(.offer, arguments, &context)
         case .interRegionRequest: return try applyInbound(.request, arguments, &context)
+        case .meterReading: return try applyMeterReading(arguments, &context)
+        case .escrowedMargins:
+            try ArgumentReader(arguments).end()
+            return AuctionStore.encodeInt64(escrowedMarginMicros(reading: { context.get($0) }))
         }
     }
 
@@ -204,6 +209,17 @@ public struct EnergyAuctionContract: Contract {
         let gridPurchases = try residual.flows(residual.gridWhByAccount, priceMicrosPerKWh: gridTariff)
         let feedIns = try residual.flows(residual.feedInWhByAccount, priceMicrosPerKWh: feedInTariff)
         let fundMicros = try bill(trades: outcome.trades, gridPurchases: gridPurchases, feedIns: feedIns, &context)
+        if configuration.metering != nil {
+            var soldWh: [PublicKey: Int64] = [:]
+            for trade in outcome.trades {
+                if case .account(let seller) = trade.seller {
+                    soldWh[seller] = try AuctionArithmetic.add(
+                        soldWh[seller, default: 0], trade.energyWh, "sold energy")
+                }
+            }
+            let fedInWh = Dictionary(uniqueKeysWithValues: feedIns.map { ($0.account, $0.energyWh) })
+            try takeMargins(interval: interval, soldWh: soldWh, fedInWh: fedInWh, &context)
+        }
         let suggested = try recordPriceWindow(outcome.trades, &context)
         let exportedTo = try exportResidual(interval, residual, gridTariff: gridTariff, &context)
 

@@ -119,6 +119,9 @@ public struct CommunityDay {
     public let householdKeys: [KeyPair]
     /// Each household's meter (used under metered settlement; prosumers' meters are registered with the contract).
     public let meterKeys: [KeyPair]
+    /// The meters' head-end system, which forwards the meter-signed readings as its own transactions (any sender
+    /// may: the meter's signature is what the contract trusts), so readings never race a household's own nonces.
+    public let meterHeadEndKey: KeyPair
     public static let initialBalanceMicros: Int64 = 1_000_000_000
 
     public init(options: CommunityDayOptions, profiles: CommunityProfiles) throws(CommunityDayError) {
@@ -142,6 +145,7 @@ public struct CommunityDay {
             KeyPair.derived(masterSeed: parameters.seed, label: "ce-sdt/household/\($0.index)")
         }
         meterKeys = households.map { KeyPair.derived(masterSeed: parameters.seed, label: "ce-sdt/meter/\($0.index)") }
+        meterHeadEndKey = KeyPair.derived(masterSeed: parameters.seed, label: "ce-sdt/meter-head-end")
         var registry: [PublicKey: EnergyAuctionConfiguration.Participant] = [:]
         var meters: [PublicKey: PublicKey] = [:]
         for (index, household) in households.enumerated() {
@@ -177,6 +181,7 @@ public struct CommunityDay {
         var ledger = SignedLedger(chainID: options.chainID, region: options.region)
         var nonces = Array(repeating: UInt64(0), count: households.count)
         var operatorNonce: UInt64 = 0
+        var headEndNonce: UInt64 = 0
         var recentPositions: [Double] = []
         var result = CommunityDayResult(
             households: households.count, prosumers: parameters.prosumerCount, stepMinutes: stepMinutes,
@@ -261,11 +266,11 @@ public struct CommunityDay {
                     let meterArguments = EnergyAuctionContract.meterReadingArguments(
                         region: options.region, interval: interval, account: householdKeys[index].publicKey,
                         exportedWh: exportedWh[index]!, meter: meterKeys[index])
-                    nonces[index] += 1
+                    headEndNonce += 1
                     readings.append(
                         Transaction(
-                            chainID: options.chainID, region: options.region, signer: householdKeys[index],
-                            nonce: nonces[index], contract: EnergyAuctionContract.contractName,
+                            chainID: options.chainID, region: options.region, signer: meterHeadEndKey,
+                            nonce: headEndNonce, contract: EnergyAuctionContract.contractName,
                             method: EnergyAuctionContract.Method.meterReading.rawValue, arguments: meterArguments))
                 }
                 for transaction in readings {
@@ -372,6 +377,11 @@ struct SignedLedger {
     /// Returns the contract's outcome, or `nil` when admission refused the transaction.
     @discardableResult
     mutating func execute(_ transaction: Transaction, in harness: inout ContractHarness) -> ContractHarness.Outcome? {
+        // What a validator decodes from the wire: names, sizes and limits as the mempool checks them.
+        guard (try? Transaction(decoding: transaction.encoded())) == transaction else {
+            refusedByReason["malformed", default: 0] += 1
+            return nil
+        }
         guard transaction.chainID == chainID, transaction.region == region else {
             refusedByReason["wrong chain or region", default: 0] += 1
             return nil

@@ -10,6 +10,8 @@ public struct CommunityLedgerFigures: Sendable, Codable, Hashable {
     public var offered: UInt64
     public var committed: UInt64
     public var failed: UInt64
+    /// Why transactions failed (rejections by reason, timeouts, drops), as the run result counts them.
+    public var failedByReason: [String: UInt64] = [:]
     public var committedTps: Double
     public var latencyP50Millis: Double?
     public var latencyP99Millis: Double?
@@ -48,12 +50,17 @@ public struct CommunityLedgerFigures: Sendable, Codable, Hashable {
     }
 
     public func markdown() -> String {
+        let reasons =
+            failedByReason.isEmpty
+            ? ""
+            : " (" + failedByReason.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                + ")"
         func millis(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
         return """
             One day of \(households) households (\(Int((prosumerShare * 100).rounded())) % generating) replayed on \
             the simulated ledger (\(validators) validators, BFT consensus, LMDB), each settlement interval \
             compressed to \(String(format: "%g", virtualSecondsPerInterval)) s of virtual time: \(offered) \
-            transactions offered, \(committed) committed, \(failed) failed; \
+            transactions offered, \(committed) committed, \(failed) failed\(reasons); \
             \(String(format: "%.1f", committedTps)) committed transactions per second; latency from send to commit \
             p50 \(millis(latencyP50Millis)) ms, p99 \(millis(latencyP99Millis)) ms, max \(millis(latencyMaxMillis)) \
             ms; \(intervalsCleared) of \(intervals) intervals cleared. Energy cleared on the simulated ledger: \

@@ -20,7 +20,7 @@ extension StudyCeSdtCommand {
         let day = try CommunityDay(options: dayOptions, profiles: .shipped)
         var intervals: [CommunityInterval] = []
         let harness = day.run(intervals: &intervals)
-        // Meter readings of interval k go out with interval k + 1's bids, after k's clearing.
+        // Meter readings of interval k go out after interval k + 1's bids, well after k's clearing.
         var bidsByInterval = intervals.map(\.bids)
         for (position, interval) in intervals.enumerated() where !interval.readings.isEmpty {
             if position + 1 == bidsByInterval.count { bidsByInterval.append([]) }
@@ -57,7 +57,7 @@ extension StudyCeSdtCommand {
         let result = try report.runResult(
             topology: topology, topologyFile: "ce-sdt-day.yaml", cpuMode: .model, wallClock: nil)
         let latency = result.latency(.localCommit)
-        return CommunityLedgerFigures(
+        var figures = CommunityLedgerFigures(
             households: households, prosumerShare: share, intervals: bidsByInterval.count,
             virtualSecondsPerInterval: secondsPerInterval, validators: 4, offered: result.counts.offered,
             committed: result.counts.committed, failed: result.counts.failed, committedTps: result.committedTps,
@@ -67,5 +67,9 @@ extension StudyCeSdtCommand {
             fromGridKWh: result.workload?.auction?.fromGridKWh ?? 0,
             harnessPeerToPeerKWh: Double(harness.peerToPeerWh) / 1000,
             harnessFromGridKWh: Double(harness.fromGridWh) / 1000, wallSeconds: Date().timeIntervalSince(started))
+        figures.failedByReason = result.rejectReasons
+        if result.counts.timedOut > 0 { figures.failedByReason["timed out", default: 0] += result.counts.timedOut }
+        if result.counts.dropped > 0 { figures.failedByReason["dropped", default: 0] += result.counts.dropped }
+        return figures
     }
 }

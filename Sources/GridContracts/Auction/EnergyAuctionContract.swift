@@ -45,7 +45,9 @@ public struct EnergyAuctionContract: Contract {
     public enum Method: String, CaseIterable, Sendable {
         case request, offer, close, clear, suggestPrice, balance, interRegionBalance, clearedResult, communityFund
         case interRegionOffer, interRegionRequest
-        case meterReading, escrowedMargins
+        /// Transaction method names are lower case on the wire (`Transaction.isValidIdentifier`).
+        case meterReading = "meter_reading"
+        case escrowedMargins
     }
 
     public let configuration: EnergyAuctionConfiguration

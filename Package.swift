@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "GridLoadGenerator", targets: ["GridLoadGenerator"]),
         .library(name: "GridLiveRun", targets: ["GridLiveRun"]),
         .library(name: "GridReport", targets: ["GridReport"]),
+        .library(name: "GridCommunity", targets: ["GridCommunity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -117,6 +118,7 @@ let package = Package(
         // MARK: - Grid contracts (deterministic, integer arithmetic)
 
         .target(name: "GridContracts", dependencies: ["GridRegion", "GridLedger", "GridCrypto"]),
+        .target(name: "GridCommunity", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]),
 
         // MARK: - Load generation, simulation and runs
 
@@ -142,7 +144,7 @@ let package = Package(
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
-                "GridReport", argumentParser, serviceLifecycle, logging,
+                "GridReport", "GridCommunity", argumentParser, serviceLifecycle, logging,
             ]
                 + ["GridDeploy"]
         ),
@@ -193,6 +195,7 @@ let package = Package(
         .testTarget(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
         ),
+        .testTarget(name: "GridCommunityTests", dependencies: ["GridCommunity", "GridContracts", "GridCrypto"]),
         .testTarget(
             name: "GridSimulationTests",
             dependencies: [

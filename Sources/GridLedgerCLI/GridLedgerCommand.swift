@@ -17,7 +17,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
             RunCommand.self, GenesisCommand.self, NodeCommand.self, LoadCommand.self, CalibrateCommand.self,
             InspectCommand.self, TopologyCommand.self, GridCommand.self,
             DeployCommand.self, CollectCommand.self,
-            ReportCommand.self, CompareCommand.self,
+            ReportCommand.self, CompareCommand.self, StudyCommand.self,
         ],
         defaultSubcommand: nil
     )

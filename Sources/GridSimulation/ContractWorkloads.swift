@@ -383,15 +383,30 @@ final class AuctionWorkloadDriver {
     private var operatorNonces: [UInt64]
     private var random: DeterministicRandom
     var bidsSent: UInt64 = 0
+    let replay: AuctionReplay?
 
-    init(topology: Topology, chainID: ChainID) throws(SimulationError) {
+    init(topology: Topology, chainID: ChainID, replay: AuctionReplay? = nil) throws(SimulationError) {
         settings = topology.workload.auctionSettings
         self.chainID = chainID
+        self.replay = replay
         let seed = topology.seed
         random = DeterministicRandom(seed: seed ^ 0xA0C7_1011)
+        if let replay {
+            guard topology.regions.count == 1, replay.contract.configuration.region == 0 else {
+                throw .setup("an auction replay needs a topology with one region and a contract for region 0")
+            }
+            contracts = [replay.contract]
+            operatorKeys = [replay.operatorKey]
+            operatorNonces = [0]
+            return
+        }
         let prosumersPerRegion = Int((Double(settings.participantsPerRegion) * settings.prosumerShare).rounded())
         let rule: EnergyAuctionConfiguration.ClearingRule =
-            settings.clearingRule == .payAsBid ? .payAsBid : .uniformPrice
+            switch settings.clearingRule {
+            case .payAsOffer: .payAsOffer
+            case .uniformPrice: .uniformPrice
+            case .discriminatoryPayAsBid: .payAsBid
+            }
         var contracts: [EnergyAuctionContract] = []
         var operatorKeys: [KeyPair] = []
         for (regionIndex, region) in topology.regions.enumerated() {
@@ -431,11 +446,19 @@ final class AuctionWorkloadDriver {
 
     /// Offered transactions per second: at most one bid per participant and interval, plus close and clear.
     var offeredTps: Double {
-        Double(participants.count + 2 * contracts.count) / settings.intervalSeconds
+        if let replay { return replay.transactionsPerInterval / settings.intervalSeconds }
+        return Double(participants.count + 2 * contracts.count) / settings.intervalSeconds
     }
 
     /// The bids of interval `interval`, which starts `timeSeconds` into the run, in participant order.
     func bids(interval: UInt64, atSeconds timeSeconds: Double) -> [WorkloadSubmission] {
+        if let replay {
+            let bids = interval < replay.bidsByInterval.count ? replay.bidsByInterval[Int(interval)] : []
+            bidsSent += UInt64(bids.count)
+            return bids.enumerated().map { position, transaction in
+                WorkloadSubmission(transaction: transaction, region: 0, gatewayValidator: position, purpose: nil)
+            }
+        }
         let secondOfDay = settings.startHour * 3_600 + timeSeconds + settings.intervalSeconds / 2
         let feedIn = Double(Self.feedInTariffMicrosPerKWh)
         let spread = Double(Self.gridTariffMicrosPerKWh - Self.feedInTariffMicrosPerKWh)
@@ -544,10 +567,12 @@ final class AuctionWorkloadDriver {
             entry.gridOnlyMicros += gridOnlyCostMicros[key, default: 0]
             totals[participant.prosumer] = entry
         }
-        // Inter-region trades move money between regions' participants and the regions' mutual accounts; with
-        // those accounts counted, money is conserved apart from the grid flows.
+        // Inter-region trades move money between regions' participants and the regions' mutual accounts, and
+        // pay-as-bid spreads go to each region's community fund; with those accounts counted, money is conserved
+        // apart from the grid flows.
         var interRegionMicros: Int64 = 0
         for region in contracts.indices {
+            interRegionMicros += contracts[region].communityFundMicros { read(region, $0) }
             for other in contracts.indices where other != region {
                 interRegionMicros += contracts[region].interRegionBalanceMicros(of: RegionID(other)) {
                     read(region, $0)

@@ -56,6 +56,8 @@ public struct SimulationOptions: Sendable {
     /// Cores each node really has, when not the topology's `machine.cores`: fractions too, as when 4 live
     /// validators share 2 cores (0.5 each). Model mode only; measured mode times the real thread.
     public var coresPerNode: Double?
+    /// Replays these auction bids instead of generating households (kind auction, one region).
+    public var auctionReplay: AuctionReplay?
 
     public init(
         topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
@@ -307,7 +309,9 @@ public final class Simulation {
         let voltage =
             workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: options.chainID) : nil
         let auction =
-            workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID) : nil
+            workload.runsAuction
+            ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID, replay: options.auctionReplay)
+            : nil
         voltageDriver = voltage
         auctionDriver = auction
         let workloadContracts: [[any Contract]] = topology.regions.indices.map { region in

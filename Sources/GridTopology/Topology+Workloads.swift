@@ -94,9 +94,28 @@ extension Topology {
     /// The load is workload-driven: one bid per participant and interval plus the operator's close and clear, so
     /// `workload.rate` and `workload.accounts` do not apply to this part.
     public struct AuctionWorkload: Sendable, Equatable, Hashable, Codable {
+        /// How matched pairs are priced (see `EnergyAuctionConfiguration.ClearingRule`). The name `payAsBid` is
+        /// refused: it used to mean what is now `payAsOffer`, and accepting it for textbook pay-as-bid would change
+        /// old files' results silently.
         public enum ClearingRuleName: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
-            case payAsBid
+            /// Every pair at the seller's offer (CE-SDT's flow; formerly called `payAsBid`).
+            case payAsOffer
+            /// Every pair at the mid-price of the break-even pair.
             case uniformPrice
+            /// Textbook pay-as-bid: each side its own price, the spread to the community fund.
+            case discriminatoryPayAsBid
+
+            /// The note for the retired name, shown with the error.
+            static let retiredPayAsBidNote =
+                "payAsBid was renamed payAsOffer (it priced every pair at the seller's offer); for textbook "
+                + "pay-as-bid, where each side pays or receives its own price, write discriminatoryPayAsBid"
+
+            static func read(_ node: Node) -> Reading<ClearingRuleName> {
+                if case .value(let text) = NodeReader.string(node), text == "payAsBid" {
+                    return .failure(note: retiredPayAsBidNote)
+                }
+                return NodeReader.choice(node)
+            }
         }
 
         public var participantsPerRegion: Int
@@ -110,7 +129,7 @@ extension Topology {
 
         public init(
             participantsPerRegion: Int = 50, prosumerShare: Double = 0.4, intervalSeconds: Double = 30,
-            clearingRule: ClearingRuleName = .payAsBid, startHour: Double = 12
+            clearingRule: ClearingRuleName = .payAsOffer, startHour: Double = 12
         ) {
             self.participantsPerRegion = participantsPerRegion
             self.prosumerShare = prosumerShare
@@ -238,7 +257,8 @@ extension TopologyDecoder {
             prosumerShare: number(fields, "prosumerShare", Rules.share, default: defaults.prosumerShare),
             intervalSeconds: number(
                 fields, "intervalSeconds", Rules.workloadPeriodSeconds, default: defaults.intervalSeconds),
-            clearingRule: value(fields, "clearingRule", expected: "one of \(rules)", NodeReader.choice)
+            clearingRule: value(
+                fields, "clearingRule", expected: "one of \(rules)", Topology.AuctionWorkload.ClearingRuleName.read)
                 ?? defaults.clearingRule,
             startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour))
     }

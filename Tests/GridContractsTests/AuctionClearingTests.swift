@@ -38,12 +38,12 @@ import Testing
 
     private func account(_ key: PublicKey) -> Contract.Party { .account(key) }
 
-    @Test func payAsBidHandComputed() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+    @Test func payAsOfferHandComputed() throws {
+        var driver = AuctionDriver(rule: .payAsOffer)
         try submitBook(&driver)
         let result = try driver.closeAndClear(7)
 
-        // Pay-as-bid trades at the offer price; amount = energyWh × price / 1000:
+        // Pay-as-offer trades at the offer price; amount = energyWh × price / 1000:
         //   C1<-P1 1000 Wh @ 100,000 = 100,000   C2<-P1 1000 Wh @ 100,000 = 100,000   C2<-P2 1000 Wh @ 140,000 = 140,000
         #expect(
             result.trades == [
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func equalPricesAreServedInSubmissionOrder() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         driver.offer(AuctionFixture.prosumer3, interval: 4, energyWh: 500, price: 90_000)
         driver.offer(AuctionFixture.prosumer1, interval: 4, energyWh: 500, price: 90_000)
         driver.request(AuctionFixture.consumer1, interval: 4, energyWh: 700, limit: 90_000)
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func suggestedPriceAfterTwoIntervals() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         // Before any trade: midpoint of feed-in and the interval's grid tariff, 50,000 + (250,000 - 50,000) / 2.
         let before = try Contract.decodeSuggestedPrice(
             #require(driver.call(.suggestPrice, Contract.intervalArguments(7), from: AuctionFixture.consumer1).output))
@@ -180,7 +180,7 @@ import Testing
     }
 
     @Test func suggestedPriceWindowForgetsOldIntervals() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         // The default window is 4 cleared intervals: interval 0 trades at 100,000, then four at 200,000.
         for interval in UInt64(0)...4 {
             let price: Int64 = interval == 0 ? 100_000 : 200_000
@@ -194,7 +194,7 @@ import Testing
     }
 
     @Test func storedResultAndReadMethodsAgreeWithTheReceipt() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         try submitBook(&driver)
         driver.close(7)
         let output = try #require(driver.clear(7).output)

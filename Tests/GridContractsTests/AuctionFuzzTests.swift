@@ -62,9 +62,10 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3])
     func hostileCallsNeverCrashAndConserveMoney(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
-        let rule: EnergyAuctionConfiguration.ClearingRule = seed % 2 == 0 ? .payAsBid : .uniformPrice
+        let rule: EnergyAuctionConfiguration.ClearingRule = seed % 2 == 0 ? .payAsOffer : .uniformPrice
         var driver = AuctionDriver(AuctionFixture.configuration(rule: rule, region: 0, neighbour: 1))
-        let methods = Contract.Method.allCases.map(\.rawValue) + ["", "Request", "clear ", "\u{0}"]
+        // close and clear twice: the method list grew (fund, metering), and the run must still clear intervals.
+        let methods = Contract.Method.allCases.map(\.rawValue) + ["close", "clear", "", "Request", "clear ", "\u{0}"]
         let senders = AuctionFixture.participants + [AuctionFixture.operatorKey, AuctionFixture.outsider]
         var gridMicros: Int64 = 0
         var feedInMicros: Int64 = 0

@@ -11,7 +11,7 @@ import Testing
 
     /// Region 0's interval 7 from the hand-computed book leaves 2000 Wh of demand and 3500 Wh of supply unmatched.
     private func regionZeroClearing() throws -> (result: Contract.ClearingResult, outbox: [OutboxMessage]) {
-        var driver = AuctionDriver(rule: .payAsBid, neighbour: 1)
+        var driver = AuctionDriver(rule: .payAsOffer, neighbour: 1)
         driver.request(AuctionFixture.consumer2, interval: 7, energyWh: 2000, limit: 160_000)
         driver.offer(AuctionFixture.prosumer3, interval: 7, energyWh: 3000, price: 200_000)
         driver.offer(AuctionFixture.prosumer1, interval: 7, energyWh: 2000, price: 100_000)
@@ -53,13 +53,13 @@ import Testing
     }
 
     @Test func nothingIsSentWithoutNeighbourOrNetResidual() throws {
-        var alone = AuctionDriver(rule: .payAsBid)
+        var alone = AuctionDriver(rule: .payAsOffer)
         alone.request(AuctionFixture.consumer1, interval: 1, energyWh: 1000, limit: 1)
         alone.close(1)
         let lonely = alone.clear(1)
         #expect(lonely.outbox.isEmpty && lonely.output != nil)
 
-        var balanced = AuctionDriver(rule: .payAsBid, neighbour: 1)
+        var balanced = AuctionDriver(rule: .payAsOffer, neighbour: 1)
         balanced.request(AuctionFixture.consumer1, interval: 1, energyWh: 700, limit: 10_000)
         balanced.offer(AuctionFixture.prosumer1, interval: 1, energyWh: 700, price: 90_000)
         balanced.close(1)
@@ -72,7 +72,7 @@ import Testing
         let (_, outbox) = try regionZeroClearing()
         let message = try #require(outbox.first)
 
-        var regionOne = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, region: 1, neighbour: 2))
+        var regionOne = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, region: 1, neighbour: 2))
         let applied = regionOne.harness.call(
             message.contract, message.method, arguments: message.payload, sender: AuctionFixture.operatorKey)
         #expect(try Contract.decodeBidIndex(#require(applied.output)) == 0)
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func inboundRequestBuysLocalSurplus() throws {
-        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, region: 1))
+        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, region: 1))
         let inbound = Contract.interRegionArguments(
             .init(originRegion: 0, originInterval: 8, energyWh: 1000, priceMicrosPerKWh: 200_000))
         #expect(driver.call(.interRegionRequest, inbound, from: AuctionFixture.operatorKey).output != nil)
@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func localBidsGoFirstAtEqualPrices() throws {
-        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, region: 1))
+        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, region: 1))
         let inbound = Contract.interRegionArguments(
             .init(originRegion: 0, originInterval: 1, energyWh: 1000, priceMicrosPerKWh: 120_000))
         driver.call(.interRegionOffer, inbound, from: AuctionFixture.operatorKey)
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func inboundMessagesAreCheckedAndAppliedOnce() {
-        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, region: 1, interRegionBidsMax: 2))
+        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, region: 1, interRegionBidsMax: 2))
         let bid = Contract.InterRegionBid(originRegion: 0, originInterval: 9, energyWh: 100, priceMicrosPerKWh: 1)
         let arguments = Contract.interRegionArguments(bid)
         expectAuctionFailure(

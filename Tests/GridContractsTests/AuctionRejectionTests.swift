@@ -9,7 +9,7 @@ import Testing
     typealias Contract = EnergyAuctionContract
 
     @Test func bidsAfterCloseAreLate() {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         #expect(driver.request(AuctionFixture.consumer1, interval: 3, energyWh: 100, limit: 1).output != nil)
         driver.close(3)
         let before = driver.harness.state
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func whoMayBid() {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         expectAuctionFailure(
             driver.request(AuctionFixture.outsider, interval: 1, energyWh: 100, limit: 1), "unregistered participant")
         expectAuctionFailure(
@@ -39,7 +39,7 @@ import Testing
 
     @Test(arguments: [Int64(0), -1, -1_000, Int64.min])
     func nonPositiveEnergyIsRejected(energyWh: Int64) {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         expectAuctionFailure(
             driver.request(AuctionFixture.consumer1, interval: 1, energyWh: energyWh, limit: 1),
             "energy must be positive")
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func negativeAndExcessivePricesAreRejected() {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         expectAuctionFailure(
             driver.offer(AuctionFixture.prosumer1, interval: 1, energyWh: 10, price: -1), "price must not be negative")
         expectAuctionFailure(
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func malformedAndTruncatedArguments() {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         let bid = Contract.requestArguments(interval: 1, energyWh: 100, limitPriceMicrosPerKWh: 5)
         for length in 0..<bid.count {
             let truncated = Array(bid[0..<length])
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func intervalLifecycleIsEnforced() throws {
-        var driver = AuctionDriver(rule: .payAsBid)
+        var driver = AuctionDriver(rule: .payAsOffer)
         expectAuctionFailure(driver.clear(6), "not closed")
         #expect(driver.close(6).output == [])
         expectAuctionFailure(driver.close(6), "already closed")
@@ -121,7 +121,7 @@ import Testing
 
     @Test func wrongRegionIsRejected() {
         let contract = try! EnergyAuctionContract(
-            configuration: AuctionFixture.configuration(rule: .payAsBid, region: 2))
+            configuration: AuctionFixture.configuration(rule: .payAsOffer, region: 2))
         var harness = ContractHarness(contracts: [contract], region: 3)
         expectAuctionFailure(
             harness.call(
@@ -133,13 +133,13 @@ import Testing
 
     @Test func hugeEnergyTimesPriceIsACleanError() {
         // With the default bounds the bid is refused before any multiplication.
-        var bounded = AuctionDriver(rule: .payAsBid)
+        var bounded = AuctionDriver(rule: .payAsOffer)
         expectAuctionFailure(
             bounded.request(AuctionFixture.consumer1, interval: 1, energyWh: Int64.max, limit: Int64.max),
             "energy exceeds")
         // With the bounds lifted, the product itself is what fails: Int64.max × Int64.max / 1000 > Int64.max.
         var unbounded = AuctionDriver(
-            AuctionFixture.configuration(rule: .payAsBid, bidEnergyWhMax: .max, priceMicrosPerKWhMax: .max))
+            AuctionFixture.configuration(rule: .payAsOffer, bidEnergyWhMax: .max, priceMicrosPerKWhMax: .max))
         expectAuctionFailure(
             unbounded.request(AuctionFixture.consumer1, interval: 1, energyWh: Int64.max, limit: Int64.max),
             "arithmetic overflow")
@@ -153,7 +153,7 @@ import Testing
 
     @Test func balanceOverflowAtBillingIsACleanErrorAndChangesNothing() {
         // Every account starts next to Int64.max, so the first credit overflows during billing.
-        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, initialBalanceMicros: .max - 10))
+        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, initialBalanceMicros: .max - 10))
         driver.offer(AuctionFixture.prosumer1, interval: 1, energyWh: 1000, price: 100_000)
         driver.request(AuctionFixture.consumer1, interval: 1, energyWh: 1000, limit: 100_000)
         driver.close(1)
@@ -165,7 +165,7 @@ import Testing
     }
 
     @Test func fullBookIsRejected() {
-        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsBid, bidsPerIntervalMax: 2))
+        var driver = AuctionDriver(AuctionFixture.configuration(rule: .payAsOffer, bidsPerIntervalMax: 2))
         driver.request(AuctionFixture.consumer1, interval: 1, energyWh: 1, limit: 1)
         driver.request(AuctionFixture.consumer2, interval: 1, energyWh: 1, limit: 1)
         expectAuctionFailure(driver.request(AuctionFixture.consumer3, interval: 1, energyWh: 1, limit: 1), "is full")
@@ -174,14 +174,14 @@ import Testing
 
     @Test func invalidConfigurationsAreRefusedAtStart() {
         var configurations: [EnergyAuctionConfiguration] = []
-        var empty = AuctionFixture.configuration(rule: .payAsBid)
+        var empty = AuctionFixture.configuration(rule: .payAsOffer)
         empty.gridTariffMicrosPerKWhBySlot = []
         configurations.append(empty)
-        var negative = AuctionFixture.configuration(rule: .payAsBid)
+        var negative = AuctionFixture.configuration(rule: .payAsOffer)
         negative.feedInTariffMicrosPerKWh = -1
         configurations.append(negative)
-        configurations.append(AuctionFixture.configuration(rule: .payAsBid, region: 4, neighbour: 4))
-        var noWindow = AuctionFixture.configuration(rule: .payAsBid)
+        configurations.append(AuctionFixture.configuration(rule: .payAsOffer, region: 4, neighbour: 4))
+        var noWindow = AuctionFixture.configuration(rule: .payAsOffer)
         noWindow.priceHistoryIntervals = 0
         configurations.append(noWindow)
         for configuration in configurations {

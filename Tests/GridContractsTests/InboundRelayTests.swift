@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func theAuctionTakesInterRegionBidsFromTheGlobalLayer() throws {
-        var configuration = AuctionFixture.configuration(rule: .payAsBid, region: 1)
+        var configuration = AuctionFixture.configuration(rule: .payAsOffer, region: 1)
         #expect(configuration.relayKey == AuctionFixture.operatorKey)
         configuration.relayKey = RegionApplication.globalLayerSender
         var region = Region(region: 1, contracts: [try EnergyAuctionContract(configuration: configuration)])
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func theAuctionRefusesOthersAndStillLetsTheOperatorApplyByHand() {
-        var configuration = AuctionFixture.configuration(rule: .payAsBid, region: 1)
+        var configuration = AuctionFixture.configuration(rule: .payAsOffer, region: 1)
         configuration.relayKey = RegionApplication.globalLayerSender
         var driver = AuctionDriver(configuration)
         let arguments = EnergyAuctionContract.interRegionArguments(

@@ -20,7 +20,7 @@ struct WorkloadSchemaTests {
         #expect(voltage.regions.count == 4)
         let auction = try Topology.load(contentsOf: shippedDirectory.appendingPathComponent("auction.yaml"))
         #expect(auction.workload.auctionSettings.participantsPerRegion == 50)
-        #expect(auction.workload.auctionSettings.clearingRule == .payAsBid)
+        #expect(auction.workload.auctionSettings.clearingRule == .payAsOffer)
         let mix = try Topology.load(contentsOf: shippedDirectory.appendingPathComponent("mix.yaml"))
         #expect(mix.workload.runsVoltage && mix.workload.runsAuction)
         #expect(mix.workload.mixSettings == Topology.WorkloadMix(transfer: 0.5, voltage: 0.3, auction: 0.2))
@@ -104,7 +104,13 @@ struct WorkloadSchemaTests {
             field: "workload.auction.prosumerShare", line: 8, message: "0...1")
         expectError(
             in: yaml("  kind: auction\n  auction:\n    clearingRule: vickrey\n"),
-            field: "workload.auction.clearingRule", line: 8, message: "payAsBid, uniformPrice")
+            field: "workload.auction.clearingRule", line: 8, message: "payAsOffer, uniformPrice, discriminatoryPayAsBid"
+        )
+        // The retired name is refused with a note naming both of its successors.
+        let retired = expectError(
+            in: yaml("  kind: auction\n  auction:\n    clearingRule: payAsBid\n"),
+            field: "workload.auction.clearingRule", line: 8, message: "renamed payAsOffer")
+        #expect(retired?.message.contains("discriminatoryPayAsBid") == true)
         expectError(
             in: yaml("  kind: auction\n  auction:\n    participantsPerRegion: 0\n"),
             field: "workload.auction.participantsPerRegion", line: 8)

@@ -153,7 +153,7 @@ private enum VoltageRegion {
 
 // MARK: - Energy auction
 
-/// A community of 50 prosumers and 50 consumers in region 3, pay-as-bid, 96 quarter-hour tariff slots, residuals
+/// A community of 50 prosumers and 50 consumers in region 3, pay-as-offer, 96 quarter-hour tariff slots, residuals
 /// exported to region 2.
 private enum Community {
     static let region: UInt16 = 3
@@ -214,7 +214,7 @@ private enum Community {
             region: region, operatorKey: operatorKey, participants: participants,
             // 0.15/kWh at night, 0.30/kWh from 07:00 to 22:00.
             gridTariffMicrosPerKWhBySlot: (0..<96).map { (28..<88).contains($0) ? 300_000 : 150_000 },
-            feedInTariffMicrosPerKWh: 50_000, clearingRule: .payAsBid, neighbourRegion: 2)
+            feedInTariffMicrosPerKWh: 50_000, clearingRule: .payAsOffer, neighbourRegion: 2)
         var harness = ContractHarness(
             contracts: [try EnergyAuctionContract(configuration: configuration)], region: region)
         for earlier in 1..<interval {

@@ -127,15 +127,29 @@ enum AuctionClearing {
         var trades: [EnergyAuctionContract.Trade] = []
         trades.reserveCapacity(fills.count)
         for fill in fills {
-            // Pay-as-bid: sellers post prices and buyers take offers in price order, so a matched pair trades at
-            // the offer price (our reading of CE-SDT, and the brief's rule where the paper is unclear).
-            let price = uniformPrice ?? offers[fill.offerIndex].priceMicrosPerKWh
+            let offerPrice = offers[fill.offerIndex].priceMicrosPerKWh
+            let sellerPrice: Int64
+            let buyerPrice: Int64
+            switch rule {
+            case .payAsOffer:
+                sellerPrice = offerPrice
+                buyerPrice = offerPrice
+            case .uniformPrice:
+                // `uniformPrice` is set whenever there is a fill under this rule.
+                sellerPrice = uniformPrice ?? offerPrice
+                buyerPrice = sellerPrice
+            case .payAsBid:
+                sellerPrice = offerPrice
+                buyerPrice = requests[fill.requestIndex].priceMicrosPerKWh
+            }
+            let sellerAmount = try AuctionArithmetic.amountMicros(
+                energyWh: fill.energyWh, priceMicrosPerKWh: sellerPrice)
+            let buyerAmount = try AuctionArithmetic.amountMicros(energyWh: fill.energyWh, priceMicrosPerKWh: buyerPrice)
             trades.append(
                 .init(
                     buyer: requests[fill.requestIndex].party, seller: offers[fill.offerIndex].party,
-                    energyWh: fill.energyWh, priceMicrosPerKWh: price,
-                    amountMicros: try AuctionArithmetic.amountMicros(energyWh: fill.energyWh, priceMicrosPerKWh: price))
-            )
+                    energyWh: fill.energyWh, priceMicrosPerKWh: sellerPrice, amountMicros: sellerAmount,
+                    buyerPriceMicrosPerKWh: buyerPrice, buyerAmountMicros: buyerAmount))
         }
         return Outcome(
             offers: offers, requests: requests, trades: trades, breakEven: breakEven,

@@ -44,6 +44,9 @@ struct AuctionHistoryEntry: Equatable {
 /// - `m`: pool size (UInt32); `x` + index: one pooled inter-region bid; `d` + side + region + interval: the
 ///   marker that a message was applied (replays are rejected).
 /// - `c` + interval: the encoded `ClearingResult`; `h`: the price window; `s`: the stored suggested price.
+/// - `f`: the community fund (Int64, pay-as-bid spreads and metering penalties); absent means 0.
+/// - `g` + interval + key: a seller's margin awaiting its meter reading; `z` + interval + key: the reading was
+///   settled (replays are refused); `e`: all margins held (Int64).
 enum AuctionStore {
     static func balanceKey(_ account: PublicKey) -> [UInt8] { [0x62] + account.bytes }
     static func regionBalanceKey(_ region: RegionID) -> [UInt8] { [0x72] + bigEndian(region) }
@@ -60,6 +63,14 @@ enum AuctionStore {
     static func resultKey(_ interval: UInt64) -> [UInt8] { [0x63] + bigEndian(interval) }
     static let historyKey: [UInt8] = [0x68]
     static let suggestedPriceKey: [UInt8] = [0x73]
+    static let communityFundKey: [UInt8] = [0x66]
+    static func escrowKey(_ interval: UInt64, _ account: PublicKey) -> [UInt8] {
+        [0x67] + bigEndian(interval) + account.bytes
+    }
+    static func settledMarkerKey(_ interval: UInt64, _ account: PublicKey) -> [UInt8] {
+        [0x7A] + bigEndian(interval) + account.bytes
+    }
+    static let escrowTotalKey: [UInt8] = [0x65]
 
     private static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }

@@ -17,21 +17,33 @@ extension EnergyAuctionContract {
         }
     }
 
-    /// One matched quantity. `amountMicros` is what moved from buyer to seller, computed once per trade so the
-    /// two sides always see the same rounded amount and money is conserved exactly.
+    /// One matched quantity. `amountMicros` is what the seller received at `priceMicrosPerKWh`; the buyer paid
+    /// `buyerAmountMicros` at `buyerPriceMicrosPerKWh`. Under pay-as-offer and uniform price the two are equal;
+    /// under pay-as-bid the buyer pays its limit and the difference (the spread, never negative because a pair only
+    /// matches when limit >= offer) goes to the community fund. Each amount is computed once per trade.
     public struct Trade: Hashable, Sendable {
         public var buyer: Party
         public var seller: Party
         public var energyWh: Int64
         public var priceMicrosPerKWh: Int64
         public var amountMicros: Int64
+        public var buyerPriceMicrosPerKWh: Int64
+        public var buyerAmountMicros: Int64
 
-        public init(buyer: Party, seller: Party, energyWh: Int64, priceMicrosPerKWh: Int64, amountMicros: Int64) {
+        /// The spread this trade paid into the community fund.
+        public var spreadMicros: Int64 { buyerAmountMicros - amountMicros }
+
+        public init(
+            buyer: Party, seller: Party, energyWh: Int64, priceMicrosPerKWh: Int64, amountMicros: Int64,
+            buyerPriceMicrosPerKWh: Int64? = nil, buyerAmountMicros: Int64? = nil
+        ) {
             self.buyer = buyer
             self.seller = seller
             self.energyWh = energyWh
             self.priceMicrosPerKWh = priceMicrosPerKWh
             self.amountMicros = amountMicros
+            self.buyerPriceMicrosPerKWh = buyerPriceMicrosPerKWh ?? priceMicrosPerKWh
+            self.buyerAmountMicros = buyerAmountMicros ?? amountMicros
         }
     }
 
@@ -67,7 +79,7 @@ extension EnergyAuctionContract {
         public var feedInTariffMicrosPerKWh: Int64
         /// `nil` when nothing traded.
         public var breakEven: BreakEvenPair?
-        /// The single price of every trade under `.uniformPrice`; `nil` under `.payAsBid` or without trades.
+        /// The single price of every trade under `.uniformPrice`; `nil` under the other rules or without trades.
         public var uniformPriceMicrosPerKWh: Int64?
         /// In matching order.
         public var trades: [Trade]
@@ -84,13 +96,15 @@ extension EnergyAuctionContract {
         public var expiredInterRegionWh: Int64
         /// The suggested price after this clearing (volume-weighted over the recent window), if any trades.
         public var suggestedPriceMicrosPerKWh: Int64?
+        /// What this clearing paid into the community fund: Σ trade spreads (non-zero only under `.payAsBid`).
+        public var communityFundMicros: Int64
 
         public init(
             interval: UInt64, clearingRule: EnergyAuctionConfiguration.ClearingRule, gridTariffMicrosPerKWh: Int64,
             feedInTariffMicrosPerKWh: Int64, breakEven: BreakEvenPair?, uniformPriceMicrosPerKWh: Int64?,
             trades: [Trade], gridPurchases: [AccountFlow], feedIns: [AccountFlow], residualDemandWh: Int64,
             residualSupplyWh: Int64, exportedToRegion: RegionID?, expiredInterRegionWh: Int64,
-            suggestedPriceMicrosPerKWh: Int64?
+            suggestedPriceMicrosPerKWh: Int64?, communityFundMicros: Int64 = 0
         ) {
             self.interval = interval
             self.clearingRule = clearingRule
@@ -106,6 +120,7 @@ extension EnergyAuctionContract {
             self.exportedToRegion = exportedToRegion
             self.expiredInterRegionWh = expiredInterRegionWh
             self.suggestedPriceMicrosPerKWh = suggestedPriceMicrosPerKWh
+            self.communityFundMicros = communityFundMicros
         }
     }
 
@@ -202,7 +217,8 @@ extension EnergyAuctionContract {
 // MARK: - Outputs
 
 extension EnergyAuctionContract {
-    static let resultEncodingVersion: UInt8 = 1
+    /// Version 2 added each trade's buyer price and amount and the clearing's community-fund payment.
+    static let resultEncodingVersion: UInt8 = 2
     /// A decoder bound on list lengths; a clearing never produces more entries than bids it was allowed to hold.
     static let resultEntriesMax = 1 << 20
 
@@ -262,6 +278,8 @@ extension EnergyAuctionContract {
             writer.write(trade.energyWh)
             writer.write(trade.priceMicrosPerKWh)
             writer.write(trade.amountMicros)
+            writer.write(trade.buyerPriceMicrosPerKWh)
+            writer.write(trade.buyerAmountMicros)
         }
         for flows in [result.gridPurchases, result.feedIns] {
             writer.write(UInt32(flows.count))
@@ -277,6 +295,7 @@ extension EnergyAuctionContract {
         if let region = result.exportedToRegion { writer.write(region) }
         writer.write(result.expiredInterRegionWh)
         writeOptional(result.suggestedPriceMicrosPerKWh, to: &writer)
+        writer.write(result.communityFundMicros)
         return writer.bytes
     }
 
@@ -299,7 +318,7 @@ extension EnergyAuctionContract {
                 requestLimitMicrosPerKWh: try reader.readInt64("clearingResult.breakEven.requestLimit"))
         }
         let uniformPrice = try readOptional(&reader, "clearingResult.uniformPriceMicrosPerKWh")
-        let tradeCount = try readCount(&reader, minimumElementBytes: 30, field: "clearingResult.trades")
+        let tradeCount = try readCount(&reader, minimumElementBytes: 46, field: "clearingResult.trades")
         var trades: [Trade] = []
         trades.reserveCapacity(tradeCount)
         for index in 0..<tradeCount {
@@ -309,7 +328,9 @@ extension EnergyAuctionContract {
                     buyer: try readParty(&reader, field + ".buyer"), seller: try readParty(&reader, field + ".seller"),
                     energyWh: try reader.readInt64(field + ".energyWh"),
                     priceMicrosPerKWh: try reader.readInt64(field + ".priceMicrosPerKWh"),
-                    amountMicros: try reader.readInt64(field + ".amountMicros")))
+                    amountMicros: try reader.readInt64(field + ".amountMicros"),
+                    buyerPriceMicrosPerKWh: try reader.readInt64(field + ".buyerPriceMicrosPerKWh"),
+                    buyerAmountMicros: try reader.readInt64(field + ".buyerAmountMicros")))
         }
         let gridPurchases = try readFlows(&reader, "clearingResult.gridPurchases")
         let feedIns = try readFlows(&reader, "clearingResult.feedIns")
@@ -321,13 +342,14 @@ extension EnergyAuctionContract {
         }
         let expired = try reader.readInt64("clearingResult.expiredInterRegionWh")
         let suggested = try readOptional(&reader, "clearingResult.suggestedPriceMicrosPerKWh")
+        let fund = try reader.readInt64("clearingResult.communityFundMicros")
         try reader.expectEnd("clearingResult")
         return ClearingResult(
             interval: interval, clearingRule: rule, gridTariffMicrosPerKWh: gridTariff,
             feedInTariffMicrosPerKWh: feedInTariff, breakEven: breakEven, uniformPriceMicrosPerKWh: uniformPrice,
             trades: trades, gridPurchases: gridPurchases, feedIns: feedIns, residualDemandWh: residualDemandWh,
             residualSupplyWh: residualSupplyWh, exportedToRegion: exportedToRegion, expiredInterRegionWh: expired,
-            suggestedPriceMicrosPerKWh: suggested)
+            suggestedPriceMicrosPerKWh: suggested, communityFundMicros: fund)
     }
 
     private static func writeOptional(_ value: Int64?, to writer: inout ByteWriter) {

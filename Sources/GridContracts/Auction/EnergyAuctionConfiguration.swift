@@ -26,15 +26,38 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         }
     }
 
-    /// How a matched (request, offer) pair is priced. Both rules accept the same quantities (offers ascending,
+    /// How a matched (request, offer) pair is priced. All rules accept the same quantities (offers ascending,
     /// requests descending, while the best request's limit >= the best offer's price); they differ only in price.
-    public enum ClearingRule: UInt8, Sendable, Hashable {
-        /// CE-SDT's ordered acceptance: each matched pair trades at the seller's offer price, so every seller is
-        /// paid exactly what it asked and every buyer pays at most its limit.
-        case payAsBid = 1
+    ///
+    /// CE-SDT's pairing (Wang et al. 2023, eqs. 12-13 and steps 5-9 of its flow) is this ordered acceptance; the
+    /// paper does not state the price of a pair, but in its flow the contract accepts offers in price order until
+    /// the request is met and then bills the requester, so each pair trades at the accepted offer: `.payAsOffer`.
+    public enum ClearingRule: UInt8, Sendable, Hashable, CaseIterable {
+        /// Every matched pair trades at the seller's offer price: sellers get exactly what they asked, buyers keep
+        /// the whole surplus (limit - offer). Called `payAsBid` before; raw value 1 is unchanged, so results stored
+        /// under the old name decode with the same meaning.
+        case payAsOffer = 1
         /// Uniform-price double auction: every trade at the mid-price (rounded down) of the break-even pair, the
         /// last (offer, request) pair the ordered acceptance matched.
         case uniformPrice = 2
+        /// Textbook pay-as-bid (discriminatory pricing): each side settles at its own price, the buyer pays its
+        /// limit and the seller receives its offer. The spread (limit - offer) × energy is neither's: it goes to
+        /// the region's community fund account (`EnergyAuctionContract.communityFundMicros`), so money is conserved.
+        case payAsBid = 3
+    }
+
+    /// Settlement against metered delivery (You et al.): each seller's meter key, the margin a seller prepays per
+    /// kWh offered and the penalty per kWh sold in the community but not delivered. See `MeteredSettlement.swift`.
+    public struct Metering: Sendable, Hashable {
+        public var meterKeys: [PublicKey: PublicKey]
+        public var marginMicrosPerKWh: Int64
+        public var penaltyMicrosPerKWh: Int64
+
+        public init(meterKeys: [PublicKey: PublicKey], marginMicrosPerKWh: Int64, penaltyMicrosPerKWh: Int64) {
+            self.meterKeys = meterKeys
+            self.marginMicrosPerKWh = marginMicrosPerKWh
+            self.penaltyMicrosPerKWh = penaltyMicrosPerKWh
+        }
     }
 
     public var region: RegionID
@@ -59,13 +82,17 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
     public var interRegionBidsMax: Int
     public var bidEnergyWhMax: Int64
     public var priceMicrosPerKWhMax: Int64
+    /// `nil`: bids settle as cleared; set: sellers prepay margins and meter readings settle delivery.
+    public var metering: Metering?
 
     public init(
         region: RegionID, operatorKey: PublicKey, participants: [PublicKey: Participant],
         gridTariffMicrosPerKWhBySlot: [Int64], feedInTariffMicrosPerKWh: Int64, clearingRule: ClearingRule,
         neighbourRegion: RegionID? = nil, relayKey: PublicKey? = nil, priceHistoryIntervals: Int = 4,
         bidsPerIntervalMax: Int = 1024,
-        interRegionBidsMax: Int = 64, bidEnergyWhMax: Int64 = 1_000_000_000, priceMicrosPerKWhMax: Int64 = 1_000_000_000
+        interRegionBidsMax: Int = 64, bidEnergyWhMax: Int64 = 1_000_000_000,
+        priceMicrosPerKWhMax: Int64 = 1_000_000_000,
+        metering: Metering? = nil
     ) {
         self.region = region
         self.operatorKey = operatorKey
@@ -80,6 +107,7 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         self.interRegionBidsMax = interRegionBidsMax
         self.bidEnergyWhMax = bidEnergyWhMax
         self.priceMicrosPerKWhMax = priceMicrosPerKWhMax
+        self.metering = metering
     }
 
     /// An inter-region bid carries a whole region's net residual, so it may be as large as a full book of bids.
@@ -118,6 +146,16 @@ public struct EnergyAuctionConfiguration: Sendable, Hashable {
         }
         guard neighbourRegion != region else {
             throw ContractError("invalid configuration: a region cannot be its own neighbour")
+        }
+        if let metering {
+            for rate in [metering.marginMicrosPerKWh, metering.penaltyMicrosPerKWh] {
+                guard rate >= 0, rate <= priceMicrosPerKWhMax else {
+                    throw ContractError("invalid configuration: metering margin and penalty must lie in 0...priceMax")
+                }
+            }
+            guard metering.meterKeys.keys.allSatisfy({ participants[$0]?.participantClass == .prosumer }) else {
+                throw ContractError("invalid configuration: meters may only be registered for prosumers")
+            }
         }
     }
 }

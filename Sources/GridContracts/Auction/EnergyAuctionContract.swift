@@ -20,11 +20,12 @@ import GridRegion
 /// = the requested energy; for every offer, energy sold in the community + energy fed in = the offered energy; a
 /// matched pair moves min(remaining request, remaining offer). Money (our eq. 12/13): a buyer's bill is
 /// Σ trade amounts + grid energy × time-of-use tariff; a seller's income is Σ trade amounts + surplus × feed-in
-/// tariff. Under `.payAsBid` a pair trades at the offer price (the brief's default where CE-SDT is unclear: sellers
-/// post prices and buyers take them in order); under `.uniformPrice` every trade is at the mid-price of the
-/// break-even pair (the average mechanism of the uniform-price double auction). Amounts are
-/// `floor(energyWh × price / 1000)` micro-units, computed once per trade, so buyer and seller see the same amount
-/// and money is conserved except for the grid and feed-in flows.
+/// tariff. Under `.payAsOffer` a pair trades at the offer price (CE-SDT's flow: sellers post prices and the
+/// contract accepts them in order for the requester); under `.uniformPrice` every trade is at the mid-price of the
+/// break-even pair (the average mechanism of the uniform-price double auction); under `.payAsBid` each side settles
+/// at its own price and the spread goes to the community fund (`communityFundMicros`). Amounts are
+/// `floor(energyWh × price / 1000)` micro-units, computed once per trade and side, so money is conserved except
+/// for the grid and feed-in flows (participants + community fund + inter-region accounts).
 ///
 /// Balances are signed: a negative balance is debt to the grid operator, because residual demand must be served
 /// whatever the household holds (billing never fails for lack of funds).
@@ -42,8 +43,11 @@ public struct EnergyAuctionContract: Contract {
     public static let contractName = "auction"
 
     public enum Method: String, CaseIterable, Sendable {
-        case request, offer, close, clear, suggestPrice, balance, interRegionBalance, clearedResult
+        case request, offer, close, clear, suggestPrice, balance, interRegionBalance, clearedResult, communityFund
         case interRegionOffer, interRegionRequest
+        /// Transaction method names are lower case on the wire (`Transaction.isValidIdentifier`).
+        case meterReading = "meter_reading"
+        case escrowedMargins
     }
 
     public let configuration: EnergyAuctionConfiguration
@@ -72,8 +76,15 @@ public struct EnergyAuctionContract: Contract {
         case .balance: return try balance(arguments, context)
         case .interRegionBalance: return try interRegionBalance(arguments, context)
         case .clearedResult: return try clearedResult(arguments, context)
+        case .communityFund:
+            try ArgumentReader(arguments).end()
+            return AuctionStore.encodeInt64(communityFundMicros(reading: { context.get($0) }))
         case .interRegionOffer: return try applyInbound(.offer, arguments, &context)
         case .interRegionRequest: return try applyInbound(.request, arguments, &context)
+        case .meterReading: return try applyMeterReading(arguments, &context)
+        case .escrowedMargins:
+            try ArgumentReader(arguments).end()
+            return AuctionStore.encodeInt64(escrowedMarginMicros(reading: { context.get($0) }))
         }
     }
 
@@ -91,6 +102,12 @@ public struct EnergyAuctionContract: Contract {
     public func interRegionBalanceMicros(of region: RegionID, reading read: ([UInt8]) -> [UInt8]?) -> Int64 {
         guard let bytes = read(AuctionStore.regionBalanceKey(region)) else { return 0 }
         return (try? AuctionStore.decodeInt64(bytes, "regionBalance")) ?? 0
+    }
+
+    /// What the community fund holds: the spreads of every pay-as-bid trade so far (0 under the other rules).
+    public func communityFundMicros(reading read: ([UInt8]) -> [UInt8]?) -> Int64 {
+        guard let bytes = read(AuctionStore.communityFundKey) else { return 0 }
+        return (try? AuctionStore.decodeInt64(bytes, "communityFund")) ?? 0
     }
 
     /// The stored result of a cleared interval, or `nil` if it was not cleared.
@@ -193,7 +210,18 @@ public struct EnergyAuctionContract: Contract {
         let residual = try Residual(outcome)
         let gridPurchases = try residual.flows(residual.gridWhByAccount, priceMicrosPerKWh: gridTariff)
         let feedIns = try residual.flows(residual.feedInWhByAccount, priceMicrosPerKWh: feedInTariff)
-        try bill(trades: outcome.trades, gridPurchases: gridPurchases, feedIns: feedIns, &context)
+        let fundMicros = try bill(trades: outcome.trades, gridPurchases: gridPurchases, feedIns: feedIns, &context)
+        if configuration.metering != nil {
+            var soldWh: [PublicKey: Int64] = [:]
+            for trade in outcome.trades {
+                if case .account(let seller) = trade.seller {
+                    soldWh[seller] = try AuctionArithmetic.add(
+                        soldWh[seller, default: 0], trade.energyWh, "sold energy")
+                }
+            }
+            let fedInWh = Dictionary(uniqueKeysWithValues: feedIns.map { ($0.account, $0.energyWh) })
+            try takeMargins(interval: interval, soldWh: soldWh, fedInWh: fedInWh, &context)
+        }
         let suggested = try recordPriceWindow(outcome.trades, &context)
         let exportedTo = try exportResidual(interval, residual, gridTariff: gridTariff, &context)
 
@@ -203,7 +231,8 @@ public struct EnergyAuctionContract: Contract {
             uniformPriceMicrosPerKWh: outcome.uniformPriceMicrosPerKWh, trades: outcome.trades,
             gridPurchases: gridPurchases, feedIns: feedIns, residualDemandWh: residual.demandWh,
             residualSupplyWh: residual.supplyWh, exportedToRegion: exportedTo,
-            expiredInterRegionWh: residual.expiredInterRegionWh, suggestedPriceMicrosPerKWh: suggested)
+            expiredInterRegionWh: residual.expiredInterRegionWh, suggestedPriceMicrosPerKWh: suggested,
+            communityFundMicros: fundMicros)
         let output = Self.encode(result)
         context.set(AuctionStore.resultKey(interval), output)
         context.set(AuctionStore.phaseKey(interval), [AuctionIntervalPhase.cleared.rawValue])
@@ -297,11 +326,12 @@ public struct EnergyAuctionContract: Contract {
         }
     }
 
-    /// Billing: buyers pay their trades and grid energy, sellers receive their trades and feed-in. Deltas are
-    /// summed per party first and applied in key order, so the writes do not depend on dictionary order.
+    /// Billing: buyers pay their trades and grid energy, sellers receive their trades and feed-in, the spreads
+    /// go to the community fund. Deltas are summed per party first and applied in key order, so the writes do not
+    /// depend on dictionary order. Returns what the fund received.
     private func bill(
         trades: [Trade], gridPurchases: [AccountFlow], feedIns: [AccountFlow], _ context: inout ContractContext
-    ) throws(ContractError) {
+    ) throws(ContractError) -> Int64 {
         var accountDeltas: [PublicKey: Int64] = [:]
         var regionDeltas: [RegionID: Int64] = [:]
         func apply(_ party: Party, _ deltaMicros: Int64) throws(ContractError) {
@@ -312,9 +342,11 @@ public struct EnergyAuctionContract: Contract {
                 regionDeltas[region] = try AuctionArithmetic.add(regionDeltas[region, default: 0], deltaMicros, "bill")
             }
         }
+        var fundMicros: Int64 = 0
         for trade in trades {
-            try apply(trade.buyer, -trade.amountMicros)
+            try apply(trade.buyer, -trade.buyerAmountMicros)
             try apply(trade.seller, trade.amountMicros)
+            fundMicros = try AuctionArithmetic.add(fundMicros, trade.spreadMicros, "community fund")
         }
         for flow in gridPurchases { try apply(.account(flow.account), -flow.amountMicros) }
         for flow in feedIns { try apply(.account(flow.account), flow.amountMicros) }
@@ -337,6 +369,12 @@ public struct EnergyAuctionContract: Contract {
             let updated = try AuctionArithmetic.add(current ?? 0, regionDeltas[region]!, "region balance")
             context.set(key, AuctionStore.encodeInt64(updated))
         }
+        if fundMicros != 0 {
+            let held = communityFundMicros(reading: { context.get($0) })
+            let updated = try AuctionArithmetic.add(held, fundMicros, "community fund")
+            context.set(AuctionStore.communityFundKey, AuctionStore.encodeInt64(updated))
+        }
+        return fundMicros
     }
 
     // MARK: - Suggested price

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Which deliberately broken consensus rules does the swarm catch, and after how many seeds?
 #
-# Each mutant weakens one voting, commit or certificate rule with an exact text replacement (the same mutants as
-# scripts/mutants.sh, plus swarm-only ones). The checkout is never touched: HEAD's sources are copied to
-# SCRATCH/src, the mutant is applied there, `gridledger` is built in release mode under SCRATCH/build, and
-# `gridledger swarm --seeds N --stop-on-failure` runs against it. A mutant is "found" when a seed fails; the table
+# Each mutant weakens one voting, commit or certificate rule with an exact text replacement (some of
+# scripts/mutants.sh, plus swarm-only ones), checked to match exactly once. The file is mutated in place only while
+# `gridledger` builds in release mode under SCRATCH (its own build directory, so .build is never a mutant), then
+# restored from a copy (on every exit path too; `git diff` confirms it), and
+# `SCRATCH/release/gridledger swarm --seeds N --stop-on-failure` runs against the mutant. A mutant is "found" when a seed fails; the table
 # gives the first failing seed's position and its verdict.
 #
 # Usage:
 #   scripts/swarm-mutants.sh [--seeds N] [--jobs J] [--beyond-f] [NAME...]   (default: 400 seeds, 2 jobs, all)
 #   scripts/swarm-mutants.sh --list
 #
-# SCRATCH defaults to .build-mutant (SWARM_MUTANT_DIR overrides). The first build is a full release build; each
-# mutant after that rebuilds the modules above the one it changes. Exits 1 if a mutant survived or did not build.
+# SCRATCH defaults to .build-mutant (SWARM_MUTANT_DIR overrides). The first build there is a full release build;
+# each mutant after that rebuilds the modules above the one it changes. Logs and swarm output: SCRATCH/swarm-mutants. Exits 1 if a mutant survived or did not build.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,27 +112,27 @@ command -v python3 > /dev/null || {
     exit 2
 }
 
-SRC="$SCRATCH/src"
-BUILD="$SCRATCH/build"
-LOGS="$SCRATCH/logs"
-mkdir -p "$SRC" "$BUILD" "$LOGS"
-# HEAD's sources, so uncommitted work in the checkout never leaks into a mutant. Only changed files are rewritten,
-# which keeps the build incremental from one mutant to the next.
-refresh_sources() {
-    local staging="$SCRATCH/staging"
-    rm -rf "$staging" && mkdir -p "$staging"
-    git archive HEAD Package.swift Sources | tar -x -C "$staging" || return 1
-    (cd "$staging" && find . -type f) | while read -r file; do
-        if ! cmp -s "$staging/$file" "$SRC/$file"; then
-            mkdir -p "$(dirname "$SRC/$file")" && cp "$staging/$file" "$SRC/$file"
-        fi
-    done
-}
-# Resolved packages from the checkout's build, so the copy needs no network.
-if [[ -f Package.resolved && ! -f "$SRC/Package.resolved" ]]; then cp Package.resolved "$SRC/"; fi
-if [[ -d .build/checkouts && ! -d "$BUILD/checkouts" ]]; then
-    cp -a .build/checkouts .build/repositories .build/workspace-state.json "$BUILD/" 2> /dev/null
+BUILD="$SCRATCH"
+LOGS="$SCRATCH/swarm-mutants"
+mkdir -p "$LOGS"
+# The mutated file is always restored (from a copy, on every exit path); the sources must match git to start with,
+# so that the final check can prove it.
+if ! git diff --quiet -- Sources Package.swift; then
+    echo "Sources/ has uncommitted changes; commit or stash them first" >&2
+    exit 2
 fi
+BACKUP=""
+TARGET=""
+restore() {
+    if [[ -n "$BACKUP" && -f "$BACKUP" ]]; then
+        cp "$BACKUP" "$TARGET"
+        rm -f "$BACKUP"
+    fi
+    BACKUP=""
+    TARGET=""
+}
+trap restore EXIT
+trap 'restore; echo "interrupted: sources restored" >&2; exit 130' INT TERM
 
 replace() {
     MUTANT_OLD="$2" MUTANT_NEW="$3" python3 - "$1" << 'PY'
@@ -154,24 +155,27 @@ PROBLEMS=0
 for index in "${SELECTED[@]}"; do
     name="${NAMES[$index]}"
     echo "== $name"
-    refresh_sources || {
-        echo "cannot copy HEAD's sources to $SRC" >&2
-        exit 2
-    }
-    if ! replace "$SRC/${FILES[$index]}" "${OLDS[$index]}" "${NEWS[$index]}"; then
+    TARGET="${FILES[$index]}"
+    BACKUP="$(mktemp "${TMPDIR:-/tmp}/swarm-mutant.XXXXXX")"
+    cp "$TARGET" "$BACKUP"
+    if ! replace "$TARGET" "${OLDS[$index]}" "${NEWS[$index]}"; then
+        restore
         RESULTS+=("$(printf '%-38s %-12s %s' "$name" "NOT APPLIED" "text not found exactly once")")
         PROBLEMS=$((PROBLEMS + 1))
         continue
     fi
     started=$(date +%s)
-    if ! swift build -c release -j 2 --product gridledger --package-path "$SRC" --scratch-path "$BUILD" \
-        > "$LOGS/$name.build.log" 2>&1; then
+    build_ok=1
+    swift build -c release -j 2 --product gridledger --scratch-path "$BUILD" > "$LOGS/$name.build.log" 2>&1 || build_ok=0
+    # The binary is built: the checkout goes back to HEAD before the (long) swarm runs.
+    restore
+    if [[ $build_ok -eq 0 ]]; then
         RESULTS+=("$(printf '%-38s %-12s %s' "$name" "BUILD FAILED" "see $LOGS/$name.build.log")")
         PROBLEMS=$((PROBLEMS + 1))
         continue
     fi
     built=$(date +%s)
-    out="$SCRATCH/swarm/$name"
+    out="$LOGS/$name"
     rm -rf "$out"
     # shellcheck disable=SC2086
     "$BUILD/release/gridledger" swarm --seeds "$SEEDS" --jobs "$JOBS" --out "$out" --stop-on-failure $BEYOND \
@@ -200,6 +204,12 @@ PY
     echo "   ${RESULTS[-1]}"
 done
 
+trap - EXIT INT TERM
+if ! git diff --quiet -- Sources; then
+    echo "ERROR: Sources/ differs from git after restoring:" >&2
+    git diff --stat -- Sources >&2
+    exit 2
+fi
 echo
 echo "swarm against broken builds ($SEEDS seeds at most, $JOBS jobs${BEYOND:+, beyond f})"
 printf '%s\n' "${RESULTS[@]}"

@@ -72,6 +72,8 @@ struct SwarmCommand: ParsableCommand {
             return
         }
         try createDirectory(outURL)
+        // Progress lines must show up as they happen when the output goes to a file (a long run in the background).
+        setvbuf(stdout, nil, _IOLBF, 0)
         let started = Date()
         let mode = beyondF ? "faults beyond f, safety only" : "faults within f"
         print(

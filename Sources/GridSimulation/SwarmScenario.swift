@@ -198,6 +198,8 @@ struct SwarmDrawer {
                         healed = max(healed, restartAt)
                         notes.append("\(node) crashes \(Self.format(crashAt))-\(Self.format(restartAt))")
                     } else {
+                        // The crash itself is the last event of this fault: transactions inside the gateway are lost.
+                        healed = max(healed, crashAt)
                         notes.append("\(node) crashes at \(Self.format(crashAt)) for good")
                     }
                 default:
@@ -284,9 +286,12 @@ struct SwarmDrawer {
                 voteAdversary = VoteAdversary(
                     startSeconds: start, endSeconds: end, voters: voters,
                     delayMillisMax: (viewTimeoutMillis * uniform(0.5...1.5)).rounded(),
-                    withholdRate: chance(0.5) ? uniform(0...0.5) : 0)
+                    withholdRate: chance(0.5) ? uniform(0...0.5) : 0,
+                    proposalLossRate: chance(0.5) ? uniform(0.1...0.6) : 0)
                 healed = max(healed, end)
-                notes.append("votes of \(voters.count) in \(region.name) held back")
+                notes.append(
+                    "votes of \(voters.count) in \(region.name) held back"
+                        + (voteAdversary?.proposalLossRate ?? 0 > 0 ? ", their proposals lost on some links" : ""))
             }
         }
         // Votes held back may arrive up to delayMillisMax after the adversary stops.

@@ -72,11 +72,9 @@ struct SwarmCommand: ParsableCommand {
             return
         }
         try createDirectory(outURL)
-        // Progress lines must show up as they happen when the output goes to a file (a long run in the background).
-        setvbuf(stdout, nil, _IOLBF, 0)
         let started = Date()
         let mode = beyondF ? "faults beyond f, safety only" : "faults within f"
-        print(
+        say(
             "swarm: seeds \(fromSeed)...\(fromSeed + UInt64(seeds) - 1), generator v\(generatorVersion), \(mode), "
                 + "\(jobs) worker process(es)")
         let pool = SwarmPool(
@@ -88,7 +86,7 @@ struct SwarmCommand: ParsableCommand {
             guard now.timeIntervalSince(lastPrinted) >= 5 || done == seeds else { return }
             lastPrinted = now
             let elapsed = now.timeIntervalSince(started)
-            print(
+            say(
                 String(
                     format: "  %d/%d seeds, %d violation(s), %.2f seeds/s, %.0f s", done, seeds, violations,
                     Double(done) / max(elapsed, 0.001), elapsed))
@@ -113,19 +111,19 @@ struct SwarmCommand: ParsableCommand {
         var byVerdict: [String: Int] = [:]
         for outcome in outcomes { byVerdict[outcome.verdict.rawValue, default: 0] += 1 }
         let perMinute = Double(outcomes.count) / max(elapsedSeconds, 0.001) * 60
-        print("")
+        say("")
         for outcome in violations.sorted(by: { $0.seed < $1.seed }) {
-            print("FAIL seed \(outcome.seed) [\(outcome.verdict.rawValue)]: \(outcome.detail)")
-            print("     \(outcome.summary)")
-            print("     rerun: \(reproduce(outcome.seed))")
-            print("     kept:  \(outURL.appendingPathComponent("failures/\(outcome.seed)").path)/")
+            say("FAIL seed \(outcome.seed) [\(outcome.verdict.rawValue)]: \(outcome.detail)")
+            say("     \(outcome.summary)")
+            say("     rerun: \(reproduce(outcome.seed))")
+            say("     kept:  \(outURL.appendingPathComponent("failures/\(outcome.seed)").path)/")
         }
-        print(
+        say(
             String(
                 format: "seeds run: %d, violations: %d, passed: %d, %.1f s, %.1f seeds/min (%d jobs)",
                 outcomes.count, violations.count, outcomes.count - violations.count, elapsedSeconds, perMinute, jobs))
         if !violations.isEmpty {
-            print(
+            say(
                 "by verdict: "
                     + byVerdict.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
@@ -316,4 +314,10 @@ final class SwarmPool: @unchecked Sendable {
         let rest = Array(missing.dropFirst())
         if !rest.isEmpty, !stopOnFailure { lock.withLock { pending.append(rest) } }
     }
+}
+
+/// One line on standard output, written at once: progress must show up as it happens when the output goes to a file
+/// (a long swarm in the background), which `print` would buffer.
+private func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

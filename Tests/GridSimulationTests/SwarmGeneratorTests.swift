@@ -53,7 +53,7 @@ import Testing
         }
     }
 
-    static let shortSwarm = Array(UInt64(1)...24)
+    static let shortSwarm = Array(UInt64(1)...12)
 
     @Test(arguments: shortSwarm)
     func shortSwarmWithinF(seed: UInt64) throws {
@@ -61,8 +61,8 @@ import Testing
         let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
         #expect(
             outcome.verdict == .passed,
-            "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail) -- \(scenario.summary) -- rerun: "
-                + scenario.reproduceCommand())
+            "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail) -- \(scenario.summary) -- rerun: \(scenario.reproduceCommand())"
+        )
         #expect(outcome.committedBlocks > 0)
     }
 
@@ -77,7 +77,7 @@ import Testing
         #expect(outcome.verdict == .passed, "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail)")
     }
 
-    @Test(arguments: Array(UInt64(1)...6))
+    @Test(arguments: Array(UInt64(1)...3))
     func shortSwarmBeyondF(seed: UInt64) throws {
         let scenario = try SwarmScenario.draw(seed: seed, beyondF: true)
         let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }

@@ -844,6 +844,14 @@ public struct Replica<App: ReplicaApplication> {
         guard round >= currentRound else { return }
         timeouts[round, default: [:]][message.vote.voter] = message
         let collected = timeouts[round] ?? [:]
+        // f+1 timeouts for a later round: an honest validator is in that round already, and this replica may never
+        // see the certificate that took it there (a timeout certificate travels only in the next proposal, and the
+        // others no longer answer timeouts for the rounds they left). Without joining, a region can stall for good
+        // split across two rounds, neither with a quorum (found by the swarm, seed 100). Entering a round decides
+        // nothing: the voting rules still guard every vote.
+        if round > currentRound, collected.count >= validators.weakQuorum {
+            advanceRound(to: round, viaTimeout: true, &actions)
+        }
         // f+1 timeouts mean at least one honest validator gave up on the round: join it rather than wait.
         if collected.count >= validators.weakQuorum, round == currentRound, timedOutRound < round {
             sendTimeout(round: round, &actions, &work, &pool)

@@ -18,6 +18,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
             InspectCommand.self, TopologyCommand.self, GridCommand.self,
             DeployCommand.self, CollectCommand.self,
             ReportCommand.self, CompareCommand.self, StudyCommand.self,
+            SwarmCommand.self,
         ],
         defaultSubcommand: nil
     )

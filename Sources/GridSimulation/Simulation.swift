@@ -58,6 +58,8 @@ public struct SimulationOptions: Sendable {
     public var coresPerNode: Double?
     /// Replays these auction bids instead of generating households (kind auction, one region).
     public var auctionReplay: AuctionReplay?
+    /// Region votes the network holds back or loses on purpose (swarm schedules); nil for none.
+    public var voteAdversary: VoteAdversary?
 
     public init(
         topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
@@ -123,6 +125,8 @@ public struct SimulationReport: Sendable {
     public var global: RunResult.GlobalOutcome?
     /// Faults that named a leader, with whom they hit.
     public var leaderFaults: [FaultRecord]
+    /// Per region, when each height was first committed by any of its validators (liveness checks).
+    public var firstCommitNanos: [String: [UInt64: UInt64]] = [:]
 }
 
 /// A fault that named `REGION/leader`, resolved to the node the replicas elected at that moment.
@@ -245,6 +249,7 @@ public final class Simulation {
 
     // Invariants and reporting.
     var committedByHeight: [[UInt64: Hash256]] = []
+    var firstCommitNanos: [[UInt64: UInt64]] = []
     var eventsProcessed: UInt64 = 0
     /// Nodes taken down by `REGION/leader` crashes and not yet restarted, latest last: `restart REGION/leader`
     /// brings back the latest one, as the topology file format defines.
@@ -386,6 +391,7 @@ public final class Simulation {
             regionValidators.append(deployment.regionValidators[regionIndex])
             genesis.append(deployment.regionGenesis[regionIndex])
             committedByHeight.append([0: genesis[regionIndex].hash])
+            firstCommitNanos.append([0: 0])
             for (validatorIndex, key) in keys.enumerated() {
                 nodes.append(
                     SimulatedMachine(
@@ -1032,14 +1038,15 @@ public final class Simulation {
         guard
             let arrival = network.arrival(
                 from: node.networkIndex, to: target, bytes: frame.count, departureNanos: departure,
-                link: link(from: node.location, to: destination.location), random: &random)
+                link: link(from: node.location, to: destination.location), random: &random),
+            let heldNanos = voteAdversaryHold(frame, from: node, departureNanos: departure)
         else {
             node.metrics.framesLost += 1
             return
         }
         queue.push(
             .input(machine: target, .node(.frame(from: node.address, frame)), urgent: outgoing.urgent),
-            atNanos: arrival)
+            atNanos: arrival + heldNanos)
     }
 
     /// What the simulator counts and checks of what a node did: invariants first, so a violation names the event.
@@ -1091,6 +1098,7 @@ public final class Simulation {
                     + "\(topology.regions[region].name): \(existing) and \(block.hash)")
         }
         committedByHeight[region][height] = block.hash
+        if firstInRegion { firstCommitNanos[region][height] = nowNanos }
         guard height == node.committedHeight + 1 else {
             throw SimulationError.invariantViolated(
                 seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
@@ -1204,10 +1212,12 @@ public final class Simulation {
         for (index, region) in topology.regions.enumerated() {
             heights[region.name] = committedByHeight[index].keys.max() ?? 0
         }
+        var commitTimes: [String: [UInt64: UInt64]] = [:]
+        for (index, region) in topology.regions.enumerated() { commitTimes[region.name] = firstCommitNanos[index] }
         return SimulationReport(
             recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
             realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
-            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog)
+            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog, firstCommitNanos: commitTimes)
     }
 }
 

@@ -1,0 +1,113 @@
+import Foundation
+import GridConsensus
+import GridSimulation
+import GridTopology
+import Testing
+
+/// The swarm generator and checker (`gridledger swarm`): draws are a pure function of the seed, stay within f
+/// where they must, and a short swarm passes every check; the liveness check can fail.
+@Suite struct SwarmGeneratorTests {
+    @Test func drawsAreDeterministicAndParse() throws {
+        for seed in UInt64(1)...200 {
+            let first = try SwarmScenario.draw(seed: seed)
+            let second = try SwarmScenario.draw(seed: seed)
+            #expect(first.topologyYAML == second.topologyYAML, "seed \(seed)")
+            #expect(first.byzantine == second.byzantine, "seed \(seed)")
+            #expect(first.voteAdversary == second.voteAdversary, "seed \(seed)")
+            let topology = try first.topology
+            #expect(topology.seed == seed)
+            #expect((1...4).contains(topology.regions.count))
+            for region in topology.regions {
+                #expect([4, 7, 10].contains(region.validators), "seed \(seed)")
+                let equivocators = first.byzantine.keys.filter { $0.hasPrefix(region.name + "/") }.count
+                #expect(equivocators <= region.faultsTolerated, "seed \(seed): \(region.name)")
+                #expect(first.livenessBoundSeconds[region.name] != nil)
+            }
+            #expect(topology.workload.warmupSeconds == first.healedSeconds)
+            _ = try SwarmScenario.draw(seed: seed, beyondF: true).topology
+        }
+        #expect(try SwarmScenario.draw(seed: 1).topologyYAML != SwarmScenario.draw(seed: 2).topologyYAML)
+    }
+
+    /// Within f, the crashes, isolations and equivocators of a region never exceed f at once: counted from the
+    /// drawn topology (each faulty node is named once; a chased leader counts as one more).
+    @Test func faultsStayWithinF() throws {
+        for seed in UInt64(1)...200 {
+            let scenario = try SwarmScenario.draw(seed: seed)
+            let topology = try scenario.topology
+            for region in topology.regions {
+                var faulty = Set(scenario.byzantine.keys.filter { $0.hasPrefix(region.name + "/") })
+                var chased = false
+                for fault in topology.faults {
+                    switch fault.kind {
+                    case .crash(let node) where node.region == region.name: faulty.insert("\(node)")
+                    case .partition(_, let groups) where groups.count > 1 || groups.first?.count == 1:
+                        for group in groups where group.count == 1 && group[0].region == region.name {
+                            if case .leader = group[0].validator { chased = true } else { faulty.insert("\(group[0])") }
+                        }
+                    default: break
+                    }
+                }
+                #expect(faulty.count + (chased ? 1 : 0) <= region.faultsTolerated, "seed \(seed): \(region.name)")
+            }
+        }
+    }
+
+    /// Seeds 1...13 but 11, which is an open finding (`openFindingEquivocatorLosesTransaction`).
+    static let shortSwarm = Array(UInt64(1)...10) + [12, 13]
+
+    /// Open finding, not yet diagnosed: with an equivocating leader in a 4-validator region (and one validator's
+    /// votes held back before the heal), 1 of 220 transactions offered after the heal never commits (times out);
+    /// seed 19 of the swarm shows the same with equivocators in three regions. Recorded as a known issue so that
+    /// the fix shows up here as an unexpected pass.
+    @Test func openFindingEquivocatorLosesTransaction() throws {
+        let scenario = try SwarmScenario.draw(seed: 11)
+        let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
+        withKnownIssue("a transaction offered after the heal is lost with an equivocating leader (seed 11)") {
+            #expect(outcome.verdict == .passed, "\(outcome.detail)")
+        }
+        #expect(outcome.verdict == .passed || outcome.verdict == .livenessTransactions, "\(outcome.detail)")
+    }
+
+    @Test(arguments: shortSwarm)
+    func shortSwarmWithinF(seed: UInt64) throws {
+        let scenario = try SwarmScenario.draw(seed: seed)
+        let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
+        #expect(
+            outcome.verdict == .passed,
+            "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail) -- \(scenario.summary) -- rerun: \(scenario.reproduceCommand())"
+        )
+        #expect(outcome.committedBlocks > 0)
+    }
+
+    /// Seeds that found real bugs. 100: a region (4 validators, 0.4 % intra-region loss, partitions) stalled for good
+    /// split across rounds 26 and 27 with two validators in each: the two ahead had left round 26 by a timeout
+    /// certificate the other two never received, and a replica did not join a later round's timeouts, so neither
+    /// round reached a quorum (fixed in `Replica.collectTimeout`: f+1 timeouts for a later round pull a replica in).
+    @Test(arguments: [UInt64(100)])
+    func regressionSeeds(seed: UInt64) throws {
+        let scenario = try SwarmScenario.draw(seed: seed)
+        let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
+        #expect(outcome.verdict == .passed, "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail)")
+    }
+
+    @Test(arguments: Array(UInt64(1)...3))
+    func shortSwarmBeyondF(seed: UInt64) throws {
+        let scenario = try SwarmScenario.draw(seed: seed, beyondF: true)
+        let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
+        #expect(outcome.verdict == .passed, "seed \(seed) [\(outcome.verdict.rawValue)]: \(outcome.detail)")
+    }
+
+    /// The liveness check is not vacuous: with a bound no region can meet, it reports the region.
+    @Test func livenessCheckCanFail() throws {
+        var scenario = try SwarmScenario.draw(seed: 3)
+        for region in scenario.livenessBoundSeconds.keys { scenario.livenessBoundSeconds[region] = 1e-6 }
+        let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }
+        #expect(outcome.verdict == .liveness, "\(outcome.detail)")
+        #expect(outcome.detail.contains("committed again"))
+    }
+
+    @Test func unknownGeneratorVersionIsRefused() {
+        #expect(throws: SwarmError.self) { try SwarmScenario.draw(seed: 1, generatorVersion: 99) }
+    }
+}

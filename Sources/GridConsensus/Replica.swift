@@ -850,7 +850,7 @@ public struct Replica<App: ReplicaApplication> {
         // split across two rounds, neither with a quorum (found by the swarm, seed 100). Entering a round decides
         // nothing: the voting rules still guard every vote.
         if round > currentRound, collected.count >= validators.weakQuorum {
-            advanceRound(to: round, viaTimeout: true, &actions)
+            advanceRound(to: round, viaTimeout: true, &actions, &pool)
         }
         // f+1 timeouts mean at least one honest validator gave up on the round: join it rather than wait.
         if collected.count >= validators.weakQuorum, round == currentRound, timedOutRound < round {

@@ -206,7 +206,7 @@ import Testing
 
     /// The output of the largest region (64 devices, 16 ranked buses) still fits a receipt.
     @Test func theLargestOutputFitsAReceipt() throws {
-        let devices = (0..<VoltageStabilityConfiguration.devicesMax).map {
+        let devices = (0..<VoltageStabilityConfiguration.setpointsOutputMax).map {
             VoltageSetpoint(device: Fixture.key(UInt8($0)), qSetpointVAr: .min)
         }
         let ranking = (0..<VoltageStabilityConfiguration.rankingOutputCountMax).map {

@@ -347,6 +347,11 @@ public struct OutcomeRecorder: Sendable {
     /// generator, merged at the end). `other` must have nothing in flight and the same window.
     public mutating func merge(_ other: OutcomeRecorder) throws {
         guard window == other.window else { throw LoadError.windowMismatch }
+        guard timeSeries.intervalNanos == other.timeSeries.intervalNanos else {
+            throw LoadError.invalidConfiguration(
+                "cannot merge time series of \(other.timeSeries.intervalNanos) ns intervals into "
+                    + "\(timeSeries.intervalNanos) ns ones")
+        }
         guard other.inFlightCount == 0 else { throw LoadError.transactionsInFlight(count: other.inFlightCount) }
         // Check every bound before changing anything, so a failed merge leaves self as it was.
         let newRegions = Set(other.regionNames).subtracting(regionNames)

@@ -117,7 +117,11 @@ struct CapacityCommand: ParsableCommand {
                         request, number: number, base: base, file: loaded.file, location: loaded.location,
                         probesDirectory: probesDirectory)
                 },
-                progress: { probe, number in print(CapacityText.progressLine(probe, number: number)) })
+                progress: { probe, number in
+                    print(CapacityText.progressLine(probe, number: number))
+                    // One line per probe as it ends, also when stdout is a file or a pipe (the sweep reads it).
+                    fflush(stdout)
+                })
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -40,7 +40,8 @@ import Testing
         var search = try CapacitySearch(
             CapacitySearch.Configuration(startTps: start, resolution: resolution, probesMax: probesMax))
         while let request = search.next() {
-            let outcome = request.phase == .confirm ? (confirmMeets ?? meets)(request.tps) : meets(request.tps)
+            var outcome = meets(request.tps)
+            if request.phase == .confirm, let confirmMeets { outcome = confirmMeets(request.tps) }
             try search.record(meets: outcome)
         }
         return search

@@ -132,7 +132,8 @@ import Testing
     @Test func aRegionWithMoreThan64DevicesRunsItsVoltageContract() throws {
         var topology = try WorkloadScaling.topology(try Self.shipped("voltage"), offeredTps: 128)
         #expect(topology.workload.voltageSettings.devicesPerBus == 8)
-        topology.workload.voltage?.controlIntervalSeconds = topology.workload.voltageSettings.reportingPeriodSeconds
+        let period = topology.workload.voltageSettings.reportingPeriodSeconds
+        topology.workload.voltage?.controlIntervalSeconds = period
         topology.workload.warmupSeconds = 2
         topology.workload.durationSeconds = 2
         try topology.validate()

@@ -118,9 +118,9 @@ struct CapacityCommand: ParsableCommand {
                         probesDirectory: probesDirectory)
                 },
                 progress: { probe, number in
-                    print(CapacityText.progressLine(probe, number: number))
-                    // One line per probe as it ends, also when stdout is a file or a pipe (the sweep reads it).
-                    fflush(stdout)
+                    // Written at once (not buffered), so a parent process (the sweep) sees each probe as it ends.
+                    FileHandle.standardOutput.write(
+                        Data((CapacityText.progressLine(probe, number: number) + "\n").utf8))
                 })
         } catch let exit as ExitCode {
             throw exit

@@ -15,7 +15,8 @@ import Testing
     @Test(arguments: [
         ("", "empty"), ("p99", "no \"<=\""), ("p99<250ms", "no \"<=\""), ("p99<=<=250ms", "more than one"),
         ("p98<=250ms", "percentile \"p98\""), ("q99<=250ms", "percentile"), ("p<=1s", "percentile"),
-        ("p99<=250", "no unit"), ("p99<=250min", "not a number"), ("p99<=fast ms", "not a number"),
+        ("p99<=250", "no unit"), ("p99<=250min", "no unit"), ("p99<=25x0ms", "not a number"),
+        ("p99<=fast ms", "not a number"),
         ("p99<=0ms", "above 0"), ("p99<=-5ms", "above 0"), ("p99<=2h", "no unit"), ("p99<=nanms", "not a number"),
         ("p99<=7200s", "at most 1 hour"), ("p99<=+5ms", "not a number"),
     ])
@@ -79,10 +80,11 @@ import Testing
     }
 
     @Test func aFailedConfirmationMovesTheAnswerBelowIt() throws {
-        // The search's own runs meet up to 2000; the confirmation runs (another seed) only up to 1500.
-        let found = try search(start: 1000, meets: { $0 <= 2000 }, confirmMeets: { $0 <= 1500 })
+        // The search's own runs meet up to 2000; the confirmation runs (another seed) only up to 1960. (When the
+        // seeds disagree by much more, the search walks down a candidate at a time and may end on its budget.)
+        let found = try search(start: 1000, meets: { $0 <= 2000 }, confirmMeets: { $0 <= 1960 })
         #expect(found.ending == .found)
-        #expect(found.sustainableTps <= 1500)
+        #expect(found.sustainableTps <= 1960 && found.sustainableTps >= 1900)
         #expect(found.steps.contains { $0.request.phase == .confirm && !$0.meets })
         #expect(found.steps.last?.request.phase == .confirm && found.steps.last?.meets == true)
     }

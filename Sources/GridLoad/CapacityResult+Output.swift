@@ -56,7 +56,7 @@ extension CapacityResult {
         lines.append(recommendation)
         lines.append("")
         var summary = TextTable(header: ["", "value"])
-        summary.append(["topology", "\(topology.name) (`\(topology.file)`)"])
+        summary.append(["topology", "\(topology.name) (\(topology.file))"])
         summary.append(["runtime, seed", "\(runtime.rawValue), \(seed)"])
         summary.append(["SLO", "\(slo) on \(latencyKind); achieved >= 99 % of offered; failures <= 0.1 %"])
         summary.append(["sustainable rate", "\(tps(sustainableTps)) tx/s"])
@@ -81,7 +81,7 @@ extension CapacityResult {
                 NumberText.fixed(probe.failureShare * 100, decimals: 3) + " %", probe.meetsSLO ? "yes" : "no",
                 probe.failed.isEmpty ? "-" : probe.failed.joined(separator: ", "),
                 "\(probe.busiestNode) (\(NumberText.fixed(probe.busiestNodeCPU * 100, decimals: 1)) %)",
-                "\(probe.queuePeakMax)", "`\(probe.resultDirectory)/result.json`",
+                "\(probe.queuePeakMax)", "\(probe.resultDirectory)/result.json",
             ])
         }
         lines.append(table.markdown())

@@ -19,6 +19,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
             DeployCommand.self, CollectCommand.self,
             ReportCommand.self, CompareCommand.self, StudyCommand.self,
             SwarmCommand.self,
+            CapacityCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -31,8 +31,14 @@ struct RunCommand: ParsableCommand {
     var duration: Double?
 
     @Option(
-        name: .long, help: "Offer a fixed rate of this many transactions per second (replaces the rate controller).")
+        name: .long,
+        help:
+            "Offer this many transactions per second: a fixed rate for transfers; for voltage, auction and mix, the populations scaled to it (docs/capacity.md)."
+    )
     var rate: Double?
+
+    @Option(name: .long, help: "Length of one interval of the result's time series, in seconds.")
+    var intervalSeconds = 1.0
 
     @Option(
         name: .long,
@@ -83,6 +89,9 @@ struct RunCommand: ParsableCommand {
         if let coresPerNode, !(coresPerNode.isFinite && coresPerNode >= 0.01 && coresPerNode <= 1024) {
             throw ValidationError("--cores-per-node must be in [0.01, 1024], got \(coresPerNode)")
         }
+        guard intervalSeconds.isFinite, intervalSeconds >= 0.01, intervalSeconds <= 3600 else {
+            throw ValidationError("--interval-seconds must be in [0.01, 3600], got \(intervalSeconds)")
+        }
         guard (1...16).contains(generators) else {
             throw ValidationError("--generators must be 1...16, got \(generators)")
         }
@@ -93,8 +102,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let loaded = try loadTopology(
-            self.topology, overrides: TopologyOverrides(seed: seed, durationSeconds: duration, tps: rate))
+        var loaded = try loadTopology(
+            self.topology, overrides: TopologyOverrides(seed: seed, durationSeconds: duration))
+        if let rate {
+            do { loaded.topology = try WorkloadScaling.topology(loaded.topology, offeredTps: rate) } catch {
+                printError("--rate \(rate): \(error)")
+                throw ExitCode.failure
+            }
+        }
         let topology = loaded.topology
         let location = loaded.location
         let topologyFile = loaded.file
@@ -118,6 +133,7 @@ struct RunCommand: ParsableCommand {
                 profile: machineProfile)
             options.traceFile = trace.map { URL(fileURLWithPath: $0) }
             options.coresPerNode = coresPerNode
+            options.timeSeriesIntervalNanos = UInt64((intervalSeconds * 1e9).rounded())
             let simulation = try Simulation(options: options)
             report = try simulation.run { progress in
                 guard !quiet else { return }

@@ -32,11 +32,15 @@ public struct OutcomeRecorder: Sendable {
         public var maxReasonCharacters: Int
         /// Most distinct latency kinds (``LatencyKind``), including `localCommit`.
         public var maxLatencyKinds: Int
+        /// Most intervals of the time series (``TimeSeriesRecorder``); later events are counted, not kept.
+        public var maxTimeSeriesIntervals: Int
 
         public init(
             maxTrackedTransactions: Int = 2_000_000, maxRegions: Int = 1024, maxRejectReasons: Int = 64,
-            maxReasonCharacters: Int = 96, maxLatencyKinds: Int = 8
+            maxReasonCharacters: Int = 96, maxLatencyKinds: Int = 8,
+            maxTimeSeriesIntervals: Int = TimeSeriesRecorder.defaultIntervalsMax
         ) {
+            self.maxTimeSeriesIntervals = maxTimeSeriesIntervals
             self.maxTrackedTransactions = maxTrackedTransactions
             self.maxRegions = maxRegions
             self.maxRejectReasons = maxRejectReasons
@@ -101,11 +105,18 @@ public struct OutcomeRecorder: Sendable {
     /// Measured-window latencies in microseconds, by kind. `localCommit` always exists.
     private var latencyHistogramsMicros: [LatencyKind: Histogram<UInt64>]
 
+    /// The whole run (every phase) interval by interval, for ``TimeSeries``.
+    public private(set) var timeSeries: TimeSeriesRecorder
+
     /// - Parameters:
     ///   - window: Phases of the run; must match the ``LoadSchedule``'s.
     ///   - regions: Regions to list even if no transaction reaches them (in this order); others are added as seen.
     ///   - limits: Bounds on memory; the defaults suit runs of up to about a million transactions in flight.
-    public init(window: LoadWindow, regions: [String] = [], limits: Limits = Limits()) throws {
+    ///   - timeSeriesIntervalNanos: Length of one interval of the time series (1 s by default).
+    public init(
+        window: LoadWindow, regions: [String] = [], limits: Limits = Limits(),
+        timeSeriesIntervalNanos: UInt64 = 1_000_000_000
+    ) throws {
         guard limits.maxTrackedTransactions >= 1, limits.maxRegions >= 1, limits.maxRegions <= Int(UInt16.max),
             limits.maxRejectReasons >= 1, limits.maxReasonCharacters >= 1, limits.maxLatencyKinds >= 1
         else {
@@ -113,6 +124,8 @@ public struct OutcomeRecorder: Sendable {
         }
         self.window = window
         self.limits = limits
+        timeSeries = try TimeSeriesRecorder(
+            intervalNanos: timeSeriesIntervalNanos, intervalsMax: limits.maxTimeSeriesIntervals)
         latencyHistogramsMicros = [.localCommit: Self.makeHistogram()]
         for region in regions { _ = try regionIndex(for: region) }
     }
@@ -139,6 +152,7 @@ public struct OutcomeRecorder: Sendable {
         let phase = window.phase(ofScheduledNanos: scheduledAtNanos)
         phaseCounts[phase.index].offered += 1
         if phase == .measured { regionMeasuredCounts[regionIndex].offered += 1 }
+        timeSeries.offered(region: regionIndex, scheduledAtNanos: scheduledAtNanos)
         return id
     }
 
@@ -151,6 +165,8 @@ public struct OutcomeRecorder: Sendable {
         let phase = window.phase(ofScheduledNanos: entries[index].scheduledAtNanos)
         phaseCounts[phase.index].sent += 1
         if phase == .measured { regionMeasuredCounts[Int(entries[index].regionIndex)].sent += 1 }
+        timeSeries.achieved(
+            region: Int(entries[index].regionIndex), scheduledAtNanos: entries[index].scheduledAtNanos)
     }
 
     /// The transaction reached local commit at `atNanos`; records `atNanos - scheduled time` as `localCommit`
@@ -167,6 +183,9 @@ public struct OutcomeRecorder: Sendable {
             }
             regionCommittedInWindow[region] += 1
         }
+        timeSeries.committed(
+            region: Int(entries[index].regionIndex), atNanos: atNanos,
+            latencyMicros: Self.micros(roundingUp: atNanos - entries[index].scheduledAtNanos))
         resolve(index: index, outcome: .committed(latencyNanos: atNanos - entries[index].scheduledAtNanos))
     }
 
@@ -227,10 +246,13 @@ public struct OutcomeRecorder: Sendable {
     /// Records a latency of a later kind (`globalFinality`, `crossRegion`, ...) for a transaction or operation
     /// scheduled at `scheduledAtNanos`. Returns whether it was counted (only measured-window ones are).
     /// `localCommit` is recorded by ``committed(_:atNanos:)`` and refused here, so it cannot be counted twice.
+    ///
+    /// With `region` (its name), a `globalFinality` latency also enters that region's time series, in the interval
+    /// of `completedAtNanos`, whatever the phase.
     @discardableResult
-    public mutating func recordLatency(_ kind: LatencyKind, scheduledAtNanos: UInt64, completedAtNanos: UInt64) throws
-        -> Bool
-    {
+    public mutating func recordLatency(
+        _ kind: LatencyKind, scheduledAtNanos: UInt64, completedAtNanos: UInt64, region: String? = nil
+    ) throws -> Bool {
         guard kind != .localCommit, !kind.rawValue.isEmpty, kind.rawValue.count <= 64 else {
             throw LoadError.invalidConfiguration(
                 "latency kind \"\(kind.rawValue.prefix(64))\" is not allowed here (localCommit comes from committed)")
@@ -241,6 +263,11 @@ public struct OutcomeRecorder: Sendable {
         }
         if latencyHistogramsMicros[kind] == nil, latencyHistogramsMicros.count >= limits.maxLatencyKinds {
             throw LoadError.tooManyLatencyKinds(limit: limits.maxLatencyKinds)
+        }
+        if kind == .globalFinality, let region {
+            timeSeries.globalFinality(
+                region: try regionIndex(for: region), atNanos: completedAtNanos,
+                latencyMicros: Self.micros(roundingUp: completedAtNanos - scheduledAtNanos))
         }
         guard window.phase(ofScheduledNanos: scheduledAtNanos) == .measured else { return false }
         latencyHistogramsMicros[kind, default: Self.makeHistogram()].record(
@@ -320,6 +347,11 @@ public struct OutcomeRecorder: Sendable {
     /// generator, merged at the end). `other` must have nothing in flight and the same window.
     public mutating func merge(_ other: OutcomeRecorder) throws {
         guard window == other.window else { throw LoadError.windowMismatch }
+        guard timeSeries.intervalNanos == other.timeSeries.intervalNanos else {
+            throw LoadError.invalidConfiguration(
+                "cannot merge time series of \(other.timeSeries.intervalNanos) ns intervals into "
+                    + "\(timeSeries.intervalNanos) ns ones")
+        }
         guard other.inFlightCount == 0 else { throw LoadError.transactionsInFlight(count: other.inFlightCount) }
         // Check every bound before changing anything, so a failed merge leaves self as it was.
         let newRegions = Set(other.regionNames).subtracting(regionNames)
@@ -332,8 +364,10 @@ public struct OutcomeRecorder: Sendable {
         }
         for phase in LoadPhase.allCases { phaseCounts[phase.index] += other.phaseCounts[phase.index] }
         committedInWindowCount += other.committedInWindowCount
+        var regionMap: [Int] = []
         for (otherIndex, name) in other.regionNames.enumerated() {
             let index = try regionIndex(for: name)
+            regionMap.append(index)
             regionMeasuredCounts[index] += other.regionMeasuredCounts[otherIndex]
             let inWindow = other.committedInWindowCount(region: name)
             if regionCommittedInWindow.count <= index {
@@ -341,6 +375,7 @@ public struct OutcomeRecorder: Sendable {
             }
             regionCommittedInWindow[index] += inWindow
         }
+        timeSeries.merge(other.timeSeries, regionMap: regionMap)
         for (reason, count) in other.rejectReasons.sorted(by: { $0.key < $1.key }) {
             countRejectReason(reason, count: count)
         }

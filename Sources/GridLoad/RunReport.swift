@@ -90,6 +90,7 @@ public enum RunReport {
         if let nodes = nodesTable(result) { lines += ["## Nodes", "", nodes.markdown(), ""] }
         if let losses = lossesTable(result) { lines += ["## Dropped", "", losses.markdown(), ""] }
         if let faults = leaderFaultsTable(result) { lines += ["## Leader faults", "", faults.markdown(), ""] }
+        if let overTime = timeSeriesTable(result) { lines += ["## Over time", "", overTime.markdown(), ""] }
         let workload = workloadTables(result)
         if !workload.isEmpty {
             lines += ["## Workload outcome", ""]

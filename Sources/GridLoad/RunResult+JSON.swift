@@ -68,6 +68,7 @@ extension RunResult {
             simulation.virtualSeconds, Decimals.seconds, "simulation.virtualSeconds")
         copy.workload = try workload?.normalized()
         copy.global = try global?.normalized()
+        copy.timeSeries = try timeSeries?.normalized()
         if var wallClock {
             wallClock.elapsedSeconds = try Self.round(wallClock.elapsedSeconds, 3, "wallClock.elapsedSeconds")
             wallClock.virtualSecondsPerWallSecond = try Self.round(

@@ -16,6 +16,9 @@ public struct TimeSeries: Codable, Hashable, Sendable {
     public var nodes: [NodeTimeSeries]
     /// Faults at the times they were applied.
     public var faults: [FaultMark]
+    /// Events that happened after the last interval kept (``TimeSeriesRecorder/intervalsMax``), so counted in no
+    /// interval; absent when there were none.
+    public var eventsBeyondLastInterval: UInt64?
 
     public init(
         intervalSeconds: Double, total: [TimeSeriesPoint], regions: [String: [TimeSeriesPoint]] = [:],

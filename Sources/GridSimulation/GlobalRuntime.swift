@@ -75,7 +75,8 @@ extension Simulation {
                 SimulatedMachine(
                     label: node.name, address: node.address, networkIndex: nodes.count, location: node.location,
                     key: committeeKeys[index], cores: settings.machine.cores,
-                    durable: settings.machine.durability == .sync, inboxCapacity: options.inboxEventsMax))
+                    durable: settings.machine.durability == .sync, inboxCapacity: options.inboxEventsMax,
+                    seriesIntervalNanos: options.timeSeriesIntervalNanos))
         }
     }
 
@@ -246,7 +247,9 @@ extension Simulation {
 
     private func recordGlobalFinality(_ region: Int, scheduledNanos: UInt64) throws {
         let completed = max(nowNanos + clientDelayNanos(), scheduledNanos)
-        try recorder.recordLatency(.globalFinality, scheduledAtNanos: scheduledNanos, completedAtNanos: completed)
+        try recorder.recordLatency(
+            .globalFinality, scheduledAtNanos: scheduledNanos, completedAtNanos: completed,
+            region: topology.regions[region].name)
         if completed >= window.measuredStartNanos, completed < window.measuredEndNanos {
             globalStats.globalFinalInWindow[region] += 1
         }

@@ -24,6 +24,7 @@ extension SimulationReport {
             wallClock: wallClock)
         result.workload = workload
         result.global = global
+        result.timeSeries = timeSeries
         if !leaderFaults.isEmpty {
             result.leaderFaults = leaderFaults.map {
                 RunResult.LeaderFault(

@@ -2,6 +2,7 @@ import GridConsensus
 import GridCrypto
 import GridGlobal
 import GridLedger
+import GridLoad
 import GridNode
 import GridRegion
 import GridStorage
@@ -90,6 +91,8 @@ final class SimulatedMachine {
     var urgentInbox: BoundedQueue<MachineInput>
     var normalInbox: BoundedQueue<MachineInput>
     var metrics = NodeMetrics()
+    /// CPU and inbox depth per interval of the run's time series.
+    var intervalSeries: NodeIntervalSeries
     /// Highest height this machine has committed; a restart must find at least this much in its store.
     var committedHeight: UInt64 = 0
     /// The node layer's region validator or committee member; nil while crashed.
@@ -98,7 +101,8 @@ final class SimulatedMachine {
 
     init(
         label: String, address: NodeAddress, networkIndex: Int, location: Int, key: KeyPair, cores: Int,
-        durable: Bool, inboxCapacity: Int
+        durable: Bool, inboxCapacity: Int, seriesIntervalNanos: UInt64 = 1_000_000_000,
+        seriesIntervalsMax: Int = TimeSeriesRecorder.defaultIntervalsMax
     ) {
         self.label = label
         self.address = address
@@ -109,6 +113,7 @@ final class SimulatedMachine {
         self.durable = durable
         urgentInbox = BoundedQueue(capacity: inboxCapacity)
         normalInbox = BoundedQueue(capacity: inboxCapacity)
+        intervalSeries = NodeIntervalSeries(intervalNanos: seriesIntervalNanos, intervalsMax: seriesIntervalsMax)
     }
 
     var isAlive: Bool { host != nil }
@@ -128,10 +133,11 @@ final class SimulatedMachine {
     func popInput() -> MachineInput? { urgentInbox.pop() ?? normalInbox.pop() }
 
     /// Queues an input; false when its inbox is full.
-    func queue(_ input: MachineInput, urgent: Bool) -> Bool {
+    func queue(_ input: MachineInput, urgent: Bool, atNanos: UInt64) -> Bool {
         let accepted = urgent ? urgentInbox.push(input) : normalInbox.push(input)
         if !accepted { metrics.inboxOverflows += 1 }
         metrics.queuePeak = max(metrics.queuePeak, inboxCount)
+        intervalSeries.noteQueue(depth: inboxCount, atNanos: atNanos)
         return accepted
     }
 

@@ -60,6 +60,8 @@ public struct SimulationOptions: Sendable {
     public var auctionReplay: AuctionReplay?
     /// Region votes the network holds back or loses on purpose (swarm schedules); nil for none.
     public var voteAdversary: VoteAdversary?
+    /// Length of one interval of the result's time series (`RunResult.timeSeries`).
+    public var timeSeriesIntervalNanos: UInt64 = 1_000_000_000
 
     public init(
         topology: Topology, storeDirectory: URL, cpuMode: CPUMode = .model, profile: MachineProfile = .shippedDefault,
@@ -127,6 +129,8 @@ public struct SimulationReport: Sendable {
     public var leaderFaults: [FaultRecord]
     /// Per region, when each height was first committed by any of its validators (liveness checks).
     public var firstCommitNanos: [String: [UInt64: UInt64]] = [:]
+    /// The run interval by interval (`RunResult.timeSeries`).
+    public var timeSeries: TimeSeries
 }
 
 /// A fault that named `REGION/leader`, resolved to the node the replicas elected at that moment.
@@ -256,6 +260,8 @@ public final class Simulation {
     var leaderCrashVictims: [String: [Int]] = [:]
     /// Whom each `REGION/leader` fault hit, and in which round.
     var faultLog: [FaultRecord] = []
+    /// Every fault as applied, with what it hit, for the time series.
+    var faultMarks: [FaultMark] = []
     var lastProgressCommitted: UInt64 = 0
     var nextProgressNanos: UInt64
     static let tickNanos: UInt64 = 50_000_000
@@ -310,7 +316,8 @@ public final class Simulation {
             warmupNanos: UInt64(workload.warmupSeconds * 1e9), measuredNanos: UInt64(workload.durationSeconds * 1e9))
         recorder = try OutcomeRecorder(
             window: window, regions: topology.regions.map(\.name),
-            limits: OutcomeRecorder.Limits(maxTrackedTransactions: 50_000_000))
+            limits: OutcomeRecorder.Limits(maxTrackedTransactions: 50_000_000),
+            timeSeriesIntervalNanos: options.timeSeriesIntervalNanos)
         let voltage =
             workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: options.chainID) : nil
         let auction =
@@ -398,7 +405,8 @@ public final class Simulation {
                         label: "\(region.name)/v\(validatorIndex)",
                         address: .validator(region: regionIndex, index: validatorIndex), networkIndex: nodes.count,
                         location: regionIndex, key: key, cores: region.machine.cores,
-                        durable: region.machine.durability == .sync, inboxCapacity: options.inboxEventsMax))
+                        durable: region.machine.durability == .sync, inboxCapacity: options.inboxEventsMax,
+                        seriesIntervalNanos: options.timeSeriesIntervalNanos))
             }
         }
         memberBase = nodes.count
@@ -885,7 +893,7 @@ public final class Simulation {
             try process(node, input)
             return
         }
-        if !node.queue(input, urgent: urgent) {
+        if !node.queue(input, urgent: urgent, atNanos: nowNanos) {
             if case .client(let transaction) = input {
                 scheduleReply(transaction, .busy, fromNanos: nowNanos)
             } else {
@@ -990,6 +998,7 @@ public final class Simulation {
         // CPU inside the window, spread evenly over the event's span.
         let span = max(1, endNanos - nowNanos)
         node.metrics.busyNanosInWindow += UInt64(Double(cpuNanos) * Double(overlap(nowNanos, endNanos)) / Double(span))
+        node.intervalSeries.addBusy(cpuNanos: cpuNanos, startNanos: nowNanos, endNanos: endNanos)
         scheduleRelease(node)
         try observe(output.observations, at: node)
         for (timer, after) in output.timers {
@@ -1163,14 +1172,20 @@ public final class Simulation {
     }
 
     func applyFault(_ fault: Topology.Fault) throws {
+        let atSeconds = Double(nowNanos) / 1e9
+        func mark(_ target: String) {
+            faultMarks.append(FaultMark(atSeconds: atSeconds, kind: fault.kind.name.rawValue, target: target))
+        }
         switch fault.kind {
         case .byzantineRegion(let region, let behavior, let durationSeconds):
+            mark(region)
             guard let regionIndex = topology.regions.firstIndex(where: { $0.name == region }) else {
                 throw SimulationError.setup("fault names unknown region \(region)")
             }
             byzantineRegions[regionIndex] = (behavior, nowNanos + UInt64(durationSeconds * 1e9))
         case .crash(let reference):
             let node = try resolveNode(reference, forRestart: false)
+            mark(node.label)
             guard node.isAlive else { return }
             node.closeHost()
             node.dropQueuedWork()
@@ -1178,17 +1193,24 @@ public final class Simulation {
             traceLine(node, "CRASH")
         case .restart(let reference):
             let node = try resolveNode(reference, forRestart: true)
+            mark(node.label)
             guard !node.isAlive else { return }
             node.incarnation += 1
             traceLine(node, "RESTART")
             try startNode(node, fresh: false)
         case .partition(let durationSeconds, let groups):
             var assignment = Array(repeating: groups.count, count: nodes.count)
+            var groupLabels: [String] = []
             for (group, references) in groups.enumerated() {
+                var labels: [String] = []
                 for reference in references {
-                    assignment[try resolveNode(reference, forRestart: false).networkIndex] = group
+                    let node = try resolveNode(reference, forRestart: false)
+                    assignment[node.networkIndex] = group
+                    labels.append(node.label)
                 }
+                groupLabels.append(labels.joined(separator: ","))
             }
+            mark(groupLabels.joined(separator: " | "))
             network.partitionGroups = assignment
             network.partitionEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
         case .loss(let durationSeconds, let rate, let references):
@@ -1197,6 +1219,8 @@ public final class Simulation {
                 Set(try $0.map { try resolveNode($0, forRestart: false).networkIndex })
             }
             network.lossEndsAtNanos = nowNanos + UInt64(durationSeconds * 1e9)
+            let lossNodes = network.lossNodes.map { $0.sorted().map { nodes[$0].label }.joined(separator: ",") }
+            mark(lossNodes ?? "all links")
         }
     }
 
@@ -1214,10 +1238,20 @@ public final class Simulation {
         }
         var commitTimes: [String: [UInt64: UInt64]] = [:]
         for (index, region) in topology.regions.enumerated() { commitTimes[region.name] = firstCommitNanos[index] }
+        let intervalNanos = recorder.timeSeries.intervalNanos
+        let intervalCount = Int(
+            min(UInt64(recorder.timeSeries.intervalsMax), (nowNanos + intervalNanos - 1) / intervalNanos))
+        let nodeSeries = zip(nodes, reports).map { node, report in
+            node.intervalSeries.series(id: node.label, region: report.region, cores: 1, intervalCount: intervalCount)
+        }
+        let timeSeries = TimeSeries(
+            recorder: recorder, runNanos: nowNanos, withGlobal: globalSetup != nil, nodes: nodeSeries,
+            faults: faultMarks)
         return SimulationReport(
             recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
             realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
-            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog, firstCommitNanos: commitTimes)
+            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog,
+            firstCommitNanos: commitTimes, timeSeries: timeSeries)
     }
 }
 

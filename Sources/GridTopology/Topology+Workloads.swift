@@ -40,6 +40,9 @@ extension Topology {
             }
         }
 
+        /// Most devices one region holds (the voltage contract's `VoltageStabilityConfiguration.devicesMax`).
+        public static let devicesPerRegionMax = 4096
+
         public var feeder: FeederName
         /// nil: automatic, the finest zoning whose zone count divides the region count (``zoning(regionCount:)``).
         public var zoning: ZoningName?
@@ -117,6 +120,10 @@ extension Topology {
                 return NodeReader.choice(node)
             }
         }
+
+        /// Most participants per region: the auction contract takes at most 1024 bids per interval, and one per
+        /// participant leaves room for the operator's.
+        public static let participantsPerRegionMax = 1000
 
         public var participantsPerRegion: Int
         /// Fraction of each region's participants that own PV and a battery (prosumers); the rest only buy.
@@ -278,8 +285,8 @@ extension TopologyDecoder {
 }
 
 extension Rules {
-    /// The voltage contract holds at most 64 devices per region (`VoltageStabilityConfiguration.devicesMax`).
-    static let voltageDevicesPerRegionMax = 64
+    /// The voltage contract holds at most 4096 devices per region (`VoltageStabilityConfiguration.devicesMax`).
+    static let voltageDevicesPerRegionMax = Topology.VoltageWorkload.devicesPerRegionMax
     static let devicesPerBus = IntegerRule(1...voltageDevicesPerRegionMax)
     static let workloadPeriodSeconds = NumberRule("a number of seconds in 0.01...86400") {
         (0.01...TopologyLimits.durationSecondsMax).contains($0)
@@ -287,7 +294,7 @@ extension Rules {
     static let vsiThreshold = NumberRule.closed(0, 1, "margin ratio")
     static let startHour = NumberRule("a number of hours >= 0 and < 24") { $0 >= 0 && $0 < 24 }
     /// The auction contract takes at most 1024 bids per interval; one per participant leaves room.
-    static let participantsPerRegion = IntegerRule(1...1000)
+    static let participantsPerRegion = IntegerRule(1...Topology.AuctionWorkload.participantsPerRegionMax)
     static let share = NumberRule.closed(0, 1, "a fraction")
 }
 

@@ -139,10 +139,10 @@ import Testing
                 .init(key: Fixture.deviceA, busNumber: 4, ratedKVA: 250, reactiveCapabilityKVAr: 251)
             ])
         }
-        Self.expectRejected("at most 64 devices") {
+        Self.expectRejected("at most 4096 devices") {
             try Self.make(
-                devices: (0...64).map {
-                    .init(key: Fixture.key(UInt8($0)), busNumber: 4, ratedKVA: 1, reactiveCapabilityKVAr: 1)
+                devices: (0...VoltageStabilityConfiguration.devicesMax).map {
+                    .init(key: Fixture.key(UInt8($0 % 256)), busNumber: 4, ratedKVA: 1, reactiveCapabilityKVAr: 1)
                 })
         }
         Self.expectRejected("own neighbour") { try Self.make(neighbour: .init(region: 1, couplingBusNumber: 4)) }

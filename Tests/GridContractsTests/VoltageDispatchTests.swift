@@ -204,9 +204,9 @@ import Testing
         #expect(decoded.setpoints.count == 3)
     }
 
-    /// The output of the largest region (64 devices, 16 ranked buses) still fits a receipt.
+    /// The largest output (64 set-points listed, 16 ranked buses) still fits a receipt.
     @Test func theLargestOutputFitsAReceipt() throws {
-        let devices = (0..<VoltageStabilityConfiguration.devicesMax).map {
+        let devices = (0..<VoltageStabilityConfiguration.setpointsOutputMax).map {
             VoltageSetpoint(device: Fixture.key(UInt8($0)), qSetpointVAr: .min)
         }
         let ranking = (0..<VoltageStabilityConfiguration.rankingOutputCountMax).map {

@@ -94,8 +94,8 @@ struct WorkloadSchemaTests {
                 "  kind: voltage\n  voltage:\n    reportingPeriodSeconds: 5\n    controlIntervalSeconds: 2\n"),
             field: "workload.voltage.controlIntervalSeconds", line: 15, message: "at least reportingPeriodSeconds")
         expectError(
-            in: yaml(regions: 4, "  kind: voltage\n  voltage:\n    devicesPerBus: 6\n"),
-            field: "workload.voltage.devicesPerBus", line: 14, message: "at most 5")
+            in: yaml(regions: 4, "  kind: voltage\n  voltage:\n    devicesPerBus: 342\n"),
+            field: "workload.voltage.devicesPerBus", line: 14, message: "at most 341")
         expectError(
             in: yaml(regions: 4, "  kind: voltage\n  voltage:\n    feedr: ieee33\n"),
             field: "workload.voltage.feedr", line: 14)

@@ -72,9 +72,15 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
 
     /// At most this many buses per region; bounds the work of one dispatch.
     public static let busesMax = 512
-    /// At most this many devices per region, so that a dispatch output listing every set-point stays below
-    /// `Receipt.outputBytesMax` (64 x 40 bytes plus the header and the ranking).
-    public static let devicesMax = 64
+    /// At most this many devices per region. Large enough that a region's own devices can drive it to saturation
+    /// (4096 devices reporting every 0.1 s offer 40,960 tx/s); it bounds the work of one dispatch (a pass over the
+    /// devices) and of genesis. Receipts list at most ``setpointsOutputMax`` set-points, so outputs stay small.
+    public static let devicesMax = 4096
+    /// At most this many set-points in a dispatch's or reactive support's output, so that it stays below
+    /// `Receipt.outputBytesMax` (64 x 40 bytes plus the header and the ranking): every set-point when the region
+    /// has at most this many devices, else the first ones (in device order) that the call changed. The contract's
+    /// state holds them all (`setpoint`).
+    public static let setpointsOutputMax = 64
     public static let baseKVAMax: Int64 = 10_000_000
     /// 10 p.u.; far above any distribution feeder path, and part of the overflow bound of the index.
     public static let pathImpedanceMicroPUMax: Int64 = 10_000_000

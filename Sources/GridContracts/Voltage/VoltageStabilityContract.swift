@@ -227,9 +227,7 @@ public struct VoltageStabilityContract: Contract {
                 VoltageRankedBus(
                     busNumber: $0.busNumber, indexMicro: $0.indexMicro, voltageMicroPU: $0.measurement.voltageMicroPU)
             },
-            setpoints: zip(configuration.devices, setpoints).map {
-                VoltageSetpoint(device: $0.key, qSetpointVAr: $1.current)
-            })
+            setpoints: listedSetpoints(setpoints))
         return outcome.encoded()
     }
 
@@ -280,9 +278,7 @@ public struct VoltageStabilityContract: Contract {
         context.set(recordKey, record.bytes)
         let support = VoltageReactiveSupport(
             request: request, suppliedVAr: suppliedVAr,
-            setpoints: zip(configuration.devices, setpoints).map {
-                VoltageSetpoint(device: $0.key, qSetpointVAr: $1.current)
-            })
+            setpoints: listedSetpoints(setpoints))
         return support.encoded()
     }
 
@@ -397,6 +393,19 @@ public struct VoltageStabilityContract: Contract {
             setpoints.append(DeviceSetpoint(stored: value, current: value))
         }
         return setpoints
+    }
+
+    /// The set-points an output lists: all when the region has at most `setpointsOutputMax` devices, else the first
+    /// `setpointsOutputMax` that this call changed, in device order.
+    private func listedSetpoints(_ setpoints: [DeviceSetpoint]) -> [VoltageSetpoint] {
+        let limit = VoltageStabilityConfiguration.setpointsOutputMax
+        let listAll = configuration.devices.count <= limit
+        var listed: [VoltageSetpoint] = []
+        for (device, setpoint) in zip(configuration.devices, setpoints) where listed.count < limit {
+            guard listAll || setpoint.current != setpoint.stored else { continue }
+            listed.append(VoltageSetpoint(device: device.key, qSetpointVAr: setpoint.current))
+        }
+        return listed
     }
 
     /// Writes the set-points that changed (only those, so an idle dispatch writes nothing but its interval).

@@ -68,7 +68,7 @@ public struct VoltageSetpoint: Sendable, Hashable {
         let at = reader.offset
         let count = Int(try reader.readUInt16("\(field).count"))
         try reader.checkCount(
-            count, limit: VoltageStabilityConfiguration.devicesMax, minimumElementBytes: encodedByteCount,
+            count, limit: VoltageStabilityConfiguration.setpointsOutputMax, minimumElementBytes: encodedByteCount,
             field: field, at: at)
         var setpoints: [VoltageSetpoint] = []
         setpoints.reserveCapacity(count)

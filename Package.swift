@@ -129,6 +129,7 @@ let package = Package(
 
         .target(name: "GridModel"),
         .target(name: "GridTopology", dependencies: [yams]),
+        .target(name: "GridSweep", dependencies: ["GridTopology", "GridLoad", yams]),
 
         // MARK: - Command line
 
@@ -138,6 +139,7 @@ let package = Package(
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
                 argumentParser, serviceLifecycle, logging,
+                "GridSweep",
             ]
         ),
 
@@ -148,6 +150,7 @@ let package = Package(
         .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage", "GridLoad"]),
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
+        .testTarget(name: "GridSweepTests", dependencies: ["GridSweep", "GridTopology", "GridLoad"]),
         .testTarget(
             name: "GridConsensusTests",
             dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridNode"]),

@@ -16,6 +16,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, GenesisCommand.self, NodeCommand.self, LoadCommand.self, CalibrateCommand.self,
             InspectCommand.self, TopologyCommand.self, GridCommand.self,
+            SweepCommand.self,
         ],
         defaultSubcommand: nil
     )

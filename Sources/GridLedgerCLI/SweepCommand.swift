@@ -34,7 +34,8 @@ struct SweepCommand: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let jobs, !(1...(cores * SweepLimits.jobsPerCoreMax)).contains(jobs) {
             throw ValidationError(
-                "--jobs must be 1...\(cores * SweepLimits.jobsPerCoreMax) (\(SweepLimits.jobsPerCoreMax) per core), got \(jobs)")
+                "--jobs must be 1...\(cores * SweepLimits.jobsPerCoreMax) (\(SweepLimits.jobsPerCoreMax) per core), got \(jobs)"
+            )
         }
     }
 

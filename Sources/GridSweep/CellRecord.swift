@@ -63,7 +63,8 @@ public enum CellOutcome: Sendable {
             let version = try JSONDecoder().decode(VersionOnly.self, from: data).schemaVersion
             guard version == CapacityResult.currentSchemaVersion else {
                 throw SweepError(
-                    "capacity.json has schemaVersion \(version); this build reads \(CapacityResult.currentSchemaVersion)")
+                    "capacity.json has schemaVersion \(version); this build reads \(CapacityResult.currentSchemaVersion)"
+                )
             }
             return .capacity(try JSONDecoder().decode(CapacityResult.self, from: data))
         }

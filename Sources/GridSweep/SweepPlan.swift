@@ -147,11 +147,14 @@ public struct SweepPlan: Sendable {
             let text: String
             do {
                 let description =
-                    "sweep \(spec.name), cell \(name): " + shown.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+                    "sweep \(spec.name), cell \(name): "
+                    + shown.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
                 root = try TopologyPatch.setting([.key("name")], Node(name), in: root, at: "")
                 root = try TopologyPatch.setting(
                     [.key("description")],
-                    .scalar(Node.Scalar(String(description.prefix(TopologyLimits.descriptionLengthMax)), .implicit, .doubleQuoted)),
+                    .scalar(
+                        Node.Scalar(
+                            String(description.prefix(TopologyLimits.descriptionLengthMax)), .implicit, .doubleQuoted)),
                     in: root, at: "")
                 root = try TopologyPatch.anchoringProfiles(root, baseDirectory: base.url.deletingLastPathComponent())
                 text = header(spec: spec, cell: name, base: base, parameters: shown) + (try Yams.serialize(node: root))
@@ -220,8 +223,10 @@ public struct SweepPlan: Sendable {
             "Run again from the sweep's output folder: gridledger "
                 + arguments(spec: spec, cell: cell).map(shellQuoted).joined(separator: " "),
         ]
-        return lines.map { "# " + String($0.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) }) }
-            .joined(separator: "\n") + "\n"
+        return lines.map {
+            "# " + String($0.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        }
+        .joined(separator: "\n") + "\n"
     }
 
     private static func shellQuoted(_ argument: String) -> String {

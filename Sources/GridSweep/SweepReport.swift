@@ -21,7 +21,8 @@ public struct SweepReport {
         let done = zip(plan.cells, summary.cells).filter { $0.1.status == "done" }
         let open = summary.cells.count - done.count
         let tail =
-            open > 0 ? " \(open) of \(summary.cells.count) cells are not done (failed or pending), so this may change." : ""
+            open > 0
+            ? " \(open) of \(summary.cells.count) cells are not done (failed or pending), so this may change." : ""
         guard !done.isEmpty else { return "No cell has finished yet." + tail }
         switch spec.mode {
         case .run:
@@ -48,7 +49,9 @@ public struct SweepReport {
                 guard let best = enough.min(by: { smaller($0.0, $0.1, than: $1.0, $1.1) }) else {
                     let highest = done.max { ($0.1.sustainableTps ?? 0) < ($1.1.sustainableTps ?? 0) }
                     return "No cell sustains \(fixed(target, 0)) tx/s under \(slo)"
-                        + (highest.map { "; the highest sustainable rate was \(fixed($0.1.sustainableTps ?? 0, 1)) tx/s, in \($0.0.name)" }
+                        + (highest.map {
+                            "; the highest sustainable rate was \(fixed($0.1.sustainableTps ?? 0, 1)) tx/s, in \($0.0.name)"
+                        }
                             ?? "") + "." + tail
                 }
                 return "The smallest deployment that sustains \(fixed(target, 0)) tx/s under \(slo) is \(best.0.name): "
@@ -56,9 +59,12 @@ public struct SweepReport {
                     + "\(fixed(best.1.recommendedTps ?? 0, 1)) tx/s). \(enough.count) of \(done.count) finished cells "
                     + "sustain it." + tail
             }
-            guard let best = done.max(by: { ($0.1.sustainableTps ?? 0) < ($1.1.sustainableTps ?? 0) }) else { return tail }
+            guard let best = done.max(by: { ($0.1.sustainableTps ?? 0) < ($1.1.sustainableTps ?? 0) }) else {
+                return tail
+            }
             return "The highest sustainable rate under \(slo) is \(fixed(best.1.sustainableTps ?? 0, 1)) tx/s, in "
-                + "\(best.0.name): " + deployment(best.0) + " (recommended \(fixed(best.1.recommendedTps ?? 0, 1)) tx/s)."
+                + "\(best.0.name): " + deployment(best.0)
+                + " (recommended \(fixed(best.1.recommendedTps ?? 0, 1)) tx/s)."
                 + tail
         }
     }
@@ -72,11 +78,14 @@ public struct SweepReport {
     private func deployment(_ cell: PlannedCell) -> String {
         let regions = cell.topology.regions
         let sizes = Set(regions.map(\.validators))
-        let perRegion = sizes.count == 1 ? "\(sizes.first!) validators each" : "validators per region varying"
+        let perRegion = sizes.count == 1 ? counted(sizes.first!, "validator") : "varying validators"
         let cores = Set(regions.map(\.machine.cores))
-        let machine = cores.count == 1 ? ", \(cores.first!) cores per validator" : ""
-        return "\(regions.count) regions of \(perRegion) (\(cell.topology.validatorCount) validators\(machine))"
+        let machine = cores.count == 1 ? " on \(counted(cores.first!, "core")) each" : ""
+        return counted(regions.count, "region") + " of \(perRegion)\(machine), "
+            + counted(cell.topology.validatorCount, "validator") + " in all"
     }
+
+    private func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
     // MARK: - Tables
 
@@ -100,13 +109,16 @@ public struct SweepReport {
         header.append("status")
         var rows: [[String]] = []
         for (cell, entry) in zip(plan.cells, summary.cells) {
-            let values = Dictionary(cell.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            let values = Dictionary(
+                cell.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
             var row = [cell.name] + parameterNames.map { values[$0] ?? "" }
             row += [String(cell.topology.regions.count), String(cell.topology.validatorCount)]
             let p99 = entry.p99Millis.map { fixed($0, 1) } ?? "-"
             switch spec.mode {
             case .run:
-                row += [entry.offeredTps.map { fixed($0, 1) } ?? "-", entry.committedTps.map { fixed($0, 1) } ?? "-", p99]
+                row += [
+                    entry.offeredTps.map { fixed($0, 1) } ?? "-", entry.committedTps.map { fixed($0, 1) } ?? "-", p99,
+                ]
                 if let slo = spec.slo {
                     if case .run(let result) = outcomes[cell.name], entry.status == "done" {
                         let evaluation = slo.evaluate(result)
@@ -117,7 +129,8 @@ public struct SweepReport {
                 }
             case .capacity:
                 row += [
-                    entry.sustainableTps.map { fixed($0, 1) } ?? "-", entry.recommendedTps.map { fixed($0, 1) } ?? "-", p99,
+                    entry.sustainableTps.map { fixed($0, 1) } ?? "-", entry.recommendedTps.map { fixed($0, 1) } ?? "-",
+                    p99,
                 ]
                 if let target = spec.targetTps {
                     row.append(entry.sustainableTps.map { $0 >= target ? "yes" : "no" } ?? "-")
@@ -158,12 +171,18 @@ public struct SweepReport {
         let counts = Dictionary(grouping: summary.cells, by: \.status).mapValues(\.count)
         lines.append(
             "Spec `\(markdownSafe(spec.file))`, mode \(spec.mode.rawValue)"
-                + (spec.slo.map { ", SLO \(markdownSafe($0.text)) (local commit; achieved >= 99 % of offered, failures <= 0.1 %)" } ?? "")
+                + (spec.slo.map {
+                    ", SLO \(markdownSafe($0.text)) (local commit; achieved >= 99 % of offered, failures <= 0.1 %)"
+                } ?? "")
                 + ", runtime \(spec.runtime.rawValue). \(summary.cells.count) cells: \(counts["done"] ?? 0) done, "
                 + "\(counts["failed"] ?? 0) failed, \(counts["pending"] ?? 0) pending.")
         lines += ["", "## Answer", "", markdownSafe(answer()), "", "## Cells", ""]
         let header = "| " + table.header.map(markdownSafe).joined(separator: " | ") + " |"
-        let rule = "|" + table.header.indices.map { $0 < table.labelColumns || $0 == table.header.count - 1 ? " --- |" : " ---: |" }.joined()
+        let rule =
+            "|"
+            + table.header.indices.map {
+                $0 < table.labelColumns || $0 == table.header.count - 1 ? " --- |" : " ---: |"
+            }.joined()
         lines += [header, rule]
         lines += table.rows.map { "| " + $0.map(markdownSafe).joined(separator: " | ") + " |" }
         let failed = summary.cells.filter { $0.status == "failed" }
@@ -181,7 +200,8 @@ public struct SweepReport {
     }
 
     private func terminalSafe(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     private func markdownSafe(_ text: String) -> String {

@@ -176,7 +176,7 @@ public final class SweepRunner {
             wallSeconds: Date().timeIntervalSince(started))
     }
 
-    private var doneCount: Int { statuses.values.filter { $0 != "pending" }.count }
+    private var doneCount: Int { statuses.values.filter { $0 == "done" || $0 == "failed" }.count }
 
     /// The cell's outcome if an earlier sweep finished it with the same command and topology; nil otherwise.
     func finishedOutcome(_ cell: PlannedCell) -> CellOutcome? {
@@ -253,7 +253,8 @@ public final class SweepRunner {
         formatter.timeZone = TimeZone(identifier: "UTC")
         let record = CellRecord(
             name: cell.name, mode: plan.spec.mode.rawValue, arguments: cell.arguments, status: status,
-            exitStatus: exit?.status, signal: exit?.signal, message: message, wallSeconds: (seconds * 1000).rounded() / 1000,
+            exitStatus: exit?.status, signal: exit?.signal, message: message,
+            wallSeconds: (seconds * 1000).rounded() / 1000,
             finishedAt: formatter.string(from: Date()))
         let folder = directory(of: cell)
         try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -302,7 +303,9 @@ public final class SweepRunner {
         parts.append("p99 " + (figures.p99Millis.map { fixed($0, 1) + " ms" } ?? "n/a"))
         if case .run(let result) = outcome, let slo = plan.spec.slo {
             let evaluation = slo.evaluate(result)
-            parts.append(evaluation.met ? "meets \(slo.text)" : "misses \(slo.text) (\(evaluation.failed.joined(separator: ", ")))")
+            parts.append(
+                evaluation.met
+                    ? "meets \(slo.text)" : "misses \(slo.text) (\(evaluation.failed.joined(separator: ", ")))")
         }
         return parts.joined(separator: ", ")
     }
@@ -344,7 +347,8 @@ public final class SweepRunner {
             try Data(report.markdown().utf8).write(
                 to: options.outDirectory.appendingPathComponent("sweep.md"), options: .atomic)
         } catch {
-            throw SweepError("cannot write the summary into \(options.outDirectory.path): \(error.localizedDescription)")
+            throw SweepError(
+                "cannot write the summary into \(options.outDirectory.path): \(error.localizedDescription)")
         }
     }
 

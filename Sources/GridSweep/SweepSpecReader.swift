@@ -134,7 +134,8 @@ final class SpecDecoder {
             if let text = scalarString(entry.value), TopologyLimits.isValidTopologyName(text) {
                 name = text
             } else {
-                report("name", entry.value.mark, "expected a name of [A-Za-z0-9_.-]{1,64}, got \(describe(entry.value))")
+                report(
+                    "name", entry.value.mark, "expected a name of [A-Za-z0-9_.-]{1,64}, got \(describe(entry.value))")
             }
         }
         var description = ""
@@ -162,7 +163,9 @@ final class SpecDecoder {
             if let text = scalarString(entry.value), let value = ServiceLevelObjective(text) {
                 slo = value
             } else {
-                report("slo", entry.value.mark, "expected \(ServiceLevelObjective.expectation), got \(describe(entry.value))")
+                report(
+                    "slo", entry.value.mark,
+                    "expected \(ServiceLevelObjective.expectation), got \(describe(entry.value))")
             }
         } else if mode == .capacity {
             report("slo", documentMark, "missing required key: mode capacity searches under an SLO such as \"p99<=1s\"")
@@ -183,7 +186,8 @@ final class SpecDecoder {
             if let text = plainScalar(entry.value), let value = UInt64(text) {
                 seed = value
             } else {
-                report("seed", entry.value.mark, "expected an integer in 0...\(UInt64.max), got \(describe(entry.value))")
+                report(
+                    "seed", entry.value.mark, "expected an integer in 0...\(UInt64.max), got \(describe(entry.value))")
             }
         }
         let durationSeconds = fields["durationSeconds"].flatMap {
@@ -243,7 +247,9 @@ final class SpecDecoder {
                 return []
             }
         default:
-            report("topologies", entry.value.mark, "expected a topology file or a list of them, got \(describe(entry.value))")
+            report(
+                "topologies", entry.value.mark,
+                "expected a topology file or a list of them, got \(describe(entry.value))")
         }
         var result: [BaseTopology] = []
         for (node, field) in items {
@@ -267,7 +273,9 @@ final class SpecDecoder {
 
     private func decodeSettings(_ node: Node) -> [SweepParameter] {
         guard case .mapping(let mapping) = node else {
-            report("set", node.mark, "expected a mapping of parameter: value, applied to every cell, got \(describe(node))")
+            report(
+                "set", node.mark, "expected a mapping of parameter: value, applied to every cell, got \(describe(node))"
+            )
             return []
         }
         var result: [SweepParameter] = []
@@ -369,7 +377,9 @@ final class SpecDecoder {
         guard let value = sweepValue(node, field: field, depth: 0) else { return nil }
         let target: ParameterTarget
         if let shortcut = ParameterNames.shortcut(name) {
-            target = name == "regions" && { if case .sequence = value { true } else { false } }() ? .regionList : shortcut.target
+            target =
+                name == "regions" && { if case .sequence = value { true } else { false } }()
+                ? .regionList : shortcut.target
             let problem: String?
             switch name {
             case "regions":
@@ -386,9 +396,11 @@ final class SpecDecoder {
                 problem = value.plainScalar.flatMap { Int($0) } == nil ? "an integer (\(shortcut.expected))" : nil
             case "blockIntervalMillis", "tps", "durationSeconds", "warmupSeconds":
                 problem =
-                    value.plainScalar.flatMap { Double($0) }.map(\.isFinite) == true ? nil : "a number of \(shortcut.expected)"
+                    value.plainScalar.flatMap { Double($0) }.map(\.isFinite) == true
+                    ? nil : "a number of \(shortcut.expected)"
             case "mix": problem = value.isMapping ? nil : shortcut.expected
-            case "seed": problem = value.plainScalar.flatMap { UInt64($0) } == nil ? "an integer in 0...\(UInt64.max)" : nil
+            case "seed":
+                problem = value.plainScalar.flatMap { UInt64($0) } == nil ? "an integer in 0...\(UInt64.max)" : nil
             default: problem = nil
             }
             if let problem {
@@ -449,18 +461,22 @@ final class SpecDecoder {
         }
         visit(settings)
         for axis in axes {
-            // Values of one axis replace each other; only the union of their targets meets the other axes.
+            // Values of one axis replace each other; only the union of their targets meets the other axes, and a
+            // clash is reported once, at the first value that makes it.
             var union: [String: SweepParameter] = [:]
+            var reported: Set<String> = []
             for value in axis.values {
                 var local: [String: SweepParameter] = [:]
                 for parameter in value.parameters {
                     let target = parameter.target.topologyField
                     if let first = seen[target] ?? local[target] {
-                        errors.append(
-                            parameter.location.error(
-                                field: parameter.field,
-                                "sets \(target), which \(first.field) (line \(first.location.line)) sets too; set each "
-                                    + "field once"))
+                        if reported.insert(target).inserted {
+                            errors.append(
+                                parameter.location.error(
+                                    field: parameter.field,
+                                    "sets \(target), which \(first.field) (line \(first.location.line)) sets too; set "
+                                        + "each field once"))
+                        }
                     } else {
                         local[target] = parameter
                     }
@@ -474,7 +490,9 @@ final class SpecDecoder {
     // MARK: - Nodes
 
     /// Keys of a mapping with their nodes, checking they are names and known (with a suggestion) and written once.
-    private func entries(_ mapping: Node.Mapping, field: String, known: [String]) -> [String: (keyMark: Mark?, value: Node)] {
+    private func entries(_ mapping: Node.Mapping, field: String, known: [String]) -> [String: (
+        keyMark: Mark?, value: Node
+    )] {
         var result: [String: (keyMark: Mark?, value: Node)] = [:]
         for (key, value) in orderedEntries(mapping, field: field) {
             guard known.contains(key.string) else {
@@ -546,7 +564,9 @@ final class SpecDecoder {
         case .mapping(let mapping):
             var entries: [SweepValue.Entry] = []
             for (key, item) in orderedEntries(mapping, field: field) {
-                guard let value = sweepValue(item, field: field + "." + key.string, depth: depth + 1) else { return nil }
+                guard let value = sweepValue(item, field: field + "." + key.string, depth: depth + 1) else {
+                    return nil
+                }
                 entries.append(SweepValue.Entry(key: key.string, value: value))
             }
             return .mapping(entries)
@@ -579,7 +599,8 @@ final class SpecDecoder {
         if let value = plainScalar(node).flatMap({ Double($0) }), value.isFinite, value > 0, value <= high {
             return value
         }
-        report(field, node.mark, "expected a positive number of \(unit), at most \(format(high)), got \(describe(node))")
+        report(
+            field, node.mark, "expected a positive number of \(unit), at most \(format(high)), got \(describe(node))")
         return nil
     }
 
@@ -605,7 +626,9 @@ final class SpecDecoder {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            if let context {
+                message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+            }
             return at(mark, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             return at(context.mark, "duplicate key \(quote(duplicates.first ?? "")); write each key once")

@@ -31,7 +31,8 @@ enum TopologyPatch {
                 else { return region }
                 return try setting([.key("machine"), .key("cores")], value.node, in: region, at: "regions[*]")
             }
-            result = try setting([.key("regions")], .sequence(Node.Sequence(updated, .implicit, .block)), in: result, at: "")
+            result = try setting(
+                [.key("regions")], .sequence(Node.Sequence(updated, .implicit, .block)), in: result, at: "")
             return result
         case .regionCount:
             guard let text = value.plainScalar, let count = Int(text), count >= 1 else {
@@ -80,7 +81,8 @@ enum TopologyPatch {
         case .index(let index):
             let items = try sequence(present, at: field)
             guard index < items.count else {
-                throw PatchError("cannot set \(field)[\(index)]: the base topology's \(field) has \(items.count) entries")
+                throw PatchError(
+                    "cannot set \(field)[\(index)]: the base topology's \(field) has \(items.count) entries")
             }
             var updated = items
             updated[index] = try setting(rest, value, in: items[index], at: "\(field)[\(index)]")
@@ -108,8 +110,11 @@ enum TopologyPatch {
         var result = try anchored(root, at: "")
         if let regions = result["regions"], case .sequence(let sequence) = regions {
             var updated: [Node] = []
-            for (index, region) in sequence.enumerated() { updated.append(try anchored(region, at: "regions[\(index)]")) }
-            result = try setting([.key("regions")], .sequence(Node.Sequence(updated, .implicit, sequence.style)), in: result, at: "")
+            for (index, region) in sequence.enumerated() {
+                updated.append(try anchored(region, at: "regions[\(index)]"))
+            }
+            result = try setting(
+                [.key("regions")], .sequence(Node.Sequence(updated, .implicit, sequence.style)), in: result, at: "")
         }
         return result
     }

@@ -40,7 +40,10 @@ import Testing
         let stop: @Sendable () -> Bool = {
             guard stopAfterFirstCell else { return false }
             let names = (try? FileManager.default.contentsOfDirectory(atPath: cells.path)) ?? []
-            return names.contains { FileManager.default.fileExists(atPath: cells.appendingPathComponent($0).appendingPathComponent("cell.json").path) }
+            return names.contains {
+                FileManager.default.fileExists(
+                    atPath: cells.appendingPathComponent($0).appendingPathComponent("cell.json").path)
+            }
         }
         let options = SweepRunner.Options(
             executable: executable, outDirectory: directory, jobs: 1, shouldStop: stop, output: { _ in })
@@ -48,7 +51,8 @@ import Testing
     }
 
     func summary(_ directory: URL) throws -> SweepSummary {
-        try JSONDecoder().decode(SweepSummary.self, from: Data(contentsOf: directory.appendingPathComponent("sweep.json")))
+        try JSONDecoder().decode(
+            SweepSummary.self, from: Data(contentsOf: directory.appendingPathComponent("sweep.json")))
     }
 
     @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))
@@ -61,7 +65,8 @@ import Testing
         #expect(first.interrupted && first.ran == 1 && first.failed == 0)
         #expect(try summary(directory).cells.map(\.status) == ["done", "pending"])
         let firstResult = directory.appendingPathComponent("cells/validatorsPerRegion1/result.json")
-        let firstWritten = try FileManager.default.attributesOfItem(atPath: firstResult.path)[.modificationDate] as? Date
+        let firstWritten =
+            try FileManager.default.attributesOfItem(atPath: firstResult.path)[.modificationDate] as? Date
 
         let second = try run(plan, into: directory)
         #expect(!second.interrupted && second.skipped == 1 && second.ran == 1 && second.failed == 0)
@@ -80,8 +85,12 @@ import Testing
             #expect(cell.p99Millis == result.latency(.localCommit)?.p99)
             #expect(cell.sustainableTps == nil && cell.mode == "run")
             // Stores are removed once the result is read; logs stay.
-            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(cell.resultDirectory + "/stores").path))
-            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(cell.resultDirectory + "/log.txt").path))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: directory.appendingPathComponent(cell.resultDirectory + "/stores").path))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: directory.appendingPathComponent(cell.resultDirectory + "/log.txt").path))
         }
         let markdown = try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8)
         #expect(markdown.contains("| validatorsPerRegion1 | 1 | 1 | 1 |"))
@@ -147,13 +156,16 @@ import Testing
         var summary = SweepSummary(
             spec: plan.spec.file,
             cells: plan.cells.map {
-                SweepCell(name: $0.name, parameters: [:], mode: "capacity", status: "pending", resultDirectory: $0.directory)
+                SweepCell(
+                    name: $0.name, parameters: [:], mode: "capacity", status: "pending", resultDirectory: $0.directory)
             })
         summary.cells[0].status = "done"
         summary.cells[0].sustainableTps = 8000
         summary.cells[0].recommendedTps = 6400
         let report = SweepReport(plan: plan, summary: summary, outcomes: [plan.cells[0].name: outcome])
-        #expect(report.answer().hasPrefix("The smallest deployment that sustains 5000 tx/s under p99<=250ms is validatorsPerRegion4"))
+        #expect(
+            report.answer().hasPrefix(
+                "The smallest deployment that sustains 5000 tx/s under p99<=250ms is validatorsPerRegion4"))
         #expect(report.terminalTable().contains("8000.0"))
 
         // Another schema version is refused, not misread.

@@ -135,7 +135,9 @@ let header = """
             """)
         #expect(
             plan.cells.map(\.name) == ["default_tps100", "default_tps200", "region-7_tps100", "region-7_tps200"])
-        #expect(plan.cells[2].parameters.first == PlannedCell.Parameter(name: "topology", value: "../topologies/region-7.yaml"))
+        #expect(
+            plan.cells[2].parameters.first
+                == PlannedCell.Parameter(name: "topology", value: "../topologies/region-7.yaml"))
     }
 
     @Test func longNamesAreCutAndStayUnique() throws {
@@ -186,12 +188,14 @@ let header = """
         let found = errors(yaml)
         #expect(found.count == 1, "\(found)", sourceLocation: sourceLocation)
         for fragment in fragments {
-            #expect(found.first?.contains(fragment) == true, "\(found) lacks \(fragment)", sourceLocation: sourceLocation)
+            #expect(
+                found.first?.contains(fragment) == true, "\(found) lacks \(fragment)", sourceLocation: sourceLocation)
         }
     }
 
     @Test func unknownKeysAreRefusedWithASuggestion() {
-        expectError(header + "matirx:\n  tps: [1]\n", ["spec.yaml:3:1: matirx: unknown key \"matirx\"; did you mean matrix?"])
+        expectError(
+            header + "matirx:\n  tps: [1]\n", ["spec.yaml:3:1: matirx: unknown key \"matirx\"; did you mean matrix?"])
     }
 
     @Test func unknownParametersAreRefusedWithASuggestion() {
@@ -205,7 +209,9 @@ let header = """
     }
 
     @Test func wrongShapesNameTheValue() {
-        expectError(header + "matrix:\n  regions: [1, two]\n", ["spec.yaml:4:17: matrix.regions[1]: expected an integer", "got \"two\""])
+        expectError(
+            header + "matrix:\n  regions: [1, two]\n",
+            ["spec.yaml:4:17: matrix.regions[1]: expected an integer", "got \"two\""])
         expectError(header + "matrix:\n  tps: 100\n", ["matrix.tps: expected a non-empty list of values, got \"100\""])
         expectError(header + "mode: fast\n", ["mode: expected run (fixed rate) or capacity"])
         expectError(header + "slo: \"p99 under 1s\"\n", ["slo: expected an objective such as"])

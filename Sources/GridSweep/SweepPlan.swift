@@ -238,7 +238,13 @@ public struct SweepPlan: Sendable {
 public struct PlannedCell: Sendable {
     public struct Parameter: Sendable, Hashable {
         public var name: String
+        /// As written in the spec (YAML flow text), or a bundle's label.
         public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// Position in matrix order, from 0.

@@ -253,7 +253,7 @@ let header = """
     }
 
     @Test func hostileInputGivesErrorsNotCrashes() {
-        // Aliases nested ten deep stand for 10^6 values; reading stops at the spec's bound.
+        // Six levels of ten aliases stand for 10^6 values; reading stops at the spec's bound.
         var levels = ["&l0 [" + Array(repeating: "1", count: 10).joined(separator: ", ") + "]"]
         for level in 1..<6 {
             levels.append("&l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]")

@@ -136,6 +136,7 @@ let package = Package(
 
         .target(name: "GridModel"),
         .target(name: "GridTopology", dependencies: [yams]),
+        .target(name: "GridSweep", dependencies: ["GridTopology", "GridLoad", yams]),
 
         // MARK: - Command line
 
@@ -144,7 +145,7 @@ let package = Package(
             dependencies: [
                 "GridCrypto", "GridStorage", "GridLedger", "GridModel", "GridTopology", "GridLoad", "GridSimulation",
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
-                "GridReport", "GridCommunity", argumentParser, serviceLifecycle, logging,
+                "GridReport", "GridCommunity", "GridSweep", argumentParser, serviceLifecycle, logging,
             ]
                 + ["GridDeploy"]
         ),
@@ -162,6 +163,7 @@ let package = Package(
         .testTarget(name: "GridLedgerTests", dependencies: ["GridLedger", "GridCrypto", "GridStorage", "GridLoad"]),
         .testTarget(name: "GridModelTests", dependencies: ["GridModel"]),
         .testTarget(name: "GridTopologyTests", dependencies: ["GridTopology"]),
+        .testTarget(name: "GridSweepTests", dependencies: ["GridSweep", "GridTopology", "GridLoad"]),
         .testTarget(
             name: "GridConsensusTests",
             dependencies: ["GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridNode"]),

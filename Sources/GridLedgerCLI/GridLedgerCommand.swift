@@ -20,6 +20,7 @@ struct GridLedgerCommand: AsyncParsableCommand {
             ReportCommand.self, CompareCommand.self, StudyCommand.self,
             SwarmCommand.self,
             CapacityCommand.self,
+            SweepCommand.self,
         ],
         defaultSubcommand: nil
     )

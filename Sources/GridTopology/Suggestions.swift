@@ -1,9 +1,9 @@
-/// "Did you mean ...?" for misspelt keys and values.
-enum Suggestions {
+/// "Did you mean ...?" for misspelt keys and values (public: sweep specs suggest the same way).
+public enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a plausible slip: the same word in another
     /// case or separator style (`latency_millis`), a few typing errors (`latencyMilis`), or the word with its
     /// unit cut or spelt differently (`latency`, `latencyMs`).
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         // Long words are no slip of a key, and would make the distance table large.
         guard word.utf8.count <= 64 else { return nil }
         let folded = fold(word)

@@ -86,7 +86,8 @@ public enum CellOutcome: Sendable {
     func summary(cell: PlannedCell, mode: SweepSpec.Mode) -> SweepCell {
         let figures = self.figures
         var summary = SweepCell(
-            name: cell.name, parameters: cell.summaryParameters, mode: SweepCell.Mode(rawValue: mode.rawValue) ?? .run, status: "done",
+            name: cell.name, parameters: cell.summaryParameters, mode: SweepCell.Mode(rawValue: mode.rawValue) ?? .run,
+            status: "done",
             offeredTps: figures.offeredTps, committedTps: figures.committedTps, p99Millis: figures.p99Millis,
             resultDirectory: cell.directory)
         if case .capacity(let result) = self {

@@ -331,7 +331,8 @@ public final class SweepRunner {
             }
             let status = statuses[cell.name] == "failed" ? "failed" : "pending"
             return SweepCell(
-                name: cell.name, parameters: cell.summaryParameters, mode: SweepCell.Mode(rawValue: plan.spec.mode.rawValue) ?? .run, status: status,
+                name: cell.name, parameters: cell.summaryParameters,
+                mode: SweepCell.Mode(rawValue: plan.spec.mode.rawValue) ?? .run, status: status,
                 resultDirectory: cell.directory)
         }
         return SweepSummary(spec: plan.spec.file, cells: cells)

@@ -75,9 +75,14 @@ struct BrowserCheckTests {
         #expect(result.counts.committed > 0)
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let run = try check(RunHTMLReport.html(result), name: "run", in: directory, screenshot: true)
+        let html = RunHTMLReport.html(result)
+        // Every chart the page holds must render: the time series (throughput, latency, CPU, inbox depth) and
+        // the percentile distribution.
+        let charts = html.components(separatedBy: "<svg").count - 1
+        #expect(charts >= 5)
+        let run = try check(html, name: "run", in: directory, screenshot: true)
         #expect(run.status == 0, "\(run.output)")
-        #expect(run.output.contains("renders: 2 SVG charts"))
+        #expect(run.output.contains("renders: \(charts) SVG charts"))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run.png").path))
 
         // The check must be able to fail: a page without any chart.

@@ -6,4 +6,4 @@ bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build "$@"
 bash scripts/validate-manifests.sh
-FUZZ_OPTIONAL=1 FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz.sh all   # libFuzzer targets, 5 s each (docs/fuzzing.md)
+FUZZ_OPTIONAL=1 FUZZ_SECONDS="${FUZZ_SECONDS:-3}" bash scripts/fuzz.sh all   # libFuzzer targets, 3 s each (docs/fuzzing.md)

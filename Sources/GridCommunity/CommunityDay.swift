@@ -171,7 +171,7 @@ public struct CommunityDay {
     }
 
     /// Runs the day; `intervals` receives each interval's signed transactions when `keepTransactions` is set.
-    public func run(intervals: inout [CommunityInterval]) -> CommunityDayResult {
+    public func run(intervals: inout [CommunityInterval]) throws(CommunityDayError) -> CommunityDayResult {
         let parameters = options.parameters
         let stepMinutes = parameters.stepMinutes
         let steps = 24 * 60 / stepMinutes
@@ -275,9 +275,12 @@ public struct CommunityDay {
                 }
                 for transaction in readings {
                     result.transactionsSigned += 1
-                    guard let output = ledger.execute(transaction, in: &harness)?.output,
-                        let settlement = try? EnergyAuctionContract.decodeMeteredSettlement(output)
-                    else { continue }
+                    guard let output = ledger.execute(transaction, in: &harness)?.output else { continue }
+                    guard let settlement = try? EnergyAuctionContract.decodeMeteredSettlement(output) else {
+                        // Executed, yet its receipt does not read: counted, so the figures below cannot hide it.
+                        ledger.refusedByReason["settlement receipt undecodable", default: 0] += 1
+                        continue
+                    }
                     result.meterReadings += 1
                     result.shortfallWh += settlement.shortfallCommunityWh + settlement.shortfallFeedInWh
                     result.shortfallChargeMicros += settlement.gridChargeMicros
@@ -318,14 +321,16 @@ public struct CommunityDay {
         }
         result.transactionsCommitted = ledger.committed
         result.transactionsRefused = ledger.refusedByReason
-        result.marginsHeldAtEndMicros = contract.escrowedMarginMicros(reading: read)
-        let fundHeld = contract.communityFundMicros(reading: read)
+        result.marginsHeldAtEndMicros = try Self.stored { () throws(ContractError) in try contract.escrowedMarginMicros(reading: read) }
+        let fundHeld = try Self.stored { () throws(ContractError) in try contract.communityFundMicros(reading: read) }
         result.communityFundMicros = fundHeld
         result.moneyResidualMicros += fundHeld + result.marginsHeldAtEndMicros
 
         for (index, household) in households.enumerated() {
             let balance =
-                contract.balanceMicros(of: householdKeys[index].publicKey, reading: read) ?? Self.initialBalanceMicros
+                try Self.stored { () throws(ContractError) in
+                    try contract.balanceMicros(of: householdKeys[index].publicKey, reading: read)
+                } ?? Self.initialBalanceMicros
             let cost = Self.initialBalanceMicros - balance
             result.moneyResidualMicros -= cost
             var gridOnly = 0.0
@@ -354,9 +359,14 @@ public struct CommunityDay {
         return result
     }
 
-    public func run() -> CommunityDayResult {
+    /// A value read back from the contract's table; one that does not decode ends the day with an error.
+    private static func stored<Value>(_ read: () throws(ContractError) -> Value) throws(CommunityDayError) -> Value {
+        do { return try read() } catch { throw CommunityDayError("the auction's table: \(error)") }
+    }
+
+    public func run() throws(CommunityDayError) -> CommunityDayResult {
         var ignored: [CommunityInterval] = []
-        return run(intervals: &ignored)
+        return try run(intervals: &ignored)
     }
 }
 

@@ -130,7 +130,7 @@ public enum CommunityStudy {
         for share in options.prosumerShares {
             let day = try CommunityDay(
                 options: options.dayOptions(households: options.shareSweepHouseholds, share: share), profiles: profiles)
-            let result = day.run()
+            let result = try day.run()
             total += result.transactionsSigned
             shares.append(shareRow(result, share: share))
             progress("share \(Int((share * 100).rounded())) %: \(result.transactionsSigned) transactions")
@@ -140,7 +140,7 @@ public enum CommunityStudy {
             let day = try CommunityDay(
                 options: options.dayOptions(households: households, share: options.householdSweepShare),
                 profiles: profiles)
-            let result = day.run()
+            let result = try day.run()
             total += result.transactionsSigned
             sizes.append(sizeRow(result, share: options.householdSweepShare))
             progress("\(households) households: \(result.transactionsSigned) transactions")

@@ -95,7 +95,13 @@ struct CapacityCommand: ParsableCommand {
         let outDirectory = URL(fileURLWithPath: out ?? "out/capacity-\(base.name)", relativeTo: currentDirectory)
         try createDirectory(outDirectory)
         let probesDirectory = outDirectory.appendingPathComponent("probes")
-        try? FileManager.default.removeItem(at: probesDirectory)
+        // Probes of an earlier search would mix with this one's; a folder that cannot be cleared is an error.
+        if FileManager.default.fileExists(atPath: probesDirectory.path) {
+            do { try FileManager.default.removeItem(at: probesDirectory) } catch {
+                printError("cannot clear \(probesDirectory.path) of an earlier search: \(error.localizedDescription)")
+                throw ExitCode.failure
+            }
+        }
         try createDirectory(probesDirectory)
 
         let start = try startRate ?? WorkloadScaling.nominalOfferedTps(base)

@@ -19,7 +19,7 @@ extension StudyCeSdtCommand {
         dayOptions.keepTransactions = true
         let day = try CommunityDay(options: dayOptions, profiles: .shipped)
         var intervals: [CommunityInterval] = []
-        let harness = day.run(intervals: &intervals)
+        let harness = try day.run(intervals: &intervals)
         // Meter readings of interval k go out after interval k + 1's bids, well after k's clearing.
         var bidsByInterval = intervals.map(\.bids)
         for (position, interval) in intervals.enumerated() where !interval.readings.isEmpty {

@@ -1,21 +1,22 @@
 /// A small table that renders as aligned plain text or as a Markdown table. The first `labelColumns` columns are
-/// left-aligned (names), the others right-aligned (numbers).
-struct TextTable {
-    var header: [String]
-    var labelColumns: Int
-    var rows: [[String]] = []
+/// left-aligned (names), the others right-aligned (numbers). Every report's tables (run, capacity, sweep) use it.
+public struct TextTable: Sendable {
+    public var header: [String]
+    public var labelColumns: Int
+    public var rows: [[String]] = []
 
-    init(header: [String], labelColumns: Int = 1) {
+    public init(header: [String], rows: [[String]] = [], labelColumns: Int = 1) {
         self.header = header
+        self.rows = rows
         self.labelColumns = labelColumns
     }
 
-    mutating func append(_ row: [String]) {
+    public mutating func append(_ row: [String]) {
         rows.append(row)
     }
 
     /// Columns separated by two spaces, a dashed rule under the header, no trailing blanks.
-    func plainText() -> String {
+    public func plainText() -> String {
         let cleanHeader = header.map(Self.terminalSafe)
         let cleanRows = rows.map { $0.map(Self.terminalSafe) }
         var widths = cleanHeader.map(\.count)
@@ -42,7 +43,7 @@ struct TextTable {
 
     /// A GitHub-flavoured Markdown table; cells are escaped so names and reasons cannot break the layout or
     /// inject HTML.
-    func markdown() -> String {
+    public func markdown() -> String {
         func line(_ cells: [String]) -> String {
             let padded = (0..<header.count).map { $0 < cells.count ? Self.markdownSafe(cells[$0]) : "" }
             return "| " + padded.joined(separator: " | ") + " |"
@@ -52,15 +53,17 @@ struct TextTable {
     }
 
     /// Replaces control characters so a hostile name or reason cannot move the cursor or recolour a terminal.
-    static func terminalSafe(_ text: String) -> String {
+    public static func terminalSafe(_ text: String) -> String {
         String(
             String.UnicodeScalarView(
                 text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
-    static func markdownSafe(_ text: String) -> String {
+    /// Also folds line breaks to spaces, so a multi-line reason stays in its cell.
+    public static func markdownSafe(_ text: String) -> String {
         var escaped = ""
-        for character in terminalSafe(text) {
+        let oneLine = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : $0 }))
+        for character in terminalSafe(oneLine) {
             switch character {
             case "&": escaped += "&amp;"
             case "<": escaped += "&lt;"

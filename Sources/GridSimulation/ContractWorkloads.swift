@@ -512,7 +512,7 @@ final class AuctionWorkloadDriver {
     }
 
     /// The outcome from each region's committed auction table (`read(region, key)`), over `intervals` intervals.
-    func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) -> RunResult.AuctionOutcome {
+    func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) throws(ContractError) -> RunResult.AuctionOutcome {
         var cleared = 0
         var peerToPeerWh: Int64 = 0
         var gridWh: Int64 = 0
@@ -557,7 +557,7 @@ final class AuctionWorkloadDriver {
         for participant in participants {
             let key = participant.key.publicKey
             let balance =
-                contracts[participant.region].balanceMicros(of: key) { read(participant.region, $0) }
+                try contracts[participant.region].balanceMicros(of: key) { read(participant.region, $0) }
                 ?? Self.initialBalanceMicros
             let change = balance - Self.initialBalanceMicros
             balanceChangeMicros += change
@@ -572,9 +572,9 @@ final class AuctionWorkloadDriver {
         // apart from the grid flows.
         var interRegionMicros: Int64 = 0
         for region in contracts.indices {
-            interRegionMicros += contracts[region].communityFundMicros { read(region, $0) }
+            interRegionMicros += try contracts[region].communityFundMicros { read(region, $0) }
             for other in contracts.indices where other != region {
-                interRegionMicros += contracts[region].interRegionBalanceMicros(of: RegionID(other)) {
+                interRegionMicros += try contracts[region].interRegionBalanceMicros(of: RegionID(other)) {
                     read(region, $0)
                 }
             }

@@ -723,10 +723,10 @@ public final class Simulation {
         }
     }
 
-    func workloadOutcome() -> RunResult.WorkloadOutcome? {
+    func workloadOutcome() throws -> RunResult.WorkloadOutcome? {
         guard voltageDriver != nil || auctionDriver != nil else { return nil }
         var tables: [Int: [StateKey: [UInt8]]] = [:]
-        let auction = auctionDriver?.outcome(intervals: auctionIntervals) { region, key in
+        let auction = try auctionDriver?.outcome(intervals: auctionIntervals) { region, key in
             if tables[region] == nil {
                 tables[region] =
                     committedTable(region: region, validator: 0, contract: EnergyAuctionContract.contractName) ?? [:]
@@ -782,7 +782,7 @@ public final class Simulation {
         for id in recorder.expire(atNanos: UInt64.max, timeoutNanos: 0) { _ = id }
         _ = recorder.finish()
         try recorder.verifyAccounting()
-        let report = makeReport()
+        let report = try makeReport()
         for node in nodes { node.closeHost() }
         return report
     }
@@ -1226,7 +1226,7 @@ public final class Simulation {
 
     // MARK: - Report
 
-    func makeReport() -> SimulationReport {
+    func makeReport() throws -> SimulationReport {
         let reports = nodes.map { node in
             node.report(
                 region: node.networkIndex >= memberBase ? "global" : topology.regions[node.regionIndex].name,
@@ -1250,7 +1250,7 @@ public final class Simulation {
         return SimulationReport(
             recorder: recorder, nodes: reports, virtualNanos: nowNanos, eventsProcessed: eventsProcessed,
             realSignatureVerifications: cache?.realVerifications ?? -1, committedHeights: heights,
-            workload: workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog,
+            workload: try workloadOutcome(), global: globalOutcome(), leaderFaults: faultLog,
             firstCommitNanos: commitTimes, timeSeries: timeSeries)
     }
 }

@@ -22,7 +22,7 @@ import Testing
 
     @Test func everyTransactionIsSignedAndExecutedAndMoneyIsConserved() throws {
         let day = try CommunityDay(options: options(), profiles: .shipped)
-        let result = day.run()
+        let result = try day.run()
         #expect(result.transactionsRefused.isEmpty, "\(result.transactionsRefused)")
         #expect(result.transactionsCommitted == result.transactionsSigned)
         #expect(result.transactionsSigned > 48)  // 24 closes + 24 clears + bids
@@ -70,7 +70,7 @@ import Testing
         var keeping = day.options
         keeping.keepTransactions = true
         let kept = try CommunityDay(options: keeping, profiles: .shipped)
-        _ = kept.run(intervals: &intervals)
+        _ = try kept.run(intervals: &intervals)
         #expect(intervals.count == 24)
         for (index, household) in day.households.enumerated() where household.settlementMinutes == 120 {
             let key = day.householdKeys[index].publicKey

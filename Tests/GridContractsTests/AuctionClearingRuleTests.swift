@@ -43,7 +43,7 @@ import Testing
             AuctionFixture.prosumer2: 10_165_000, AuctionFixture.prosumer3: 10_150_000,
         ]
         for (key, balance) in expected { #expect(driver.balance(key) == balance, "\(key)") }
-        let fund = driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) }
+        let fund = try driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) }
         #expect(fund == 200_000)
         // Σ changes = -1,040,000 + 515,000 = -525,000 = feed-in 175,000 - grid 500,000 - fund 200,000.
         #expect(driver.totalAccountChangeMicros() + fund == 175_000 - 500_000)

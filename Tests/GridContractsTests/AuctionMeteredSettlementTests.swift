@@ -39,8 +39,8 @@ import Testing
             from: AuctionFixture.operatorKey)
     }
 
-    private func escrow(_ driver: AuctionDriver) -> Int64 {
-        driver.contract.escrowedMarginMicros { driver.harness.value(AuctionDriver.name, $0) }
+    private func escrow(_ driver: AuctionDriver) throws -> Int64 {
+        try driver.contract.escrowedMarginMicros { driver.harness.value(AuctionDriver.name, $0) }
     }
 
     @Test func theMarginIsTakenWhenTheTradeIsAccepted() throws {
@@ -49,7 +49,7 @@ import Testing
         // 10,000,000 + 100,000 (sold) + 50,000 (fed in) − 600,000 (margin).
         #expect(driver.balance(AuctionFixture.prosumer1) == 9_550_000)
         #expect(driver.balance(AuctionFixture.consumer1) == 9_900_000)
-        #expect(escrow(driver) == 600_000)
+        #expect(try escrow(driver) == 600_000)
     }
 
     @Test func aShortfallOnTheFeedInPartReturnsTheFeedInPayment() throws {
@@ -62,7 +62,7 @@ import Testing
         #expect(settlement.gridChargeMicros == 40_000 && settlement.penaltyMicros == 0)
         #expect(settlement.refundMicros == 560_000 && settlement.beyondMarginMicros == 0)
         #expect(driver.balance(AuctionFixture.prosumer1) == 10_110_000)
-        #expect(escrow(driver) == 0)
+        #expect(try escrow(driver) == 0)
     }
 
     @Test func aCommunityShortfallPaysTheGridAndAPenalty() throws {
@@ -124,7 +124,7 @@ import Testing
         // Malformed bytes.
         expectAuctionFailure(driver.call(.meterReading, [1, 2, 3], from: AuctionFixture.operatorKey), "malformed")
         // The margin is untouched by all of that; the real reading settles once, its replay is refused.
-        #expect(escrow(driver) == 600_000)
+        #expect(try escrow(driver) == 600_000)
         #expect(reading(&driver, exportedWh: 1200).output != nil)
         expectAuctionFailure(reading(&driver, exportedWh: 1200), "replayed reading")
         #expect(driver.balance(AuctionFixture.prosumer1) == 10_110_000)

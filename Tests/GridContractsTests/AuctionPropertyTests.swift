@@ -77,7 +77,7 @@ import Testing
             }
         }
         // The community fund holds the pay-as-bid spreads; with it, money is conserved apart from the grid flows.
-        let fundMicros = driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) }
+        let fundMicros = try driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) }
         #expect((rule == .payAsBid) == (fundMicros > 0))
         #expect(driver.totalAccountChangeMicros() + fundMicros == feedInMicros - gridMicros)
     }

@@ -204,4 +204,18 @@ import Testing
         lying.replaceSubrange(52..<56, with: [0xFF, 0xFF, 0xFF, 0xFF])
         #expect(throws: DecodingError.self) { try Contract.decodeClearingResult(lying) }
     }
+
+    /// A stored amount that does not decode is an error, never read as zero: a corrupt fund or escrow total
+    /// would otherwise quietly mint or burn money.
+    @Test func corruptStoredAmountsAreErrorsNotZero() {
+        let driver = AuctionDriver(rule: .payAsBid)
+        let corrupt: ([UInt8]) -> [UInt8]? = { _ in [1, 2, 3] }
+        #expect(throws: ContractError.self) { try driver.contract.communityFundMicros(reading: corrupt) }
+        #expect(throws: ContractError.self) { try driver.contract.escrowedMarginMicros(reading: corrupt) }
+        #expect(throws: ContractError.self) { try driver.contract.interRegionBalanceMicros(of: 1, reading: corrupt) }
+        #expect(throws: ContractError.self) {
+            try driver.contract.balanceMicros(of: AuctionFixture.consumer1, reading: corrupt)
+        }
+        #expect((try? driver.contract.communityFundMicros(reading: { _ in nil })) == 0)
+    }
 }

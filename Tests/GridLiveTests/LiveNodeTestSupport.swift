@@ -213,8 +213,24 @@ func withCluster(
     let cluster = try await LiveCluster(validators: validators, members: members, link: link)
     setUp(cluster)
     try cluster.startAll()
-    let listening = await eventually(within: 5) { cluster.nodes.values.allSatisfy { $0.boundPort != nil } }
-    #expect(listening, "nodes not listening")
+    // Generous: on a loaded CI machine a node may take seconds to bind.
+    let listening = await eventually(within: 30) { cluster.nodes.values.allSatisfy { $0.boundPort != nil } }
+    if !listening {
+        var reasons: [String] = []
+        for (index, node) in cluster.nodes.sorted(by: { $0.key < $1.key }) where node.boundPort == nil {
+            let task = cluster.run(index)
+            task?.cancel()
+            let ended: String
+            do {
+                try await task?.value
+                ended = "returned"
+            } catch { ended = "\(error)" }
+            reasons.append("node \(index) on port \(cluster.ports[index]): \(ended)")
+        }
+        Issue.record("nodes not listening after 30 s: \(reasons.joined(separator: "; "))")
+        await cluster.stopAll()
+        return
+    }
     do {
         try await body(cluster)
     } catch {
@@ -250,22 +266,34 @@ let testGroup = MultiThreadedEventLoopGroup.singleton
 /// nodes bind it again must not go to another cluster.
 let handedOutPorts = Locked<Set<Int>>([])
 
-/// Ports the kernel just handed out, never the same twice in this process; the nodes bind them again (with
-/// SO_REUSEADDR) right after.
+/// Ports below the kernel's ephemeral range (32768 and up here), so that neither an outgoing connection's local
+/// port nor a child process's `genesis` (which asks the kernel) can take one between this check and the node's
+/// bind; each is checked free by binding it, and never handed out twice in this process.
+let testPortRange = 20_000..<32_000
+
 func freePorts(_ count: Int) async throws -> [Int] {
     var channels: [any Channel] = []
     var ports: [Int] = []
     var attempts = 0
     while ports.count < count, attempts < 100 * count {
         attempts += 1
-        let channel = try await ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).get()
-        // Held open until all are chosen, so the kernel cannot hand one out twice within this call.
+        let port = Int.random(in: testPortRange)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
+        // Held open until all are chosen; a port some other program holds fails to bind and is skipped.
+        guard let channel = try? await ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: port).get()
+        else { continue }
         channels.append(channel)
-        guard let port = channel.localAddress?.port else { continue }
-        if handedOutPorts.withLock({ $0.insert(port).inserted }) { ports.append(port) }
+        ports.append(port)
     }
     for channel in channels { try await channel.close() }
+    guard ports.count == count else { throw FreePortsExhausted(wanted: count, found: ports.count) }
     return ports
+}
+
+struct FreePortsExhausted: Error, CustomStringConvertible {
+    let wanted: Int
+    let found: Int
+    var description: String { "found \(found) of \(wanted) free ports in \(testPortRange)" }
 }
 
 /// Collects the frames a connection receives.

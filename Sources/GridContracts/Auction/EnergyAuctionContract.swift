@@ -78,13 +78,13 @@ public struct EnergyAuctionContract: Contract {
         case .clearedResult: return try clearedResult(arguments, context)
         case .communityFund:
             try ArgumentReader(arguments).end()
-            return AuctionStore.encodeInt64(communityFundMicros(reading: { context.get($0) }))
+            return AuctionStore.encodeInt64(try communityFundMicros(reading: { context.get($0) }))
         case .interRegionOffer: return try applyInbound(.offer, arguments, &context)
         case .interRegionRequest: return try applyInbound(.request, arguments, &context)
         case .meterReading: return try applyMeterReading(arguments, &context)
         case .escrowedMargins:
             try ArgumentReader(arguments).end()
-            return AuctionStore.encodeInt64(escrowedMarginMicros(reading: { context.get($0) }))
+            return AuctionStore.encodeInt64(try escrowedMarginMicros(reading: { context.get($0) }))
         }
     }
 
@@ -92,22 +92,26 @@ public struct EnergyAuctionContract: Contract {
 
     /// An account's balance, reading the auction's table through `read` (for example
     /// `{ harness.value(EnergyAuctionContract.contractName, $0) }`); `nil` for an unregistered key.
-    public func balanceMicros(of account: PublicKey, reading read: ([UInt8]) -> [UInt8]?) -> Int64? {
+    public func balanceMicros(of account: PublicKey, reading read: ([UInt8]) -> [UInt8]?) throws(ContractError)
+        -> Int64?
+    {
         guard let participant = configuration.participants[account] else { return nil }
         guard let bytes = read(AuctionStore.balanceKey(account)) else { return participant.initialBalanceMicros }
-        return try? AuctionStore.decodeInt64(bytes, "balance")
+        return try AuctionStore.decodeInt64(bytes, "balance")
     }
 
     /// What this region's participants owe (negative) or are owed by (positive) `region` from inter-region trades.
-    public func interRegionBalanceMicros(of region: RegionID, reading read: ([UInt8]) -> [UInt8]?) -> Int64 {
+    public func interRegionBalanceMicros(of region: RegionID, reading read: ([UInt8]) -> [UInt8]?)
+        throws(ContractError) -> Int64
+    {
         guard let bytes = read(AuctionStore.regionBalanceKey(region)) else { return 0 }
-        return (try? AuctionStore.decodeInt64(bytes, "regionBalance")) ?? 0
+        return try AuctionStore.decodeInt64(bytes, "regionBalance")
     }
 
     /// What the community fund holds: the spreads of every pay-as-bid trade so far (0 under the other rules).
-    public func communityFundMicros(reading read: ([UInt8]) -> [UInt8]?) -> Int64 {
+    public func communityFundMicros(reading read: ([UInt8]) -> [UInt8]?) throws(ContractError) -> Int64 {
         guard let bytes = read(AuctionStore.communityFundKey) else { return 0 }
-        return (try? AuctionStore.decodeInt64(bytes, "communityFund")) ?? 0
+        return try AuctionStore.decodeInt64(bytes, "communityFund")
     }
 
     /// The stored result of a cleared interval, or `nil` if it was not cleared.
@@ -370,7 +374,7 @@ public struct EnergyAuctionContract: Contract {
             context.set(key, AuctionStore.encodeInt64(updated))
         }
         if fundMicros != 0 {
-            let held = communityFundMicros(reading: { context.get($0) })
+            let held = try communityFundMicros(reading: { context.get($0) })
             let updated = try AuctionArithmetic.add(held, fundMicros, "community fund")
             context.set(AuctionStore.communityFundKey, AuctionStore.encodeInt64(updated))
         }
@@ -434,7 +438,7 @@ public struct EnergyAuctionContract: Contract {
         var reader = ArgumentReader(arguments)
         let account = try reader.publicKey("account")
         try reader.end()
-        guard let balance = balanceMicros(of: account, reading: { context.get($0) }) else {
+        guard let balance = try balanceMicros(of: account, reading: { context.get($0) }) else {
             throw ContractError("unregistered participant")
         }
         return AuctionStore.encodeInt64(balance)
@@ -444,7 +448,7 @@ public struct EnergyAuctionContract: Contract {
         var reader = ArgumentReader(arguments)
         let region = try reader.uint16("region")
         try reader.end()
-        return AuctionStore.encodeInt64(interRegionBalanceMicros(of: region, reading: { context.get($0) }))
+        return AuctionStore.encodeInt64(try interRegionBalanceMicros(of: region, reading: { context.get($0) }))
     }
 
     private func clearedResult(_ arguments: [UInt8], _ context: ContractContext) throws(ContractError) -> [UInt8] {

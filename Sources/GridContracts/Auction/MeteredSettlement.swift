@@ -77,9 +77,9 @@ extension EnergyAuctionContract {
     }
 
     /// Margins held for readings still to come, over all intervals.
-    public func escrowedMarginMicros(reading read: ([UInt8]) -> [UInt8]?) -> Int64 {
+    public func escrowedMarginMicros(reading read: ([UInt8]) -> [UInt8]?) throws(ContractError) -> Int64 {
         guard let bytes = read(AuctionStore.escrowTotalKey) else { return 0 }
-        return (try? AuctionStore.decodeInt64(bytes, "escrowTotal")) ?? 0
+        return try AuctionStore.decodeInt64(bytes, "escrowTotal")
     }
 
     /// Takes the margins of interval `interval`'s sellers (called by `clear` when metering is on). `offeredWh` is
@@ -88,7 +88,7 @@ extension EnergyAuctionContract {
         interval: UInt64, soldWh: [PublicKey: Int64], fedInWh: [PublicKey: Int64], _ context: inout ContractContext
     ) throws(ContractError) {
         guard let metering = configuration.metering else { return }
-        var total = escrowedMarginMicros(reading: { context.get($0) })
+        var total = try escrowedMarginMicros(reading: { context.get($0) })
         // Sellers without a meter settle as bid: nobody could ever sign their reading.
         for account in Set(soldWh.keys).union(fedInWh.keys).sorted() where metering.meterKeys[account] != nil {
             let community = soldWh[account, default: 0]
@@ -188,12 +188,12 @@ extension EnergyAuctionContract {
         let beyond = charge - fromMargin
         try adjustBalance(account, by: try AuctionArithmetic.subtract(refund, beyond, "settlement"), &context)
         if penalty > 0 {
-            let fund = communityFundMicros(reading: { context.get($0) })
+            let fund = try communityFundMicros(reading: { context.get($0) })
             context.set(
                 AuctionStore.communityFundKey,
                 AuctionStore.encodeInt64(try AuctionArithmetic.add(fund, penalty, "community fund")))
         }
-        let total = escrowedMarginMicros(reading: { context.get($0) })
+        let total = try escrowedMarginMicros(reading: { context.get($0) })
         context.set(
             AuctionStore.escrowTotalKey,
             AuctionStore.encodeInt64(try AuctionArithmetic.subtract(total, margin, "escrow")))

@@ -21,11 +21,10 @@ extension VoltageStabilityIndex {
         busVoltageMicroPU: Int64, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64, loadPMicroPU: Int64,
         loadQMicroPU: Int64
     ) -> Int64? {
-        let powerMax = VoltageStabilityConfiguration.measurementPowerPUMax * scale
-        let impedanceLimits: ClosedRange<Int64> = 0...VoltageStabilityConfiguration.pathImpedanceMicroPUMax
-        guard VoltageStabilityConfiguration.measurementVoltageMicroPU.contains(busVoltageMicroPU),
-            impedanceLimits.contains(pathResistanceMicroPU), impedanceLimits.contains(pathReactanceMicroPU),
-            (-powerMax...powerMax).contains(loadPMicroPU), (-powerMax...powerMax).contains(loadQMicroPU)
+        guard
+            inProvenDomain(
+                busVoltageMicroPU: busVoltageMicroPU, pathResistanceMicroPU: pathResistanceMicroPU,
+                pathReactanceMicroPU: pathReactanceMicroPU, loadPMicroPU: loadPMicroPU, loadQMicroPU: loadQMicroPU)
         else { return nil }
         let one = Int128(scale)
         let v = Int128(busVoltageMicroPU)

@@ -35,17 +35,28 @@ public enum VoltageStabilityIndex {
     /// Micro: 1 p.u. (or 1 p.u.^4 for the index) = 1_000_000.
     public static let scale: Int64 = 1_000_000
 
+    /// Whether a measurement lies where both indices' fixed-point arithmetic is proven not to overflow.
+    static func inProvenDomain(
+        busVoltageMicroPU: Int64, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64, loadPMicroPU: Int64,
+        loadQMicroPU: Int64
+    ) -> Bool {
+        let powerMax = VoltageStabilityConfiguration.measurementPowerPUMax * scale
+        let impedanceLimits: ClosedRange<Int64> = 0...VoltageStabilityConfiguration.pathImpedanceMicroPUMax
+        return VoltageStabilityConfiguration.measurementVoltageMicroPU.contains(busVoltageMicroPU)
+            && impedanceLimits.contains(pathResistanceMicroPU) && impedanceLimits.contains(pathReactanceMicroPU)
+            && (-powerMax...powerMax).contains(loadPMicroPU) && (-powerMax...powerMax).contains(loadQMicroPU)
+    }
+
     /// The index in micro-units of p.u.^4, or nil outside the domain where the arithmetic is proven not to
     /// overflow (V in 0.5-1.5 p.u., R and X in 0-10 p.u., |P| and |Q| at most 10 p.u.).
     public static func chakravortyDasTheveninIndexMicro(
         busVoltageMicroPU: Int64, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64, loadPMicroPU: Int64,
         loadQMicroPU: Int64
     ) -> Int64? {
-        let powerMax = VoltageStabilityConfiguration.measurementPowerPUMax * scale
-        let impedanceLimits: ClosedRange<Int64> = 0...VoltageStabilityConfiguration.pathImpedanceMicroPUMax
-        guard VoltageStabilityConfiguration.measurementVoltageMicroPU.contains(busVoltageMicroPU),
-            impedanceLimits.contains(pathResistanceMicroPU), impedanceLimits.contains(pathReactanceMicroPU),
-            (-powerMax...powerMax).contains(loadPMicroPU), (-powerMax...powerMax).contains(loadQMicroPU)
+        guard
+            inProvenDomain(
+                busVoltageMicroPU: busVoltageMicroPU, pathResistanceMicroPU: pathResistanceMicroPU,
+                pathReactanceMicroPU: pathReactanceMicroPU, loadPMicroPU: loadPMicroPU, loadQMicroPU: loadQMicroPU)
         else { return nil }
         let v = Int128(busVoltageMicroPU)
         let r = Int128(pathResistanceMicroPU)

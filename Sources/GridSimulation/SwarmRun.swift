@@ -47,8 +47,18 @@ public enum SwarmRun {
         defer { try? FileManager.default.removeItem(at: storeDirectory) }
         let report: SimulationReport
         do {
+            var topology = try scenario.topology
+            // A transaction offered after the heal must commit within its region's liveness bound, the promise a
+            // block is held to; the drawn 2 s client timeout is shorter than that bound with an equivocator still
+            // at work (each of its rounds costs a view timeout, and a validator that voted for its fork learns of
+            // later commits a round late), so it would call a slow commit a lost one (seed 11: committed 2.065 s
+            // after it was sent, at its gateway).
+            let boundSeconds = scenario.livenessBoundSeconds.values.max() ?? 0
+            if !scenario.beyondF, topology.workload.timeoutSeconds < boundSeconds {
+                topology.workload.timeoutSeconds = boundSeconds.rounded(.up)
+            }
             var options = SimulationOptions(
-                topology: try scenario.topology, storeDirectory: storeDirectory, byzantine: scenario.byzantine)
+                topology: topology, storeDirectory: storeDirectory, byzantine: scenario.byzantine)
             options.voteAdversary = scenario.voteAdversary
             options.traceFile = traceFile
             report = try Simulation(options: options).run()

@@ -53,7 +53,7 @@ import Testing
         #expect(try Contract.decodeBalanceMicros(#require(read.output)) == 200_000)
         submitBook(&driver, interval: 9)
         _ = try driver.closeAndClear(9)
-        #expect(driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) } == 400_000)
+        #expect(try driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) } == 400_000)
     }
 
     @Test func payAsOfferAndUniformPricePayNothingIntoTheFund() throws {
@@ -63,7 +63,7 @@ import Testing
             let result = try driver.closeAndClear(7)
             #expect(result.communityFundMicros == 0)
             #expect(result.trades.allSatisfy { $0.buyerAmountMicros == $0.amountMicros })
-            #expect(driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) } == 0)
+            #expect(try driver.contract.communityFundMicros { driver.harness.value(AuctionDriver.name, $0) } == 0)
         }
     }
 

@@ -185,7 +185,7 @@ let package = Package(
             name: "GridLiveTests",
             dependencies: [
                 "GridLive", "GridGenesis", "GridLoadGenerator", "GridLiveRun", "GridNode", "GridWire", "GridTopology",
-                "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", nioCore, nioPosix,
+                "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", nioCore, nioPosix,
             ]),
         .testTarget(
             name: "GridGlobalTests",

@@ -1,4 +1,5 @@
 import Foundation
+import GridLoad
 import GridGenesis
 import GridLoadGenerator
 import GridTopology
@@ -9,20 +10,7 @@ import Testing
 /// if the nodes reach each other at those addresses, so a passing run shows nothing assumes loopback or one host.
 /// Root only; skipped, saying why, when namespaces cannot be made.
 @Suite(.serialized) struct MultiHostNamespaceTests {
-    static let executable: URL? = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        for directory in candidates {
-            for base in [directory, directory.deletingLastPathComponent()] {
-                let url = base.appendingPathComponent("gridledger")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
-    }()
+    static let executable = BuiltExecutable.named()
 
     /// Nil when namespaces can be made here; otherwise why not.
     static let unavailable: String? = {

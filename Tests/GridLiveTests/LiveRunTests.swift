@@ -1,24 +1,12 @@
 import Foundation
+import GridLoad
 import Testing
 
 /// `gridledger run --runtime live` end to end: every validator its own process on loopback, the load generator
 /// another, the result written in the simulator's schema. Short on purpose; longer live runs are scripts
 /// (`scripts/soak-live.sh`, `scripts/fidelity.sh`).
 @Suite(.serialized) struct LiveRunTests {
-    static let executable: URL? = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        for directory in candidates {
-            for base in [directory, directory.deletingLastPathComponent()] {
-                let url = base.appendingPathComponent("gridledger")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
-    }()
+    static let executable = BuiltExecutable.named()
 
     static func topology(name: String, faults: String) -> String {
         """

@@ -1,4 +1,5 @@
 import Foundation
+import GridLoad
 import Testing
 
 /// Determinism must hold across processes, not just within one: two separate `gridledger run` processes with
@@ -7,21 +8,7 @@ import Testing
 /// seeds, address-dependent ordering, uninitialised state, anything read from the environment.
 @Suite struct CrossProcessDeterminismTests {
     /// The `gridledger` executable next to the test bundle (both live in `.build/<config>/`), if it is built.
-    static let executable: URL? = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        for directory in candidates {
-            // The bundle may be a directory (GridLedgerPackageTests.xctest) inside the build directory.
-            for base in [directory, directory.deletingLastPathComponent()] {
-                let url = base.appendingPathComponent("gridledger")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
-    }()
+    static let executable = BuiltExecutable.named()
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

@@ -7,20 +7,7 @@ import Testing
 /// The sweep runner with the real `gridledger` executable (built next to the test bundle) and the shipped tiny
 /// spec: two cells of about a second each.
 @Suite(.serialized) struct SweepRunnerTests {
-    static let executable: URL? = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        for directory in candidates {
-            for base in [directory, directory.deletingLastPathComponent()] {
-                let url = base.appendingPathComponent("gridledger")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
-    }()
+    static let executable = BuiltExecutable.named()
 
     func tinyPlan() throws -> SweepPlan {
         try SweepPlan.make(try SweepSpecReader.load(contentsOf: sweepsDirectory.appendingPathComponent("tiny.yaml")))

@@ -94,12 +94,13 @@ mutant ledger-transaction-size-limit Sources/GridLedger/Transaction.swift 'GridL
     'guard bytes.count <= limits.transactionBytesMax * 2 else {'
 
 # --- Global layer (checkpoint committee and inbound deliveries) ---
+# Every member checks each entry of a checkpoint again when it executes it (the leader may lie).
 mutant global-parent-link Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
-    $'        guard entry.header.parentHash == known.blockHash else {\n            return reject(.doesNotExtendChain' \
-    $'        guard entry.header.parentHash == known.blockHash || true else {\n            return reject(.doesNotExtendChain'
+    'entry.header.parentHash == tip.blockHash' \
+    '(entry.header.parentHash == tip.blockHash || true)'
 mutant global-height-continuity Sources/GridGlobal/GlobalApplication.swift GridGlobalTests \
-    'if entry.height > known.height + 1 {' \
-    'if entry.height > known.height + 2 {'
+    'entry.height == tip.height + 1,' \
+    'entry.height > tip.height,'
 mutant inbound-replay Sources/GridGlobal/InboundDelivery.swift GridGlobalTests \
     'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence {' \
     'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence, false {'
@@ -154,46 +155,10 @@ for argument in "$@"; do
 done
 if [[ ${#SELECTED[@]} -eq 0 ]]; then SELECTED=("${!NAMES[@]}"); fi
 
-command -v python3 > /dev/null || {
-    echo "python3 is needed for exact text replacement" >&2
-    exit 2
-}
-# The restore is checked with git at the end, so start from unmodified sources.
-if ! git diff --quiet -- Sources; then
-    echo "Sources/ has uncommitted changes; commit or stash them first (the final check compares against git)" >&2
-    exit 2
-fi
+# shellcheck source=scripts/lib/mutation.sh
+source "$ROOT/scripts/lib/mutation.sh"
+mutation_require_clean
 mkdir -p "$LOG_DIR"
-
-BACKUP=""
-TARGET=""
-restore() {
-    if [[ -n "$BACKUP" && -f "$BACKUP" ]]; then
-        cp "$BACKUP" "$TARGET"
-        rm -f "$BACKUP"
-    fi
-    BACKUP=""
-    TARGET=""
-}
-trap restore EXIT
-trap 'restore; echo "interrupted: $TARGET restored" >&2; exit 130' INT TERM
-
-# replace FILE OLD NEW: exactly one occurrence, or fail without touching the file.
-replace() {
-    MUTANT_OLD="$2" MUTANT_NEW="$3" python3 - "$1" << 'PY'
-import os, sys
-path = sys.argv[1]
-old, new = os.environ["MUTANT_OLD"], os.environ["MUTANT_NEW"]
-with open(path, encoding="utf-8") as handle:
-    text = handle.read()
-count = text.count(old)
-if count != 1:
-    sys.stderr.write(f"{path}: the text to replace occurs {count} times, expected exactly once:\n{old}\n")
-    sys.exit(1)
-with open(path, "w", encoding="utf-8") as handle:
-    handle.write(text.replace(old, new, 1))
-PY
-}
 
 RESULTS=()
 DETAILS=()
@@ -204,11 +169,7 @@ for index in "${SELECTED[@]}"; do
     file="${FILES[$index]}"
     filter="${FILTERS[$index]}"
     echo "== $name: $file (tests: $filter)"
-    TARGET="$file"
-    BACKUP="$(mktemp "${TMPDIR:-/tmp}/mutant.XXXXXX")"
-    cp "$file" "$BACKUP"
-    if ! replace "$file" "${OLDS[$index]}" "${NEWS[$index]}"; then
-        restore
+    if ! mutation_apply "$file" "${OLDS[$index]}" "${NEWS[$index]}"; then
         RESULTS+=("NOT APPLIED")
         DETAILS+=("text not found exactly once: the mutant is stale")
         PROBLEMS=$((PROBLEMS + 1))
@@ -244,12 +205,7 @@ for index in "${SELECTED[@]}"; do
     echo "   ${RESULTS[-1]}: ${DETAILS[-1]}"
 done
 
-trap - EXIT INT TERM
-if ! git diff --quiet -- Sources; then
-    echo "ERROR: Sources/ differs from git after restoring:" >&2
-    git diff --stat -- Sources >&2
-    exit 2
-fi
+mutation_check_restored
 if [[ $CHECK_ONLY -eq 1 ]]; then
     echo "checked ${#SELECTED[@]} mutants: $PROBLEMS stale"
     [[ $PROBLEMS -eq 0 ]]

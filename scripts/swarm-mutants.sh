@@ -107,59 +107,19 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 if [[ ${#SELECTED[@]} -eq 0 ]]; then SELECTED=("${!NAMES[@]}"); fi
-command -v python3 > /dev/null || {
-    echo "python3 is needed for exact text replacement" >&2
-    exit 2
-}
-
+# shellcheck source=scripts/lib/mutation.sh
+source "$ROOT/scripts/lib/mutation.sh"
+mutation_require_clean
 BUILD="$SCRATCH"
 LOGS="$SCRATCH/swarm-mutants"
 mkdir -p "$LOGS"
-# The mutated file is always restored (from a copy, on every exit path); the sources must match git to start with,
-# so that the final check can prove it.
-if ! git diff --quiet -- Sources Package.swift; then
-    echo "Sources/ has uncommitted changes; commit or stash them first" >&2
-    exit 2
-fi
-BACKUP=""
-TARGET=""
-restore() {
-    if [[ -n "$BACKUP" && -f "$BACKUP" ]]; then
-        cp "$BACKUP" "$TARGET"
-        rm -f "$BACKUP"
-    fi
-    BACKUP=""
-    TARGET=""
-}
-trap restore EXIT
-trap 'restore; echo "interrupted: sources restored" >&2; exit 130' INT TERM
-
-replace() {
-    MUTANT_OLD="$2" MUTANT_NEW="$3" python3 - "$1" << 'PY'
-import os, sys
-path = sys.argv[1]
-old, new = os.environ["MUTANT_OLD"], os.environ["MUTANT_NEW"]
-with open(path, encoding="utf-8") as handle:
-    text = handle.read()
-count = text.count(old)
-if count != 1:
-    sys.stderr.write(f"{path}: the text to replace occurs {count} times, expected exactly once:\n{old}\n")
-    sys.exit(1)
-with open(path, "w", encoding="utf-8") as handle:
-    handle.write(text.replace(old, new, 1))
-PY
-}
 
 RESULTS=()
 PROBLEMS=0
 for index in "${SELECTED[@]}"; do
     name="${NAMES[$index]}"
     echo "== $name"
-    TARGET="${FILES[$index]}"
-    BACKUP="$(mktemp "${TMPDIR:-/tmp}/swarm-mutant.XXXXXX")"
-    cp "$TARGET" "$BACKUP"
-    if ! replace "$TARGET" "${OLDS[$index]}" "${NEWS[$index]}"; then
-        restore
+    if ! mutation_apply "${FILES[$index]}" "${OLDS[$index]}" "${NEWS[$index]}"; then
         RESULTS+=("$(printf '%-38s %-12s %s' "$name" "NOT APPLIED" "text not found exactly once")")
         PROBLEMS=$((PROBLEMS + 1))
         continue
@@ -204,12 +164,7 @@ PY
     echo "   ${RESULTS[-1]}"
 done
 
-trap - EXIT INT TERM
-if ! git diff --quiet -- Sources; then
-    echo "ERROR: Sources/ differs from git after restoring:" >&2
-    git diff --stat -- Sources >&2
-    exit 2
-fi
+mutation_check_restored
 echo
 echo "swarm against broken builds ($SEEDS seeds at most, $JOBS jobs${BEYOND:+, beyond f})"
 printf '%s\n' "${RESULTS[@]}"

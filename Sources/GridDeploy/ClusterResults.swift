@@ -141,7 +141,10 @@ public enum ClusterResults {
                 reason: "lack part(s) \(missing.map(String.init).joined(separator: ", ")) of \(first.report.partsTotal)"
                     + "; collect every generator's report")
         }
-        let merged = LoadReport.merged(found.map(\.report))
+        let merged: LoadReport
+        do { merged = try LoadReport.merged(found.map { ($0.source, $0.report) }) } catch {
+            throw CollectError(file: error.source ?? "merged report", reason: "\(error.field) \(error.reason)")
+        }
         do { try merged.verifyAccounting() } catch {
             throw CollectError(file: "merged report", reason: "does not add up: \(error)")
         }
@@ -167,8 +170,24 @@ public enum ClusterResults {
         return result
     }
 
-    /// What the report adds: where each part came from and how far apart the parts started.
-    public static func markdownAppendix(_ found: [Found]) -> String {
+    /// The merged time series' intervals that only some parts covered, one line each (at most `linesMax`, then a
+    /// count of the rest), seconds from the first interval; empty when every interval had every part.
+    public static func partialIntervalLines(_ merged: LoadReport, linesMax: Int = 20) -> [String] {
+        guard let series = merged.timeSeries else { return [] }
+        let partial = series.partialIntervals(partsTotal: merged.partsTotal)
+        var lines = partial.prefix(linesMax).map { interval in
+            String(
+                format: "t=%.3fs (Unix %llu µs): %d of %d parts reporting",
+                Double(interval.startUnixMicros - series.firstIntervalStartUnixMicros) / 1e6, interval.startUnixMicros,
+                interval.partsReporting, merged.partsTotal)
+        }
+        if partial.count > linesMax { lines.append("... and \(partial.count - linesMax) more such intervals") }
+        return lines
+    }
+
+    /// What the report adds: where each part came from, how far apart the parts started, and (given the merged
+    /// report) how their time series lined up.
+    public static func markdownAppendix(_ found: [Found], merged: LoadReport? = nil) -> String {
         var text = "\n## Load generators\n\n"
         text += "| Part | Offered | Committed | Wall s | Started (own clock, Unix ns) | Report |\n"
         text += "|---|---:|---:|---:|---:|---|\n"
@@ -184,6 +203,23 @@ public enum ClusterResults {
             + "merged as histograms; no two hosts' clocks are compared. The parts started "
             + String(format: "%.3f", startSpreadSeconds(found))
             + " s apart by their own wall clocks (this includes any skew between those clocks).\n"
+        if let merged {
+            if let series = merged.timeSeries {
+                text +=
+                    "\nThe time series lines the parts up by interval start on their wall clocks ("
+                    + "\(series.intervalCount) intervals of \(Double(series.intervalMicros) / 1e6) s): counts summed, "
+                    + "latency histograms merged.\n"
+                let partial = partialIntervalLines(merged)
+                if partial.isEmpty {
+                    text += "Every interval had every part reporting.\n"
+                } else {
+                    text += "Intervals with only some parts reporting (a partial view of the load):\n\n"
+                    text += partial.map { "- \($0)\n" }.joined()
+                }
+            } else {
+                text += "\nThe reports hold no time series (generators built before it existed).\n"
+            }
+        }
         return text
     }
 }

@@ -12,7 +12,10 @@ struct CollectCommand: ParsableCommand {
             Reads every *.report.json (a 'gridledger load --out' file) and every *.log or *.txt holding a report \
             between the load Job's marker lines ('kubectl logs' of a pod of 60-load-job.yaml) in the DIRs, checks \
             that they are all the parts of one run (each part once, the same window), merges them (counts summed, \
-            latency histograms merged; each latency was measured on its own generator's clock) and writes \
+            latency histograms merged; each latency was measured on its own generator's clock), lines up their \
+            time series by interval start on the generators' wall clocks (counts summed, per-interval latency \
+            histograms merged; intervals only some parts covered are listed; a different interval length or grid \
+            is refused naming the file and field) and writes \
             OUT/result.json (runtime: kubernetes) and OUT/report.md, which 'capacity' and 'compare' read like any \
             other run's.
             """
@@ -45,12 +48,30 @@ struct CollectCommand: ParsableCommand {
             let resultURL = outDirectory.appendingPathComponent("result.json")
             let reportURL = outDirectory.appendingPathComponent("report.md")
             try result.jsonData().write(to: resultURL)
-            let markdown = RunReport.markdown(result) + ClusterResults.markdownAppendix(found)
+            let markdown = RunReport.markdown(result) + ClusterResults.markdownAppendix(found, merged: merged)
             try Data(markdown.utf8).write(to: reportURL)
             print(RunReport.terminalSummary(result))
             print(
                 "merged \(found.count) report(s), parts \(merged.parts.map(String.init).joined(separator: ",")) of "
                     + "\(merged.partsTotal); wrote \(resultURL.relativePath) and \(reportURL.relativePath)")
+            if let series = merged.timeSeries {
+                let partial = ClusterResults.partialIntervalLines(merged)
+                print(
+                    "time series: \(series.intervalCount) intervals of \(Double(series.intervalMicros) / 1e6) s aligned "
+                        + "on the generators' wall clocks; "
+                        + (partial.isEmpty
+                            ? "every interval had every part reporting"
+                            : "\(series.partialIntervals(partsTotal: merged.partsTotal).count) interval(s) with only "
+                                + "some parts reporting:"))
+                for line in partial { print("  " + line) }
+                if series.eventsBeyondLastInterval > 0 {
+                    print(
+                        "  \(series.eventsBeyondLastInterval) events fell after the generators' last interval: in the "
+                            + "totals only")
+                }
+            } else {
+                print("time series: none (the reports were written by generators without one)")
+            }
         } catch {
             printError("gridledger collect: \(error)")
             throw ExitCode.failure

@@ -10,7 +10,9 @@ struct LoadCommand: AsyncParsableCommand {
             CONFIG is a JSON file (LoadGeneratorConfigFile): topology, chainID, gateways (region, index, host, \
             port of every validator), part and parts (this process sends transactions i with i % parts == part), \
             drainSeconds, timeoutSeconds and an optional startAtUnixNanos (start sending at that wall time, so \
-            several parts start together). Pre-signs its transactions, sends each at its scheduled time (open \
+            several parts start together), and optionally intervalSeconds, intervalsMax and intervalOriginUnixNanos for the \
+            report's time series (per-interval counts and latency histograms keyed by wall-clock interval start, so \
+            'gridledger collect' can line up parts that ran apart). Pre-signs its transactions, sends each at its scheduled time (open \
             loop), and writes the LoadReport JSON to REPORT. Progress goes to stderr once a second.
             """
     )
@@ -29,6 +31,14 @@ struct LoadCommand: AsyncParsableCommand {
         help: "This process's part, in place of the config's (one config for all parts: a Kubernetes Job's index).")
     var part: Int?
 
+    @Option(
+        name: .long,
+        help: "Length of one interval of the report's time series, in seconds, in place of the config's (default 1).")
+    var intervalSeconds: Double?
+
+    @Option(name: .long, help: "Most time series intervals kept, in place of the config's (default 7200).")
+    var intervalsMax: Int?
+
     func run() async throws {
         var file = try LoadGeneratorConfigFile.read(from: URL(fileURLWithPath: config))
         if let part {
@@ -38,6 +48,8 @@ struct LoadCommand: AsyncParsableCommand {
             }
             file.part = part
         }
+        if let intervalSeconds { file.intervalSeconds = intervalSeconds }
+        if let intervalsMax { file.intervalsMax = intervalsMax }
         let quiet = self.quiet
         let report = try await LoadGenerator.run(file.options) { progress in
             guard !quiet else { return }
@@ -59,5 +71,16 @@ struct LoadCommand: AsyncParsableCommand {
             measured.lost, latency.p50, latency.p99, report.connections.failovers, report.connections.resubmitted,
             report.connections.connectionDrops)
         FileHandle.standardError.write(Data((summary + "; report " + out + "\n").utf8))
+        if let series = report.timeSeries {
+            var line =
+                "time series: \(series.intervalCount) intervals of \(Double(series.intervalMicros) / 1e6) s from Unix "
+                + "\(series.firstIntervalStartUnixMicros) µs"
+            if series.eventsBeyondLastInterval > 0 {
+                line +=
+                    "; \(series.eventsBeyondLastInterval) events fell after the last of \(series.intervalsMax) intervals "
+                    + "and are in the totals only (raise --intervals-max or --interval-seconds)"
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 }

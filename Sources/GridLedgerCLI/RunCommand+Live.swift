@@ -16,6 +16,7 @@ extension RunCommand {
             topology: topology, topologyFile: topologyFile, outDirectory: outDirectory,
             executable: currentExecutable(), generatorParts: generators)
         liveOptions.recordsCommitted = recordCommitted
+        liveOptions.intervalNanos = UInt64((intervalSeconds * 1e6).rounded()) * 1000
         let liveRun = LiveRun(options: liveOptions)
         let outcome: LiveRunOutcome
         do {

@@ -8,12 +8,16 @@ import GridTopology
 // netem, and the transport already applies the topology's link model).
 extension LiveRun {
     func apply(_ fault: Topology.Fault, atSeconds: Double) throws {
+        func mark(_ target: String) {
+            faultMarks.append(FaultMark(atSeconds: atSeconds, kind: fault.kind.name.rawValue, target: target))
+        }
         switch fault.kind {
         case .crash(let reference):
             let name = try resolve(reference, forRestart: false, atSeconds: atSeconds)
             guard let child = nodes[name] else { throw LiveRunError("faults: no node \(name) to crash") }
             crashed.insert(name)
             child.kill()
+            mark(name)
             let region = String(name.split(separator: "/").first ?? "")
             let height =
                 nodeOrder.filter { $0.hasPrefix(region + "/") }.compactMap { status(of: $0)?.committedHeight }
@@ -31,15 +35,21 @@ extension LiveRun {
                 nodeOrder.filter { $0.hasPrefix(region + "/") && $0 != name }
                 .compactMap { status(of: $0)?.committedHeight }.max() ?? 0
             try child.start()
+            mark(name)
             crashed.remove(name)
             catchUps[name] = CatchUp(restartedAtSeconds: atSeconds, targetHeight: target)
             note(atSeconds, "restart \(reference) -> \(name) on its store (peers at height \(target))")
         case .partition(let durationSeconds, let groups):
             var groupOf: [String: Int] = [:]
+            var groupLabels: [String] = []
             for (index, group) in groups.enumerated() {
+                var labels: [String] = []
                 for reference in group {
-                    groupOf[try resolve(reference, forRestart: false, atSeconds: atSeconds)] = index
+                    let name = try resolve(reference, forRestart: false, atSeconds: atSeconds)
+                    groupOf[name] = index
+                    labels.append(name)
                 }
+                groupLabels.append(labels.joined(separator: ","))
             }
             for name in nodeOrder {
                 let mine = groupOf[name] ?? groups.count
@@ -47,6 +57,7 @@ extension LiveRun {
                 control(name, LiveControlCommand(partition: others.map(addressName)))
             }
             note(atSeconds, "partition \(groups.map { $0.map(\.description) }) for \(durationSeconds) s")
+            mark(groupLabels.joined(separator: " | "))
             scheduled.append(
                 (
                     atSeconds + durationSeconds,
@@ -60,6 +71,7 @@ extension LiveRun {
                 try references.map { try $0.map { try resolve($0, forRestart: false, atSeconds: atSeconds) } }
                 ?? nodeOrder
             for name in names { control(name, LiveControlCommand(loss: rate)) }
+            mark(references == nil ? "all links" : names.joined(separator: ","))
             note(atSeconds, "loss \(rate) on links of \(names.joined(separator: ", ")) for \(durationSeconds) s")
             scheduled.append(
                 (

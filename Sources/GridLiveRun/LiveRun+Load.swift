@@ -36,6 +36,9 @@ extension LiveRun {
                 topology: topology, chainID: layout.genesis.chainID, gateways: gateways, part: part,
                 parts: options.generatorParts, startAtUnixNanos: startAt)
             config.recordCommitted = options.recordsCommitted
+            // Intervals start at the planned start, so the series and the fault marks share second 0.
+            config.intervalSeconds = Double(options.intervalNanos) / 1e9
+            config.intervalOriginUnixNanos = startAt
             let configURL = loadDirectory.appendingPathComponent("part\(part).json")
             do { try config.jsonData().write(to: configURL) } catch {
                 throw LiveRunError("cannot write \(configURL.path): \(error.localizedDescription)")
@@ -78,16 +81,19 @@ extension LiveRun {
     }
 
     func collectGeneratorReports() throws -> LoadReport {
-        var reports: [LoadReport] = []
+        var reports: [(source: String, report: LoadReport)] = []
         for part in 0..<options.generatorParts {
             let url = reportURL(part)
             do {
-                reports.append(try LoadReport.decode(Data(contentsOf: url)))
+                reports.append((url.path, try LoadReport.decode(Data(contentsOf: url))))
             } catch {
                 throw LiveRunError("load generator part \(part) left no readable report at \(url.path): \(error)")
             }
         }
-        let merged = LoadReport.merged(reports)
+        let merged: LoadReport
+        do { merged = try LoadReport.merged(reports) } catch {
+            throw LiveRunError("the load generators' time series cannot be merged: \(error)")
+        }
         if let indices = merged.committedIndices, let layout {
             try writeCommittedList(indices, chainID: layout.genesis.chainID)
         }

@@ -45,6 +45,19 @@ extension LiveRunOutcome {
         result.simulation.eventsProcessed = nodes.compactMap(\.figures).map(\.inputsHandled).reduce(0, +)
         result.cpuMode = .measured
         if !leaderFaults.isEmpty { result.leaderFaults = leaderFaults }
+        // Second 0 is the planned start, as for the fault marks (the generators' grid starts there too).
+        if let series = load.timeSeries {
+            // The generators' grid starts at the planned start; a late start moves their first interval on by
+            // whole intervals, and the nodes' series are cut to the same intervals.
+            let offsetMicros = Int64(series.firstIntervalStartUnixMicros) - Int64(runStartUnixNanos / 1000)
+            let firstInterval = Int(
+                (Double(offsetMicros) / Double(series.intervalMicros)).rounded(.down))
+            let nodes =
+                nodeSeries?.series(
+                    order: self.nodes.map(\.name), firstInterval: firstInterval, intervalCount: series.intervalCount)
+                ?? []
+            result.timeSeries = series.timeSeries(originUnixNanos: runStartUnixNanos, faults: faultMarks, nodes: nodes)
+        }
         return result
     }
 
@@ -71,6 +84,20 @@ extension LiveRunOutcome {
                 String(
                     format: "Node CPU per committed transaction: %.1f µs (all nodes' CPU over the transactions one "
                         + "validator committed).", cpuSeconds * 1e6 / Double(committedTransactions)))
+        }
+        if let series = load.timeSeries {
+            var line =
+                "Time series: \(series.intervalCount) intervals of \(Double(series.intervalMicros) / 1e6) s from the "
+                + "generators (counts and per-interval latency histograms) and from each node's metrics file"
+            if let nodeSeries, nodeSeries.unreadableSamples > 0 || nodeSeries.samplesBeyondLastInterval > 0 {
+                line +=
+                    " (\(nodeSeries.unreadableSamples) unreadable metrics files, \(nodeSeries.samplesBeyondLastInterval) "
+                    + "samples after the last interval, left out)"
+            }
+            if series.eventsBeyondLastInterval > 0 {
+                line += "; \(series.eventsBeyondLastInterval) load events fell after the last interval (totals only)"
+            }
+            lines += ["", line + "."]
         }
         if !faultNotes.isEmpty {
             lines += ["", "### Faults as applied", ""]

@@ -1,5 +1,6 @@
 import Foundation
 import GridGenesis
+import GridLive
 import GridLoad
 import GridNode
 import GridTopology
@@ -21,6 +22,8 @@ public struct LiveRunOptions: Sendable {
     /// Write the hash of every transaction a client saw committed to `deployment/load/committed.txt`, for checking
     /// against the chain (`gridledger inspect --committed-list`).
     public var recordsCommitted = false
+    /// Length of one interval of the result's time series (`gridledger run --interval-seconds`).
+    public var intervalNanos: UInt64 = 1_000_000_000
 
     public init(
         topology: Topology, topologyFile: String, outDirectory: URL, executable: URL, generatorParts: Int = 1,
@@ -58,6 +61,8 @@ public final class LiveRun {
     var nodeOrder: [String] = []
     var generators: [ChildProcess] = []
     var faultLog: [RunResult.LeaderFault] = []
+    /// Faults as applied, at their run second, for the time series' markers (kinds and targets as the simulator's).
+    var faultMarks: [FaultMark] = []
     /// Nodes a `REGION/leader` crash took down and not yet restarted, latest last, by region.
     var leaderCrashVictims: [String: [String]] = [:]
     /// Faults applied, with what they did, for the report.
@@ -67,12 +72,22 @@ public final class LiveRun {
     var runStartUnixNanos: UInt64 = 0
     /// Restarted nodes and when they caught up with their peers.
     var catchUps: [String: CatchUp] = [:]
+    /// Each node's figures per interval, from its metrics file (every `nodeSampleNanos`).
+    var nodeSeries: LiveNodeSeries
+    var lastNodeSampleNanos: UInt64 = 0
+    /// How often the nodes' metrics files are read: four times an interval, between every 50 ms (how often the
+    /// nodes rewrite them) and every 250 ms (decoding every node's file costs the orchestrator CPU that the nodes
+    /// share on this machine). CPU and drops are differences, so fewer samples lose nothing; the deepest inbox
+    /// seen is the one figure that gets coarser.
+    var nodeSampleNanos: UInt64 { min(250_000_000, max(50_000_000, options.intervalNanos / 4)) }
     /// Ends of partitions and loss, as (run second, action).
     var scheduled: [(atSeconds: Double, action: (Double) -> Void)] = []
 
     public init(options: LiveRunOptions) {
         self.options = options
         deploymentDirectory = options.outDirectory.appendingPathComponent("deployment")
+        nodeSeries = LiveNodeSeries(
+            intervalNanos: options.intervalNanos, intervalsMax: TimeSeriesRecorder.defaultIntervalsMax)
     }
 
     var topology: Topology { options.topology }
@@ -90,7 +105,8 @@ public final class LiveRun {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
         return LiveRunOutcome(
             load: reports, nodes: readNodeMetrics(), leaderFaults: faultLog, faultNotes: faultNotes,
-            unexpectedExits: unexpectedExits, elapsedSeconds: elapsed, deploymentDirectory: deploymentDirectory)
+            unexpectedExits: unexpectedExits, elapsedSeconds: elapsed, deploymentDirectory: deploymentDirectory,
+            runStartUnixNanos: runStartUnixNanos, faultMarks: faultMarks, nodeSeries: nodeSeries)
     }
 
     // MARK: - Set-up
@@ -206,6 +222,7 @@ public final class LiveRun {
             }
             checkCatchUps(atSeconds: elapsed)
             noteUnexpectedExits()
+            sampleNodes()
             if elapsed >= nextProgress {
                 nextProgress += 1
                 progress?(currentProgress(elapsed: elapsed, runSeconds: runSeconds))
@@ -239,6 +256,22 @@ public final class LiveRun {
         }
         return LiveRunProgress(
             elapsedSeconds: elapsed, runSeconds: runSeconds, heights: heights, liveNodes: live, nodes: nodes.count)
+    }
+
+    /// Reads every running node's metrics file into ``nodeSeries``, at most every `nodeSampleNanos`.
+    func sampleNodes() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastNodeSampleNanos >= nodeSampleNanos else { return }
+        lastNodeSampleNanos = now
+        for name in nodeOrder where nodes[name]?.isRunning == true {
+            guard let data = try? Data(contentsOf: metricsURL(name)),
+                let metrics = try? JSONDecoder().decode(LiveNodeMetrics.self, from: data)
+            else {
+                nodeSeries.noteUnreadable()  // counted and reported with the series
+                continue
+            }
+            nodeSeries.record(name, metrics, runStartUnixNanos: runStartUnixNanos)
+        }
     }
 
     func noteUnexpectedExits() {
@@ -282,4 +315,8 @@ public struct LiveRunOutcome {
     public var unexpectedExits: [String: Int32]
     public var elapsedSeconds: Double
     public var deploymentDirectory: URL
+    /// The planned start of sending (Unix ns): second 0 of the time series and of the fault marks.
+    public var runStartUnixNanos: UInt64 = 0
+    public var faultMarks: [FaultMark] = []
+    var nodeSeries: LiveNodeSeries?
 }

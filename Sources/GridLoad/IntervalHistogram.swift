@@ -11,10 +11,11 @@ public struct IntervalHistogram: Hashable, Sendable {
     /// The largest number of distinct buckets any histogram can hold.
     public static let bucketCountMax = Int(exactBelow) + (64 - 10) * (1 << subBucketBits)
 
-    private var countsByBucket: [UInt32: UInt64] = [:]
-    public private(set) var count: UInt64 = 0
+    /// Internal rather than private for the JSON form (IntervalHistogram+Codable.swift).
+    var countsByBucket: [UInt32: UInt64] = [:]
+    public internal(set) var count: UInt64 = 0
     /// The largest value recorded, exact.
-    public private(set) var maxValue: UInt64 = 0
+    public internal(set) var maxValue: UInt64 = 0
 
     public init() {}
 

@@ -41,7 +41,10 @@ extension TimeSeries {
                     achievedTps: try round(point.achievedTps, Decimals.tps, at + ".achievedTps"),
                     committedTps: try round(point.committedTps, Decimals.tps, at + ".committedTps"),
                     localCommitMillis: try latency(point.localCommitMillis, at + ".localCommitMillis"),
-                    globalFinalityMillis: try latency(point.globalFinalityMillis, at + ".globalFinalityMillis"))
+                    globalFinalityMillis: try latency(point.globalFinalityMillis, at + ".globalFinalityMillis"),
+                    rejectedTps: try point.rejectedTps.map { try round($0, Decimals.tps, at + ".rejectedTps") },
+                    droppedTps: try point.droppedTps.map { try round($0, Decimals.tps, at + ".droppedTps") },
+                    timedOutTps: try point.timedOutTps.map { try round($0, Decimals.tps, at + ".timedOutTps") })
             }
         }
         var copy = self

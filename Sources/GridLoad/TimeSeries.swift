@@ -47,11 +47,21 @@ public struct TimeSeriesPoint: Codable, Hashable, Sendable {
     public var localCommitMillis: IntervalLatency?
     /// Global-finality latency of the transactions finalised in this interval (runs with a global layer only).
     public var globalFinalityMillis: IntervalLatency?
+    /// Transactions that ended in this interval rejected, dropped (something full) or timed out, per second, in
+    /// the result's buckets (``OutcomeCounts``). Live runs only (the load generator sees each outcome's time);
+    /// absent in simulated runs.
+    public var rejectedTps: Double?
+    public var droppedTps: Double?
+    public var timedOutTps: Double?
 
     public init(
         startSeconds: Double, offeredTps: Double, achievedTps: Double, committedTps: Double,
-        localCommitMillis: IntervalLatency? = nil, globalFinalityMillis: IntervalLatency? = nil
+        localCommitMillis: IntervalLatency? = nil, globalFinalityMillis: IntervalLatency? = nil,
+        rejectedTps: Double? = nil, droppedTps: Double? = nil, timedOutTps: Double? = nil
     ) {
+        self.rejectedTps = rejectedTps
+        self.droppedTps = droppedTps
+        self.timedOutTps = timedOutTps
         self.startSeconds = startSeconds
         self.offeredTps = offeredTps
         self.achievedTps = achievedTps
@@ -85,8 +95,17 @@ public struct NodeTimeSeries: Codable, Hashable, Sendable {
     public var cpuUtilization: [Double]
     /// Deepest inbox (events waiting for the node's CPU) seen in each interval.
     public var queueDepthMax: [UInt64]
+    /// Live runs only (sampled from the node's metrics): the height it had committed by the end of each interval,
+    /// and the frames its transport dropped in each interval. Absent in simulated runs.
+    public var committedHeight: [UInt64]?
+    public var framesDropped: [UInt64]?
 
-    public init(id: String, region: String, cpuUtilization: [Double], queueDepthMax: [UInt64]) {
+    public init(
+        id: String, region: String, cpuUtilization: [Double], queueDepthMax: [UInt64],
+        committedHeight: [UInt64]? = nil, framesDropped: [UInt64]? = nil
+    ) {
+        self.committedHeight = committedHeight
+        self.framesDropped = framesDropped
         self.id = id
         self.region = region
         self.cpuUtilization = cpuUtilization

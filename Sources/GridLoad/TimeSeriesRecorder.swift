@@ -12,13 +12,7 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
     public let intervalNanos: UInt64
     public let intervalsMax: Int
 
-    private struct Cell: Hashable, Sendable {
-        var offered: UInt64 = 0
-        var achieved: UInt64 = 0
-        var committed: UInt64 = 0
-        var localCommitMicros = IntervalHistogram()
-        var globalFinalityMicros = IntervalHistogram()
-    }
+    private typealias Cell = TimeSeriesInterval
 
     /// `cells[region][interval]`, grown as events arrive.
     private var cells: [[Cell]] = []
@@ -54,15 +48,15 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
         body(&cells[region][index])
     }
 
-    mutating func offered(region: Int, scheduledAtNanos: UInt64) {
+    public mutating func offered(region: Int, scheduledAtNanos: UInt64) {
         withCell(region: region, atNanos: scheduledAtNanos) { $0.offered += 1 }
     }
 
-    mutating func achieved(region: Int, scheduledAtNanos: UInt64) {
+    public mutating func achieved(region: Int, scheduledAtNanos: UInt64) {
         withCell(region: region, atNanos: scheduledAtNanos) { $0.achieved += 1 }
     }
 
-    mutating func committed(region: Int, atNanos: UInt64, latencyMicros: UInt64) {
+    public mutating func committed(region: Int, atNanos: UInt64, latencyMicros: UInt64) {
         withCell(region: region, atNanos: atNanos) {
             $0.committed += 1
             $0.localCommitMicros.record(latencyMicros)
@@ -71,6 +65,20 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
 
     mutating func globalFinality(region: Int, atNanos: UInt64, latencyMicros: UInt64) {
         withCell(region: region, atNanos: atNanos) { $0.globalFinalityMicros.record(latencyMicros) }
+    }
+
+    /// A transaction that ended without a commit, counted under `kind` in the interval of `atNanos` (the load
+    /// generator's finer outcomes: `busy`, `timedOut`, `lost`, ...). Callers use a fixed, small set of kinds, so
+    /// ``TimeSeriesInterval/ended`` stays bounded.
+    public mutating func ended(region: Int, atNanos: UInt64, kind: String) {
+        withCell(region: region, atNanos: atNanos) { $0.ended[kind, default: 0] += 1 }
+    }
+
+    /// Region `region`'s raw intervals, `intervalCount` of them (padded with empty ones, at most ``intervalsMax``):
+    /// counts and histograms that still merge, unlike the rates and percentiles of ``series(regionNames:intervalCount:withGlobal:)``.
+    public func intervals(region: Int, intervalCount wanted: Int) -> [TimeSeriesInterval] {
+        let series = region < cells.count ? cells[region] : []
+        return (0..<min(intervalsMax, max(wanted, series.count))).map { $0 < series.count ? series[$0] : Cell() }
     }
 
     /// Adds `other`'s counts, region by region through `regionMap` (its region index to ours).
@@ -82,13 +90,7 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
             if cells[region].count < series.count {
                 cells[region] += Array(repeating: Cell(), count: series.count - cells[region].count)
             }
-            for (index, cell) in series.enumerated() {
-                cells[region][index].offered += cell.offered
-                cells[region][index].achieved += cell.achieved
-                cells[region][index].committed += cell.committed
-                cells[region][index].localCommitMicros.add(cell.localCommitMicros)
-                cells[region][index].globalFinalityMicros.add(cell.globalFinalityMicros)
-            }
+            for (index, cell) in series.enumerated() { cells[region][index].add(cell) }
         }
     }
 
@@ -100,11 +102,7 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
         let count = min(intervalsMax, max(wanted ?? 0, intervalCount))
         let seconds = Double(intervalNanos) / 1e9
         func point(_ index: Int, _ cell: Cell) -> TimeSeriesPoint {
-            TimeSeriesPoint(
-                startSeconds: Double(index) * seconds, offeredTps: Double(cell.offered) / seconds,
-                achievedTps: Double(cell.achieved) / seconds, committedTps: Double(cell.committed) / seconds,
-                localCommitMillis: Self.latency(cell.localCommitMicros),
-                globalFinalityMillis: withGlobal ? Self.latency(cell.globalFinalityMicros) : nil)
+            cell.point(startSeconds: Double(index) * seconds, intervalSeconds: seconds, withGlobal: withGlobal)
         }
         var regions: [String: [TimeSeriesPoint]] = [:]
         var totals = [Cell](repeating: Cell(), count: count)
@@ -112,21 +110,11 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
             let series = regionIndex < cells.count ? cells[regionIndex] : []
             regions[name] = (0..<count).map { index in
                 let cell = index < series.count ? series[index] : Cell()
-                totals[index].offered += cell.offered
-                totals[index].achieved += cell.achieved
-                totals[index].committed += cell.committed
-                totals[index].localCommitMicros.add(cell.localCommitMicros)
-                totals[index].globalFinalityMicros.add(cell.globalFinalityMicros)
+                totals[index].add(cell)
                 return point(index, cell)
             }
         }
         return (totals.enumerated().map { point($0.offset, $0.element) }, regions)
     }
 
-    private static func latency(_ histogram: IntervalHistogram) -> IntervalLatency? {
-        guard histogram.count > 0 else { return nil }
-        return IntervalLatency(
-            p50: Double(histogram.value(atPercent: 50)) / 1000, p99: Double(histogram.value(atPercent: 99)) / 1000,
-            max: Double(histogram.maxValue) / 1000, count: histogram.count)
-    }
 }

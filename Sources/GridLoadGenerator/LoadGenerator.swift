@@ -41,6 +41,7 @@ public enum LoadGenerator {
         let workload = try TransferWorkload(topology: topology, chainID: options.chainID)
         let window = try TransferWorkload.window(topology.workload)
         let controller = TransferWorkload.rateController(topology.workload.rate)
+        let series = try TimeSeriesRecorder(intervalNanos: options.intervalNanos, intervalsMax: options.intervalsMax)
         let setup: LoadRunner.Setup
         if case .closedLoop(let outstanding) = controller {
             // Validates the controller as the simulator does.
@@ -52,7 +53,7 @@ public enum LoadGenerator {
                 homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0],
                 clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
                 presignSeconds: 0, presignCPUSeconds: 0,
-                closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload))
+                closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload), series: series)
         } else {
             let allTimes = try TransferWorkload.scheduledTimes(topology)
             let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
@@ -71,7 +72,7 @@ public enum LoadGenerator {
                 regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
                 frames: frames, frameOffsets: frameOffsets,
                 clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
-                presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds, closedLoop: nil)
+                presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds, closedLoop: nil, series: series)
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -155,6 +156,8 @@ final class LoadRunner: @unchecked Sendable {
         var presignCPUSeconds: Double
         /// Set for a closed loop: nothing is pre-signed, transactions are built when released.
         var closedLoop: ClosedLoop?
+        /// Empty, with the options' interval and bound; the runner fills it.
+        var series: TimeSeriesRecorder
     }
 
     struct ClosedLoop: Sendable {
@@ -222,6 +225,12 @@ final class LoadRunner: @unchecked Sendable {
     private var rejectReasons: [String: UInt64] = [:]
     private var stats = LoadReport.ConnectionStats()
     private var sendLagMaxNanos: UInt64 = 0
+    /// Every transaction by interval of the wall-clock grid (``LoadTimeSeries``), recorded when it resolves.
+    private var series: TimeSeriesRecorder
+    /// Where time zero of sending falls in the series: nanoseconds from the start of its first interval.
+    private var seriesOffsetNanos: UInt64 = 0
+    /// Wall time (Unix ns) of the start of the series' first interval.
+    private var seriesFirstIntervalUnixNanos: UInt64 = 0
 
     private var connections: [GatewayConnection] = []
     /// [region][validator] -> index in `connections`, nil for a validator without a gateway entry.
@@ -247,6 +256,7 @@ final class LoadRunner: @unchecked Sendable {
         timeoutNanos = UInt64(setup.options.timeoutSeconds * 1e9)
         drainEndNanos = setup.window.runEndNanos + UInt64(setup.options.drainSeconds * 1e9)
         scheduledNanos = setup.scheduledNanos
+        series = setup.series
         regionOf = setup.regionOf
         homeValidatorOf = setup.homeValidatorOf
         count = scheduledNanos.count
@@ -477,6 +487,11 @@ final class LoadRunner: @unchecked Sendable {
         loop.execute {
             self.startDeadline = NIODeadline.now()
             self.startUnixNanos = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+            self.seriesFirstIntervalUnixNanos = Self.gridStart(
+                atOrBefore: self.startUnixNanos,
+                origin: self.setup.options.intervalOriginUnixNanos ?? self.setup.options.startAtUnixNanos ?? 0,
+                intervalNanos: self.series.intervalNanos)
+            self.seriesOffsetNanos = self.startUnixNanos - self.seriesFirstIntervalUnixNanos
             self.startCPUSeconds = ProcessCPU.seconds()
             self.startLoopCPUSeconds = ThreadCPU.seconds()
             self.started = true
@@ -699,10 +714,43 @@ final class LoadRunner: @unchecked Sendable {
         case .lost: delta.lost = 1
         }
         phaseCounts[Self.phaseIndex(phase)] += delta
+        recordSeries(k, region: region, outcome: outcome, now: now)
         if phase == .measured {
             regionMeasured[region] += delta
             if let reason { countReason(reason) }
         }
+    }
+
+    /// The latest start of an interval of the grid `origin + k·interval` (k any integer) at or before `time`.
+    static func gridStart(atOrBefore time: UInt64, origin: UInt64, intervalNanos: UInt64) -> UInt64 {
+        if time >= origin { return time - (time - origin) % intervalNanos }
+        let behind = origin - time
+        let intervals = (behind + intervalNanos - 1) / intervalNanos
+        return origin - intervals * intervalNanos
+    }
+
+    /// Transaction k in the series: offered (and sent) at its scheduled time, its outcome now.
+    private func recordSeries(_ k: Int, region: Int, outcome: Outcome, now: UInt64) {
+        let scheduledAt = seriesOffsetNanos + scheduledNanos[k]
+        let at = seriesOffsetNanos + now
+        series.offered(region: region, scheduledAtNanos: scheduledAt)
+        if everSent[k] { series.achieved(region: region, scheduledAtNanos: scheduledAt) }
+        let kind: String
+        switch outcome {
+        case .committed:
+            let latency = now - scheduledNanos[k]
+            series.committed(
+                region: region, atNanos: at, latencyMicros: latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
+            return
+        case .failed: kind = "failed"
+        case .rejected: kind = "rejected"
+        case .busy: kind = "busy"
+        case .unreachable: kind = "unreachable"
+        case .notSent: kind = "notSent"
+        case .timedOut: kind = "timedOut"
+        case .lost: kind = "lost"
+        }
+        series.ended(region: region, atNanos: at, kind: kind)
     }
 
     private func countReason(_ reason: String) {
@@ -775,6 +823,16 @@ final class LoadRunner: @unchecked Sendable {
         if setup.options.recordsCommitted {
             finished.committedIndices = committedLocal.map { part + $0 * parts }
         }
+        // Up to the interval holding the end of the drain, so the series shows how long this part ran.
+        let intervalCount = Int(min(UInt64(series.intervalsMax), (seriesOffsetNanos + now) / series.intervalNanos + 1))
+        finished.timeSeries = LoadTimeSeries(
+            intervalMicros: series.intervalNanos / 1000,
+            firstIntervalStartUnixMicros: seriesFirstIntervalUnixNanos / 1000, intervalsMax: series.intervalsMax,
+            regions: setup.regionNames.indices.map {
+                LoadTimeSeries.Region(
+                    name: setup.regionNames[$0], intervals: series.intervals(region: $0, intervalCount: intervalCount))
+            },
+            eventsBeyondLastInterval: series.eventsBeyondLastInterval)
         promise.succeed(finished)
     }
 }

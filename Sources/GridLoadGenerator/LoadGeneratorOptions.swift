@@ -1,5 +1,6 @@
 import Foundation
 import GridLedger
+import GridLoad
 import GridTopology
 
 /// A validator as a client reaches it: its place in the topology (region index, validator index in the region)
@@ -20,6 +21,9 @@ public struct Gateway: Sendable, Codable, Hashable {
 
 /// Everything one generator process needs.
 public struct LoadGeneratorOptions: Sendable {
+    /// The largest `intervalsMax` accepted: a day of 1 s intervals, a few tens of MB of report at most.
+    public static let intervalsMaxLimit = 86_400
+
     /// Workload (rate controller, accounts, warm-up, duration), regions and seed.
     public var topology: Topology
     public var chainID: ChainID
@@ -40,6 +44,13 @@ public struct LoadGeneratorOptions: Sendable {
     public var startAtUnixNanos: UInt64?
     /// Keep the run-wide index of every committed transaction in the report (`LoadReport.committedIndices`).
     public var recordsCommitted = false
+    /// Length of one interval of the report's time series (``LoadTimeSeries``); whole microseconds, at least 1 ms.
+    public var intervalNanos: UInt64 = 1_000_000_000
+    /// Most intervals kept; later events are counted in ``LoadTimeSeries/eventsBeyondLastInterval``, not kept.
+    public var intervalsMax = TimeSeriesRecorder.defaultIntervalsMax
+    /// A wall time (Unix ns) on the interval grid: intervals start at this time plus whole intervals. Nil: at
+    /// ``startAtUnixNanos`` if set (so parts started together share the grid), else on the Unix epoch's grid.
+    public var intervalOriginUnixNanos: UInt64?
 
     public init(
         topology: Topology, chainID: ChainID, gateways: [Gateway], part: Int = 0, parts: Int = 1,
@@ -66,6 +77,14 @@ public struct LoadGeneratorOptions: Sendable {
         }
         guard drainSeconds.isFinite, drainSeconds >= 0 else {
             throw LoadGeneratorError.invalidOptions("drainSeconds must be finite and >= 0, got \(drainSeconds)")
+        }
+        guard intervalNanos >= 1_000_000, intervalNanos % 1000 == 0, intervalNanos <= 3_600_000_000_000 else {
+            throw LoadGeneratorError.invalidOptions(
+                "intervalSeconds must be whole microseconds in [0.001, 3600], got \(Double(intervalNanos) / 1e9)")
+        }
+        guard (1...LoadGeneratorOptions.intervalsMaxLimit).contains(intervalsMax) else {
+            throw LoadGeneratorError.invalidOptions(
+                "intervalsMax must be in 1...\(LoadGeneratorOptions.intervalsMaxLimit), got \(intervalsMax)")
         }
         var seen = Set<[Int]>()
         for gateway in gateways {
@@ -204,6 +223,11 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
     public var timeoutSeconds: Double?
     public var startAtUnixNanos: UInt64?
     public var recordCommitted: Bool?
+    /// Time series interval (default 1 s, as `gridledger run`), most intervals kept, and grid origin (Unix ns;
+    /// default `startAtUnixNanos`, else the epoch): see ``LoadGeneratorOptions/intervalNanos``.
+    public var intervalSeconds: Double?
+    public var intervalsMax: Int?
+    public var intervalOriginUnixNanos: UInt64?
 
     public init(
         topology: Topology, chainID: ChainID, gateways: [Gateway], part: Int = 0, parts: Int = 1,
@@ -221,6 +245,7 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case topology, chainID, gateways, part, parts, drainSeconds, timeoutSeconds, startAtUnixNanos, recordCommitted
+        case intervalSeconds, intervalsMax, intervalOriginUnixNanos
     }
 
     public init(from decoder: any Decoder) throws {
@@ -234,6 +259,9 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
         timeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
         startAtUnixNanos = try container.decodeIfPresent(UInt64.self, forKey: .startAtUnixNanos)
         recordCommitted = try container.decodeIfPresent(Bool.self, forKey: .recordCommitted)
+        intervalSeconds = try container.decodeIfPresent(Double.self, forKey: .intervalSeconds)
+        intervalsMax = try container.decodeIfPresent(Int.self, forKey: .intervalsMax)
+        intervalOriginUnixNanos = try container.decodeIfPresent(UInt64.self, forKey: .intervalOriginUnixNanos)
     }
 
     public var options: LoadGeneratorOptions {
@@ -241,6 +269,14 @@ public struct LoadGeneratorConfigFile: Sendable, Codable {
             topology: topology, chainID: chainID, gateways: gateways, part: part, parts: parts,
             drainSeconds: drainSeconds, timeoutSeconds: timeoutSeconds, startAtUnixNanos: startAtUnixNanos)
         options.recordsCommitted = recordCommitted ?? false
+        if let intervalSeconds {
+            // Out-of-range values become 0 here and are refused by name when the options are validated.
+            let nanos = intervalSeconds * 1e9
+            options.intervalNanos =
+                nanos.isFinite && nanos >= 0 && nanos < 1e18 ? UInt64((nanos / 1000).rounded()) * 1000 : 0
+        }
+        if let intervalsMax { options.intervalsMax = intervalsMax }
+        options.intervalOriginUnixNanos = intervalOriginUnixNanos
         return options
     }
 

@@ -161,6 +161,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
     /// Run-wide indices of every transaction a gateway answered `committed` (all phases), when the options asked
     /// for them (`recordsCommitted`): what a soak checks against the chain. Nil otherwise.
     public var committedIndices: [Int]?
+    /// The run interval by interval on the wall clock (``LoadTimeSeries``); absent in reports of generators built
+    /// before it existed.
+    public var timeSeries: LoadTimeSeries?
 
     public struct RegionLoad: Sendable, Codable, Hashable {
         public var name: String
@@ -284,9 +287,50 @@ public struct LoadReport: Sendable, Codable, Hashable {
             throw LoadGeneratorError.accounting(
                 "\(latencyLocalCommit.totalCount) latencies, \(measured.committed) measured commits")
         }
+        if let timeSeries { try verifySeries(timeSeries) }
     }
 
-    /// The parts together: counts and histograms added, CPU summed, wall time the longest.
+    /// The series holds every transaction once as offered and once with its outcome (all phases), unless some
+    /// events fell beyond its last interval; then it holds no more than the totals.
+    private func verifySeries(_ series: LoadTimeSeries) throws {
+        do { try series.validate() } catch { throw LoadGeneratorError.accounting("\(error)") }
+        let sum = series.sum
+        let total = self.total
+        var pairs: [(String, UInt64, UInt64)] = [
+            ("offered", sum.offered, total.offered), ("sent", sum.achieved, total.sent),
+            ("committed", sum.committed, total.committed),
+            ("latencies", sum.localCommitMicros.count, total.committed),
+        ]
+        let ended = LoadOutcomeCounts(ended: sum.ended)
+        pairs += [
+            ("failed", ended.failed, total.failed), ("rejected", ended.rejected, total.rejected),
+            ("busy", ended.busy, total.busy), ("unreachable", ended.unreachable, total.unreachable),
+            ("notSent", ended.notSent, total.notSent), ("timedOut", ended.timedOut, total.timedOut),
+            ("lost", ended.lost, total.lost),
+        ]
+        for (name, inSeries, inTotals) in pairs {
+            let fits = series.eventsBeyondLastInterval == 0 ? inSeries == inTotals : inSeries <= inTotals
+            guard fits else {
+                throw LoadGeneratorError.accounting(
+                    "timeSeries holds \(inSeries) \(name), the report's totals \(inTotals) "
+                        + "(\(series.eventsBeyondLastInterval) events beyond the last interval)")
+            }
+        }
+    }
+
+    /// The parts together, time series included (``LoadTimeSeries/merged(_:)``: aligned on the wall clock); throws,
+    /// naming the report's source and the field, when their series cannot be aligned.
+    public static func merged(_ reports: [(source: String, report: LoadReport)]) throws(LoadTimeSeriesError)
+        -> LoadReport
+    {
+        var merged = merged(reports.map(\.report))
+        merged.timeSeries = try LoadTimeSeries.merged(
+            reports.map { ($0.source, $0.report.timeSeries, $0.report.parts.count) })
+        return merged
+    }
+
+    /// The parts together: counts and histograms added, CPU summed, wall time the longest. Time series only for a
+    /// single report: several are merged by ``merged(_:)-(source:report:)``, which can refuse them.
     public static func merged(_ reports: [LoadReport]) -> LoadReport {
         guard var merged = reports.first else {
             // Nothing to merge: an empty report over a minimal window.
@@ -336,6 +380,7 @@ public struct LoadReport: Sendable, Codable, Hashable {
         }
         merged.parts.sort()
         merged.latencyLocalCommit = LatencyHistogram(histogram)
+        if reports.count > 1 { merged.timeSeries = nil }
         return merged
     }
 
@@ -354,7 +399,7 @@ public struct LoadReport: Sendable, Codable, Hashable {
                 name: region.name, counts: counts, offeredTps: Double(counts.offered) / seconds,
                 achievedTps: Double(counts.sent) / seconds, committedTps: Double(region.committedInWindow) / seconds)
         }
-        return RunResult(
+        var result = RunResult(
             topology: topology, seed: seed, runtime: .live, cpuMode: .measured,
             offeredTps: Double(counts.offered) / seconds, achievedTps: Double(counts.sent) / seconds,
             committedTps: Double(committedInWindow) / seconds, counts: counts, rejectReasons: rejectReasons,
@@ -362,6 +407,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
             windowSeconds: RunResult.WindowSeconds(window), regions: regionResults, nodes: nodes,
             simulation: RunResult.SimulationStats(virtualSeconds: generator.wallSeconds, eventsProcessed: 0),
             wallClock: wallClock)
+        // Seconds from the first interval; a live run re-bases it on its planned start and adds fault marks.
+        result.timeSeries = timeSeries?.timeSeries(originUnixNanos: nil)
+        return result
     }
 
     /// Pretty, sorted-key JSON (what `gridledger load --out` writes).

@@ -274,6 +274,12 @@ private func testTopology(
         #expect(seen == Set((0..<UInt64(scheduled.count))))
         #expect(r1v0.state.withLockedValue { $0.submits.count } > r0v1.state.withLockedValue { $0.submits.count })
 
+        // The series counts every transaction once: the busy answers in the intervals they came back in.
+        let series = try #require(report.timeSeries)
+        #expect(series.sum.ended["busy"] == total.busy)
+        #expect(series.sum.offered == total.offered && series.sum.committed == total.committed)
+        #expect(series.regions.map(\.name) == ["r0", "r1"])
+
         // The JSON the CLI writes decodes to the same report.
         #expect(try LoadReport.decode(report.jsonData()) == report)
     }
@@ -299,9 +305,27 @@ private func testTopology(
         for server in servers { try await server.stop() }
         try await group.shutdownGracefully()
 
-        let merged = LoadReport.merged(reports)
-        try merged.verifyAccounting()
         let scheduled = try TransferWorkload.scheduledTimes(topology)
+        let merged = try LoadReport.merged(reports.enumerated().map { ("part \($0.offset)", $0.element) })
+        try merged.verifyAccounting()
+        // Both parts' series sit on the grid of their shared start, so they line up interval by interval.
+        let series = try #require(merged.timeSeries)
+        #expect(series.firstIntervalStartUnixMicros == start / 1000)
+        for report in reports {
+            #expect(report.timeSeries?.firstIntervalStartUnixMicros == start / 1000)
+        }
+        #expect(series.partsReporting?.first == 2)
+        #expect(series.sum.offered == UInt64(scheduled.count))
+        #expect(series.sum.committed == merged.total.committed)
+        for index in 0..<series.intervalCount {
+            let parts = reports.compactMap { $0.timeSeries?.total }.map { $0.indices.contains(index) ? $0[index] : nil }
+            #expect(series.total[index].offered == parts.reduce(0) { $0 + ($1?.offered ?? 0) })
+            #expect(
+                series.total[index].localCommitMicros.count
+                    == parts.reduce(0) { $0 + ($1?.localCommitMicros.count ?? 0) })
+        }
+        // The plain merge has no series to show for several parts rather than a wrong one.
+        #expect(LoadReport.merged(reports).timeSeries == nil)
         #expect(merged.parts == [0, 1])
         #expect(merged.total.offered == UInt64(scheduled.count))
         #expect(merged.measured == reports[0].measured + reports[1].measured)
@@ -321,6 +345,42 @@ private func testTopology(
             topology: .init(name: topology.name, file: "test"), seed: topology.seed, nodes: [], wallClock: nil)
         #expect(result.counts == merged.measured.outcomeCounts)
         #expect(result.latency(.localCommit)?.count == merged.measured.committed)
+    }
+
+    @Test func aSeriesPastItsBoundCountsTheRestAndBadIntervalsAreRefused() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let servers = (0..<4).map { _ in FakeGateway(replyDelay: .milliseconds(5)) }
+        for server in servers { try await server.start(group: group) }
+        let topology = testTopology(rate: .fixed(tps: 200))
+        let gateways = servers.enumerated().map {
+            Gateway(region: $0.offset / 2, index: $0.offset % 2, host: "127.0.0.1", port: $0.element.port)
+        }
+        var options = LoadGeneratorOptions(
+            topology: topology, chainID: 9, gateways: gateways, drainSeconds: 1, timeoutSeconds: 1)
+        options.intervalNanos = 100_000_000
+        options.intervalsMax = 5
+        let report = try await LoadGenerator.run(options, progress: nil)
+        for server in servers { try await server.stop() }
+        try await group.shutdownGracefully()
+        try report.verifyAccounting()
+        let series = try #require(report.timeSeries)
+        #expect(series.intervalMicros == 100_000)
+        #expect(series.intervalCount == 5)
+        // A 2 s run in 0.5 s of intervals: most events fell beyond the last one, counted, not lost.
+        #expect(series.eventsBeyondLastInterval > 0)
+        #expect(series.sum.offered < report.total.offered)
+        #expect(series.firstIntervalStartUnixMicros % 100_000 == 0, "no origin given: the epoch's grid")
+
+        options.intervalNanos = 500_000
+        await #expect(throws: LoadGeneratorError.self) { _ = try await LoadGenerator.run(options, progress: nil) }
+        options.intervalNanos = 1_000_000_000
+        options.intervalsMax = 0
+        do {
+            _ = try await LoadGenerator.run(options, progress: nil)
+            Issue.record("ran with intervalsMax 0")
+        } catch {
+            #expect("\(error)".contains("intervalsMax"))
+        }
     }
 
     @Test func silentAndMissingGatewaysTimeOutAndAreUnreachable() async throws {

@@ -55,6 +55,31 @@ import Testing
         #expect(Self.finalized(runtime, 3) > 0)
     }
 
+    /// A validator cut off from the committee for longer than the members keep checkpoints in memory gets the old
+    /// ones rebuilt from the members' checkpoint stores, and catches up with its peers.
+    @Test func aValidatorAwayLongerThanTheMemoryWindowCatchesUpFromTheStore() throws {
+        let window = 4
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4, recentCheckpointsMax: window)
+        runtime.isCut = { from, to in
+            if case .member = from, to == .validator(region: 0, index: 3) { return runtime.nowNanos < 1_000_000_000 }
+            return false
+        }
+        for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
+        try runtime.run(untilNanos: 1_000_000_000)
+        let member = try #require(runtime.hosts[.member(0)] as? CommitteeMember)
+        // The gap must reach past the window, else this would test the in-memory path.
+        #expect(member.committedHeight > UInt64(4 * window), "only \(member.committedHeight) checkpoints")
+        #expect(Self.finalized(runtime, 3) == 0)
+        try runtime.run(untilNanos: 3_000_000_000)
+        #expect(Self.finalized(runtime, 3) > 0, "the old checkpoints were never served")
+        #expect(Self.finalized(runtime, 3) + 2 >= Self.finalized(runtime, 0))
+        let storeFailures = runtime.observations.values.joined().filter {
+            if case .lost(.storeReadFailed) = $0 { return true }
+            return false
+        }
+        #expect(storeFailures.isEmpty)
+    }
+
     @Test func aMemberRestartsFromItsCheckpointStore() throws {
         let runtime = try EmbeddedRuntime(validators: 4, members: 4)
         for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }

@@ -41,6 +41,8 @@ struct RegionGlobalDuties {
     var earlyNotices: [UInt64: EarlyNotice] = [:]
     /// The last gap each member asked this validator to fill, and when it was answered.
     var pullAnswered: [Int: (fromHeight: UInt64, tick: UInt64)] = [:]
+    /// What a restart could not rebuild of `unfinalized`, reported when the node starts.
+    var restoreLosses: [NodeLoss] = []
 
     static let unfinalizedMax = 65_536
     static let deliveriesMax = 4_096

@@ -80,6 +80,48 @@ import Testing
         #expect(storeFailures.isEmpty)
     }
 
+    /// Every validator of the region commits blocks while the committee is unreachable, then all of them crash and
+    /// restart from their stores at once: the entries nobody sent are rebuilt from the chain, and every committed
+    /// block ends up in a checkpoint exactly once.
+    @Test func entriesUnsentWhenTheWholeRegionCrashesAreRebuiltFromTheChain() throws {
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4)
+        var committeeReachable = false
+        runtime.isCut = { from, to in
+            switch (from, to) {
+            case (.member, .validator), (.validator, .member): return !committeeReachable
+            default: return false
+            }
+        }
+        for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }
+        try runtime.run(untilNanos: 1_000_000_000)
+        let committedBeforeCrash = try #require(runtime.validator(0)).committedHeight
+        #expect(committedBeforeCrash > 0)
+        let finalizedBeforeCrash = (runtime.observations[.member(0)] ?? []).contains {
+            if case .checkpointCommitted(_, _, let output) = $0 { return !output.finalized.isEmpty }
+            return false
+        }
+        #expect(!finalizedBeforeCrash, "the committee saw no entry yet")
+        for index in 0..<4 { runtime.crash(.validator(region: 0, index: index)) }
+        for index in 0..<4 { try runtime.start(.validator(region: 0, index: index), fresh: false) }
+        committeeReachable = true
+        try runtime.run(untilNanos: 4_000_000_000)
+        for member in 0..<4 {
+            var heights: [UInt64] = []
+            for observation in runtime.observations[.member(member)] ?? [] {
+                guard case .checkpointCommitted(_, _, let output) = observation else { continue }
+                heights += output.finalized.filter { $0.region == 0 }.map(\.height)
+            }
+            #expect(heights.count >= Int(committedBeforeCrash), "member \(member) finalized \(heights.count) blocks")
+            #expect(heights == Array(1...UInt64(max(1, heights.count))), "each block once, in order (member \(member))")
+        }
+        #expect(Self.finalized(runtime, 0) >= committedBeforeCrash)
+        let losses = runtime.observations.values.joined().filter {
+            if case .lost(.storeReadFailed) = $0 { return true }
+            return false
+        }
+        #expect(losses.isEmpty)
+    }
+
     @Test func aMemberRestartsFromItsCheckpointStore() throws {
         let runtime = try EmbeddedRuntime(validators: 4, members: 4)
         for nonce in UInt64(1)...4 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }

@@ -14,6 +14,8 @@ struct RegionGlobalDuties {
 
     struct HeldDelivery {
         var delivery: CheckpointDelivery
+        /// When the whole delivery does not fit one relay transaction: its parts, relayed one transaction each.
+        var parts: [DeliveryPart] = []
         var firstSeenTick: UInt64
         var lastRelayTick: UInt64?
     }
@@ -139,7 +141,7 @@ extension RegionValidator {
                 break
             }
             if let relay = acceptCheckpoint(current.notice, forwarded: current.forwarded, &output) {
-                try submitRelay(relay, &output)
+                try submitRelay(relay, from: 0, &output)
             }
             let nextHeight = duties.noticeHeight + 1
             next = duties.earlyNotices.removeValue(forKey: nextHeight)
@@ -149,7 +151,7 @@ extension RegionValidator {
     /// Takes the checkpoint right after the last one, already checked. Returns the delivery to relay now, if any.
     private func acceptCheckpoint(
         _ notice: CheckpointNotice, forwarded: Bool, _ output: inout NodeOutput
-    ) -> CheckpointDelivery? {
+    ) -> RegionGlobalDuties.HeldDelivery? {
         guard let link = configuration.global else { return nil }
         let height = notice.header.height
         duties.noticeHeight = height
@@ -181,27 +183,48 @@ extension RegionValidator {
             output.observations.append(.lost(.deliveriesFull))
             return nil
         }
-        // A delivery too large for one transaction could never be admitted: counted once, not retried forever.
-        guard
-            InboundContract.deliveryFits(delivery, transactionBytesMax: configuration.mempool.transactionBytesMax)
-        else {
-            if isMine(height) { output.observations.append(.lost(.deliveryTooLarge)) }
-            return nil
+        // A delivery too large for one transaction goes in parts, each message with its Merkle proof. Only one
+        // whose single message cannot fit a part on its own could never be admitted: counted once, not retried.
+        var parts: [DeliveryPart] = []
+        let transactionBytesMax = configuration.mempool.transactionBytesMax
+        if !InboundContract.deliveryFits(delivery, transactionBytesMax: transactionBytesMax) {
+            guard let split = delivery.parts(transactionBytesMax: transactionBytesMax) else {
+                if isMine(height) { output.observations.append(.lost(.deliveryTooLarge)) }
+                return nil
+            }
+            parts = split
         }
         let tick = duties.tick
-        duties.deliveries[height] = .init(delivery: delivery, firstSeenTick: tick, lastRelayTick: nil)
+        duties.deliveries[height] = .init(delivery: delivery, parts: parts, firstSeenTick: tick, lastRelayTick: nil)
         guard isMine(height) else { return nil }
         duties.deliveries[height]?.lastRelayTick = tick
-        return delivery
+        return duties.deliveries[height]
     }
 
-    /// Relays a delivery into this region's chain as the validator's own `sys.inbound` transaction.
-    private func submitRelay(_ delivery: CheckpointDelivery, _ output: inout NodeOutput) throws {
+    /// Relays a delivery into this region's chain as the validator's own `sys.inbound` transaction, or its parts
+    /// from the one holding destination sequence `next` on, one transaction each and in stream order.
+    private func submitRelay(
+        _ held: RegionGlobalDuties.HeldDelivery, from next: UInt64, _ output: inout NodeOutput
+    ) throws {
+        guard !held.parts.isEmpty else {
+            try submitRelayTransaction(
+                InboundContract.relayTransaction(
+                    chainID: configuration.chainID, region: regionID, delivery: held.delivery,
+                    signer: configuration.key, nonce: duties.relayNonce + 1), &output)
+            return
+        }
+        for part in held.parts {
+            guard let last = part.messages.last, last.message.destinationSequence >= next else { continue }
+            try submitRelayTransaction(
+                InboundContract.relayTransaction(
+                    chainID: configuration.chainID, region: regionID, part: part, signer: configuration.key,
+                    nonce: duties.relayNonce + 1), &output)
+        }
+    }
+
+    private func submitRelayTransaction(_ transaction: Transaction, _ output: inout NodeOutput) throws {
         duties.relayNonce += 1
         output.observations.append(.relaySent)
-        let transaction = InboundContract.relayTransaction(
-            chainID: configuration.chainID, region: regionID, delivery: delivery, signer: configuration.key,
-            nonce: duties.relayNonce)
         output.work.signatures += 1
         try drive(.local(bytes: transaction.encoded()), &output)
     }
@@ -263,7 +286,7 @@ extension RegionValidator {
             let due = held.firstSeenTick + (isMine(height) ? interval : 2 * interval)
             guard tick >= due, tick >= (held.lastRelayTick ?? 0) + interval else { continue }
             duties.deliveries[height]?.lastRelayTick = tick
-            try submitRelay(held.delivery, &output)
+            try submitRelay(held, from: next, &output)
         }
     }
 }

@@ -88,8 +88,20 @@ final class EmbeddedRuntime {
             chainID: Self.chainID, region: 0, validatorIndex: index,
             validators: ValidatorSet(keys: regionKeys.map(\.publicKey)), key: regionKeys[index],
             timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 200_000_000),
-            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: regionContracts,
             verifier: DirectSignatureVerifier(), genesis: regionGenesis, global: link)
+    }
+
+    /// Transfers, and with a committee the inbound contract through which cross-region messages arrive (as
+    /// `Deployment` configures a region).
+    var regionContracts: [any Contract] {
+        guard committee != nil else { return [TransferContract()] }
+        return [
+            TransferContract(),
+            InboundContract(
+                chainID: Self.chainID, region: 0, committee: memberKeys.map(\.publicKey),
+                verifier: DirectSignatureVerifier()),
+        ]
     }
 
     func storeURL(_ address: NodeAddress) -> URL {

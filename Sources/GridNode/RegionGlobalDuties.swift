@@ -14,8 +14,9 @@ struct RegionGlobalDuties {
 
     struct HeldDelivery {
         var delivery: CheckpointDelivery
-        /// When the whole delivery does not fit one relay transaction: its parts, relayed one transaction each.
-        var parts: [DeliveryPart] = []
+        /// The whole delivery does not fit one relay transaction: it goes in parts, one transaction each. The parts
+        /// (a Merkle proof per message, several times the delivery's size) are rebuilt at each relay, not kept.
+        var inParts = false
         var firstSeenTick: UInt64
         var lastRelayTick: UInt64?
     }
@@ -141,7 +142,7 @@ extension RegionValidator {
                 break
             }
             if let relay = acceptCheckpoint(current.notice, forwarded: current.forwarded, &output) {
-                try submitRelay(relay, from: 0, &output)
+                try submitRelay(relay.held, parts: relay.parts, from: 0, &output)
             }
             let nextHeight = duties.noticeHeight + 1
             next = duties.earlyNotices.removeValue(forKey: nextHeight)
@@ -151,7 +152,7 @@ extension RegionValidator {
     /// Takes the checkpoint right after the last one, already checked. Returns the delivery to relay now, if any.
     private func acceptCheckpoint(
         _ notice: CheckpointNotice, forwarded: Bool, _ output: inout NodeOutput
-    ) -> RegionGlobalDuties.HeldDelivery? {
+    ) -> (held: RegionGlobalDuties.HeldDelivery, parts: [DeliveryPart]?)? {
         guard let link = configuration.global else { return nil }
         let height = notice.header.height
         duties.noticeHeight = height
@@ -185,41 +186,50 @@ extension RegionValidator {
         }
         // A delivery too large for one transaction goes in parts, each message with its Merkle proof. Only one
         // whose single message cannot fit a part on its own could never be admitted: counted once, not retried.
-        var parts: [DeliveryPart] = []
+        var parts: [DeliveryPart]?
         let transactionBytesMax = configuration.mempool.transactionBytesMax
         if !InboundContract.deliveryFits(delivery, transactionBytesMax: transactionBytesMax) {
-            guard let split = delivery.parts(transactionBytesMax: transactionBytesMax) else {
+            guard let split = split(delivery, &output) else {
                 if isMine(height) { output.observations.append(.lost(.deliveryTooLarge)) }
                 return nil
             }
             parts = split
         }
         let tick = duties.tick
-        duties.deliveries[height] = .init(delivery: delivery, parts: parts, firstSeenTick: tick, lastRelayTick: nil)
-        guard isMine(height) else { return nil }
-        duties.deliveries[height]?.lastRelayTick = tick
-        return duties.deliveries[height]
+        let held = RegionGlobalDuties.HeldDelivery(
+            delivery: delivery, inParts: parts != nil, firstSeenTick: tick, lastRelayTick: isMine(height) ? tick : nil)
+        duties.deliveries[height] = held
+        return isMine(height) ? (held, parts) : nil
     }
 
     /// Relays a delivery into this region's chain as the validator's own `sys.inbound` transaction, or its parts
     /// from the one holding destination sequence `next` on, one transaction each and in stream order.
     private func submitRelay(
-        _ held: RegionGlobalDuties.HeldDelivery, from next: UInt64, _ output: inout NodeOutput
+        _ held: RegionGlobalDuties.HeldDelivery, parts: [DeliveryPart]?, from next: UInt64,
+        _ output: inout NodeOutput
     ) throws {
-        guard !held.parts.isEmpty else {
+        guard held.inParts else {
             try submitRelayTransaction(
                 InboundContract.relayTransaction(
                     chainID: configuration.chainID, region: regionID, delivery: held.delivery,
                     signer: configuration.key, nonce: duties.relayNonce + 1), &output)
             return
         }
-        for part in held.parts {
+        // The split is deterministic, so parts rebuilt later are the ones first relayed.
+        guard let parts = parts ?? split(held.delivery, &output) else { return }
+        for part in parts {
             guard let last = part.messages.last, last.message.destinationSequence >= next else { continue }
             try submitRelayTransaction(
                 InboundContract.relayTransaction(
                     chainID: configuration.chainID, region: regionID, part: part, signer: configuration.key,
                     nonce: duties.relayNonce + 1), &output)
         }
+    }
+
+    /// The delivery's parts, charging the Merkle tree their proofs are cut from.
+    private func split(_ delivery: CheckpointDelivery, _ output: inout NodeOutput) -> [DeliveryPart]? {
+        output.work.hashedBytes += 64 * delivery.messageLeaves.count
+        return delivery.parts(transactionBytesMax: configuration.mempool.transactionBytesMax)
     }
 
     private func submitRelayTransaction(_ transaction: Transaction, _ output: inout NodeOutput) throws {
@@ -286,7 +296,7 @@ extension RegionValidator {
             let due = held.firstSeenTick + (isMine(height) ? interval : 2 * interval)
             guard tick >= due, tick >= (held.lastRelayTick ?? 0) + interval else { continue }
             duties.deliveries[height]?.lastRelayTick = tick
-            try submitRelay(held, from: next, &output)
+            try submitRelay(held, parts: nil, from: next, &output)
         }
     }
 }

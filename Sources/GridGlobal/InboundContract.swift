@@ -14,6 +14,11 @@ import GridRegion
 /// transaction, every message is applied exactly once and in checkpoint order; a message whose call fails still
 /// counts as applied.
 ///
+/// A delivery too large for one transaction's arguments (2 KiB) goes as `deliver_part(DeliveryPart.encoded())`
+/// transactions instead: the same checks with a Merkle proof per message in place of the leaf list, the same
+/// counters (so parts apply in stream order, each message once) and the same output; `malformed-part` refuses a
+/// part with no messages or an index not below its count.
+///
 /// A refused delivery (replay, gap, bad certificate, …) fails with reason `"<code>: <description>"`
 /// (`DeliveryRejection.code`, e.g. `replay`, `gap`, `bad-certificate`, `messages-not-in-checkpoint`) and changes
 /// nothing (the relay's nonce is consumed, as for every failed transaction). A malformed argument fails with

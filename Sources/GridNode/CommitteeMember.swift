@@ -192,7 +192,7 @@ public final class CommitteeMember: NodeHost {
     private func storedCheckpoint(_ height: UInt64, _ output: inout NodeOutput) -> RecentCheckpoint? {
         guard height > 0 else { return nil }
         let genesisCertificate = configuration.genesisCertificate
-        let loaded: (ProposedBlock<CheckpointPayload>, QuorumCertificate, GlobalState, Hash256)?
+        let loaded: (ProposedBlock<CheckpointPayload>, QuorumCertificate, GlobalState, Hash256)
         do {
             guard let block = try store.block(atHeight: height, genesisCertificate: genesisCertificate),
                 let certificate = try store.certificate(atHeight: height),
@@ -207,7 +207,7 @@ public final class CommitteeMember: NodeHost {
             output.observations.append(.lost(.storeReadFailed))
             return nil
         }
-        guard let (block, certificate, before, parentRoot) = loaded else { return nil }
+        let (block, certificate, before, parentRoot) = loaded
         output.work.decodedBytes += block.wireBytes
         var app = GlobalApplication(
             configuration: configuration.global, verifier: configuration.verifier, restoring: before,

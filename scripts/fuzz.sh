@@ -30,7 +30,7 @@ TARGETS=(
     "wire|FuzzWire|wire codec: every peer and client frame (WireCodec.decode, decodeClient)"
     "ledger|FuzzLedger|ledger encodings: transaction, block header, block, quorum certificate, receipts"
     "consensus|FuzzConsensus|consensus messages of both chains, safety state; certificates checked against keys"
-    "global|FuzzGlobal|commit entries, checkpoint payloads, messages, deliveries (+InboundDelivery), notices, state"
+    "global|FuzzGlobal|commit entries, checkpoint payloads, messages, deliveries and parts (+InboundDelivery), notices, state"
     "contracts|FuzzContracts|contract arguments: programs of calls on the auction and voltage contracts"
     "topology|FuzzTopology|topology files: size, UTF-8, YAML, decoding, validation"
     "profiles|FuzzProfiles|machine profile JSON; household load and solar profiles"

@@ -45,6 +45,11 @@ public enum Merkle {
     public struct ProofStep: Hashable, Sendable {
         public let sibling: Hash256
         public let siblingIsLeft: Bool
+
+        public init(sibling: Hash256, siblingIsLeft: Bool) {
+            self.sibling = sibling
+            self.siblingIsLeft = siblingIsLeft
+        }
     }
 
     /// The inclusion proof of `leaves[index]`; nil if the index is out of range.
@@ -62,6 +67,26 @@ public enum Merkle {
             position /= 2
         }
         return steps
+    }
+
+    /// The inclusion proofs of several leaves, building the tree once (what `proof(of:in:)` would rebuild for
+    /// each); nil if an index is out of range.
+    public static func proofs(of indices: [Int], in leaves: [Hash256]) -> [[ProofStep]]? {
+        guard indices.allSatisfy({ leaves.indices.contains($0) }) else { return nil }
+        var levels = [leaves.map(leafHash)]
+        while levels[levels.count - 1].count > 1 { levels.append(nextLevel(levels[levels.count - 1])) }
+        return indices.map { index in
+            var steps: [ProofStep] = []
+            var position = index
+            for level in levels.dropLast() {
+                let siblingPosition = position ^ 1
+                if siblingPosition < level.count {
+                    steps.append(ProofStep(sibling: level[siblingPosition], siblingIsLeft: siblingPosition < position))
+                }
+                position /= 2
+            }
+            return steps
+        }
     }
 
     /// Whether `leaf` with `proof` hashes up to `root`.

@@ -14,6 +14,11 @@ import GridRegion
 /// transaction, every message is applied exactly once and in checkpoint order; a message whose call fails still
 /// counts as applied.
 ///
+/// A delivery too large for one transaction's arguments (2 KiB) goes as `deliver_part(DeliveryPart.encoded())`
+/// transactions instead: the same checks with a Merkle proof per message in place of the leaf list, the same
+/// counters (so parts apply in stream order, each message once) and the same output; `malformed-part` refuses a
+/// part with no messages or an index not below its count.
+///
 /// A refused delivery (replay, gap, bad certificate, …) fails with reason `"<code>: <description>"`
 /// (`DeliveryRejection.code`, e.g. `replay`, `gap`, `bad-certificate`, `messages-not-in-checkpoint`) and changes
 /// nothing (the relay's nonce is consumed, as for every failed transaction). A malformed argument fails with
@@ -28,6 +33,9 @@ import GridRegion
 public struct InboundContract: Contract {
     public static let contractName = RegionApplication.inboundContractName
     public static let deliverMethod = "deliver"
+    /// `deliver_part(DeliveryPart.encoded())`: one part of a delivery too large for one transaction's arguments
+    /// (each message proved by its own Merkle proof); same checks, counters and output as `deliver`.
+    public static let deliverPartMethod = "deliver_part"
     /// Size of `deliver`'s output.
     public static let outputBytes = 12
 
@@ -56,24 +64,39 @@ public struct InboundContract: Contract {
     public func call(method: String, arguments: [UInt8], context: inout ContractContext) throws(ContractError)
         -> [UInt8]
     {
-        guard method == Self.deliverMethod else { throw ContractError("unknown method \(method.prefix(64))") }
+        guard method == Self.deliverMethod || method == Self.deliverPartMethod else {
+            throw ContractError("unknown method \(method.prefix(64))")
+        }
         guard context.region == region else {
             throw ContractError("wrong region: this inbound contract serves region \(region)")
         }
-        let delivery: CheckpointDelivery
-        do { delivery = try CheckpointDelivery(decoding: arguments, limits: limits) } catch {
-            throw ContractError("malformed-delivery: \(error)")
+        let sources: Set<RegionID>
+        let accept: (inout InboundDelivery, inout Work) -> Result<[CrossRegionMessage], DeliveryRejection>
+        if method == Self.deliverMethod {
+            let delivery: CheckpointDelivery
+            do { delivery = try CheckpointDelivery(decoding: arguments, limits: limits) } catch {
+                throw ContractError("malformed-delivery: \(error)")
+            }
+            sources = Set(delivery.messages.map(\.sourceRegion))
+            accept = { inbox, work in inbox.accept(delivery, work: &work) }
+        } else {
+            let part: DeliveryPart
+            do { part = try DeliveryPart(decoding: arguments, limits: limits) } catch {
+                throw ContractError("malformed-delivery: \(error)")
+            }
+            sources = Set(part.messages.map(\.message.sourceRegion))
+            accept = { inbox, work in inbox.accept(part, work: &work) }
         }
         let next = try Self.read(context, Self.destinationSequenceKey, "destination sequence")
         var pairs: [RegionID: UInt64] = [:]
-        for source in Set(delivery.messages.map(\.sourceRegion)) {
+        for source in sources {
             pairs[source] = try Self.read(context, Self.pairSequenceKey(source), "pair sequence")
         }
         var inbox = InboundDelivery(
             chainID: chainID, region: region, committee: committee, limits: limits, verifier: verifier,
             nextDestinationSequence: next, nextPairSequence: pairs)
         var work = Work()
-        let result = inbox.accept(delivery, work: &work)
+        let result = accept(&inbox, &work)
         context.chargeSignatureVerifications(work.signatureVerifications)
         let fresh: [CrossRegionMessage]
         switch result {
@@ -170,6 +193,22 @@ public struct InboundContract: Contract {
         Transaction(
             chainID: chainID, region: region, signer: signer, nonce: nonce, contract: contractName,
             method: deliverMethod, arguments: delivery.encoded())
+    }
+
+    /// The transaction a relay submits to apply one part of a split delivery.
+    public static func relayTransaction(
+        chainID: ChainID, region: RegionID, part: DeliveryPart, signer: KeyPair, nonce: UInt64
+    ) -> Transaction {
+        Transaction(
+            chainID: chainID, region: region, signer: signer, nonce: nonce, contract: contractName,
+            method: deliverPartMethod, arguments: part.encoded())
+    }
+
+    /// Encoded size of a `deliver_part` relay transaction without its arguments: as `relayTransactionBytes`, with
+    /// the longer method name.
+    public static var partRelayOverheadBytes: Int {
+        1 + 4 + 2 + PublicKey.byteCount + 8 + 1 + contractName.utf8.count + 1 + deliverPartMethod.utf8.count + 4
+            + Signature.byteCount
     }
 
     /// Encoded size of `relayTransaction` for `delivery`, computed without encoding:

@@ -23,6 +23,8 @@ public struct DeliveryRejection: Error, Equatable, Sendable, CustomStringConvert
         case gap(sequence: UInt64, expected: UInt64)
         /// Sequence numbers inside the delivery are not consecutive or disagree with the source's stream.
         case inconsistentSequence(source: RegionID, sequence: UInt64, expected: UInt64)
+        /// A delivery part with no messages, or whose index is not below its part count.
+        case malformedPart(index: UInt32, count: UInt32, messages: Int)
     }
 
     public let checkpointHeight: UInt64
@@ -39,6 +41,7 @@ public struct DeliveryRejection: Error, Equatable, Sendable, CustomStringConvert
         case .replay: return "replay"
         case .gap: return "gap"
         case .inconsistentSequence: return "inconsistent-sequence"
+        case .malformedPart: return "malformed-part"
         }
     }
 
@@ -103,16 +106,60 @@ public struct InboundDelivery: Sendable {
         guard delivery.messageLeaves.count <= messagesMax, delivery.messages.count <= delivery.messageLeaves.count
         else { return refuse(.tooManyMessages(count: delivery.messageLeaves.count)) }
         // Cheap checks first: a duplicated delivery is the common case and needs no signature work.
-        if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence {
-            return refuse(.replay(sequence: last.destinationSequence, expected: nextDestinationSequence))
-        }
-        if let first = delivery.messages.first, first.destinationSequence > nextDestinationSequence {
-            return refuse(.gap(sequence: first.destinationSequence, expected: nextDestinationSequence))
-        }
+        if let reason = sequenceWindow(delivery.messages) { return refuse(reason) }
         if let reason = verifyCheckpoint(delivery, &work) { return refuse(reason) }
+        return applyFresh(delivery.messages, checkpointHeight: header.height)
+    }
+
+    /// Takes one part of a delivery split to fit the relay's argument bound: the same rules as a whole delivery,
+    /// with each message proved under the checkpoint's `outboxRoot` by its own Merkle proof instead of the full
+    /// leaf list. A part is taken only if it holds the next expected message, so parts apply in stream order and
+    /// a part taken before is a replay.
+    public mutating func accept(
+        _ part: DeliveryPart, work: inout Work
+    ) -> Result<[CrossRegionMessage], DeliveryRejection> {
+        let header = part.header
+        func refuse(_ reason: DeliveryRejection.Reason) -> Result<[CrossRegionMessage], DeliveryRejection> {
+            .failure(DeliveryRejection(checkpointHeight: header.height, reason: reason))
+        }
+        guard part.destination == region else { return refuse(.wrongDestination(part.destination)) }
+        guard part.messages.count <= messagesMax else { return refuse(.tooManyMessages(count: part.messages.count)) }
+        guard !part.messages.isEmpty, part.partIndex < part.partCount else {
+            return refuse(.malformedPart(index: part.partIndex, count: part.partCount, messages: part.messages.count))
+        }
+        let messages = part.messages.map(\.message)
+        if let reason = sequenceWindow(messages) { return refuse(reason) }
+        if let reason = verifyHeader(header, part.certificate, &work) { return refuse(reason) }
+        for proven in part.messages {
+            work.hashedBytes += 64 * (1 + proven.proof.count)
+            guard proven.proof.count <= DeliveryPart.proofStepsMax,
+                Merkle.verify(leaf: proven.message.hash, proof: proven.proof, root: header.outboxRoot)
+            else { return refuse(.messagesNotInCheckpoint) }
+        }
+        return applyFresh(messages, checkpointHeight: header.height)
+    }
+
+    /// A delivery whose messages all lie below the next expected one is a replay; one that starts above it, a gap.
+    private func sequenceWindow(_ messages: [CrossRegionMessage]) -> DeliveryRejection.Reason? {
+        if let last = messages.last, last.destinationSequence < nextDestinationSequence {
+            return .replay(sequence: last.destinationSequence, expected: nextDestinationSequence)
+        }
+        if let first = messages.first, first.destinationSequence > nextDestinationSequence {
+            return .gap(sequence: first.destinationSequence, expected: nextDestinationSequence)
+        }
+        return nil
+    }
+
+    /// Checks the sequences of the messages not applied yet and counts them as applied.
+    private mutating func applyFresh(
+        _ messages: [CrossRegionMessage], checkpointHeight: UInt64
+    ) -> Result<[CrossRegionMessage], DeliveryRejection> {
+        func refuse(_ reason: DeliveryRejection.Reason) -> Result<[CrossRegionMessage], DeliveryRejection> {
+            .failure(DeliveryRejection(checkpointHeight: checkpointHeight, reason: reason))
+        }
         // A delivery may overlap what was applied (a relay that first sent part of a checkpoint, then all of it):
         // only the messages from the next expected sequence on are new.
-        let fresh = delivery.messages.drop { $0.destinationSequence < nextDestinationSequence }
+        let fresh = messages.drop { $0.destinationSequence < nextDestinationSequence }
         var pairNext = nextPairSequence
         for (offset, message) in fresh.enumerated() {
             guard message.destinationRegion == region else {
@@ -130,16 +177,28 @@ public struct InboundDelivery: Sendable {
         nextPairSequence = pairNext
         nextDestinationSequence += UInt64(fresh.count)
         appliedMessageCount += fresh.count
-        lastCheckpointHeight = max(lastCheckpointHeight, header.height)
+        lastCheckpointHeight = max(lastCheckpointHeight, checkpointHeight)
         return .success(Array(fresh))
     }
 
     private func verifyCheckpoint(_ delivery: CheckpointDelivery, _ work: inout Work) -> DeliveryRejection.Reason? {
         let header = delivery.header
+        if let reason = verifyHeader(header, delivery.certificate, &work) { return reason }
+        work.hashedBytes += 64 * delivery.messageLeaves.count
+        guard Merkle.root(of: delivery.messageLeaves) == header.outboxRoot else { return .messagesNotInCheckpoint }
+        // Leaves are distinct: each carries its destination's sequence number.
+        let leaves = Set(delivery.messageLeaves)
+        for message in delivery.messages where !leaves.contains(message.hash) { return .messagesNotInCheckpoint }
+        return nil
+    }
+
+    /// The header is a global checkpoint of this chain and its QC certifies it under the committee's genesis keys.
+    private func verifyHeader(
+        _ header: BlockHeader, _ certificate: QuorumCertificate, _ work: inout Work
+    ) -> DeliveryRejection.Reason? {
         guard header.chainID == chainID, header.region == GlobalConfiguration.globalRegion, header.height > 0 else {
             return .notACheckpoint
         }
-        let certificate = delivery.certificate
         guard certificate.data.blockHash == header.hash, certificate.data.height == header.height else {
             return .certificateForAnotherBlock
         }
@@ -148,11 +207,6 @@ public struct InboundDelivery: Sendable {
         {
             return .badCertificate(failure)
         }
-        work.hashedBytes += 64 * delivery.messageLeaves.count
-        guard Merkle.root(of: delivery.messageLeaves) == header.outboxRoot else { return .messagesNotInCheckpoint }
-        // Leaves are distinct: each carries its destination's sequence number.
-        let leaves = Set(delivery.messageLeaves)
-        for message in delivery.messages where !leaves.contains(message.hash) { return .messagesNotInCheckpoint }
         return nil
     }
 }

@@ -78,12 +78,19 @@ public struct BlockCommit: Sendable {
     public var certificate: QuorumCertificate?
     public var receipts: [Receipt]
     public var stateChanges: StateChanges
+    /// Meta records written in the same transaction as the block (what the runtime must not lose between the
+    /// block and a separate write, such as the block's outbox for the global layer).
+    public var metaRecords: [String: [UInt8]]
 
-    public init(block: Block, certificate: QuorumCertificate?, receipts: [Receipt], stateChanges: StateChanges) {
+    public init(
+        block: Block, certificate: QuorumCertificate?, receipts: [Receipt], stateChanges: StateChanges,
+        metaRecords: [String: [UInt8]] = [:]
+    ) {
         self.block = block
         self.certificate = certificate
         self.receipts = receipts
         self.stateChanges = stateChanges
+        self.metaRecords = metaRecords
     }
 }
 
@@ -159,6 +166,7 @@ public final class ChainStore: @unchecked Sendable {
         let certificateBytes = commit.certificate?.encoded()
         let hash = header.hash
         let changes = commit.stateChanges.sorted()
+        let metaRecords = commit.metaRecords.sorted { $0.key < $1.key }
         // Open tables before the write: opening a named database needs its own write transaction.
         var tables: [String: Database] = [:]
         for contract in commit.stateChanges.tables.keys { tables[contract] = try stateTable(contract) }
@@ -181,6 +189,7 @@ public final class ChainStore: @unchecked Sendable {
             try txn.put(hash.bytes, key, in: self.hashes)
             try txn.put(key, receiptBytes, in: self.receipts)
             if let certificateBytes { try txn.put(key, certificateBytes, in: self.certificates) }
+            for record in metaRecords { try txn.put(Array(record.key.utf8), record.value, in: self.meta) }
             for change in changes {
                 guard let table = tables[change.contract] else { continue }
                 if let value = change.value {

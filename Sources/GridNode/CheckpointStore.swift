@@ -58,8 +58,9 @@ public struct CheckpointRestartPoint: Sendable {
 }
 
 /// The global chain of one committee member in one LMDB environment: checkpoints by height (header and payload),
-/// the QC of each checkpoint, a hash index, the global state after the latest checkpoint, and small meta records
-/// (the consensus safety state under `"safety"`).
+/// the QC of each checkpoint, a hash index, the global state after the latest checkpoint and after each checkpoint
+/// by height (so an old checkpoint's deliveries can be rebuilt for a region that was away long), and small meta
+/// records (the consensus safety state under `"safety"`).
 ///
 /// A checkpoint, its certificate and the state after it are written in one write transaction, so a reopened store
 /// always holds exactly the last committed checkpoint and the state after it. The store checks structure (next
@@ -183,6 +184,10 @@ public final class CheckpointStore: @unchecked Sendable {
                 try txn.put(block.hash.bytes, key, in: self.hashes)
                 if let certificateBytes { try txn.put(key, certificateBytes, in: self.certificates) }
                 try txn.put(Self.latestStateKey, stateBytes, in: self.states)
+                // Keyed by height too (8 bytes, never equal to the 6-byte "latest" key): a few hundred bytes per
+                // checkpoint that let a member rebuild any old checkpoint's notices instead of keeping them all
+                // in memory.
+                try txn.put(key, stateBytes, in: self.states)
             }
         }
     }
@@ -262,6 +267,25 @@ public final class CheckpointStore: @unchecked Sendable {
         try reading(height: nil) { txn throws(CheckpointStoreError) in
             guard let latest = try self.latestHeight(txn) else { return nil }
             return try self.state(txn, latest: latest)
+        }
+    }
+
+    /// The global state after checkpoint `height`, checked to hash to that checkpoint's `stateRoot`; nil when the
+    /// store holds no state for that height (not committed yet, or written before states were kept by height).
+    public func state(atHeight height: UInt64) throws(CheckpointStoreError) -> GlobalState? {
+        try reading(height: height) { txn throws(CheckpointStoreError) in
+            guard let bytes = try self.storedBytes(txn, height: height, in: self.states) else { return nil }
+            let (state, storedHeight) = try self.decodeStateRecord(bytes, height: height)
+            guard storedHeight == height else {
+                throw .corrupt(path: self.path, height: height, reason: "state is of checkpoint \(storedHeight)")
+            }
+            let header = try self.header(txn, height: height)
+            let parentRoot = height == 0 ? Hash256.zero : try self.header(txn, height: height - 1).stateRoot
+            guard state.root(after: parentRoot) == header.stateRoot else {
+                throw .corrupt(
+                    path: self.path, height: height, reason: "state does not hash to the checkpoint's stateRoot")
+            }
+            return state
         }
     }
 
@@ -392,16 +416,7 @@ public final class CheckpointStore: @unchecked Sendable {
         else {
             throw .corrupt(path: path, height: latest, reason: "state missing")
         }
-        let state: GlobalState
-        let storedHeight: UInt64
-        do {
-            var reader = ByteReader(bytes)
-            try reader.expectVersion(Self.stateRecordVersion, "stateRecord.version")
-            storedHeight = try reader.readUInt64("stateRecord.height")
-            state = try GlobalState(decoding: Array(bytes[reader.offset...]))
-        } catch {
-            throw .corrupt(path: path, height: latest, reason: "state: \(error)")
-        }
+        let (state, storedHeight) = try decodeStateRecord(bytes, height: latest)
         guard storedHeight == latest else {
             throw .corrupt(path: path, height: latest, reason: "state is of checkpoint \(storedHeight)")
         }
@@ -411,6 +426,19 @@ public final class CheckpointStore: @unchecked Sendable {
             throw .corrupt(path: path, height: latest, reason: "state does not hash to the checkpoint's stateRoot")
         }
         return (state, header.stateRoot)
+    }
+
+    private func decodeStateRecord(
+        _ bytes: [UInt8], height: UInt64
+    ) throws(CheckpointStoreError) -> (state: GlobalState, storedHeight: UInt64) {
+        do {
+            var reader = ByteReader(bytes)
+            try reader.expectVersion(Self.stateRecordVersion, "stateRecord.version")
+            let storedHeight = try reader.readUInt64("stateRecord.height")
+            return (try GlobalState(decoding: Array(bytes[reader.offset...])), storedHeight)
+        } catch {
+            throw .corrupt(path: path, height: height, reason: "state: \(error)")
+        }
     }
 
     // MARK: - Error shaping

@@ -19,12 +19,16 @@ public struct CommitteeMemberConfiguration: Sendable {
     public var regionSizes: [Int]
     public var verifier: any SignatureVerifying
     public var wireLimits: WireLimits
+    /// Checkpoints kept in memory for regions that ask; older ones are rebuilt from the store.
+    public var recentCheckpointsMax: Int
 
     public init(
         chainID: ChainID, index: Int, committee: ValidatorSet, key: KeyPair, timing: ConsensusTiming,
         global: GlobalConfiguration, genesis: ProposedBlock<CheckpointPayload>, regionSizes: [Int],
-        verifier: any SignatureVerifying, wireLimits: WireLimits = .standard
+        verifier: any SignatureVerifying, wireLimits: WireLimits = .standard,
+        recentCheckpointsMax: Int = CommitteeMember.recentCheckpointsMax
     ) {
+        precondition(recentCheckpointsMax > 0, "recentCheckpointsMax must be positive")
         self.chainID = chainID
         self.index = index
         self.committee = committee
@@ -35,6 +39,7 @@ public struct CommitteeMemberConfiguration: Sendable {
         self.regionSizes = regionSizes
         self.verifier = verifier
         self.wireLimits = wireLimits
+        self.recentCheckpointsMax = recentCheckpointsMax
     }
 
     public var address: NodeAddress { .member(index) }
@@ -63,7 +68,9 @@ public final class CommitteeMember: NodeHost {
     private var regionTips: [UInt64]
     public var measuresStoreCPU = false
 
-    /// Checkpoints kept in memory for regions that ask; a region that misses more does not get them back.
+    /// Default of `CommitteeMemberConfiguration.recentCheckpointsMax`: checkpoints kept in memory for regions that
+    /// ask. Older ones are rebuilt from the checkpoint store (block, certificate and the state before it), which
+    /// costs a re-execution each, so the common case of a short gap stays a lookup.
     public static let recentCheckpointsMax = 4_096
     /// Checkpoints in one answer to a region's request; it asks again for the rest.
     public static let checkpointAnswerMax = 64
@@ -161,19 +168,63 @@ public final class CommitteeMember: NodeHost {
         }
     }
 
-    /// Answers from memory: a member keeps its recent checkpoints; older ones the region cannot get back.
+    /// Answers from memory for recent checkpoints and from the store for older ones (and for all of them after a
+    /// restart), so a region that was away for long still catches up.
     private func answerCheckpointRequest(
         from sender: NodeAddress, region: Int, fromHeight: UInt64, _ output: inout NodeOutput
     ) {
         var height = max(fromHeight, 1)
         var answered = 0
-        while height <= committedHeight, answered < Self.checkpointAnswerMax, let checkpoint = recent[height] {
+        while height <= committedHeight, answered < Self.checkpointAnswerMax,
+            let checkpoint = recent[height] ?? storedCheckpoint(height, &output)
+        {
             let frame = WireCodec.encode(.checkpoint(notice(checkpoint, region: region), forwarded: false))
             output.work.encodedBytes += frame.count
             output.sends.append(Outgoing(to: sender, frame: frame, urgent: false))
             height += 1
             answered += 1
         }
+    }
+
+    /// Rebuilds checkpoint `height` as `commitCheckpoint` kept it: the stored block and certificate, executed again
+    /// from the stored state before it (the numbering of its messages depends on that state). The result must
+    /// reproduce the header's outbox and state roots; a store that cannot give it is counted, never guessed around.
+    private func storedCheckpoint(_ height: UInt64, _ output: inout NodeOutput) -> RecentCheckpoint? {
+        guard height > 0 else { return nil }
+        let genesisCertificate = configuration.genesisCertificate
+        let loaded: (ProposedBlock<CheckpointPayload>, QuorumCertificate, GlobalState, Hash256)
+        do {
+            guard let block = try store.block(atHeight: height, genesisCertificate: genesisCertificate),
+                let certificate = try store.certificate(atHeight: height),
+                let before = try store.state(atHeight: height - 1),
+                let parent = try store.block(atHeight: height - 1, genesisCertificate: genesisCertificate)
+            else {
+                output.observations.append(.lost(.storeReadFailed))
+                return nil
+            }
+            loaded = (block, certificate, before, parent.header.stateRoot)
+        } catch {
+            output.observations.append(.lost(.storeReadFailed))
+            return nil
+        }
+        let (block, certificate, before, parentRoot) = loaded
+        output.work.decodedBytes += block.wireBytes
+        var app = GlobalApplication(
+            configuration: configuration.global, verifier: configuration.verifier, restoring: before,
+            stateRoot: parentRoot, checkpointHeight: height - 1)
+        // Stored checkpoints were executed and certified already: no certificate checks again (`itemsChecked: nil`).
+        guard
+            case .success(let execution) = app.execute(
+                payload: block.payload, height: height, ancestors: [], itemsChecked: nil, work: &output.work),
+            execution.roots.outboxRoot == block.header.outboxRoot,
+            execution.roots.stateRoot == block.header.stateRoot
+        else {
+            output.observations.append(.lost(.storeReadFailed))
+            return nil
+        }
+        let commit = app.commit(block: block, execution: execution, certificate: certificate, work: &output.work)
+        let tips = configuration.regionSizes.indices.map { commit.state.tips[RegionID($0)]?.height ?? 0 }
+        return RecentCheckpoint(header: block.header, certificate: certificate, output: commit, tips: tips)
     }
 
     private func notice(_ checkpoint: RecentCheckpoint, region: Int) -> CheckpointNotice {
@@ -258,9 +309,8 @@ public final class CommitteeMember: NodeHost {
         let checkpoint = RecentCheckpoint(
             header: block.header, certificate: certificate, output: commit, tips: regionTips)
         recent[block.height] = checkpoint
-        if block.height > UInt64(Self.recentCheckpointsMax) {
-            recent.removeValue(forKey: block.height - UInt64(Self.recentCheckpointsMax))
-        }
+        let kept = UInt64(configuration.recentCheckpointsMax)
+        if block.height > kept { recent.removeValue(forKey: block.height - kept) }
         for (region, validators) in configuration.regionSizes.enumerated() where validators > 0 {
             let target = (configuration.index + Int(block.height % UInt64(validators))) % validators
             let frame = WireCodec.encode(.checkpoint(notice(checkpoint, region: region), forwarded: false))

@@ -36,6 +36,9 @@ public protocol MemberStore: AnyObject {
     >?
     func certificate(atHeight height: UInt64) throws -> QuorumCertificate?
     func latestState() throws -> (state: GlobalState, stateRoot: Hash256)?
+    /// The global state after checkpoint `height`, if the store keeps it: how a member rebuilds an old checkpoint's
+    /// notices for a region that was away longer than its in-memory window.
+    func state(atHeight height: UInt64) throws -> GlobalState?
     func putMeta(_ key: String, _ value: [UInt8]) throws
     func meta(_ key: String) throws -> [UInt8]?
     var writeStatistics: WriteStatistics { get }

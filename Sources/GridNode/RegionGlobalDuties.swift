@@ -14,6 +14,9 @@ struct RegionGlobalDuties {
 
     struct HeldDelivery {
         var delivery: CheckpointDelivery
+        /// The whole delivery does not fit one relay transaction: it goes in parts, one transaction each. The parts
+        /// (a Merkle proof per message, several times the delivery's size) are rebuilt at each relay, not kept.
+        var inParts = false
         var firstSeenTick: UInt64
         var lastRelayTick: UInt64?
     }
@@ -41,6 +44,8 @@ struct RegionGlobalDuties {
     var earlyNotices: [UInt64: EarlyNotice] = [:]
     /// The last gap each member asked this validator to fill, and when it was answered.
     var pullAnswered: [Int: (fromHeight: UInt64, tick: UInt64)] = [:]
+    /// What a restart could not rebuild of `unfinalized`, reported when the node starts.
+    var restoreLosses: [NodeLoss] = []
 
     static let unfinalizedMax = 65_536
     static let deliveriesMax = 4_096
@@ -137,7 +142,7 @@ extension RegionValidator {
                 break
             }
             if let relay = acceptCheckpoint(current.notice, forwarded: current.forwarded, &output) {
-                try submitRelay(relay, &output)
+                try submitRelay(relay.held, parts: relay.parts, from: 0, &output)
             }
             let nextHeight = duties.noticeHeight + 1
             next = duties.earlyNotices.removeValue(forKey: nextHeight)
@@ -147,7 +152,7 @@ extension RegionValidator {
     /// Takes the checkpoint right after the last one, already checked. Returns the delivery to relay now, if any.
     private func acceptCheckpoint(
         _ notice: CheckpointNotice, forwarded: Bool, _ output: inout NodeOutput
-    ) -> CheckpointDelivery? {
+    ) -> (held: RegionGlobalDuties.HeldDelivery, parts: [DeliveryPart]?)? {
         guard let link = configuration.global else { return nil }
         let height = notice.header.height
         duties.noticeHeight = height
@@ -179,27 +184,57 @@ extension RegionValidator {
             output.observations.append(.lost(.deliveriesFull))
             return nil
         }
-        // A delivery too large for one transaction could never be admitted: counted once, not retried forever.
-        guard
-            InboundContract.deliveryFits(delivery, transactionBytesMax: configuration.mempool.transactionBytesMax)
-        else {
-            if isMine(height) { output.observations.append(.lost(.deliveryTooLarge)) }
-            return nil
+        // A delivery too large for one transaction goes in parts, each message with its Merkle proof. Only one
+        // whose single message cannot fit a part on its own could never be admitted: counted once, not retried.
+        var parts: [DeliveryPart]?
+        let transactionBytesMax = configuration.mempool.transactionBytesMax
+        if !InboundContract.deliveryFits(delivery, transactionBytesMax: transactionBytesMax) {
+            guard let split = split(delivery, &output) else {
+                if isMine(height) { output.observations.append(.lost(.deliveryTooLarge)) }
+                return nil
+            }
+            parts = split
         }
         let tick = duties.tick
-        duties.deliveries[height] = .init(delivery: delivery, firstSeenTick: tick, lastRelayTick: nil)
-        guard isMine(height) else { return nil }
-        duties.deliveries[height]?.lastRelayTick = tick
-        return delivery
+        let held = RegionGlobalDuties.HeldDelivery(
+            delivery: delivery, inParts: parts != nil, firstSeenTick: tick, lastRelayTick: isMine(height) ? tick : nil)
+        duties.deliveries[height] = held
+        return isMine(height) ? (held, parts) : nil
     }
 
-    /// Relays a delivery into this region's chain as the validator's own `sys.inbound` transaction.
-    private func submitRelay(_ delivery: CheckpointDelivery, _ output: inout NodeOutput) throws {
+    /// Relays a delivery into this region's chain as the validator's own `sys.inbound` transaction, or its parts
+    /// from the one holding destination sequence `next` on, one transaction each and in stream order.
+    private func submitRelay(
+        _ held: RegionGlobalDuties.HeldDelivery, parts: [DeliveryPart]?, from next: UInt64,
+        _ output: inout NodeOutput
+    ) throws {
+        guard held.inParts else {
+            try submitRelayTransaction(
+                InboundContract.relayTransaction(
+                    chainID: configuration.chainID, region: regionID, delivery: held.delivery,
+                    signer: configuration.key, nonce: duties.relayNonce + 1), &output)
+            return
+        }
+        // The split is deterministic, so parts rebuilt later are the ones first relayed.
+        guard let parts = parts ?? split(held.delivery, &output) else { return }
+        for part in parts {
+            guard let last = part.messages.last, last.message.destinationSequence >= next else { continue }
+            try submitRelayTransaction(
+                InboundContract.relayTransaction(
+                    chainID: configuration.chainID, region: regionID, part: part, signer: configuration.key,
+                    nonce: duties.relayNonce + 1), &output)
+        }
+    }
+
+    /// The delivery's parts, charging the Merkle tree their proofs are cut from.
+    private func split(_ delivery: CheckpointDelivery, _ output: inout NodeOutput) -> [DeliveryPart]? {
+        output.work.hashedBytes += 64 * delivery.messageLeaves.count
+        return delivery.parts(transactionBytesMax: configuration.mempool.transactionBytesMax)
+    }
+
+    private func submitRelayTransaction(_ transaction: Transaction, _ output: inout NodeOutput) throws {
         duties.relayNonce += 1
         output.observations.append(.relaySent)
-        let transaction = InboundContract.relayTransaction(
-            chainID: configuration.chainID, region: regionID, delivery: delivery, signer: configuration.key,
-            nonce: duties.relayNonce)
         output.work.signatures += 1
         try drive(.local(bytes: transaction.encoded()), &output)
     }
@@ -261,7 +296,7 @@ extension RegionValidator {
             let due = held.firstSeenTick + (isMine(height) ? interval : 2 * interval)
             guard tick >= due, tick >= (held.lastRelayTick ?? 0) + interval else { continue }
             duties.deliveries[height]?.lastRelayTick = tick
-            try submitRelay(held.delivery, &output)
+            try submitRelay(held, parts: nil, from: next, &output)
         }
     }
 }

@@ -148,11 +148,48 @@ public final class RegionValidator: NodeHost {
             configuration: replicaConfiguration, key: configuration.key, app: app, verifier: configuration.verifier,
             committedTip: tip, certificate: tipCertificate, safety: safety)
         node = RegionNode(replica: replica)
-        // What the node kept for the global layer died with the process; its peers resend and relay what it
-        // missed, and the first checkpoint it sees becomes its new starting point.
+        // The first checkpoint a restarted validator sees becomes its new starting point; its peers relay what it
+        // missed. The entries the committee has not made final are rebuilt from the store: if every validator of
+        // the region restarted at once, nobody else holds them.
         duties = RegionGlobalDuties()
         duties.awaitingBaseline = !fresh
         duties.relayNonce = app.committedNonces(configuration.key.publicKey).highest
+        if !fresh, configuration.global != nil {
+            duties.restoreLosses = try attempt("rebuild unsent global entries") {
+                try Self.restoreUnfinalized(into: &duties, store: store, latest: latest, configuration: configuration)
+            }
+        }
+    }
+
+    /// Puts the entries of the committed blocks above the stored finalized height back into `duties.unfinalized`,
+    /// oldest first, each checked against its header's `outboxRoot`. Stops at the first block it cannot rebuild
+    /// (no certificate, or no outbox record where the header says there is an outbox) or at the bound; returns
+    /// what it could not restore, to be reported as losses once the node runs.
+    static func restoreUnfinalized(
+        into duties: inout RegionGlobalDuties, store: any RegionStore, latest: UInt64,
+        configuration: RegionValidatorConfiguration
+    ) throws -> [NodeLoss] {
+        let finalized = try store.meta(GlobalRecords.finalizedKey).map { try GlobalRecords.decodeHeight($0) } ?? 0
+        duties.finalizedHeight = finalized
+        guard latest > finalized else { return [] }
+        let limits = CheckpointLimits()
+        for height in (finalized + 1)...latest {
+            guard duties.unfinalized.count < RegionGlobalDuties.unfinalizedMax else { return [.unfinalizedFull] }
+            guard let block = try store.block(atHeight: height),
+                let certificate = try store.certificate(atHeight: height)
+            else { return [.storeReadFailed] }
+            var outbox: [OutboxMessage] = []
+            if block.header.outboxRoot != Merkle.emptyRoot {
+                guard let bytes = try store.meta(GlobalRecords.outboxKey(height)) else { return [.storeReadFailed] }
+                outbox = try GlobalRecords.decodeOutbox(bytes, height: height, limits: limits)
+                guard RegionCommitEntry.outboxRoot(of: outbox) == block.header.outboxRoot else {
+                    return [.storeReadFailed]
+                }
+            }
+            let entry = RegionCommitEntry(header: block.header, certificate: certificate, outbox: outbox)
+            duties.unfinalized.append(.init(entry: entry, lastSentTick: 0))
+        }
+        return []
     }
 
     /// A committed block as stored, with the certificate of its parent as its justify QC.
@@ -191,6 +228,8 @@ public final class RegionValidator: NodeHost {
     private func handleInput(_ input: NodeInput, _ output: inout NodeOutput) throws {
         switch input {
         case .start:
+            for loss in duties.restoreLosses { output.observations.append(.lost(loss)) }
+            duties.restoreLosses = []
             try drive(.start, &output)
             if let link = configuration.global { output.timers.append((.duties, link.dutyTickNanos)) }
         case .client(let id, let bytes):
@@ -266,11 +305,24 @@ public final class RegionValidator: NodeHost {
                 output.durableWritesBeforeSend += 1
                 try write("write safety state") { try store.putMeta("safety", bytes) }
             case .persistCommit(let block, let commitOutput):
+                // The global layer's records ride in the block's own write transaction, so a crash never keeps
+                // one without the other. They are a few dozen bytes next to the block and, like its certificate
+                // and receipts, not in the priced size below (LMDB's measured write statistics include them).
+                var commit = commitOutput.commit
+                if configuration.global != nil {
+                    commit.metaRecords[GlobalRecords.finalizedKey] = GlobalRecords.encode(
+                        height: duties.finalizedHeight)
+                    if !commitOutput.outbox.isEmpty {
+                        commit.metaRecords[GlobalRecords.outboxKey(block.height)] = GlobalRecords.encode(
+                            outbox: commitOutput.outbox)
+                    }
+                }
                 let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
-                try write("commit block \(block.height)") { try store.commit(commitOutput.commit) }
+                try write("commit block \(block.height)") { try store.commit(commit) }
                 if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
                 output.storeWork.storeCommits += 1
-                output.storeWork.storeCommitBytes += 1 + BlockHeader.encodedBytes + block.payload.wireBytes
+                output.storeWork.storeCommitBytes +=
+                    1 + BlockHeader.encodedBytes + block.payload.wireBytes
                 output.durableCommits += 1
                 output.observations.append(.committed(block, commitOutput))
                 afterCommit(block, commitOutput, &output)

@@ -160,11 +160,17 @@ extension Simulation {
                 }
                 continue
             }
-            guard let applied = InboundContract.decodeOutput(receipt.output),
-                let delivery = try? CheckpointDelivery(decoding: pooled.transaction.arguments)
-            else { continue }
+            // A successful receipt means its arguments decoded on the chain: as a whole delivery or as one part.
+            let arguments = pooled.transaction.arguments
+            let carried: [CrossRegionMessage]?
+            if pooled.transaction.method == InboundContract.deliverPartMethod {
+                carried = (try? DeliveryPart(decoding: arguments))?.messages.map(\.message)
+            } else {
+                carried = (try? CheckpointDelivery(decoding: arguments))?.messages
+            }
+            guard let applied = InboundContract.decodeOutput(receipt.output), let carried else { continue }
             let range = applied.firstSequence..<(applied.firstSequence + applied.count)
-            let fresh = delivery.messages.filter { range.contains($0.destinationSequence) }
+            let fresh = carried.filter { range.contains($0.destinationSequence) }
             let violations = globalChecker.recordApplied(applier: node.networkIndex, messages: fresh)
             if let violation = violations.first {
                 throw SimulationError.invariantViolated(

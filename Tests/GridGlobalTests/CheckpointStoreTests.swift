@@ -195,6 +195,38 @@ private let storeOptions = Environment.Options(mapSizeBytes: 1 << 20, durability
         #expect(try store.block(atHeight: 1, genesisCertificate: genesisCertificate) == run.commits[0].block)
     }
 
+    /// The state after every checkpoint is kept by height (what a member re-executes an old checkpoint from to
+    /// serve a region that was away long), each checked against its checkpoint's state root.
+    @Test func theStateAfterEachCheckpointIsKeptByHeight() throws {
+        let run = CommitteeRun()
+        try #require(run.commits.count >= 3)
+        let directory = TemporaryDirectory()
+        let store = try CheckpointStore(directory: directory.url, options: storeOptions)
+        defer { store.close() }
+        try run.store(into: store)
+        #expect(try store.state(atHeight: 0) == run.genesisState)
+        var parentRoot = run.genesisStateRoot
+        for commit in run.commits {
+            let state = try #require(try store.state(atHeight: commit.block.height))
+            #expect(state == commit.output.state)
+            #expect(state.root(after: parentRoot) == commit.block.header.stateRoot)
+            parentRoot = commit.block.header.stateRoot
+        }
+        #expect(try store.state(atHeight: run.commits.last!.block.height + 1) == nil)
+        // Re-executing a stored checkpoint from the stored state before it numbers its messages as the committee did.
+        let commit = run.commits[1]
+        let before = try #require(try store.state(atHeight: commit.block.height - 1))
+        var app = GlobalApplication(
+            configuration: run.configuration, verifier: DirectSignatureVerifier(), restoring: before,
+            stateRoot: run.commits[0].block.header.stateRoot, checkpointHeight: commit.block.height - 1)
+        var work = Work()
+        let execution = try app.execute(
+            payload: commit.block.payload, height: commit.block.height, ancestors: [], itemsChecked: nil, work: &work
+        ).get()
+        let output = app.commit(block: commit.block, execution: execution, certificate: commit.certificate, work: &work)
+        #expect(output == commit.output)
+    }
+
     @Test func writeStatisticsCountCheckpointCommits() throws {
         let run = CommitteeRun()
         let directory = TemporaryDirectory()

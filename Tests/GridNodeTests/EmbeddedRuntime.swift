@@ -37,7 +37,13 @@ final class EmbeddedRuntime {
     let globalGenesis: ProposedBlock<CheckpointPayload>?
     let committee: ValidatorSet?
 
-    init(validators: Int = 4, members: Int = 0) throws {
+    /// Checkpoints each member keeps in memory (`CommitteeMemberConfiguration.recentCheckpointsMax`).
+    let recentCheckpointsMax: Int
+
+    init(
+        validators: Int = 4, members: Int = 0, recentCheckpointsMax: Int = CommitteeMember.recentCheckpointsMax
+    ) throws {
+        self.recentCheckpointsMax = recentCheckpointsMax
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridnode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         regionKeys = (0..<validators).map { KeyPair.derived(masterSeed: 21, label: "node-test/r0/\($0)") }
@@ -82,8 +88,20 @@ final class EmbeddedRuntime {
             chainID: Self.chainID, region: 0, validatorIndex: index,
             validators: ValidatorSet(keys: regionKeys.map(\.publicKey)), key: regionKeys[index],
             timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 200_000_000),
-            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
+            mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: regionContracts,
             verifier: DirectSignatureVerifier(), genesis: regionGenesis, global: link)
+    }
+
+    /// Transfers, and with a committee the inbound contract through which cross-region messages arrive (as
+    /// `Deployment` configures a region).
+    var regionContracts: [any Contract] {
+        guard committee != nil else { return [TransferContract()] }
+        return [
+            TransferContract(),
+            InboundContract(
+                chainID: Self.chainID, region: 0, committee: memberKeys.map(\.publicKey),
+                verifier: DirectSignatureVerifier()),
+        ]
     }
 
     func storeURL(_ address: NodeAddress) -> URL {
@@ -107,7 +125,7 @@ final class EmbeddedRuntime {
                 chainID: Self.chainID, index: index, committee: committee, key: memberKeys[index],
                 timing: ConsensusTiming(blockIntervalNanos: 20_000_000, viewTimeoutNanos: 300_000_000),
                 global: global, genesis: globalGenesis, regionSizes: [regionKeys.count],
-                verifier: DirectSignatureVerifier())
+                verifier: DirectSignatureVerifier(), recentCheckpointsMax: recentCheckpointsMax)
             hosts[address] = try CommitteeMember(configuration: configuration, store: store, fresh: fresh)
         }
         schedule(.start, to: address, afterNanos: 0)

@@ -7,12 +7,13 @@ import GridRegion
 import GridWire
 
 // The global layer's encodings: commit entries, checkpoint payloads, cross-region messages, deliveries, checkpoint
-// notices, the stored global state and the inbound relay's report. A selector byte picks the decoder. Deliveries
-// that decode are also offered to a fresh `InboundDelivery` of region 4 (the committee is the fixture's): what it
-// accepts must be addressed to region 4, numbered from 0 without gaps, and never accepted a second time.
+// notices, the stored global state, the inbound relay's report and delivery parts. A selector byte picks the
+// decoder. Deliveries and parts that decode are also offered to a fresh `InboundDelivery` of region 4 (the
+// committee is the fixture's): what it accepts must be addressed to region 4, numbered from 0 without gaps, and
+// never accepted a second time.
 
 private enum Kind: UInt8, CaseIterable {
-    case entry, payload, message, delivery, notice, globalState, inboundReport
+    case entry, payload, message, delivery, notice, globalState, inboundReport, deliveryPart
 }
 
 private let destination: RegionID = 4
@@ -56,6 +57,24 @@ private func checkAcceptance(_ delivery: CheckpointDelivery) {
     }
 }
 
+/// What `checkAcceptance` checks of a whole delivery, for one part: only region 4's messages, numbered from 0, and
+/// never the same part twice.
+private func checkAcceptance(_ part: DeliveryPart) {
+    var inbound = InboundDelivery(
+        chainID: Fixture.chainID, region: destination, committee: Fixture.committeeKeys.map(\.publicKey))
+    var work = Work()
+    guard case .success(let applied) = inbound.accept(part, work: &work) else { return }
+    Fuzz.check(applied.allSatisfy { $0.destinationRegion == destination }, "part: applied a message for another region")
+    Fuzz.check(
+        applied.map(\.destinationSequence) == (0..<UInt64(applied.count)).map { $0 },
+        "part: applied messages not numbered 0, 1, 2, ...")
+    Fuzz.check(applied.count <= part.messages.count, "part: applied more messages than were delivered")
+    Fuzz.check(part.partIndex < part.partCount, "part: accepted index \(part.partIndex) of \(part.partCount)")
+    if case .success(let again) = inbound.accept(part, work: &work) {
+        Fuzz.check(again.isEmpty, "the same part applied \(again.count) messages a second time")
+    }
+}
+
 private func decodeNotice(_ bytes: [UInt8]) throws(DecodingError) -> CheckpointNotice {
     var reader = ByteReader(bytes)
     let notice = try CheckpointNotice(from: &reader, field: "notice", limits: .standard)
@@ -93,6 +112,9 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
             seed(.notice, "without", encodeNotice(Fixture.notice(withDelivery: false))),
             seed(.globalState, "one-region", state.encoded()),
             seed(.inboundReport, "one-failure", report.encoded()),
+            seed(
+                .deliveryPart, "accepted",
+                (delivery.parts(argumentsBytesMax: 1 << 20, transactionBytesMax: 1 << 20) ?? [])[0].encoded()),
         ]
     }
     return 0
@@ -135,6 +157,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.roundTrip(
             "global state", body, decode: { (b) throws(DecodingError) in try GlobalState(decoding: b) },
             encode: { $0.encoded() })
+    case .deliveryPart:
+        if let part = Fuzz.roundTrip(
+            "delivery part", body, decode: { (b) throws(DecodingError) in try DeliveryPart(decoding: b) },
+            encode: { $0.encoded() })
+        {
+            checkAcceptance(part)
+        }
     case .inboundReport:
         if let report = Fuzz.roundTrip(
             "inbound report", body, decode: { (b) throws(DecodingError) in try InboundReport(decoding: b) },

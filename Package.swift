@@ -137,6 +137,8 @@ let package = Package(
         .target(name: "GridModel"),
         .target(name: "GridTopology", dependencies: [yams]),
         .target(name: "GridSweep", dependencies: ["GridTopology", "GridLoad", yams]),
+        .target(
+            name: "GridHonari", dependencies: ["GridSimulation", "GridTopology", "GridLoad", "GridModel", "GridReport"]),
 
         // MARK: - Command line
 
@@ -147,7 +149,7 @@ let package = Package(
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
                 "GridReport", "GridCommunity", "GridSweep", argumentParser, serviceLifecycle, logging,
             ]
-                + ["GridDeploy"]
+                + ["GridDeploy", "GridHonari"]
         ),
 
         // MARK: - Tests
@@ -198,6 +200,8 @@ let package = Package(
             name: "GridContractsTests", dependencies: ["GridContracts", "GridRegion", "GridLedger", "GridCrypto"]
         ),
         .testTarget(name: "GridCommunityTests", dependencies: ["GridCommunity", "GridContracts", "GridCrypto"]),
+        .testTarget(
+            name: "GridHonariTests", dependencies: ["GridHonari", "GridSimulation", "GridTopology", "GridLoad"]),
         .testTarget(
             name: "GridSimulationTests",
             dependencies: [

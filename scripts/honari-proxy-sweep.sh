@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interim sweep for issue 12 point 2 until `gridledger study honari` exists: the voltage workload of the shipped
+# Interim sweep for issue 12 point 2, superseded by `gridledger study honari` (docs/honari-study.md): the voltage workload of the shipped
 # 33-bus topologies (device reports plus one dispatch per second and region), one region versus three shards
 # with a global committee of 4, at send rates 50 / 600 / 1200 / 2400 tx/s (32 devices; the reporting period is
 # 32 / rate). It is a proxy: Honari et al. send ComputeVSI transactions on the IEEE 30-bus groups, here the

@@ -5,6 +5,6 @@ struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
         abstract: "Reproduce a published experiment on GridLedger and put our figures beside the paper's.",
-        subcommands: [StudyCeSdtCommand.self]
+        subcommands: [StudyCeSdtCommand.self, StudyHonariCommand.self]
     )
 }

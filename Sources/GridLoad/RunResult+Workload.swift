@@ -85,13 +85,26 @@ extension RunResult {
         public var setpointChanges: UInt64
         public var devicesWithSetpoint: Int
         public var reactiveSetpointKVAr: Double
+        // Meshed networks only (feeder ieee30), nil on the radial feeder, so older result files still decode.
+        /// The network solved by Newton-Raphson.
+        public var network: String?
+        public var highestVoltagePU: Double?
+        /// Lowest margin-ratio index (Gong and Schulz) over the loaded buses in the measured window, and its bus.
+        public var lowestStabilityIndex: Double?
+        public var lowestStabilityIndexBus: Int?
+        /// Measured periods in which some bus left its limits (0.95-1.05 p.u. at load buses, 0.95-1.10 at
+        /// generator buses, as Honari et al.'s code has them), with control and in the no-control baseline.
+        public var periodsOutsideLimits: Int?
+        public var periodsOutsideLimitsBaseline: Int?
 
         public init(
             control: Bool, periods: Int, reportsSent: UInt64, dispatchesSent: UInt64, dispatchesCommitted: UInt64,
             weakestVoltagePU: Double, weakestBus: Int, weakestVoltageBaselinePU: Double, weakestBusBaseline: Int,
             finalWeakestVoltagePU: Double, finalWeakestVoltageBaselinePU: Double, periodsBelowBand: Int,
             periodsBelowBandBaseline: Int, setpointChanges: UInt64, devicesWithSetpoint: Int,
-            reactiveSetpointKVAr: Double
+            reactiveSetpointKVAr: Double, network: String? = nil, highestVoltagePU: Double? = nil,
+            lowestStabilityIndex: Double? = nil, lowestStabilityIndexBus: Int? = nil, periodsOutsideLimits: Int? = nil,
+            periodsOutsideLimitsBaseline: Int? = nil
         ) {
             self.control = control
             self.periods = periods
@@ -109,6 +122,12 @@ extension RunResult {
             self.setpointChanges = setpointChanges
             self.devicesWithSetpoint = devicesWithSetpoint
             self.reactiveSetpointKVAr = reactiveSetpointKVAr
+            self.network = network
+            self.highestVoltagePU = highestVoltagePU
+            self.lowestStabilityIndex = lowestStabilityIndex
+            self.lowestStabilityIndexBus = lowestStabilityIndexBus
+            self.periodsOutsideLimits = periodsOutsideLimits
+            self.periodsOutsideLimitsBaseline = periodsOutsideLimitsBaseline
         }
     }
 

@@ -292,14 +292,19 @@ public struct LatencySummary: Codable, Hashable, Sendable {
     /// The largest value recorded (exact to the microsecond, not a bucket bound).
     public var max: Double
     public var count: UInt64
+    /// Arithmetic mean (what Caliper reports as average latency); nil when read from older files or unrecorded.
+    public var mean: Double?
 
-    public init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64) {
+    public init(
+        p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64, mean: Double? = nil
+    ) {
         self.p50 = p50
         self.p90 = p90
         self.p99 = p99
         self.p999 = p999
         self.max = max
         self.count = count
+        self.mean = mean
     }
 
     public init(histogramMicros histogram: Histogram<UInt64>) {
@@ -308,7 +313,7 @@ public struct LatencySummary: Codable, Hashable, Sendable {
         self.init(
             p50: millis(histogram.valueAtPercentile(50)), p90: millis(histogram.valueAtPercentile(90)),
             p99: millis(histogram.valueAtPercentile(99)), p999: millis(histogram.valueAtPercentile(99.9)),
-            max: millis(histogram.maxRecorded), count: count)
+            max: millis(histogram.maxRecorded), count: count, mean: count == 0 ? nil : histogram.mean / 1000)
     }
 
     /// The value for one of the reported percentiles.

@@ -73,6 +73,9 @@ final class VoltageWorkloadDriver {
     let settings: Topology.VoltageWorkload
     let chainID: ChainID
     let feeders: [Feeder]
+    /// The meshed network (feeder ieee30) and its copies; nil (and no copies) on a radial feeder.
+    let meshed: MeshedVoltageLayout?
+    let meshedCopies: Int
     let configurations: [VoltageStabilityConfiguration]
     private(set) var devices: [Device] = []
     private let operatorKeys: [KeyPair]
@@ -94,6 +97,11 @@ final class VoltageWorkloadDriver {
     private var finalWeakest = (control: 1.0, baseline: 1.0)
     private var periodsBelowBand = 0
     private var periodsBelowBandBaseline = 0
+    // Meshed network only: highest solved voltage, lowest margin-ratio index, periods with a bus off its limits.
+    private var highestVoltagePU = -Double.infinity
+    private var weakestIndex = (index: Double.infinity, bus: 0)
+    private var periodsOutsideLimits = 0
+    private var periodsOutsideLimitsBaseline = 0
 
     /// The zone a zone asks for reactive power, and the bus of the asking zone closest to it: the upstream zone
     /// (coupled at this zone's attachment bus), or for the zone at the substation the first zone it feeds (coupled
@@ -115,10 +123,27 @@ final class VoltageWorkloadDriver {
     init(topology: Topology, chainID: ChainID) throws(SimulationError) {
         settings = topology.workload.voltageSettings
         self.chainID = chainID
+        if settings.feeder == .ieee30 {
+            let setup = try Self.meshedSetup(topology: topology, settings: settings)
+            feeders = []
+            meshed = setup.layout
+            meshedCopies = setup.copies
+            devices = setup.devices
+            devicesAtBus = setup.devicesAtBus
+            loadProfiles = setup.loadProfiles
+            configurations = setup.configurations
+            operatorKeys = setup.operatorKeys
+            operatorNonces = Array(repeating: 0, count: setup.operatorKeys.count)
+            return
+        }
+        meshed = nil
+        meshedCopies = 0
         let zoning: Zoning
         switch settings.zoning(regionCount: topology.regions.count) {
         case .fourZones: zoning = .ieee33FourZones
         case .threeZones: zoning = .ieee33ThreeZones
+        case .honari:
+            throw .setup("voltage workload: zoning honari needs feeder ieee30")
         case .single:
             let feeder = Feeder.ieee33()
             zoning = Zoning(
@@ -299,6 +324,15 @@ final class VoltageWorkloadDriver {
                 }
             }
         }
+        if let meshed {
+            let limits = try meshedPeriod(
+                meshed, secondOfDay: secondOfDay, inMeasuredWindow: inMeasuredWindow, curve: curve,
+                weakest: &periodWeakest, reports: &reports)
+            if inMeasuredWindow {
+                if limits.control { periodsOutsideLimits += 1 }
+                if limits.baseline { periodsOutsideLimitsBaseline += 1 }
+            }
+        }
         finalWeakest = (periodWeakest.control, periodWeakest.baseline)
         if inMeasuredWindow {
             if periodWeakest.control < Self.bandLowerPU { periodsBelowBand += 1 }
@@ -346,7 +380,99 @@ final class VoltageWorkloadDriver {
             finalWeakestVoltageBaselinePU: finalWeakest.baseline, periodsBelowBand: periodsBelowBand,
             periodsBelowBandBaseline: periodsBelowBandBaseline, setpointChanges: setpointChanges,
             devicesWithSetpoint: withSetpoint.count,
-            reactiveSetpointKVAr: Double(withSetpoint.reduce(Int64(0)) { $0 + $1.setpointVAr }) / 1_000)
+            reactiveSetpointKVAr: Double(withSetpoint.reduce(Int64(0)) { $0 + $1.setpointVAr }) / 1_000,
+            network: meshed.map(\.network.name),
+            highestVoltagePU: meshed == nil || !highestVoltagePU.isFinite ? nil : highestVoltagePU,
+            lowestStabilityIndex: meshed == nil || !weakestIndex.index.isFinite ? nil : weakestIndex.index,
+            lowestStabilityIndexBus: meshed == nil || !weakestIndex.index.isFinite ? nil : weakestIndex.bus,
+            periodsOutsideLimits: meshed == nil ? nil : periodsOutsideLimits,
+            periodsOutsideLimitsBaseline: meshed == nil ? nil : periodsOutsideLimitsBaseline)
+    }
+
+    /// One reporting period on the meshed network: per copy, the net loads (household profile times the bus's
+    /// demand, less PV, less the devices' reactive output) solved by Newton-Raphson with and without the committed
+    /// set-points, and every device's report (net load as the contract expects it: positive = consumption).
+    /// Returns whether any bus left its limits (`MeshedVoltageLayout`) with and without control.
+    private func meshedPeriod(
+        _ meshed: MeshedVoltageLayout, secondOfDay: Double, inMeasuredWindow: Bool, curve: VoltVarCurve,
+        weakest periodWeakest: inout (control: Double, baseline: Double), reports: inout [Report]
+    ) throws(SimulationError) -> (control: Bool, baseline: Bool) {
+        let network = meshed.network
+        var outside = (control: false, baseline: false)
+        for copy in 0..<meshedCopies {
+            var pMW = [Double](repeating: 0, count: network.buses.count)
+            var controlQMVar = pMW
+            var baselineQMVar = pMW
+            for (busIndex, bus) in network.buses.enumerated() {
+                let multiplier = loadProfiles[copy][busIndex].multiplier(atSecondOfDay: secondOfDay)
+                pMW[busIndex] = bus.demandPMW * multiplier
+                controlQMVar[busIndex] = bus.demandQMVar * multiplier
+                baselineQMVar[busIndex] = bus.demandQMVar * multiplier
+                for deviceIndex in devicesAtBus[copy][busIndex] {
+                    let device = devices[deviceIndex]
+                    pMW[busIndex] -=
+                        Double(device.ratedKVA) * Self.pvShareOfRating
+                        * device.solar.outputFraction(atSecondOfDay: secondOfDay) / 1_000
+                    let voltVar = curve.reactivePowerVAr(
+                        voltageMicroPU: device.lastVoltageMicroPU, ratedKVA: device.ratedKVA)
+                    let output = Self.outputVAr(
+                        setpointVAr: device.setpointVAr, voltVarVAr: voltVar, capabilityVAr: device.capabilityVAr)
+                    devices[deviceIndex].outputVAr = output
+                    controlQMVar[busIndex] -= Double(output) / 1e6
+                    let baselineVoltVar = curve.reactivePowerVAr(
+                        voltageMicroPU: device.lastBaselineVoltageMicroPU, ratedKVA: device.ratedKVA)
+                    baselineQMVar[busIndex] -=
+                        Double(min(device.capabilityVAr, max(-device.capabilityVAr, baselineVoltVar))) / 1e6
+                }
+            }
+            let controlled: NetworkPowerFlowResult
+            let uncontrolled: NetworkPowerFlowResult
+            do {
+                controlled = try network.replacingNetLoads(pMW: pMW, qMVar: controlQMVar).solveNewtonRaphson()
+                uncontrolled = try network.replacingNetLoads(pMW: pMW, qMVar: baselineQMVar).solveNewtonRaphson()
+            } catch {
+                throw .setup(
+                    "voltage workload power flow of \(network.name) copy \(copy) at \(secondOfDay) s: \(error)")
+            }
+            let offset = copy * meshed.stride
+            for (busIndex, bus) in network.buses.enumerated() {
+                let voltage = controlled.buses[busIndex].voltagePU
+                let baselineVoltage = uncontrolled.buses[busIndex].voltagePU
+                periodWeakest.control = min(periodWeakest.control, voltage)
+                periodWeakest.baseline = min(periodWeakest.baseline, baselineVoltage)
+                if !meshed.withinLimits(busIndex: busIndex, voltagePU: voltage) { outside.control = true }
+                if !meshed.withinLimits(busIndex: busIndex, voltagePU: baselineVoltage) { outside.baseline = true }
+                if inMeasuredWindow {
+                    if voltage < weakest.voltagePU { weakest = (voltage, bus.number + offset) }
+                    if baselineVoltage < weakestBaseline.voltagePU {
+                        weakestBaseline = (baselineVoltage, bus.number + offset)
+                    }
+                    highestVoltagePU = max(highestVoltagePU, voltage)
+                }
+            }
+            if inMeasuredWindow {
+                let index = meshed.weakestIndex(result: controlled, netLoadPMW: pMW, netLoadQMVar: controlQMVar)
+                if index.index < weakestIndex.index { weakestIndex = (index.index, index.bus + offset) }
+            }
+            // Every device measures its whole bus (as a PMU at the bus would): the contract keeps one measurement
+            // per bus, so a share of the bus's load would make the bus look lightly loaded and its index too high.
+            for (busIndex, deviceIndices) in devicesAtBus[copy].enumerated() where !deviceIndices.isEmpty {
+                let state = controlled.buses[busIndex]
+                let voltageMicroPU = Int64((state.voltagePU * 1e6).rounded())
+                let baselineMicroPU = Int64((uncontrolled.buses[busIndex].voltagePU * 1e6).rounded())
+                for deviceIndex in deviceIndices {
+                    devices[deviceIndex].lastVoltageMicroPU = voltageMicroPU
+                    devices[deviceIndex].lastBaselineVoltageMicroPU = baselineMicroPU
+                    reports.append(
+                        Report(
+                            device: deviceIndex, voltageMicroPU: voltageMicroPU,
+                            angleMicroRad: Int64((state.angleRad * 1e6).rounded()),
+                            pWatts: Int64((pMW[busIndex] * 1e6).rounded()),
+                            qVAr: Int64((controlQMVar[busIndex] * 1e6).rounded())))
+                }
+            }
+        }
+        return outside
     }
 }
 

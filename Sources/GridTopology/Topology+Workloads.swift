@@ -12,6 +12,17 @@ extension Topology {
         public enum FeederName: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
             /// Baran and Wu's 33-bus, 12.66 kV feeder.
             case ieee33
+            /// The meshed IEEE 30-bus case as MATPOWER ships it (`case30`), solved by Newton-Raphson; the network
+            /// Honari et al. (arXiv:2206.13776) split into three shards. Zonings `honari` or `single`.
+            case ieee30
+
+            /// The zonings that split this network.
+            public var zonings: [ZoningName] {
+                switch self {
+                case .ieee33: [.fourZones, .threeZones, .single]
+                case .ieee30: [.honari, .single]
+                }
+            }
         }
 
         /// How the feeder's buses are split into regions. With more regions than zones, each further group of
@@ -21,20 +32,25 @@ extension Topology {
             case threeZones
             /// The whole feeder is one zone.
             case single
+            /// The three groups of the IEEE 30-bus case in Honari et al. (GridModel's `Network.honariGroups`), each
+            /// acting on its own margin-ratio threshold from their code (0.915, 0.765, 0.846). Feeder ieee30 only.
+            case honari
 
             public var zoneCount: Int {
                 switch self {
                 case .fourZones: 4
-                case .threeZones: 3
+                case .threeZones, .honari: 3
                 case .single: 1
                 }
             }
 
-            /// Buses of the largest zone of the IEEE 33-bus feeder (GridModel's `Zoning.ieee33FourZones` and
-            /// `ieee33ThreeZones`), which bounds `devicesPerBus` by the contract's device limit per region.
+            /// Buses of the largest zone (GridModel's `Zoning.ieee33FourZones` and `ieee33ThreeZones`, the 14-bus
+            /// group 2 of `Network.honariGroups`), which bounds `devicesPerBus` by the contract's device limit per
+            /// region. `single` counts the larger network's 33 buses.
             public var largestZoneBusCount: Int {
                 switch self {
                 case .fourZones, .threeZones: 12
+                case .honari: 14
                 case .single: 33
                 }
             }
@@ -56,7 +72,8 @@ extension Topology {
         /// bus draws more than 10 % of the power its Thevenin equivalent could deliver to it (on the 33-bus feeder
         /// bus 30 is at 0.90 at peak load). Before issue 12 this field was the Chakravorty-Das index in p.u.^4 with
         /// 0.6 as its usual value; such files still decode, with the new meaning (0.6 then flags only a bus using
-        /// 40 % of its limit).
+        /// 40 % of its limit). With zoning `honari` each group acts on its own threshold from Honari et al.'s
+        /// code (0.915, 0.765, 0.846) and this field is not used.
         public var vsiThreshold: Double
         /// false: no dispatches are sent, so the run measures the ledger under reports only and the
         /// controlled voltages equal the no-control baseline.
@@ -81,9 +98,11 @@ extension Topology {
         }
 
         /// The zoning in effect: the file's, or else four zones when the region count is a multiple of 4, three
-        /// when it is a multiple of 3, and the whole feeder as one zone per region otherwise.
+        /// when it is a multiple of 3, and the whole feeder as one zone per region otherwise (for ieee30: honari
+        /// when the region count is a multiple of 3, else single).
         public func zoning(regionCount: Int) -> ZoningName {
             if let zoning { return zoning }
+            if feeder == .ieee30 { return regionCount % 3 == 0 ? .honari : .single }
             if regionCount % 4 == 0 { return .fourZones }
             if regionCount % 3 == 0 { return .threeZones }
             return .single
@@ -336,6 +355,12 @@ extension TopologyChecker {
             let regionCount = topology.regions.count
             let zoning = voltage.zoning(regionCount: regionCount)
             let zones = zoning.zoneCount
+            if !voltage.feeder.zonings.contains(zoning) {
+                issue(
+                    FieldPath.child(field, "zoning"),
+                    "expected one of \(voltage.feeder.zonings.map(\.rawValue).joined(separator: ", ")) for feeder "
+                        + "\(voltage.feeder.rawValue), got \(zoning.rawValue)")
+            }
             if isKnown("regions"), regionCount > 0, regionCount % zones != 0 {
                 issue(
                     FieldPath.child(field, "zoning"),

@@ -1,0 +1,204 @@
+import Foundation
+import GridLoad
+import GridModel
+import GridSimulation
+import GridTopology
+
+/// Settings of the Honari study (`gridledger study honari`).
+public struct HonariStudyOptions: Sendable {
+    /// Send rates (tx/s) every layout runs at, in this order.
+    public var ratesTps: [Double] = [50, 100, 200, 400, 600, 800, 1000, 1200, 2400, 4800]
+    /// After the listed rates, keep doubling the rate while a layout still commits this share of what it is
+    /// offered, up to `saturationRateMaxTps`; 0 turns the search off.
+    public var saturationShare = 0.9
+    public var saturationRateMaxTps: Double = 76_800
+    /// Region counts to compare: 1 (the whole network in one region) and 3 (Honari's groups, plus a global
+    /// committee).
+    public var shardCounts = [1, 3]
+    public var validatorsPerRegion = 4
+    public var globalValidators = 4
+    /// Measured window and warm-up of every run, in virtual seconds.
+    public var measuredSeconds = 5.0
+    public var warmupSeconds = 2.0
+    public var timeoutSeconds = 10.0
+    /// Each bus device reports about this often; `devicesPerBus` grows with the rate so that it holds.
+    public var targetReportingPeriodSeconds = 0.5
+    public var controlIntervalSeconds = 1.0
+    /// The single region's threshold: one region has one threshold, and the strictest group's (group 1, 0.915)
+    /// acts whenever any of Honari's groups would.
+    public var unshardedVSIThreshold = 0.915
+    /// Evening peak of the household load profiles that scale the buses' demand.
+    public var startHour = 19.0
+    /// Cores of each validator (`machine.cores`); with `fixedTotalCores` set, those are shared out instead so
+    /// that every layout has the same hardware, as in the paper.
+    public var coresPerValidator = 2
+    public var fixedTotalCores: Double?
+    public var seed: UInt64 = 1
+    /// Where the validators' LMDB stores go (emptied per run).
+    public var storeDirectory: URL
+
+    public init(storeDirectory: URL) { self.storeDirectory = storeDirectory }
+
+    /// A few rates and short windows (about a minute).
+    public static func quick(storeDirectory: URL) -> HonariStudyOptions {
+        var options = HonariStudyOptions(storeDirectory: storeDirectory)
+        options.ratesTps = [50, 600, 1200]
+        options.saturationShare = 0
+        options.measuredSeconds = 3
+        options.warmupSeconds = 1
+        return options
+    }
+}
+
+public enum HonariStudyError: Error, CustomStringConvertible {
+    case invalid(String)
+    case run(rateTps: Double, shards: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): return reason
+        case .run(let rate, let shards, let reason):
+            return "run at \(HonariStudyResult.format(rate)) tx/s with \(shards) region(s): \(reason)"
+        }
+    }
+}
+
+/// Honari et al.'s sharded voltage-stability experiment on GridLedger's simulator: the IEEE 30-bus case
+/// (`feeder: ieee30`), either in one region or in Honari's three groups (`zoning: honari`), each a region of 4
+/// validators, with a global committee that carries the groups' cross-region reactive-power requests. Every rate is
+/// one simulator run (`Simulation`) of the voltage workload; nothing is taken from the paper but its figures.
+public enum HonariStudy {
+    /// Buses with a device on them: the PQ buses with demand.
+    public static func loadedBusCount(of network: Network) -> Int {
+        network.buses.filter { $0.kind == .pq && ($0.demandPMW != 0 || $0.demandQMVar != 0) }.count
+    }
+
+    /// Devices per bus and reporting period that make the bus reports about `rateTps`, within the topology's
+    /// limits (devices per region, a period of at least 0.01 s).
+    public static func workloadShape(rateTps: Double, loadedBuses: Int, options: HonariStudyOptions) -> (
+        devicesPerBus: Int, reportingPeriodSeconds: Double
+    ) {
+        let devicesPerBusMax =
+            Topology.VoltageWorkload.devicesPerRegionMax
+            / Topology.VoltageWorkload.ZoningName.single.largestZoneBusCount
+        let wanted = (rateTps * options.targetReportingPeriodSeconds / Double(loadedBuses)).rounded()
+        let devicesPerBus = Int(min(Double(devicesPerBusMax), max(1, wanted)))
+        let period = max(0.01, Double(devicesPerBus * loadedBuses) / rateTps)
+        return (devicesPerBus, (period * 10_000).rounded() / 10_000)
+    }
+
+    /// The topology of one run, as YAML (written next to the results, and what `gridledger run` would take).
+    public static func topologyYAML(rateTps: Double, shards: Int, options: HonariStudyOptions) -> String {
+        let loaded = loadedBusCount(of: Network.ieee30())
+        let shape = workloadShape(rateTps: rateTps, loadedBuses: loaded, options: options)
+        let names = shards == 1 ? ["grid"] : (1...shards).map { "group\($0)" }
+        var regions = ""
+        for name in names { regions += "  - name: \(name)\n    validators: \(options.validatorsPerRegion)\n" }
+        let global = shards > 1 ? "global:\n  validators: \(options.globalValidators)\n" : ""
+        let zoning = shards == 1 ? "single" : "honari"
+        let control = max(options.controlIntervalSeconds, shape.reportingPeriodSeconds)
+        return """
+            schemaVersion: 1
+            name: honari-\(shards)shard-\(HonariStudyResult.format(rateTps))
+            description: "Honari et al. voltage stability on IEEE 30-bus, \(shards) region(s), \
+            \(HonariStudyResult.format(rateTps)) tx/s (gridledger study honari)"
+            seed: \(options.seed)
+            machine: { profile: default, cores: \(options.coresPerValidator) }
+            regions:
+            \(regions)network:
+              intraRegion: { latencyMillis: 0.25, jitterMillis: 0.05, bandwidthMbps: 1000, lossRate: 0.0 }
+              client: { latencyMillis: 0.5, jitterMillis: 0.1, bandwidthMbps: 1000, lossRate: 0.0 }
+              interRegion: { latencyMillis: 3, jitterMillis: 0.3, bandwidthMbps: 1000, lossRate: 0.0 }
+            \(global)workload:
+              kind: voltage
+              voltage:
+                feeder: ieee30
+                zoning: \(zoning)
+                devicesPerBus: \(shape.devicesPerBus)
+                reportingPeriodSeconds: \(shape.reportingPeriodSeconds)
+                controlIntervalSeconds: \(control)
+                vsiThreshold: \(options.unshardedVSIThreshold)
+                control: true
+                startHour: \(options.startHour)
+              durationSeconds: \(options.measuredSeconds)
+              warmupSeconds: \(options.warmupSeconds)
+              timeoutSeconds: \(options.timeoutSeconds)
+            faults: []
+
+            """
+    }
+
+    /// One simulator run.
+    public static func runOnce(rateTps: Double, shards: Int, options: HonariStudyOptions) throws(HonariStudyError)
+        -> HonariStudyRun
+    {
+        let yaml = topologyYAML(rateTps: rateTps, shards: shards, options: options)
+        let file = "honari-\(shards)shard-\(HonariStudyResult.format(rateTps)).yaml"
+        let started = Date()
+        let result: RunResult
+        do {
+            let topology = try Topology.parse(yaml: yaml, file: file)
+            var simulation = SimulationOptions(
+                topology: topology,
+                storeDirectory: options.storeDirectory.appendingPathComponent("\(shards)-\(Int(rateTps))"))
+            if let total = options.fixedTotalCores {
+                simulation.coresPerNode = total / Double(shards * options.validatorsPerRegion)
+            }
+            let report = try Simulation(options: simulation).run()
+            result = try report.runResult(topology: topology, topologyFile: file, cpuMode: .model, wallClock: nil)
+        } catch {
+            throw .run(rateTps: rateTps, shards: shards, reason: "\(error)")
+        }
+        return HonariStudyRun(
+            rateTps: rateTps, shards: shards, result: result, wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Every layout at every rate, then the saturation search. `progress` gets one line per run.
+    public static func run(_ options: HonariStudyOptions, progress: (String) -> Void = { _ in })
+        throws(HonariStudyError) -> HonariStudyResult
+    {
+        guard !options.ratesTps.isEmpty, options.ratesTps.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw .invalid("rates must be positive numbers of transactions per second, got \(options.ratesTps)")
+        }
+        guard options.shardCounts.allSatisfy({ $0 == 1 || $0 == 3 }), !options.shardCounts.isEmpty else {
+            throw .invalid("shard counts must be 1 or 3 (Honari's groups), got \(options.shardCounts)")
+        }
+        guard options.measuredSeconds > 0, options.warmupSeconds >= 0 else {
+            throw .invalid("the measured window must be positive and the warm-up at least 0")
+        }
+        var runs: [HonariStudyRun] = []
+        func measure(_ rate: Double, _ shards: Int) throws(HonariStudyError) -> HonariStudyRun {
+            let run = try runOnce(rateTps: rate, shards: shards, options: options)
+            progress(run.progressLine)
+            // The stores are only needed while the run lasts; a leftover one costs disk space, not correctness.
+            let store = options.storeDirectory.appendingPathComponent("\(shards)-\(Int(rate))")
+            do { try FileManager.default.removeItem(at: store) } catch {
+                progress("note: could not remove \(store.path): \(error.localizedDescription)")
+            }
+            runs.append(run)
+            return run
+        }
+        var rates = options.ratesTps
+        for rate in options.ratesTps {
+            for shards in options.shardCounts { _ = try measure(rate, shards) }
+        }
+        if options.saturationShare > 0 {
+            var rate = (options.ratesTps.max() ?? 0) * 2
+            var keepingUp = Set(
+                options.shardCounts.filter { shards in
+                    runs.last { $0.shards == shards }.map { $0.keepsUp(options.saturationShare) } ?? false
+                })
+            while !keepingUp.isEmpty, rate <= options.saturationRateMaxTps {
+                rates.append(rate)
+                for shards in options.shardCounts {
+                    let run = try measure(rate, shards)
+                    if !run.keepsUp(options.saturationShare) { keepingUp.remove(shards) }
+                }
+                rate *= 2
+            }
+        }
+        return HonariStudyResult(
+            options: .init(options), rates: rates, runs: runs, paper: .published,
+            loadedBuses: loadedBusCount(of: Network.ieee30()))
+    }
+}

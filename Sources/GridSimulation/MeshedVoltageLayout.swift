@@ -1,0 +1,226 @@
+import GridContracts
+import GridCrypto
+import GridLedger
+import GridModel
+import GridRegion
+import GridTopology
+
+/// How the voltage workload lays out a meshed network (`feeder: ieee30`) over the regions: region `r` is zone
+/// `r % zones` of network copy `r / zones` (bus numbers of copy k offset by k * `stride`, like `Feeder.replicated`).
+///
+/// The contract's model is radial (each bus names a parent, a path impedance stands for the Thevenin impedance), so
+/// a meshed zone is given as a breadth-first spanning tree of its own branches (`Network.spanningParents`) with
+/// each PQ bus carrying its exact Thevenin impedance of the whole network (`Network.theveninImpedances`: the slack
+/// and PV buses as ideal sources, as Lee et al. and Honari et al. reduce it). The index the contract computes is
+/// therefore the margin ratio of the true Thevenin equivalent; only the dispatch's sensitivity (the reactance
+/// shared on the tree) is approximate on a loop, and the next period's reports show what a dispatch achieved.
+/// Slack and PV buses hold their voltage, so they get no devices and path impedance 0.
+struct MeshedVoltageLayout {
+    struct Zone {
+        var buses: [Int]
+        var vsiThresholdMicro: Int64
+        /// The zone asked for reactive power when this one runs out (the one joined by the most branches), and
+        /// the bus of this zone with the most branches to it.
+        var neighbour: (zone: Int, couplingBus: Int)?
+        var parents: [Int: Int?]
+    }
+
+    /// Voltage limits of the buses as DVSCode's bus tables give them (Honari et al.): 0.95-1.05 p.u. at load
+    /// buses, 0.95-1.10 at the slack and generator buses.
+    static let loadBusLimitsPU = 0.95...1.05
+    static let generatorBusLimitsPU = 0.95...1.10
+
+    let network: Network
+    let zones: [Zone]
+    let stride: Int
+    /// Thevenin impedance of every PQ bus, by bus number.
+    let thevenin: [Int: TheveninImpedance]
+
+    init(
+        network: Network, zoning: Topology.VoltageWorkload.ZoningName, vsiThreshold: Double
+    ) throws(SimulationError) {
+        self.network = network
+        stride = network.busNumbers.max() ?? 0
+        do {
+            thevenin = Dictionary(uniqueKeysWithValues: try network.theveninImpedances().map { ($0.bus, $0) })
+        } catch {
+            throw .setup("voltage workload on \(network.name): \(error)")
+        }
+        let groups: [(buses: [Int], threshold: Double)]
+        switch zoning {
+        case .honari where network.name == "ieee30":
+            groups = Network.honariGroups.map { ($0.buses, $0.marginThreshold) }
+        case .single:
+            groups = [(network.busNumbers, vsiThreshold)]
+        default:
+            throw .setup("voltage workload: zoning \(zoning.rawValue) does not apply to network \(network.name)")
+        }
+        var zones: [Zone] = []
+        for (position, group) in groups.enumerated() {
+            var neighbour: (zone: Int, couplingBus: Int)?
+            var mostBranches = 0
+            for (other, candidate) in groups.enumerated() where other != position {
+                let count = network.branchCount(between: group.buses, and: candidate.buses)
+                if count > mostBranches {
+                    mostBranches = count
+                    let coupling = group.buses.sorted().max { first, second in
+                        (network.branchCount(between: [first], and: candidate.buses), -first)
+                            < (network.branchCount(between: [second], and: candidate.buses), -second)
+                    }
+                    neighbour = coupling.map { (other, $0) }
+                }
+            }
+            let parents: [Int: Int?]
+            do { parents = try network.spanningParents(ofGroup: group.buses) } catch {
+                throw .setup("voltage workload zone \(position + 1) of \(network.name): \(error)")
+            }
+            zones.append(
+                Zone(
+                    buses: group.buses.sorted(), vsiThresholdMicro: Int64((group.threshold * 1e6).rounded()),
+                    neighbour: neighbour, parents: parents))
+        }
+        self.zones = zones
+    }
+
+    /// Whether a bus of the network gets devices: a PQ bus with demand.
+    func hasDevices(busIndex: Int) -> Bool {
+        let bus = network.buses[busIndex]
+        return bus.kind == .pq && (bus.demandPMW != 0 || bus.demandQMVar != 0)
+    }
+
+    /// The contract's bus table of one zone on network copy `copy`.
+    func contractBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.Bus] {
+        let offset = copy * stride
+        return zones[zone].buses.map { number in
+            let impedance = thevenin[number]
+            let parent = zones[zone].parents[number] ?? nil
+            return VoltageStabilityConfiguration.Bus(
+                number: UInt16(number + offset), parentNumber: parent.map { UInt16($0 + offset) },
+                pathResistanceMicroPU: Int64(((impedance?.resistancePU ?? 0) * 1e6).rounded()),
+                pathReactanceMicroPU: Int64(((impedance?.reactancePU ?? 0) * 1e6).rounded()))
+        }
+    }
+
+    /// Whether a solved voltage lies within its bus's limits.
+    func withinLimits(busIndex: Int, voltagePU: Double) -> Bool {
+        let limits = network.buses[busIndex].kind == .pq ? Self.loadBusLimitsPU : Self.generatorBusLimitsPU
+        return limits.contains(voltagePU)
+    }
+
+    /// The lowest margin-ratio index over the PQ buses with load, and its bus (network numbering), for a solved
+    /// flow of net loads in MW and MVAr.
+    func weakestIndex(result: NetworkPowerFlowResult, netLoadPMW: [Double], netLoadQMVar: [Double]) -> (
+        index: Double, bus: Int
+    ) {
+        var weakest = (index: Double.infinity, bus: 0)
+        for (busIndex, bus) in network.buses.enumerated() where hasDevices(busIndex: busIndex) {
+            guard let impedance = thevenin[bus.number] else { continue }
+            let index = VoltageStability.marginRatioIndex(
+                busVoltagePU: result.buses[busIndex].voltagePU, theveninResistancePU: impedance.resistancePU,
+                theveninReactancePU: impedance.reactancePU, loadPPU: netLoadPMW[busIndex] / network.baseMVA,
+                loadQPU: netLoadQMVar[busIndex] / network.baseMVA)
+            if index < weakest.index { weakest = (index, bus.number) }
+        }
+        return weakest
+    }
+}
+
+/// What the voltage workload's genesis derives for a meshed network.
+struct MeshedVoltageSetup {
+    var layout: MeshedVoltageLayout
+    var copies: Int
+    var devices: [VoltageWorkloadDriver.Device]
+    var devicesAtBus: [[[Int]]]
+    var loadProfiles: [[LoadProfile]]
+    var configurations: [VoltageStabilityConfiguration]
+    var operatorKeys: [KeyPair]
+}
+
+extension VoltageWorkloadDriver {
+    /// Genesis of the voltage workload on a meshed network: per region its zone's buses (`MeshedVoltageLayout`),
+    /// `devicesPerBus` devices on every PQ bus with demand, rated at the bus's apparent demand with 44 % reactive
+    /// capability (as on the feeder), the zone's threshold and, with a global layer, its neighbour.
+    static func meshedSetup(topology: Topology, settings: Topology.VoltageWorkload) throws(SimulationError)
+        -> MeshedVoltageSetup
+    {
+        guard let network = FeederCatalog.network(named: settings.feeder.rawValue) else {
+            throw .setup("voltage workload: no network named \(settings.feeder.rawValue)")
+        }
+        let regionCount = topology.regions.count
+        let layout = try MeshedVoltageLayout(
+            network: network, zoning: settings.zoning(regionCount: regionCount), vsiThreshold: settings.vsiThreshold)
+        let zoneCount = layout.zones.count
+        guard regionCount % zoneCount == 0 else {
+            throw .setup("voltage workload: \(regionCount) regions are not a multiple of \(zoneCount) zones")
+        }
+        let copies = regionCount / zoneCount
+        let seed = topology.seed
+        var setup = MeshedVoltageSetup(
+            layout: layout, copies: copies, devices: [],
+            devicesAtBus: Array(repeating: Array(repeating: [], count: network.buses.count), count: copies),
+            loadProfiles: (0..<copies).map { copy in
+                network.buses.enumerated().map { index, bus in
+                    LoadProfile.household(type: index, jitterSeed: seed &+ UInt64(bus.number + copy * layout.stride))
+                }
+            }, configurations: [], operatorKeys: [])
+        for (regionIndex, region) in topology.regions.enumerated() {
+            let copy = regionIndex / zoneCount
+            let zoneIndex = regionIndex % zoneCount
+            let zone = layout.zones[zoneIndex]
+            let operatorKey = KeyPair.derived(masterSeed: seed, label: "operator/voltage/\(region.name)")
+            setup.operatorKeys.append(operatorKey)
+            var contractDevices: [VoltageStabilityConfiguration.Device] = []
+            var local = 0
+            for busNumber in zone.buses {
+                guard let busIndex = network.index(ofBus: busNumber), layout.hasDevices(busIndex: busIndex) else {
+                    continue
+                }
+                let bus = network.buses[busIndex]
+                let apparentKVA =
+                    (bus.demandPMW * bus.demandPMW + bus.demandQMVar * bus.demandQMVar).squareRoot() * 1_000
+                let ratedKVA = max(1, Int64((apparentKVA / Double(settings.devicesPerBus)).rounded()))
+                let capabilityKVAr = Int64((Double(ratedKVA) * Self.reactiveCapabilityShare).rounded())
+                let contractBus = busNumber + copy * layout.stride
+                for slot in 0..<settings.devicesPerBus {
+                    let key = KeyPair.derived(
+                        masterSeed: seed, label: "device/\(region.name)/bus\(contractBus)/\(slot)")
+                    contractDevices.append(
+                        .init(
+                            key: key.publicKey, busNumber: UInt16(contractBus), ratedKVA: ratedKVA,
+                            reactiveCapabilityKVAr: capabilityKVAr))
+                    setup.devicesAtBus[copy][busIndex].append(setup.devices.count)
+                    setup.devices.append(
+                        Device(
+                            key: key, region: regionIndex, copy: copy, busNumber: contractBus, busIndex: busIndex,
+                            ratedKVA: ratedKVA, capabilityVAr: capabilityKVAr * 1_000,
+                            solar: SolarProfile(
+                                type: setup.devices.count, cloudSeed: seed &+ UInt64(setup.devices.count)),
+                            gatewayValidator: local))
+                    local += 1
+                }
+            }
+            var neighbour: VoltageStabilityConfiguration.Neighbour?
+            var relayKey: PublicKey?
+            if topology.global != nil, zoneCount > 1 {
+                // As on the feeder: a zone short of reactive power asks its neighbour through the global layer.
+                relayKey = RegionApplication.globalLayerSender
+                if let (other, couplingBus) = zone.neighbour {
+                    neighbour = .init(
+                        region: RegionID(copy * zoneCount + other),
+                        couplingBusNumber: UInt16(couplingBus + copy * layout.stride))
+                }
+            }
+            do {
+                setup.configurations.append(
+                    try VoltageStabilityConfiguration(
+                        region: RegionID(regionIndex), baseKVA: Int64((network.baseMVA * 1_000).rounded()),
+                        buses: layout.contractBuses(zone: zoneIndex, copy: copy), devices: contractDevices,
+                        operatorKey: operatorKey.publicKey, relayKey: relayKey,
+                        vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour))
+            } catch {
+                throw .setup("voltage configuration of region \(region.name) on \(network.name): \(error)")
+            }
+        }
+        return setup
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GridLoad
+import GridTopology
+import Testing
+
+@testable import GridHonari
+
+/// The Honari study end to end at two tiny rates: both layouts run on the simulator, on the 30-bus power flow.
+struct HonariStudyTests {
+    private func options() -> HonariStudyOptions {
+        let stores = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "honari-study-tests-\(UUID().uuidString)")
+        var options = HonariStudyOptions(storeDirectory: stores)
+        options.ratesTps = [20, 40]
+        options.saturationShare = 0
+        options.measuredSeconds = 2
+        options.warmupSeconds = 1
+        return options
+    }
+
+    @Test func tinyStudyRunsBothLayoutsOnThe30BusFlow() throws {
+        let options = options()
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        var lines: [String] = []
+        let result = try HonariStudy.run(options) { lines.append($0) }
+        #expect(result.rates == [20, 40])
+        #expect(result.runs.count == 4 && lines.count >= 4)
+        #expect(result.loadedBuses == 18)
+        for rate in [20.0, 40.0] {
+            let unsharded = try #require(result.run(rateTps: rate, shards: 1))
+            let sharded = try #require(result.run(rateTps: rate, shards: 3))
+            for run in [unsharded, sharded] {
+                #expect(run.result.counts.committed > 0, "rate \(rate), \(run.shards) region(s)")
+                #expect(run.committedTps > 0)
+                let voltage = try #require(run.voltage)
+                #expect(voltage.network == "ieee30")
+                #expect(voltage.periods > 0)
+                // Voltages come from the Newton-Raphson flow of case30: generator buses hold 1.0 p.u., the far load
+                // buses sag a few per cent.
+                #expect(voltage.highestVoltagePU.map { $0 >= 1 - 1e-9 && $0 <= 1.1 } == true)
+                #expect(voltage.weakestVoltagePU > 0.9 && voltage.weakestVoltagePU < 0.995)
+                let index = try #require(voltage.lowestStabilityIndex)
+                #expect(index > 0 && index < 1)
+                #expect(voltage.periodsOutsideLimits != nil)
+                // Devices on every loaded bus report, plus one dispatch per region and second.
+                #expect(voltage.reportsSent > 0 && voltage.dispatchesCommitted > 0)
+            }
+            #expect(unsharded.result.regions.count == 1 && unsharded.result.global == nil)
+            #expect(sharded.result.regions.count == 3 && sharded.result.global != nil)
+            #expect(sharded.result.regions.map(\.name) == ["group1", "group2", "group3"])
+        }
+        let table = result.table()
+        #expect(table.contains("paper unsharded") && table.contains("≈ 20 tx/s"))
+        let markdown = result.markdown(wallSeconds: 1)
+        #expect(markdown.contains("| 20 |") && markdown.contains("Batch timeout"))
+        #expect(result.html(wallSeconds: 1).contains("<table>"))
+        let decoded = try JSONDecoder().decode(HonariStudyResult.self, from: try result.json())
+        #expect(decoded.runs.count == 4)
+    }
+
+    @Test func everyGeneratedTopologyParses() throws {
+        var options = options()
+        options.fixedTotalCores = 8
+        for rate in [20.0, 1200, 100_000] {
+            for shards in [1, 3] {
+                let yaml = HonariStudy.topologyYAML(rateTps: rate, shards: shards, options: options)
+                let topology = try Topology.parse(yaml: yaml, file: "generated.yaml")
+                let voltage = topology.workload.voltageSettings
+                #expect(voltage.feeder == .ieee30)
+                #expect(voltage.zoning == (shards == 1 ? .single : .honari))
+                #expect(topology.regions.count == shards && (topology.global != nil) == (shards == 3))
+                // The bus reports add up to the send rate (within the device-count rounding).
+                let reportsTps = Double(voltage.devicesPerBus * 18) / voltage.reportingPeriodSeconds
+                #expect(abs(reportsTps - rate) / rate < 0.02, "rate \(rate): \(reportsTps)")
+            }
+        }
+    }
+
+    @Test func badOptionsAreRefused() {
+        var options = options()
+        options.ratesTps = [0]
+        #expect(throws: HonariStudyError.self) { try HonariStudy.run(options) }
+        options.ratesTps = [50]
+        options.shardCounts = [2]
+        #expect(throws: HonariStudyError.self) { try HonariStudy.run(options) }
+    }
+}

@@ -206,7 +206,7 @@ let package = Package(
             name: "GridSimulationTests",
             dependencies: [
                 "GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger", "GridGlobal",
-                "GridNode",
+                "GridNode", "GridContracts", "GridModel",
             ]
         ),
     ]

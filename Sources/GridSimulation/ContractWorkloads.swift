@@ -307,7 +307,8 @@ final class VoltageWorkloadDriver {
                     weakestBaseline = (uncontrolled.weakestVoltagePU, uncontrolled.weakestBus)
                 }
             }
-            let share = Double(settings.devicesPerBus)
+            // Each device reports its bus's measurement as the contract stores it: one per bus (the latest report
+            // stands for the bus), the bus's whole net load, positive when it consumes.
             for (busIndex, deviceIndices) in devicesAtBus[copy].enumerated() where !deviceIndices.isEmpty {
                 let state = controlled.buses[busIndex]
                 let voltageMicroPU = Int64((state.voltagePU * 1e6).rounded())
@@ -319,8 +320,8 @@ final class VoltageWorkloadDriver {
                         Report(
                             device: deviceIndex, voltageMicroPU: voltageMicroPU,
                             angleMicroRad: Int64((state.angleRad * 1e6).rounded()),
-                            pWatts: Int64((control[busIndex].pKW * 1_000 / share).rounded()),
-                            qVAr: Int64((control[busIndex].qKVar * 1_000 / share).rounded())))
+                            pWatts: Int64((control[busIndex].netLoadPKW * 1_000).rounded()),
+                            qVAr: Int64((control[busIndex].netLoadQKVar * 1_000).rounded())))
                 }
             }
         }

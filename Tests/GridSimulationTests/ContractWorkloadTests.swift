@@ -1,6 +1,8 @@
 import Foundation
+import GridContracts
 import GridLedger
 import GridLoad
+import GridModel
 import GridSimulation
 import GridTopology
 import Testing
@@ -59,6 +61,39 @@ import Testing
         #expect(voltage.periodsBelowBand < voltage.periodsBelowBandBaseline)
         #expect(voltage.devicesWithSetpoint > 0 && voltage.reactiveSetpointKVAr > 0)
         #expect(report.workload?.auction == nil)
+    }
+
+    /// What the devices report is what the contract reads: each loaded bus's net load, positive when it consumes
+    /// (after sunset no PV offsets it) and never above twice its nominal load. Before, the power-flow injection
+    /// was reported, negative for a consuming bus, so the index saw every bus as a generator.
+    @Test func devicesReportTheirBusesNetLoadAsConsumption() throws {
+        var topology = try Self.shortVoltage()
+        topology.workload.voltage?.devicesPerBus = 2
+        topology.workload.warmupSeconds = 2
+        topology.workload.durationSeconds = 1
+        try topology.validate()
+        let loads = Dictionary(uniqueKeysWithValues: Feeder.ieee33().buses.map { ($0.number, $0.loadPKW) })
+        try withTemporaryDirectory { directory in
+            _ = try Simulation(options: SimulationOptions(topology: topology, storeDirectory: directory)).run()
+            var checked = 0
+            for region in topology.regions {
+                let store = try ChainStore(directory: directory.appendingPathComponent("\(region.name)-v0"))
+                defer { store.close() }
+                let table = Dictionary(
+                    uniqueKeysWithValues: try store.allState(contract: "voltage").map { ($0.key, $0.value) })
+                for (number, loadKW) in loads where loadKW > 0 {
+                    guard let bytes = table[VoltageStabilityContract.measurementKey(busNumber: UInt16(number))]
+                    else { continue }
+                    let measurement = try VoltageMeasurement(decoding: bytes)
+                    let watts = Double(measurement.pWatts)
+                    #expect(
+                        watts > 0 && watts < 2 * loadKW * 1_000,
+                        "bus \(number): reported \(measurement.pWatts) W for a \(loadKW) kW load")
+                    checked += 1
+                }
+            }
+            #expect(checked >= 20, "measurements found for \(checked) loaded buses")
+        }
     }
 
     @Test func restartedValidatorRestoresTheContractTables() throws {

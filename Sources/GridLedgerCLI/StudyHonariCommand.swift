@@ -74,6 +74,10 @@ struct StudyHonariCommand: ParsableCommand {
             throw ValidationError("honari study: \(error)")
         }
         let wallSeconds = Date().timeIntervalSince(started)
+        // Each run's stores went with the run; the folder that held them goes too.
+        do { try FileManager.default.removeItem(at: stores) } catch {
+            FileHandle.standardError.write(Data("honari: note: could not remove \(stores.path): \(error)\n".utf8))
+        }
         do {
             let topologies = directory.appendingPathComponent("topologies")
             try FileManager.default.createDirectory(at: topologies, withIntermediateDirectories: true)

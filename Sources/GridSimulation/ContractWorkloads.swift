@@ -309,21 +309,11 @@ final class VoltageWorkloadDriver {
             }
             // Each device reports its bus's measurement as the contract stores it: one per bus (the latest report
             // stands for the bus), the bus's whole net load, positive when it consumes.
-            for (busIndex, deviceIndices) in devicesAtBus[copy].enumerated() where !deviceIndices.isEmpty {
-                let state = controlled.buses[busIndex]
-                let voltageMicroPU = Int64((state.voltagePU * 1e6).rounded())
-                let baselineMicroPU = Int64((uncontrolled.buses[busIndex].voltagePU * 1e6).rounded())
-                for deviceIndex in deviceIndices {
-                    devices[deviceIndex].lastVoltageMicroPU = voltageMicroPU
-                    devices[deviceIndex].lastBaselineVoltageMicroPU = baselineMicroPU
-                    reports.append(
-                        Report(
-                            device: deviceIndex, voltageMicroPU: voltageMicroPU,
-                            angleMicroRad: Int64((state.angleRad * 1e6).rounded()),
-                            pWatts: Int64((control[busIndex].netLoadPKW * 1_000).rounded()),
-                            qVAr: Int64((control[busIndex].netLoadQKVar * 1_000).rounded())))
-                }
-            }
+            appendReports(
+                devicesAtBus: devicesAtBus[copy],
+                controlled: { (controlled.buses[$0].voltagePU, controlled.buses[$0].angleRad) },
+                uncontrolledVoltagePU: { uncontrolled.buses[$0].voltagePU },
+                netLoadWatts: { (control[$0].netLoadPKW * 1_000, control[$0].netLoadQKVar * 1_000) }, to: &reports)
         }
         if let meshed {
             let limits = try meshedPeriod(
@@ -340,6 +330,30 @@ final class VoltageWorkloadDriver {
             if periodWeakest.baseline < Self.bandLowerPU { periodsBelowBandBaseline += 1 }
         }
         return reports.sorted { $0.device < $1.device }
+    }
+
+    /// One report per device: its bus's voltage and angle from the controlled power flow and the bus's net load
+    /// (watts and var, positive when consuming); remembers both flows' voltages for the devices' Volt-VAR curves.
+    private func appendReports(
+        devicesAtBus: [[Int]], controlled: (Int) -> (voltagePU: Double, angleRad: Double),
+        uncontrolledVoltagePU: (Int) -> Double, netLoadWatts: (Int) -> (p: Double, q: Double),
+        to reports: inout [Report]
+    ) {
+        for (busIndex, deviceIndices) in devicesAtBus.enumerated() where !deviceIndices.isEmpty {
+            let state = controlled(busIndex)
+            let voltageMicroPU = Int64((state.voltagePU * 1e6).rounded())
+            let baselineMicroPU = Int64((uncontrolledVoltagePU(busIndex) * 1e6).rounded())
+            let load = netLoadWatts(busIndex)
+            for deviceIndex in deviceIndices {
+                devices[deviceIndex].lastVoltageMicroPU = voltageMicroPU
+                devices[deviceIndex].lastBaselineVoltageMicroPU = baselineMicroPU
+                reports.append(
+                    Report(
+                        device: deviceIndex, voltageMicroPU: voltageMicroPU,
+                        angleMicroRad: Int64((state.angleRad * 1e6).rounded()),
+                        pWatts: Int64(load.p.rounded()), qVAr: Int64(load.q.rounded())))
+            }
+        }
     }
 
     func reportSubmission(_ report: Report) -> WorkloadSubmission {
@@ -457,21 +471,11 @@ final class VoltageWorkloadDriver {
             }
             // Every device measures its whole bus (as a PMU at the bus would): the contract keeps one measurement
             // per bus, so a share of the bus's load would make the bus look lightly loaded and its index too high.
-            for (busIndex, deviceIndices) in devicesAtBus[copy].enumerated() where !deviceIndices.isEmpty {
-                let state = controlled.buses[busIndex]
-                let voltageMicroPU = Int64((state.voltagePU * 1e6).rounded())
-                let baselineMicroPU = Int64((uncontrolled.buses[busIndex].voltagePU * 1e6).rounded())
-                for deviceIndex in deviceIndices {
-                    devices[deviceIndex].lastVoltageMicroPU = voltageMicroPU
-                    devices[deviceIndex].lastBaselineVoltageMicroPU = baselineMicroPU
-                    reports.append(
-                        Report(
-                            device: deviceIndex, voltageMicroPU: voltageMicroPU,
-                            angleMicroRad: Int64((state.angleRad * 1e6).rounded()),
-                            pWatts: Int64((pMW[busIndex] * 1e6).rounded()),
-                            qVAr: Int64((controlQMVar[busIndex] * 1e6).rounded())))
-                }
-            }
+            appendReports(
+                devicesAtBus: devicesAtBus[copy],
+                controlled: { (controlled.buses[$0].voltagePU, controlled.buses[$0].angleRad) },
+                uncontrolledVoltagePU: { uncontrolled.buses[$0].voltagePU },
+                netLoadWatts: { (pMW[$0] * 1e6, controlQMVar[$0] * 1e6) }, to: &reports)
         }
         return outside
     }

@@ -321,7 +321,9 @@ public struct CommunityDay {
         }
         result.transactionsCommitted = ledger.committed
         result.transactionsRefused = ledger.refusedByReason
-        result.marginsHeldAtEndMicros = try Self.stored { () throws(ContractError) in try contract.escrowedMarginMicros(reading: read) }
+        result.marginsHeldAtEndMicros = try Self.stored { () throws(ContractError) in
+            try contract.escrowedMarginMicros(reading: read)
+        }
         let fundHeld = try Self.stored { () throws(ContractError) in try contract.communityFundMicros(reading: read) }
         result.communityFundMicros = fundHeld
         result.moneyResidualMicros += fundHeld + result.marginsHeldAtEndMicros

@@ -643,7 +643,8 @@ final class AuctionWorkloadDriver {
     }
 
     /// The outcome from each region's committed auction table (`read(region, key)`), over `intervals` intervals.
-    func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) throws(ContractError) -> RunResult.AuctionOutcome {
+    func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) throws(ContractError) -> RunResult.AuctionOutcome
+    {
         var cleared = 0
         var peerToPeerWh: Int64 = 0
         var gridWh: Int64 = 0

@@ -1,6 +1,6 @@
 import Foundation
-import GridLoad
 import GridGenesis
+import GridLoad
 import GridLoadGenerator
 import GridTopology
 import Testing

@@ -168,7 +168,13 @@ extension Simulation {
             } else {
                 carried = (try? CheckpointDelivery(decoding: arguments))?.messages
             }
-            guard let applied = InboundContract.decodeOutput(receipt.output), let carried else { continue }
+            // The chain accepted both, so a failure to read them back would hide applied messages from the
+            // exactly-once checker: that is a broken invariant, not something to skip.
+            guard let applied = InboundContract.decodeOutput(receipt.output), let carried else {
+                throw SimulationError.invariantViolated(
+                    seed: topology.seed, timeNanos: nowNanos, event: "commit at \(node.label)",
+                    invariant: "a successful sys.inbound receipt whose arguments or output do not decode")
+            }
             let range = applied.firstSequence..<(applied.firstSequence + applied.count)
             let fresh = carried.filter { range.contains($0.destinationSequence) }
             let violations = globalChecker.recordApplied(applier: node.networkIndex, messages: fresh)

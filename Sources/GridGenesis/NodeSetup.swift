@@ -110,9 +110,13 @@ public struct NodeSetup: Sendable {
         switch node.address {
         case .validator(let region, let index):
             let store = try ChainStore(directory: storeDirectory, options: options)
-            return try RegionValidator(
-                configuration: deployment.validatorConfiguration(region: region, index: index, key: key), store: store,
-                fresh: fresh)
+            var configuration = deployment.validatorConfiguration(region: region, index: index, key: key)
+            // A synced LMDB commit takes 7.2 ms on the reference VM (profiles/reference-vm.json) and milliseconds on
+            // most disks: assume at least a quarter block interval, the longest a busy leader's timer waits.
+            if durability == .sync {
+                configuration.proposeWithinWriteNanos = topology.consensusTiming.blockIntervalNanos / 4
+            }
+            return try RegionValidator(configuration: configuration, store: store, fresh: fresh)
         case .member(let index):
             guard let configuration = deployment.memberConfiguration(index: index, key: key),
                 let settings = topology.global

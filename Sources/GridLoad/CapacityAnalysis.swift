@@ -145,8 +145,15 @@ public enum CapacityAnalysis {
         return reasons.isEmpty ? "latency alone " + head : reasons.joined(separator: "; ") + " " + head
     }
 
+    /// Three significant figures at least, trailing zeros dropped, so a probe that missed a 100 ms target by
+    /// 0.1 ms reads "100.1 ms against 100 ms", not "100 ms against 100 ms".
     static func format(_ value: Double) -> String {
-        value >= 100 ? String(format: "%.0f", value) : String(format: "%.2f", value)
+        var text = value >= 1000 ? String(format: "%.0f", value) : String(format: "%.2f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
     }
 
     static func percent(_ share: Double) -> String { String(format: "%.0f %%", share * 100) }

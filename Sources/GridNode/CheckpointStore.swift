@@ -121,9 +121,11 @@ public final class CheckpointStore: @unchecked Sendable {
     /// Refused, with nothing written, unless the block is at the next height, links to the stored checkpoint below
     /// it, is on the global chain (`GlobalConfiguration.globalRegion`, the parent's chain), the certificate names
     /// it, `stateRoot` is the header's `stateRoot` and equals `state.root(after:)` the parent's state root.
+    ///
+    /// `meta` records (a member's safety state) ride in the same transaction: one fsync for the event's writes.
     public func commit(
         block: ProposedBlock<CheckpointPayload>, certificate: QuorumCertificate?, state: GlobalState,
-        stateRoot: Hash256
+        stateRoot: Hash256, meta: [String: [UInt8]] = [:]
     ) throws(CheckpointStoreError) {
         let header = block.header
         let height = header.height
@@ -188,6 +190,9 @@ public final class CheckpointStore: @unchecked Sendable {
                 // checkpoint that let a member rebuild any old checkpoint's notices instead of keeping them all
                 // in memory.
                 try txn.put(key, stateBytes, in: self.states)
+                for (name, value) in meta.sorted(by: { $0.key < $1.key }) {
+                    try txn.put(Array(name.utf8), value, in: self.metaTable)
+                }
             }
         }
     }

@@ -235,6 +235,26 @@ public final class CommitteeMember: NodeHost {
 
     private func drive(_ event: GlobalEvent, _ output: inout NodeOutput) throws {
         var actions = node.handle(event, work: &output.work)
+        // As a region validator does: the event's safety record rides in the write of the checkpoint it committed
+        // (the last one, when it committed several), so a vote that commits costs one fsync, not two.
+        var pendingSafety: [UInt8]?
+        var pendingCommits: [(ProposedBlock<CheckpointPayload>, QuorumCertificate, CheckpointOutput)] = []
+        func flush() throws {
+            let commits = pendingCommits
+            let safety = pendingSafety
+            pendingCommits = []
+            pendingSafety = nil
+            for (position, (block, certificate, commit)) in commits.enumerated() {
+                let meta = position == commits.count - 1 ? safety.map { ["safety": $0] } ?? [:] : [:]
+                try commitCheckpoint(block, certificate: certificate, output: commit, meta: meta, &output)
+            }
+            if let safety, commits.isEmpty {
+                output.storeWork.storeCommits += 1
+                output.storeWork.storeCommitBytes += safety.count
+                output.durableWrites += 1
+                try write("write safety state") { try store.putMeta("safety", safety) }
+            }
+        }
         var index = 0
         while index < actions.count {
             switch actions[index] {
@@ -249,14 +269,12 @@ public final class CommitteeMember: NodeHost {
             case .setTimer(let timer, let after):
                 output.timers.append((.global(timer), after))
             case .persistSafety(let state):
-                let bytes = state.encoded()
-                output.work.storeCommits += 1
-                output.work.storeCommitBytes += bytes.count
-                output.durableWritesBeforeSend += 1
-                try write("write safety state") { try store.putMeta("safety", bytes) }
+                // A later record in the same event supersedes this one: rounds only grow.
+                pendingSafety = state.encoded()
             case .persistCommit(let block, let certificate, let commit):
-                try commitCheckpoint(block, certificate: certificate, output: commit, &output)
+                pendingCommits.append((block, certificate, commit))
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
+                try flush()
                 var blocks: [ProposedBlock<CheckpointPayload>] = []
                 for height in fromHeight..<(fromHeight + UInt64(count)) {
                     let block: ProposedBlock<CheckpointPayload>?
@@ -284,22 +302,25 @@ public final class CommitteeMember: NodeHost {
             }
             index += 1
         }
+        try flush()
     }
 
     /// Writes the checkpoint, keeps it for regions that ask later, and tells one validator per region, a different
     /// one at each height, so a crashed member leaves every validator a gap it fills by asking, not a silence.
     private func commitCheckpoint(
         _ block: ProposedBlock<CheckpointPayload>, certificate: QuorumCertificate, output commit: CheckpointOutput,
-        _ output: inout NodeOutput
+        meta: [String: [UInt8]], _ output: inout NodeOutput
     ) throws {
         let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
-        try write("commit checkpoint \(block.height)") {
-            try store.commit(block: block, certificate: certificate, state: commit.state, stateRoot: commit.stateRoot)
+        try write("commit checkpoint \(block.height)" + (meta.isEmpty ? "" : " and the safety state")) {
+            try store.commit(
+                block: block, certificate: certificate, state: commit.state, stateRoot: commit.stateRoot, meta: meta)
         }
         if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
         output.storeWork.storeCommits += 1
         output.storeWork.storeCommitBytes += 1 + BlockHeader.encodedBytes + block.payload.wireBytes
-        output.durableCommits += 1
+        output.storeWork.storeCommitBytes += meta.values.reduce(0) { $0 + $1.count }
+        output.durableWrites += 1
         output.observations.append(.checkpointCommitted(block, certificate, commit))
         for entry in commit.finalized {
             let region = Int(entry.region)

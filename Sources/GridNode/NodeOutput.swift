@@ -68,9 +68,9 @@ public enum NodeLoss: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Everything one input made a node do, for the runtime to carry out. Effects are returned rather than performed
-/// so that a runtime can price the event first: the simulator releases `sends` when the event's compute is done
-/// and `sendsAfterWrite` and `replies` after its store write, as a live node would; a live runtime sends them as
-/// they come (the write has already happened, synchronously, before this returns).
+/// so that a runtime can price the event first. The store writes happen inside `handle`, before it returns, so
+/// nothing here may leave before them: the simulator releases every message, reply and timer when the event's
+/// compute and writes are done, and a live runtime sends them as they come after `handle` returns.
 public struct NodeOutput: Sendable {
     public var sends: [Outgoing] = []
     /// Frames that announce what this event wrote (checkpoints, region entries): they must not leave before it.
@@ -79,12 +79,10 @@ public struct NodeOutput: Sendable {
     public var replies: [(id: ClientRequestID, reply: ClientReply)] = []
     /// Work on the node's consensus thread (and, for signature batches, its other cores).
     public var work = Work()
-    /// The block or checkpoint write, priced apart: it happens after the event's messages leave.
+    /// The event's store writes, priced apart from its compute.
     public var storeWork = Work()
-    /// Writes that had to be durable before the messages that follow them left (the safety record before a vote).
-    public var durableWritesBeforeSend = 0
-    /// Commits written by this event (each durable on a machine that syncs).
-    public var durableCommits = 0
+    /// Write transactions this event made (each durable, one fsync, on a machine that syncs).
+    public var durableWrites = 0
     /// Thread CPU time the store writes took, when the node was asked to measure it.
     public var storeCPUNanos: UInt64 = 0
     public var observations: [NodeObservation] = []

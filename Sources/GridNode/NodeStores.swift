@@ -8,8 +8,8 @@ import GridStorage
 /// is the seam where a test puts a store that fails on purpose.
 public protocol RegionStore: AnyObject {
     var latestHeight: UInt64? { get throws }
-    func commit(_ commit: BlockCommit) throws
-    func putMeta(_ key: String, _ value: [UInt8]) throws
+    /// Blocks in order and meta records in one write transaction (one fsync where the store syncs).
+    func commit(_ commits: [BlockCommit], meta: [String: [UInt8]]) throws
     func meta(_ key: String) throws -> [UInt8]?
     func block(atHeight height: UInt64) throws -> Block?
     func certificate(atHeight height: UInt64) throws -> QuorumCertificate?
@@ -27,9 +27,10 @@ extension ChainStore: RegionStore {}
 public protocol MemberStore: AnyObject {
     var latestHeight: UInt64? { get throws }
     func commitGenesis(block: ProposedBlock<CheckpointPayload>, state: GlobalState) throws
+    /// The checkpoint and `meta` records in one write transaction.
     func commit(
         block: ProposedBlock<CheckpointPayload>, certificate: QuorumCertificate?, state: GlobalState,
-        stateRoot: Hash256
+        stateRoot: Hash256, meta: [String: [UInt8]]
     ) throws
     func block(atHeight height: UInt64, genesisCertificate: QuorumCertificate) throws -> ProposedBlock<
         CheckpointPayload

@@ -23,6 +23,11 @@ public struct RegionValidatorConfiguration: Sendable {
     /// Nil when the deployment has no global committee.
     public var global: GlobalLink?
     public var wireLimits: WireLimits
+    /// A leader's propose timer due within this long fires inside an event that already writes (the commit its QC
+    /// made), so the proposal's safety record shares that write's fsync instead of paying a second one right
+    /// after: the write keeps the proposal from leaving for at least its fsync anyway, so set this no higher than
+    /// one fsync takes. Zero (the default) for stores that do not sync, where rounds are paced by the timer alone.
+    public var proposeWithinWriteNanos: UInt64 = 0
 
     public init(
         chainID: ChainID, region: Int, validatorIndex: Int, validators: ValidatorSet, key: KeyPair,
@@ -109,9 +114,11 @@ public final class RegionValidator: NodeHost {
         if fresh {
             try attempt("write genesis") {
                 try store.commit(
-                    BlockCommit(
-                        block: Block(header: genesis.header, transactions: []), certificate: nil, receipts: [],
-                        stateChanges: StateChanges()))
+                    [
+                        BlockCommit(
+                            block: Block(header: genesis.header, transactions: []), certificate: nil, receipts: [],
+                            stateChanges: StateChanges())
+                    ], meta: [:])
             }
         }
         let latest = try attempt("read latest height") { try store.latestHeight } ?? 0
@@ -276,8 +283,13 @@ public final class RegionValidator: NodeHost {
         try interpret(&actions, &output)
     }
 
+    /// Carries out the replica's actions. The event's writes (the safety record, the blocks it committed) are
+    /// gathered and made durable in one write transaction, one fsync, before anything the event produced leaves
+    /// the node: a vote never leaves before its safety record, a reply never before its block.
     private func interpret(_ actions: inout [RegionAction], _ output: inout NodeOutput) throws {
         let region = configuration.region
+        var pending = PendingWrite()
+        var proposalsFiredNow = 0
         var index = 0
         while index < actions.count {
             switch actions[index] {
@@ -292,6 +304,11 @@ public final class RegionValidator: NodeHost {
                         Outgoing(
                             to: .validator(region: region, index: peer), frame: frame, urgent: message.isConsensus))
                 }
+            case .setTimer(.consensus(.propose(let round)), let after)
+            where !pending.commits.isEmpty && after <= configuration.proposeWithinWriteNanos && proposalsFiredNow < 2:
+                // See `proposeWithinWriteNanos`. The bound stops a timer handler that re-arms itself from looping.
+                proposalsFiredNow += 1
+                actions.append(contentsOf: node.handle(.timer(.consensus(.propose(round))), work: &output.work))
             case .setTimer(let timer, let after):
                 output.timers.append((.region(timer), after))
             case .reply(let id, let reply):
@@ -299,15 +316,12 @@ public final class RegionValidator: NodeHost {
             case .localRefused(let reason):
                 output.observations.append(.lost(.relayRefused(reason)))
             case .persistSafety(let state):
-                let bytes = state.encoded()
-                output.work.storeCommits += 1
-                output.work.storeCommitBytes += bytes.count
-                output.durableWritesBeforeSend += 1
-                try write("write safety state") { try store.putMeta("safety", bytes) }
+                // A later record in the same event supersedes this one: rounds only grow.
+                pending.safety = state.encoded()
             case .persistCommit(let block, let commitOutput):
                 // The global layer's records ride in the block's own write transaction, so a crash never keeps
                 // one without the other. They are a few dozen bytes next to the block and, like its certificate
-                // and receipts, not in the priced size below (LMDB's measured write statistics include them).
+                // and receipts, not in the size `flush` prices (LMDB's measured write statistics include them).
                 var commit = commitOutput.commit
                 if configuration.global != nil {
                     commit.metaRecords[GlobalRecords.finalizedKey] = GlobalRecords.encode(
@@ -317,16 +331,10 @@ public final class RegionValidator: NodeHost {
                             outbox: commitOutput.outbox)
                     }
                 }
-                let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
-                try write("commit block \(block.height)") { try store.commit(commit) }
-                if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
-                output.storeWork.storeCommits += 1
-                output.storeWork.storeCommitBytes +=
-                    1 + BlockHeader.encodedBytes + block.payload.wireBytes
-                output.durableCommits += 1
-                output.observations.append(.committed(block, commitOutput))
-                afterCommit(block, commitOutput, &output)
+                pending.commits.append((block, commitOutput, commit))
             case .loadCommittedBlocks(let peer, let fromHeight, let count):
+                // Answer from a store that holds what this event committed so far.
+                try flush(&pending, &output)
                 var blocks: [ProposedBlock<RegionPayload>] = []
                 for height in fromHeight..<(fromHeight + UInt64(count)) {
                     // The answer ends at the first block this store cannot give; the peer asks again from there. A
@@ -348,6 +356,43 @@ public final class RegionValidator: NodeHost {
                     .rejected(from: from.map { .validator(region: region, index: $0) }, rejection))
             }
             index += 1
+        }
+        try flush(&pending, &output)
+    }
+
+    /// What one event has to write, not yet written.
+    private struct PendingWrite {
+        var safety: [UInt8]?
+        var commits: [(block: ProposedBlock<RegionPayload>, output: RegionCommitOutput, commit: BlockCommit)] = []
+        var isEmpty: Bool { safety == nil && commits.isEmpty }
+    }
+
+    private func flush(_ pending: inout PendingWrite, _ output: inout NodeOutput) throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = PendingWrite()
+        let heights = batch.commits.map(\.block.height)
+        let operation: String
+        switch (heights.first, heights.last) {
+        case (let first?, let last?) where first == last: operation = "commit block \(first)"
+        case (let first?, let last?): operation = "commit blocks \(first)-\(last)"
+        default: operation = "write safety state"
+        }
+        let start = measuresStoreCPU ? ThreadCPUClock.nowNanos() : 0
+        try write(batch.safety != nil && !heights.isEmpty ? operation + " and the safety state" : operation) {
+            try store.commit(batch.commits.map(\.commit), meta: batch.safety.map { ["safety": $0] } ?? [:])
+        }
+        if measuresStoreCPU { output.storeCPUNanos += ThreadCPUClock.nowNanos() &- start }
+        // Priced as the one transaction it is: the fixed cost once, the bytes of every record.
+        output.storeWork.storeCommits += 1
+        output.storeWork.storeCommitBytes += batch.safety?.count ?? 0
+        for entry in batch.commits {
+            output.storeWork.storeCommitBytes += 1 + BlockHeader.encodedBytes + entry.block.payload.wireBytes
+        }
+        output.durableWrites += 1
+        for entry in batch.commits {
+            output.observations.append(.committed(entry.block, entry.output))
+            afterCommit(entry.block, entry.output, &output)
         }
     }
 

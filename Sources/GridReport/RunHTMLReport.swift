@@ -95,6 +95,7 @@ public enum RunHTMLReport {
             ])
         total.y.includesZero = true
         html += total.svg() ?? HTMLText.missing("No throughput points in this result's time series.")
+        html += failuresChart(result, series)
         let regionNames = series.regions.keys.sorted()
         if regionNames.count > 1 || (regionNames.count == 1 && result.regions.count > 1) {
             var lines: [ChartSeries] = []
@@ -120,6 +121,30 @@ public enum RunHTMLReport {
             }
         }
         return html
+    }
+
+    /// Rejected, dropped and timed-out transactions per interval, when the result has them (live runs: the load
+    /// generator sees when each outcome happened; the simulator keeps only totals).
+    static func failuresChart(_ result: RunResult, _ series: TimeSeries) -> String {
+        let kinds: [(name: String, color: String, rate: (TimeSeriesPoint) -> Double?)] = [
+            ("rejected", Palette.color(3), \.rejectedTps), ("dropped (busy, full)", Palette.color(4), \.droppedTps),
+            ("timed out", Palette.fault, \.timedOutTps),
+        ]
+        guard series.total.contains(where: { point in kinds.contains { $0.rate(point) != nil } }) else {
+            return "<p>Failures over time: this result has no per-interval outcomes (simulated runs keep totals "
+                + "only; see the outcome table).</p>\n"
+        }
+        var chart = timeChart(
+            id: "failures", title: "Failures over time (when each transaction's outcome arrived)",
+            yTitle: "transactions per second (tx/s)", series: series, result: result,
+            lines: kinds.map { kind in
+                ChartSeries(
+                    name: kind.name,
+                    points: series.total.map { ChartPoint(x: mid($0, series), y: kind.rate($0) ?? 0) },
+                    color: kind.color)
+            })
+        chart.y.includesZero = true
+        return chart.svg() ?? HTMLText.missing("No failure points in this result's time series.")
     }
 
     static func latencyOverTimeSection(_ result: RunResult) -> String {

@@ -421,9 +421,11 @@ public final class Simulation {
     }
 
     func validatorConfiguration(_ node: SimulatedMachine) -> RegionValidatorConfiguration {
-        deployment.validatorConfiguration(
+        var configuration = deployment.validatorConfiguration(
             region: node.regionIndex, index: node.validatorIndex, key: node.key,
             behavior: options.byzantine[node.label] ?? .honest)
+        configuration.proposeWithinWriteNanos = node.durable ? UInt64(options.profile.storeSyncNanos.rounded()) : 0
+        return configuration
     }
 
     /// Opens the node's store and builds it with the node layer, which restores it from the store; checks that
@@ -926,20 +928,19 @@ public final class Simulation {
     }
 
     /// How long an event keeps the consensus thread: its serial work, plus its signature batch spread over all
-    /// cores (the thread waits for the batch), plus fsync waits on a durable machine: the safety record before the
-    /// messages leave, the commit before replies. Measured mode times the thread instead (batches included, since
-    /// it verifies them on the calling thread).
+    /// cores (the thread waits for the batch), plus its store writes and, on a durable machine, one fsync wait per
+    /// write transaction (the node layer gathers an event's writes into one). Measured mode times the thread
+    /// instead (batches included, since it verifies them on the calling thread).
     func eventCost(
         _ output: NodeOutput, on node: SimulatedMachine, cpuStartNanos: UInt64?
     ) -> (mainNanos: UInt64, mainCPUNanos: UInt64, storeNanos: UInt64, storeCPUNanos: UInt64) {
         let syncNanos = node.durable ? UInt64(options.profile.storeSyncNanos.rounded()) : 0
-        let safetyWaitNanos = UInt64(output.durableWritesBeforeSend) * syncNanos
-        let commitWaitNanos = UInt64(output.durableCommits) * syncNanos
+        let syncWaitNanos = UInt64(output.durableWrites) * syncNanos
         if let cpuStartNanos {
             let total = ThreadCPUClock.nowNanos() &- cpuStartNanos
             let storeNanos = min(output.storeCPUNanos, total)
             let main = max(1, total - storeNanos)
-            return (main + safetyWaitNanos, main, storeNanos + commitWaitNanos, storeNanos)
+            return (main, main, storeNanos + syncWaitNanos, storeNanos)
         }
         var serial = output.work
         serial.batchedSignatureVerifications = 0
@@ -952,14 +953,14 @@ public final class Simulation {
             // A thread gets at most one core, and only `cores` when the node has less than one.
             let threadShare = min(1, cores)
             return (
-                UInt64((Double(serialNanos) / threadShare + Double(batchNanos) / cores).rounded()) + safetyWaitNanos,
-                serialNanos + batchNanos, UInt64((Double(storeCPU) / threadShare).rounded()) + commitWaitNanos,
+                UInt64((Double(serialNanos) / threadShare + Double(batchNanos) / cores).rounded()),
+                serialNanos + batchNanos, UInt64((Double(storeCPU) / threadShare).rounded()) + syncWaitNanos,
                 storeCPU
             )
         }
         return (
-            serialNanos + batchNanos / UInt64(node.cores) + safetyWaitNanos, serialNanos + batchNanos,
-            storeCPU + commitWaitNanos, storeCPU
+            serialNanos + batchNanos / UInt64(node.cores), serialNanos + batchNanos, storeCPU + syncWaitNanos,
+            storeCPU
         )
     }
 
@@ -989,8 +990,8 @@ public final class Simulation {
             throw SimulationError.store(node: node.label, reason: "\(error)")
         }
         let cost = eventCost(output, on: node, cpuStartNanos: measured ? cpuStart : nil)
-        let sendNanos = nowNanos + cost.mainNanos
-        let endNanos = sendNanos + cost.storeNanos
+        // The node layer writes inside `handle`, so, as on a live node, nothing leaves before the writes are done.
+        let endNanos = nowNanos + cost.mainNanos + cost.storeNanos
         node.busyUntilNanos = endNanos
         let cpuNanos = cost.mainCPUNanos + cost.storeCPUNanos
         node.metrics.busyNanosTotal += cpuNanos
@@ -1003,10 +1004,10 @@ public final class Simulation {
         try observe(output.observations, at: node)
         for (timer, after) in output.timers {
             queue.push(
-                .timer(machine: node.networkIndex, incarnation: node.incarnation, timer), atNanos: sendNanos + after)
+                .timer(machine: node.networkIndex, incarnation: node.incarnation, timer), atNanos: endNanos + after)
         }
         for (id, reply) in output.replies { scheduleReply(Int(id), reply, fromNanos: endNanos) }
-        for outgoing in output.sends { send(outgoing, from: node, atNanos: sendNanos) }
+        for outgoing in output.sends { send(outgoing, from: node, atNanos: endNanos) }
         for outgoing in output.sendsAfterWrite { send(outgoing, from: node, atNanos: endNanos) }
     }
 

@@ -47,7 +47,7 @@ extension Topology {
           accounts: 10000
           rate:
             controller: fixed
-            tps: 10000   # sustained with durable commits (p99 about 0.2 s); 20000 saturates the region (see docs/architecture.md)
+            tps: 10000   # sustained with durable commits (p99 about 0.11 s); 20000 saturates the region (see docs/architecture.md)
           durationSeconds: 10
           warmupSeconds: 2
           timeoutSeconds: 5

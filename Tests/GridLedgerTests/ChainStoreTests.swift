@@ -92,6 +92,27 @@ import Testing
         }
     }
 
+    @Test func aBatchOfBlocksAndMetaRecordsCommitsInOneTransactionOrNotAtAll() throws {
+        try withTemporaryDirectory { directory in
+            let chain = makeChain(count: 4)
+            let store = try ChainStore(directory: directory)
+            defer { store.close() }
+            try store.commit(chain[0])
+            let before = store.writeStatistics.commits
+            try store.commit(Array(chain[1...2]), meta: ["safety": [7]])
+            #expect(store.writeStatistics.commits == before + 1)
+            #expect(try store.latestHeight == 2)
+            #expect(try store.meta("safety") == [7])
+            // A batch with a gap is refused whole: the block that would fit is not kept, nor the meta record.
+            #expect(throws: ChainStoreError.self) {
+                try store.commit([chain[3], chain[3]], meta: ["safety": [8]])
+            }
+            #expect(try store.latestHeight == 2)
+            #expect(try store.meta("safety") == [7])
+            #expect(try store.height(ofBlockHash: chain[3].block.hash) == nil)
+        }
+    }
+
     @Test func onlyTheNextLinkedBlockCanBeCommitted() throws {
         try withTemporaryDirectory { directory in
             let chain = makeChain(count: 3)

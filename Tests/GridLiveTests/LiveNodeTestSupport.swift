@@ -392,11 +392,11 @@ final class FailingStore: RegionStore, @unchecked Sendable {
     init(_ inner: ChainStore) { self.inner = inner }
 
     var latestHeight: UInt64? { get throws { try inner.latestHeight } }
-    func commit(_ commit: BlockCommit) throws {
-        if failCommits.withLock({ $0 }) { throw InjectedFailure() }
-        try inner.commit(commit)
+    func commit(_ commits: [BlockCommit], meta: [String: [UInt8]]) throws {
+        // Safety records alone still go through: the fault is in committing blocks.
+        if !commits.isEmpty, failCommits.withLock({ $0 }) { throw InjectedFailure() }
+        try inner.commit(commits, meta: meta)
     }
-    func putMeta(_ key: String, _ value: [UInt8]) throws { try inner.putMeta(key, value) }
     func meta(_ key: String) throws -> [UInt8]? { try inner.meta(key) }
     func block(atHeight height: UInt64) throws -> Block? { try inner.block(atHeight: height) }
     func certificate(atHeight height: UInt64) throws -> QuorumCertificate? { try inner.certificate(atHeight: height) }

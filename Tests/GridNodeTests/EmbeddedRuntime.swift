@@ -27,6 +27,10 @@ final class EmbeddedRuntime {
     private var sequence = 0
     var replies: [ClientRequestID: ClientReply] = [:]
     var observations: [NodeAddress: [NodeObservation]] = [:]
+    /// Every event's output as the node returned it, for tests about what one event does.
+    var onOutput: (NodeAddress, NodeOutput) -> Void = { _, _ in }
+    /// `RegionValidatorConfiguration.proposeWithinWriteNanos` of every validator.
+    let proposeWithinWriteNanos: UInt64
     /// Frames dropped on purpose, to model a partition or a crashed peer.
     var isCut: (NodeAddress, NodeAddress) -> Bool = { _, _ in false }
 
@@ -41,9 +45,11 @@ final class EmbeddedRuntime {
     let recentCheckpointsMax: Int
 
     init(
-        validators: Int = 4, members: Int = 0, recentCheckpointsMax: Int = CommitteeMember.recentCheckpointsMax
+        validators: Int = 4, members: Int = 0, recentCheckpointsMax: Int = CommitteeMember.recentCheckpointsMax,
+        proposeWithinWriteNanos: UInt64 = 0
     ) throws {
         self.recentCheckpointsMax = recentCheckpointsMax
+        self.proposeWithinWriteNanos = proposeWithinWriteNanos
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridnode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         regionKeys = (0..<validators).map { KeyPair.derived(masterSeed: 21, label: "node-test/r0/\($0)") }
@@ -84,12 +90,14 @@ final class EmbeddedRuntime {
                     region: GlobalConfiguration.globalRegion, validators: $0.keys, genesisHash: .zero),
                 resendIntervalNanos: 200_000_000)
         }
-        return RegionValidatorConfiguration(
+        var configuration = RegionValidatorConfiguration(
             chainID: Self.chainID, region: 0, validatorIndex: index,
             validators: ValidatorSet(keys: regionKeys.map(\.publicKey)), key: regionKeys[index],
             timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 200_000_000),
             mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: regionContracts,
             verifier: DirectSignatureVerifier(), genesis: regionGenesis, global: link)
+        configuration.proposeWithinWriteNanos = proposeWithinWriteNanos
+        return configuration
     }
 
     /// Transfers, and with a committee the inbound contract through which cross-region messages arrive (as
@@ -159,6 +167,7 @@ final class EmbeddedRuntime {
             nowNanos = next.atNanos
             guard let host = hosts[next.to] else { continue }
             let output = try host.handle(next.input)
+            onOutput(next.to, output)
             observations[next.to, default: []] += output.observations
             for (timer, after) in output.timers { schedule(.timer(timer), to: next.to, afterNanos: after) }
             for (id, reply) in output.replies { replies[id] = reply }

@@ -29,6 +29,23 @@ import Testing
                 || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
     }
 
+    @Test func perIntervalFailuresAreChartedWhenTheResultHasThem() throws {
+        var result = constructedRun()
+        #expect(!RunHTMLReport.html(result).contains("id=\"failures\""))
+        #expect(RunHTMLReport.html(result).contains("no per-interval outcomes"))
+        var series = try #require(result.timeSeries)
+        for index in series.total.indices {
+            series.total[index].rejectedTps = 0
+            series.total[index].droppedTps = index == 2 ? 125 : 0
+            series.total[index].timedOutTps = index == 3 ? 40 : 0
+        }
+        result.timeSeries = series
+        let html = RunHTMLReport.html(result)
+        #expect(html.contains("id=\"failures\""))
+        for name in ["rejected", "dropped (busy, full)", "timed out"] { #expect(html.contains(">\(name)</text>")) }
+        #expect(occurrences(of: "<svg", in: html) == 7)
+    }
+
     @Test func oldResultWithoutTimeSeriesSaysSoAndStillDrawsPercentilesAndCPUBars() {
         let html = RunHTMLReport.html(constructedRun(withTimeSeries: false))
         #expect(html.contains("No time series in this result"))

@@ -22,7 +22,9 @@ extension Topology {
             chainID: chainID, region: RegionID(region), capacityTransactions: mempool.capacityTransactions,
             transactionBytesMax: mempool.transactionBytesMax, blockTransactionsMax: consensus.blockTransactionsMax,
             blockBytesMax: consensus.blockBytesMax, gossipBatchTransactionsMax: mempool.batchTransactionsMax,
-            gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6))
+            gossipIntervalNanos: UInt64(mempool.batchIntervalMillis * 1e6),
+            // A transaction still held a view timeout after its gossip has waited as long as a stalled round does.
+            gossipResendIntervalNanos: UInt64(consensus.viewTimeoutMillis * 1e6))
     }
 
     /// The committee's bounds. Per region a member keeps up to 1024 verified entries waiting for a checkpoint and

@@ -43,11 +43,15 @@ public struct MempoolConfiguration: Sendable, Hashable {
     public var gossipBatchTransactionsMax: Int
     /// ...or after this long, whichever comes first.
     public var gossipIntervalNanos: UInt64
+    /// A gateway gossips its own transactions again while it still holds them this long after they were last sent
+    /// (between one and two of these): a gossip frame can be lost, and a transaction only its gateway holds is
+    /// proposed only when the gateway leads, which a lagging validator may never do again (leader reputation).
+    public var gossipResendIntervalNanos: UInt64
 
     public init(
         chainID: ChainID, region: RegionID, capacityTransactions: Int = 200_000, transactionBytesMax: Int = 4096,
         blockTransactionsMax: Int = 2000, blockBytesMax: Int = 2 << 20, gossipBatchTransactionsMax: Int = 256,
-        gossipIntervalNanos: UInt64 = 2_000_000
+        gossipIntervalNanos: UInt64 = 2_000_000, gossipResendIntervalNanos: UInt64 = 500_000_000
     ) {
         self.chainID = chainID
         self.region = region
@@ -57,6 +61,7 @@ public struct MempoolConfiguration: Sendable, Hashable {
         self.blockBytesMax = blockBytesMax
         self.gossipBatchTransactionsMax = gossipBatchTransactionsMax
         self.gossipIntervalNanos = gossipIntervalNanos
+        self.gossipResendIntervalNanos = gossipResendIntervalNanos
     }
 }
 
@@ -118,6 +123,7 @@ public struct Mempool {
     }
     public var isFull: Bool { entries.count >= configuration.capacityTransactions }
     public func contains(_ hash: Hash256) -> Bool { entries[hash] != nil }
+    public func transaction(_ hash: Hash256) -> PooledTransaction? { entries[hash] }
 
     /// Checks and admits one client transaction from its wire bytes.
     /// - Parameter nonces: the sender's committed nonce window (from the application's state).

@@ -33,6 +33,8 @@ public enum ClientReply: Hashable, Sendable {
 public enum RegionTimer: Hashable, Sendable {
     case consensus(ReplicaTimer)
     case gossip
+    /// Gossip again this gateway's own transactions still held since before the last such timer.
+    case gossipResend
 }
 
 public enum RegionEvent: Sendable {
@@ -75,6 +77,14 @@ public struct RegionNode {
     /// Client requests this node admitted and has not yet answered, by transaction hash. Bounded by the mempool:
     /// only admitted transactions are entered, and they leave when committed.
     private var pendingClients: [Hash256: ClientRequestID] = [:]
+    /// This gateway's own admitted transactions by when they were last gossiped: since the last resend timer
+    /// (`gossipedRecently`) or before it (`gossipResendDue`, oldest first). A gossip frame can be lost (seed 3786:
+    /// to both honest peers at once), and a transaction that only its gateway holds is proposed only when the gateway
+    /// leads. Committed ones are dropped when the timer looks at them; both lists are kept within the mempool's
+    /// capacity.
+    private var gossipedRecently: [Hash256] = []
+    private var gossipResendDue: [Hash256] = []
+    private var gossipResendTimerArmed = false
 
     public init(replica: Replica<RegionApplication>) {
         self.replica = replica
@@ -108,6 +118,8 @@ public struct RegionNode {
         case .timer(.gossip):
             gossipTimerArmed = false
             flushGossip(&actions)
+        case .timer(.gossipResend):
+            resendGossip(&actions)
         }
         return actions
     }
@@ -137,6 +149,7 @@ public struct RegionNode {
         case .accepted(let hash):
             if let id { pendingClients[hash] = id }
             if let pooled { gossipBuffer.append(pooled) }
+            noteGossiped(hash, &actions)
             if gossipBuffer.count >= configuration.gossipBatchTransactionsMax {
                 flushGossip(&actions)
             } else if !gossipTimerArmed {
@@ -151,6 +164,48 @@ public struct RegionNode {
         guard !gossipBuffer.isEmpty else { return }
         actions.append(.broadcast(.gossip(gossipBuffer)))
         gossipBuffer.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func noteGossiped(_ hash: Hash256, _ actions: inout [RegionAction]) {
+        gossipedRecently.append(hash)
+        if gossipedRecently.count > configuration.capacityTransactions {
+            gossipedRecently.removeAll { !mempool.contains($0) }
+        }
+        armGossipResend(&actions)
+    }
+
+    private mutating func armGossipResend(_ actions: inout [RegionAction]) {
+        guard !gossipResendTimerArmed else { return }
+        gossipResendTimerArmed = true
+        actions.append(.setTimer(.gossipResend, afterNanos: configuration.gossipResendIntervalNanos))
+    }
+
+    /// Gossips again, oldest first, the gateway's transactions still held that were last sent before the previous
+    /// resend timer, at most one block's worth per interval in batches a peer accepts: under overload most of what
+    /// waits is merely queued, and resending all of it every interval would add a second stream of gossip. Peers
+    /// that hold a transaction refuse the copy before any signature work (duplicate, or a used nonce).
+    private mutating func resendGossip(_ actions: inout [RegionAction]) {
+        gossipResendTimerArmed = false
+        // Still held and still committable: a transaction whose nonce a committed one used stays in the pool, but
+        // no peer would take it.
+        let nonces = committedNonces
+        let pool = mempool
+        let stillPending = { (hash: Hash256) -> Bool in
+            guard let pooled = pool.transaction(hash) else { return false }
+            return nonces(pooled.transaction.sender).canUse(pooled.transaction.nonce)
+        }
+        let due = gossipResendDue.filter(stillPending)
+        let resent = due.prefix(configuration.blockTransactionsMax)
+        let transactions = resent.compactMap { mempool.transaction($0) }
+        var start = 0
+        while start < transactions.count {
+            let end = min(start + configuration.gossipBatchTransactionsMax, transactions.count)
+            actions.append(.broadcast(.gossip(Array(transactions[start..<end]))))
+            start = end
+        }
+        gossipResendDue = Array(due.dropFirst(resent.count)) + gossipedRecently.filter(stillPending)
+        gossipedRecently = Array(resent)
+        if !gossipResendDue.isEmpty || !gossipedRecently.isEmpty { armGossipResend(&actions) }
     }
 
     private mutating func onGossip(_ batch: [PooledTransaction], _ actions: inout [RegionAction], _ work: inout Work) {

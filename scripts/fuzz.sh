@@ -137,7 +137,7 @@ build() {
 }
 
 run_one() {
-    local name="$1" seconds="$2" product work corpus artifacts log status executions rate
+    local name="$1" seconds="$2" product work corpus artifacts log status executions rate started elapsed
     product="$(product_of "$name")" || {
         echo "fuzz: unknown target '$name'; scripts/fuzz.sh list" >&2
         exit 2
@@ -162,21 +162,24 @@ run_one() {
     # leaks, and checking after every input that allocates more than it frees (any input that starts a thread)
     # made the topology target 30 times slower. SWIFT_BACKTRACE: the Swift backtracer's memory reads trip ASan
     # and bury the real report.
+    started=$(date +%s)
     # shellcheck disable=SC2086
     (cd "$work" && ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no \
         "$BIN/$product" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$corpus") >"$log" 2>&1
     status=$?
+    # Measured, not asked for: -runs=N in FUZZ_FLAGS, or a crash, ends a run early.
+    elapsed=$(($(date +%s) - started))
     executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rm -rf "$work"
     if [ "$status" -ne 0 ]; then
-        echo "fuzz $name: CRASH after ${executions:-?} executions; input in $artifacts/, log $log" >&2
+        echo "fuzz $name: CRASH after ${executions:-?} executions ($elapsed s); input in $artifacts/, log $log" >&2
         grep -E "fuzz invariant broken|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY" "$log" | head -5 >&2
         return 1
     fi
     printf 'fuzz %-10s %10s executions in %4s s (%s exec/s, %s build), no crash\n' "$name" "${executions:-?}" \
-        "$seconds" "${rate:-?}" "$CONFIGURATION"
+        "$elapsed" "${rate:-?}" "$CONFIGURATION"
 }
 
 [ $# -ge 1 ] || usage

@@ -5,14 +5,20 @@
 #   scripts/fuzz.sh list                 the targets and what each one fuzzes
 #   scripts/fuzz.sh TARGET SECONDS       build (cached) and fuzz one target for SECONDS
 #   scripts/fuzz.sh all [SECONDS]        each target in turn (SECONDS, else $FUZZ_SECONDS, else 5; 0 skips)
-#   scripts/fuzz.sh build                build every target
+#   scripts/fuzz.sh build [TARGET]       build every target, or one
 #   scripts/fuzz.sh seeds                regenerate the committed seed corpora, Fuzz/corpus/TARGET/
+#
+# FUZZ_OPT=1 builds and runs optimized targets (`-c release`, still `-sanitize=fuzzer,address` on every module)
+# into .build-fuzz/release/: several times the executions per second, for long runs. The default, what
+# scripts/test.sh runs, is the debug build in .build-fuzz/debug/.
 #
 # Targets live in Fuzz/ (a package of their own that depends on this one by path) and are built with
 # `-sanitize=fuzzer,address` into .build-fuzz/. A run starts from a temporary copy of Fuzz/corpus/TARGET/, so the
 # checkout stays clean, and prints the executions and executions per second. A crash or broken invariant stops the
 # run: the input is kept in .build-fuzz/crashes/TARGET/ and the exit status is 1 (replay it with
-# `.build-fuzz/debug/FuzzX FILE`). Extra libFuzzer flags: FUZZ_FLAGS="-jobs=2 ...".
+# `.build-fuzz/debug/FuzzX FILE`). Extra libFuzzer flags: FUZZ_FLAGS="-jobs=2 ...". FUZZ_CORPUS=DIR runs on DIR
+# instead of a temporary copy (DIR/TARGET/, filled from the seeds when empty), so long runs carry their corpus
+# from one run to the next.
 #
 # Exit status: 0 all runs clean, 1 a crash, 2 usage or build error. With FUZZ_OPTIONAL=1 (as scripts/test.sh
 # runs it), a toolchain that cannot build libFuzzer targets (no libFuzzer runtime, e.g. Xcode's) is reported
@@ -20,9 +26,19 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CALLER_DIR="$PWD"
 cd "$ROOT" || exit 2
 SCRATCH="$ROOT/.build-fuzz"
-BIN="$SCRATCH/debug"
+# Debug by default (what scripts/test.sh runs, a build every change already needs); FUZZ_OPT=1 for long runs.
+case "${FUZZ_OPT:-0}" in
+0) CONFIGURATION=debug ;;
+1) CONFIGURATION=release ;;
+*)
+    echo "fuzz: FUZZ_OPT must be 0 or 1, got '${FUZZ_OPT}'" >&2
+    exit 2
+    ;;
+esac
+BIN="$SCRATCH/$CONFIGURATION"
 CORPUS="$ROOT/Fuzz/corpus"
 
 # name, product, what it fuzzes
@@ -39,7 +55,7 @@ TARGETS=(
 )
 
 usage() {
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -107,9 +123,11 @@ build() {
     started=$(date +%s)
     log="$SCRATCH/build.log"
     mkdir -p "$SCRATCH"
-    echo "fuzz: building $* (cached in .build-fuzz/; the first build takes several minutes)" >&2
+    echo "fuzz: building $* ($CONFIGURATION, cached in .build-fuzz/; the first build takes several minutes)" >&2
     # The linker warns about every ASan helper symbol it cannot export; the log keeps them, the terminal not.
-    if ! swift build -j "${FUZZ_BUILD_JOBS:-2}" -c debug --package-path Fuzz --scratch-path "$SCRATCH" \
+    # The sanitizer flags go through -Xswiftc in both configurations, so release builds instrument the decoders
+    # as well; -c release only adds -O and whole-module optimization.
+    if ! swift build -j "${FUZZ_BUILD_JOBS:-2}" -c "$CONFIGURATION" --package-path Fuzz --scratch-path "$SCRATCH" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library "$@" >"$log" 2>&1; then
         grep -v "Cannot export local symbol" "$log" | grep -E "error|warning: " | head -20 >&2
         echo "fuzz: build failed; full log in $log" >&2
@@ -119,14 +137,20 @@ build() {
 }
 
 run_one() {
-    local name="$1" seconds="$2" product work artifacts log status executions rate
+    local name="$1" seconds="$2" product work corpus artifacts log status executions rate started elapsed
     product="$(product_of "$name")" || {
         echo "fuzz: unknown target '$name'; scripts/fuzz.sh list" >&2
         exit 2
     }
     work="$(mktemp -d)"
-    mkdir -p "$work/corpus"
-    if [ -d "$CORPUS/$name" ]; then cp "$CORPUS/$name"/* "$work/corpus/" 2>/dev/null; fi
+    corpus="$work/corpus"
+    case "${FUZZ_CORPUS:-}" in
+    "") ;;
+    /*) corpus="$FUZZ_CORPUS/$name" ;;
+    *) corpus="$CALLER_DIR/$FUZZ_CORPUS/$name" ;;
+    esac
+    mkdir -p "$corpus"
+    if [ -d "$CORPUS/$name" ] && [ -z "$(ls -A "$corpus")" ]; then cp "$CORPUS/$name"/* "$corpus/" 2>/dev/null; fi
     artifacts="$SCRATCH/crashes/$name"
     mkdir -p "$artifacts"
     log="$SCRATCH/logs/$name.log"
@@ -138,21 +162,24 @@ run_one() {
     # leaks, and checking after every input that allocates more than it frees (any input that starts a thread)
     # made the topology target 30 times slower. SWIFT_BACKTRACE: the Swift backtracer's memory reads trip ASan
     # and bury the real report.
+    started=$(date +%s)
     # shellcheck disable=SC2086
     (cd "$work" && ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no \
         "$BIN/$product" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -detect_leaks=0 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$work/corpus") >"$log" 2>&1
+        -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$corpus") >"$log" 2>&1
     status=$?
+    # Measured, not asked for: -runs=N in FUZZ_FLAGS, or a crash, ends a run early.
+    elapsed=$(($(date +%s) - started))
     executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rm -rf "$work"
     if [ "$status" -ne 0 ]; then
-        echo "fuzz $name: CRASH after ${executions:-?} executions; input in $artifacts/, log $log" >&2
+        echo "fuzz $name: CRASH after ${executions:-?} executions ($elapsed s); input in $artifacts/, log $log" >&2
         grep -E "fuzz invariant broken|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY" "$log" | head -5 >&2
         return 1
     fi
-    printf 'fuzz %-10s %10s executions in %4s s (%s exec/s), no crash\n' "$name" "${executions:-?}" "$seconds" \
-        "${rate:-?}"
+    printf 'fuzz %-10s %10s executions in %4s s (%s exec/s, %s build), no crash\n' "$name" "${executions:-?}" \
+        "$elapsed" "${rate:-?}" "$CONFIGURATION"
 }
 
 [ $# -ge 1 ] || usage
@@ -164,7 +191,15 @@ list)
     done
     ;;
 build)
-    build
+    if [ $# -ge 2 ]; then
+        product="$(product_of "$2")" || {
+            echo "fuzz: unknown target '$2'; scripts/fuzz.sh list" >&2
+            exit 2
+        }
+        build --product "$product"
+    else
+        build
+    fi
     ;;
 seeds)
     build

@@ -183,7 +183,8 @@ extension TopologyChecker {
         let regions = regionIndex
         if regions.isComplete {
             for (index, name) in global.placement.enumerated() where regions.byName[name] == nil {
-                issue(FieldPath.element(placementField, index), unknownRegionMessage(name))
+                let message = unknownRegionMessage(name)
+                issue(FieldPath.element(placementField, index), message)
             }
         }
         if global.machine != topology.machine { checkMachine(global.machine, "global.machine") }
@@ -225,7 +226,8 @@ extension TopologyChecker {
         check(durationSeconds, Rules.durationSeconds, FieldPath.child(field, "durationSeconds"))
         let regionField = FieldPath.child(field, "region")
         if regions.isComplete, regions.byName[region] == nil {
-            issue(regionField, unknownRegionMessage(region))
+            let message = unknownRegionMessage(region)
+            issue(regionField, message)
         }
         if topology.global == nil, isKnown("global") {
             issue(

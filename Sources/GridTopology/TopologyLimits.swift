@@ -41,6 +41,11 @@ public enum TopologyLimits {
     public static let timeoutSecondsMax = 3600.0
 
     public static let faultsMax = 10_000
+    /// Distinct unknown region names that get a "did you mean" search, in the order the checks meet them, and only
+    /// among at most `regionsMax` regions: each search compares the name with every region's, and a file naming
+    /// thousands of unknown regions took minutes. No more than `errorsMax` errors are shown, so names past this
+    /// many are reported without a suggestion (with the region list when there are at most 10 regions, as before).
+    public static let regionSuggestionsMax = errorsMax
 
     /// Members of the global committee: every checkpoint's certificate is checked by every region validator, so
     /// the committee stays small; 64 = 3 x 21 + 1.

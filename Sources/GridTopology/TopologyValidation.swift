@@ -27,6 +27,9 @@ struct TopologyChecker {
     /// Fields of `issues`, for `areValid` to look up without a scan.
     private var fieldsWithIssues: Set<String> = []
     private var checkedProfileFiles: Set<String> = []
+    /// `unknownRegionMessage` by name, and how many "did you mean" searches it made (`regionSuggestionsMax`).
+    private var unknownRegionMessages: [String: String] = [:]
+    private var regionSuggestionSearches = 0
 
     init(topology: Topology, brokenPaths: Set<String>, profileDirectory: URL?) {
         self.topology = topology
@@ -215,7 +218,8 @@ struct TopologyChecker {
             }
             if regions.isComplete {
                 for (nameIndex, name) in pair.between.enumerated() where regions.byName[name] == nil {
-                    issue(FieldPath.element(betweenField, nameIndex), unknownRegionMessage(name))
+                    let message = unknownRegionMessage(name)
+                    issue(FieldPath.element(betweenField, nameIndex), message)
                 }
             }
             if pair.between[0] == pair.between[1] {
@@ -234,17 +238,30 @@ struct TopologyChecker {
         }
     }
 
-    func unknownRegionMessage(_ name: String) -> String {
+    /// The message for a reference to a region that does not exist, the same for every reference to that name.
+    mutating func unknownRegionMessage(_ name: String) -> String {
+        if let known = unknownRegionMessages[name] { return known }
         var message = "no region named \(NodeReader.quote(name))"
         if name == Topology.GlobalLayer.referenceName {
-            return message + " (global names the global committee, which is not a region)"
+            message += " (global names the global committee, which is not a region)"
+        } else {
+            // Each search compares the name with every region's: bounded in names and in regions (see the limit).
+            let regionCount = topology.regions.count
+            let searches =
+                regionCount <= 10
+                || (regionSuggestionSearches < TopologyLimits.regionSuggestionsMax
+                    && regionCount <= TopologyLimits.regionsMax)
+            if searches {
+                regionSuggestionSearches += 1
+                let names = topology.regions.map(\.name)
+                if let suggestion = Suggestions.closest(to: name, among: names) {
+                    message += "; did you mean \(suggestion)?"
+                } else if names.count <= 10 {
+                    message += " (regions: \(names.joined(separator: ", ")))"
+                }
+            }
         }
-        let names = topology.regions.map(\.name)
-        if let suggestion = Suggestions.closest(to: name, among: names) {
-            message += "; did you mean \(suggestion)?"
-        } else if names.count <= 10 {
-            message += " (regions: \(names.joined(separator: ", ")))"
-        }
+        unknownRegionMessages[name] = message
         return message
     }
 
@@ -401,7 +418,10 @@ struct TopologyChecker {
             return
         }
         guard let (regionIndex, region) = regions.byName[node.region] else {
-            if regions.isComplete { issue(field, unknownRegionMessage(node.region)) }
+            if regions.isComplete {
+                let message = unknownRegionMessage(node.region)
+                issue(field, message)
+            }
             return
         }
         let validatorsField = FieldPath.child(FieldPath.element("regions", regionIndex), "validators")
@@ -437,8 +457,13 @@ struct TopologyChecker {
         }
         // Where each node, and each region's leader, is; a node may appear in one group only. `REGION/leader` is
         // decided when the partition starts, so it must not share its region with a node of another group.
+        // Groups are read in order, so the region's nodes in other groups than the current one all come before
+        // it, and the first of them (of its leaders) is the first of the region's nodes (leaders) so far, unless
+        // that is in the current group, and then so are all. Keeping only those firsts makes the check constant
+        // per node: a scan of the region's earlier nodes per node made 90,000 references take minutes.
         var groupOfNode: [NodeReference: (group: Int, field: String)] = [:]
-        var groupsOfRegion: [String: [(group: Int, node: NodeReference, field: String)]] = [:]
+        var firstOfRegion: [String: PlacedNode] = [:]
+        var firstLeaderOfRegion: [String: PlacedNode] = [:]
         for (groupIndex, group) in groups.enumerated() {
             let groupField = FieldPath.element(field, groupIndex)
             if group.isEmpty { issue(groupField, "expected at least one node id, got an empty group") }
@@ -452,15 +477,18 @@ struct TopologyChecker {
                     continue
                 }
                 groupOfNode[node] = (groupIndex, nodeField)
-                for other in groupsOfRegion[node.region, default: []]
-                where other.group != groupIndex && (other.node.isLeader || node.isLeader) {
+                // A leader conflicts with any node of the region in another group; any other node only with a leader.
+                if let other = (node.isLeader ? firstOfRegion : firstLeaderOfRegion)[node.region],
+                    other.group != groupIndex
+                {
                     issue(
                         nodeField,
                         "\(node) may be the same node as \(other.node) in \(other.field), which is in another "
                             + "group; name the region's validators by index")
-                    break
                 }
-                groupsOfRegion[node.region, default: []].append((groupIndex, node, nodeField))
+                let placed = PlacedNode(group: groupIndex, node: node, field: nodeField)
+                if firstOfRegion[node.region] == nil { firstOfRegion[node.region] = placed }
+                if node.isLeader, firstLeaderOfRegion[node.region] == nil { firstLeaderOfRegion[node.region] = placed }
             }
         }
     }
@@ -503,4 +531,11 @@ struct TopologyChecker {
             }
         }
     }
+}
+
+/// A node placed in a partition group.
+private struct PlacedNode {
+    let group: Int
+    let node: NodeReference
+    let field: String
 }

@@ -59,6 +59,20 @@ struct HonariGlobalStepTests {
         #expect(run.voltage?.loadScale == nil)
     }
 
+    /// Past the loadability limit (between 5.25 and 5.5 times nominal) Newton-Raphson finds no operating point: the
+    /// run completes and counts every such period instead of failing.
+    @Test func voltageCollapseIsCountedNotFatal() throws {
+        let options = options()
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        let run = try HonariStudy.runOnce(rateTps: 20, shards: 1, options: options, loadScale: 6)
+        let voltage = try #require(run.voltage)
+        let failures = try #require(voltage.powerFlowFailures)
+        #expect(failures > 0 && failures == voltage.powerFlowFailuresBaseline)
+        #expect(voltage.reportsSent == 0 && voltage.lowestStabilityIndex == nil)
+        #expect(run.lowestVoltagePU == nil && run.voltagesWithinLimits == false)
+        #expect(run.progressLine.contains("power flow diverged in \(failures) periods"))
+    }
+
     @Test func loadScalesOutsideTheRangeAreRefusedNamingTheSetting() {
         for bad in [0, -0.5, 10.01, .infinity, .nan] {
             var options = options()

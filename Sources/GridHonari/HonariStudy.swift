@@ -34,6 +34,11 @@ public struct HonariStudyOptions: Sendable {
     public var coresPerValidator = 2
     public var fixedTotalCores: Double?
     public var seed: UInt64 = 1
+    /// Multiplies every bus's P and Q demand in the sweep (`workload.voltage.loadScale`); 1 is the case's nominal
+    /// demand, at which no group runs out of reactive headroom.
+    public var loadScale = 1.0
+    /// The second experiment, which exercises the global step; nil skips it.
+    public var stress: HonariStressExperiment? = .standard
     /// Where the validators' LMDB stores go (emptied per run).
     public var storeDirectory: URL
 
@@ -46,13 +51,51 @@ public struct HonariStudyOptions: Sendable {
         options.saturationShare = 0
         options.measuredSeconds = 3
         options.warmupSeconds = 1
+        options.stress?.measuredSeconds = 3
         return options
     }
+}
+
+/// The study's second experiment: both layouts at one send rate with the demand scaled up until a group runs out
+/// of reactive headroom, so that the 3-shard layout's global step (a `voltage.reactiveRequest` through the global
+/// committee to the neighbouring group) fires. The sweep at nominal demand never exercises it.
+public struct HonariStressExperiment: Codable, Sendable, Equatable {
+    /// Demand multiplier (`workload.voltage.loadScale`).
+    public var loadScale: Double
+    public var rateTps: Double
+    public var measuredSeconds: Double
+    public var warmupSeconds: Double
+
+    public init(loadScale: Double, rateTps: Double, measuredSeconds: Double, warmupSeconds: Double) {
+        self.loadScale = loadScale
+        self.rateTps = rateTps
+        self.measuredSeconds = measuredSeconds
+        self.warmupSeconds = warmupSeconds
+    }
+
+    /// 2.5 times the nominal demand at 600 tx/s (the paper's range), 10 s measured after 2 s warm-up: there group 2
+    /// (bus 30's index below its 0.765, bus 8 below 0.95 p.u.) runs out of reactive headroom at every dispatch and
+    /// asks group 3. At 2.0 it ran short once in 7 s, at 1.5 never; from 3.0 every group does, and past 5 Newton-
+    /// Raphson finds no operating point (docs/honari-study.md has the scan).
+    public static let standard = HonariStressExperiment(
+        loadScale: 2.5, rateTps: 600, measuredSeconds: 10, warmupSeconds: 2)
 }
 
 public enum HonariStudyError: Error, CustomStringConvertible {
     case invalid(String)
     case run(rateTps: Double, shards: Int, reason: String)
+
+    /// Most a demand multiplier may be (`workload.voltage.loadScale`'s limit).
+    public static let loadScaleMax = Topology.VoltageWorkload.loadScaleMax
+
+    /// Why `loadScale` is unusable, naming `field`; nil when it is fine.
+    public static func loadScaleProblem(_ value: Double, field: String) -> String? {
+        guard value.isFinite, value > 0, value <= loadScaleMax else {
+            return "\(field) must be a number in (0, \(HonariStudyResult.format(loadScaleMax))] (times the case's "
+                + "nominal demand), got \(value)"
+        }
+        return nil
+    }
 
     public var description: String {
         switch self {
@@ -88,7 +131,10 @@ public enum HonariStudy {
     }
 
     /// The topology of one run, as YAML (written next to the results, and what `gridledger run` would take).
-    public static func topologyYAML(rateTps: Double, shards: Int, options: HonariStudyOptions) -> String {
+    public static func topologyYAML(rateTps: Double, shards: Int, options: HonariStudyOptions, loadScale: Double? = nil)
+        -> String
+    {
+        let loadScale = loadScale ?? options.loadScale
         let loaded = loadedBusCount(of: Network.ieee30())
         let shape = workloadShape(rateTps: rateTps, loadedBuses: loaded, options: options)
         let names = shards == 1 ? ["grid"] : (1...shards).map { "group\($0)" }
@@ -99,9 +145,9 @@ public enum HonariStudy {
         let control = max(options.controlIntervalSeconds, shape.reportingPeriodSeconds)
         return """
             schemaVersion: 1
-            name: honari-\(shards)shard-\(HonariStudyResult.format(rateTps))
+            name: \(runName(rateTps: rateTps, shards: shards, loadScale: loadScale))
             description: "Honari et al. voltage stability on IEEE 30-bus, \(shards) region(s), \
-            \(HonariStudyResult.format(rateTps)) tx/s (gridledger study honari)"
+            \(HonariStudyResult.format(rateTps)) tx/s, \(HonariStudyResult.formatScale(loadScale)) x nominal demand (gridledger study honari)"
             seed: \(options.seed)
             machine: { profile: default, cores: \(options.coresPerValidator) }
             regions:
@@ -120,6 +166,7 @@ public enum HonariStudy {
                 vsiThreshold: \(options.unshardedVSIThreshold)
                 control: true
                 startHour: \(options.startHour)
+                loadScale: \(loadScale)
               durationSeconds: \(options.measuredSeconds)
               warmupSeconds: \(options.warmupSeconds)
               timeoutSeconds: \(options.timeoutSeconds)
@@ -128,19 +175,36 @@ public enum HonariStudy {
             """
     }
 
+    /// The settings of the stress experiment's runs: the study's, with the experiment's windows.
+    public static func stressOptions(_ options: HonariStudyOptions) -> HonariStudyOptions {
+        var copy = options
+        if let stress = options.stress {
+            copy.measuredSeconds = stress.measuredSeconds
+            copy.warmupSeconds = stress.warmupSeconds
+        }
+        return copy
+    }
+
+    /// The topology's name: layout and rate, and the demand multiplier when it is not 1.
+    public static func runName(rateTps: Double, shards: Int, loadScale: Double) -> String {
+        "honari-\(shards)shard-\(HonariStudyResult.format(rateTps))"
+            + (loadScale == 1 ? "" : "-load\(HonariStudyResult.formatScale(loadScale))")
+    }
+
     /// One simulator run.
-    public static func runOnce(rateTps: Double, shards: Int, options: HonariStudyOptions) throws(HonariStudyError)
-        -> HonariStudyRun
-    {
-        let yaml = topologyYAML(rateTps: rateTps, shards: shards, options: options)
-        let file = "honari-\(shards)shard-\(HonariStudyResult.format(rateTps)).yaml"
+    public static func runOnce(
+        rateTps: Double, shards: Int, options: HonariStudyOptions, loadScale: Double? = nil
+    ) throws(HonariStudyError) -> HonariStudyRun {
+        let loadScale = loadScale ?? options.loadScale
+        let yaml = topologyYAML(rateTps: rateTps, shards: shards, options: options, loadScale: loadScale)
+        let file = runName(rateTps: rateTps, shards: shards, loadScale: loadScale) + ".yaml"
         let started = Date()
         let result: RunResult
         do {
             let topology = try Topology.parse(yaml: yaml, file: file)
             var simulation = SimulationOptions(
                 topology: topology,
-                storeDirectory: options.storeDirectory.appendingPathComponent("\(shards)-\(Int(rateTps))"))
+                storeDirectory: options.storeDirectory.appendingPathComponent(file))
             if let total = options.fixedTotalCores {
                 simulation.coresPerNode = total / Double(shards * options.validatorsPerRegion)
             }
@@ -150,7 +214,8 @@ public enum HonariStudy {
             throw .run(rateTps: rateTps, shards: shards, reason: "\(error)")
         }
         return HonariStudyRun(
-            rateTps: rateTps, shards: shards, result: result, wallSeconds: Date().timeIntervalSince(started))
+            rateTps: rateTps, shards: shards, loadScale: loadScale, result: result,
+            wallSeconds: Date().timeIntervalSince(started))
     }
 
     /// Every layout at every rate, then the saturation search. `progress` gets one line per run.
@@ -166,15 +231,36 @@ public enum HonariStudy {
         guard options.measuredSeconds > 0, options.warmupSeconds >= 0 else {
             throw .invalid("the measured window must be positive and the warm-up at least 0")
         }
+        if let problem = HonariStudyError.loadScaleProblem(options.loadScale, field: "loadScale") {
+            throw .invalid(problem)
+        }
+        if let stress = options.stress {
+            if let problem = HonariStudyError.loadScaleProblem(stress.loadScale, field: "stress.loadScale") {
+                throw .invalid(problem)
+            }
+            guard stress.rateTps > 0, stress.rateTps.isFinite, stress.measuredSeconds > 0, stress.warmupSeconds >= 0
+            else {
+                throw .invalid(
+                    "stress experiment: rate and measured window must be positive and the warm-up at least 0, got "
+                        + "\(stress.rateTps) tx/s, \(stress.measuredSeconds) s, \(stress.warmupSeconds) s")
+            }
+        }
         var runs: [HonariStudyRun] = []
-        func measure(_ rate: Double, _ shards: Int) throws(HonariStudyError) -> HonariStudyRun {
-            let run = try runOnce(rateTps: rate, shards: shards, options: options)
+        func measured(_ rate: Double, _ shards: Int, _ options: HonariStudyOptions, loadScale: Double)
+            throws(HonariStudyError) -> HonariStudyRun
+        {
+            let run = try runOnce(rateTps: rate, shards: shards, options: options, loadScale: loadScale)
             progress(run.progressLine)
             // The stores are only needed while the run lasts; a leftover one costs disk space, not correctness.
-            let store = options.storeDirectory.appendingPathComponent("\(shards)-\(Int(rate))")
+            let store = options.storeDirectory.appendingPathComponent(
+                runName(rateTps: rate, shards: shards, loadScale: loadScale) + ".yaml")
             do { try FileManager.default.removeItem(at: store) } catch {
                 progress("note: could not remove \(store.path): \(error.localizedDescription)")
             }
+            return run
+        }
+        func measure(_ rate: Double, _ shards: Int) throws(HonariStudyError) -> HonariStudyRun {
+            let run = try measured(rate, shards, options, loadScale: options.loadScale)
             runs.append(run)
             return run
         }
@@ -197,8 +283,16 @@ public enum HonariStudy {
                 rate *= 2
             }
         }
+        var stressRuns: [HonariStudyRun] = []
+        if let stress = options.stress {
+            let stressOptions = Self.stressOptions(options)
+            for shards in options.shardCounts {
+                stressRuns.append(
+                    try measured(stress.rateTps, shards, stressOptions, loadScale: stress.loadScale))
+            }
+        }
         return HonariStudyResult(
-            options: .init(options), rates: rates, runs: runs, paper: .published,
+            options: .init(options), rates: rates, runs: runs, stressRuns: stressRuns, paper: .published,
             loadedBuses: loadedBusCount(of: Network.ieee30()))
     }
 }

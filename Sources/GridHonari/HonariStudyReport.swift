@@ -18,7 +18,7 @@ extension HonariStudyResult {
                 meanLatency.isEmpty
                 ? "-" : String(format: "%.0f ms", meanLatency.reduce(0, +) / Double(meanLatency.count))
             let within = layoutRuns.allSatisfy { $0.voltagesWithinLimits == true }
-            let lowest = layoutRuns.compactMap { $0.voltage?.weakestVoltagePU }.min()
+            let lowest = layoutRuns.compactMap(\.lowestVoltagePU).min()
             let highest = layoutRuns.compactMap { $0.voltage?.highestVoltagePU }.max()
             let vsi = layoutRuns.compactMap { $0.voltage?.lowestStabilityIndex }.min()
             let requests = layoutRuns.compactMap { $0.result.global?.crossRegion.committed }.reduce(0, +)
@@ -75,12 +75,21 @@ extension HonariStudyResult {
         (
             "Grid model",
             "MATPOWER case30 solved by Newton-Raphson each reporting period, demand scaled by household profiles at "
-                + "19 h (so at most the case's nominal load), Thevenin impedances from the whole network (slack and "
-                + "PV buses as sources). The contract's radial model gets a spanning tree of each group, so its "
-                + "reactive-power sensitivity is approximate on loops; the index itself uses the exact Thevenin "
-                + "impedance. Global step: a region whose devices run out of reactive headroom sends "
-                + "voltage.reactiveRequest through the global committee to the group it shares most lines with "
-                + "(1 -> 2, 2 -> 3, 3 -> 2), which supplies what it can; requests are not forwarded further."
+                + "19 h (so at most the case's nominal load) times the load scale, Thevenin impedances from the whole "
+                + "network (slack and PV buses as sources, generator reactive limits not enforced). The contract's "
+                + "radial model gets a spanning tree of each group, so its reactive-power sensitivity is approximate "
+                + "on loops; the index itself uses the exact Thevenin impedance. Devices keep the rating of the "
+                + "nominal demand when the load scale raises it."
+        ),
+        (
+            "Global step",
+            "In Honari's design a group that cannot restore its buses alone is merged with its neighbours and the "
+                + "global contract recomputes over the merged model. Ours keeps the groups apart: a region whose "
+                + "devices run out of reactive headroom sends voltage.reactiveRequest (the missing VAr at its focus "
+                + "bus) through the global committee to the group it shares most lines with (1 -> 2, 2 -> 3, "
+                + "3 -> 2), which supplies what it can from its own devices; requests are not forwarded further and "
+                + "no model is merged. At nominal demand no group runs short, so only the stress experiment (demand "
+                + "scaled up) exercises it."
         ),
     ]
 
@@ -103,17 +112,40 @@ extension HonariStudyResult {
         text +=
             "Thresholds (margin-ratio VSI, Gong & Schulz): groups 1-3 \(paper.groupThresholds.map { String($0) }.joined(separator: ", ")); "
             + "unsharded \(options.unshardedVSIThreshold). Voltage limits: 0.95-1.05 p.u. at load buses, 0.95-1.10 at "
-            + "generator buses (as in DVSCode's bus tables).\n\n"
+            + "generator buses (as in DVSCode's bus tables). Demand in the sweep: \(Self.formatScale(options.loadScale)) x "
+            + "the case's nominal"
+            + (options.stress.map {
+                "; stress experiment: \(Self.formatScale($0.loadScale)) x at \(Self.format($0.rateTps)) tx/s, "
+                    + "\(Self.format($0.measuredSeconds)) s measured after \(Self.format($0.warmupSeconds)) s warm-up"
+            } ?? "; no stress experiment") + ".\n\n"
         text += "## Side by side\n\n"
-        text += "| " + tableHeader.joined(separator: " | ") + " |\n"
-        text += "|" + tableHeader.map { _ in "---" }.joined(separator: "|") + "|\n"
-        for row in tableRows { text += "| " + row.joined(separator: " | ") + " |\n" }
+        text += Self.markdownTable(header: tableHeader, rows: tableRows)
         text +=
             "\nLatency: submission to local commit (avg = mean). Failed: rejected + dropped + timed out. "
             + "Voltage columns: unsharded / 3 shards.\n\n"
         text += summaryLines().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+        text += "## Global step\n\n"
+        text +=
+            "Cross-region reactive-power requests of the sharded runs and of the stress experiment (demand scaled so "
+            + "that a group runs out of reactive headroom). Sent: emitted by a group's committed dispatch; delivered: "
+            + "ordered by a committed checkpoint of the global committee; applied: executed by the neighbour's chain; "
+            + "refused: applied but the neighbour's contract refused the call. Global finality: submission to the "
+            + "checkpoint that makes the transaction's block final, every transaction of the run; request to "
+            + "neighbour: the requesting block's first transaction to the neighbour's commit of the request. Power "
+            + "flow diverged: periods (warm-up included) without a Newton-Raphson solution.\n\n"
+        text += Self.markdownTable(header: globalStepHeader, rows: globalStepRows)
+        text += "\n" + globalStepLines().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+        text += "Per group (each region's own buses, measured window):\n\n"
+        text += Self.markdownTable(header: groupHeader, rows: groupRows) + "\n"
         text += "## Differences that matter\n\n"
         for (title, body) in Self.differences { text += "- **\(title).** \(body)\n" }
+        return text
+    }
+
+    static func markdownTable(header: [String], rows: [[String]]) -> String {
+        var text = "| " + header.joined(separator: " | ") + " |\n"
+        text += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
+        for row in rows { text += "| " + row.joined(separator: " | ") + " |\n" }
         return text
     }
 
@@ -126,6 +158,11 @@ extension HonariStudyResult {
             + "</p>\n"
         body += HTMLText.table(header: tableHeader, rows: tableRows, caption: "Ours beside the paper's")
         body += "<ul>\n" + summaryLines().map { "<li>\(HTMLText.escape($0))</li>\n" }.joined() + "</ul>\n"
+        body += "<h2>Global step</h2>\n"
+        body += HTMLText.table(
+            header: globalStepHeader, rows: globalStepRows, caption: "Cross-region reactive-power requests")
+        body += "<ul>\n" + globalStepLines().map { "<li>\(HTMLText.escape($0))</li>\n" }.joined() + "</ul>\n"
+        body += HTMLText.table(header: groupHeader, rows: groupRows, caption: "Per group: lowest voltage and index")
         body += "<h2>Differences that matter</h2>\n"
         body += HTMLText.facts(Self.differences)
         return HTMLText.page(title: "Honari study", body: body)

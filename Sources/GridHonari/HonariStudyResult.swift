@@ -5,6 +5,8 @@ import GridLoad
 public struct HonariStudyRun: Codable, Sendable {
     public var rateTps: Double
     public var shards: Int
+    /// Demand multiplier of the run (`workload.voltage.loadScale`).
+    public var loadScale: Double
     public var result: RunResult
     public var wallSeconds: Double
 
@@ -12,22 +14,39 @@ public struct HonariStudyRun: Codable, Sendable {
     public var committedTps: Double { result.committedTps }
     public var latency: LatencySummary? { result.latency(.localCommit) }
     public var voltage: RunResult.VoltageOutcome? { result.workload?.voltage }
+    public var crossRegion: RunResult.CrossRegionCounts? { result.global?.crossRegion }
 
     /// Whether the run committed at least `share` of what it was offered.
     public func keepsUp(_ share: Double) -> Bool { result.offeredTps > 0 && committedTps >= share * offeredTps }
 
-    /// Whether every bus stayed within its limits in every measured period (nil: not evaluated).
-    public var voltagesWithinLimits: Bool? { voltage?.periodsOutsideLimits.map { $0 == 0 } }
+    /// Whether every bus stayed within its limits in every measured period (nil: not evaluated); a period whose
+    /// power flow diverged (voltage collapse) counts as outside.
+    public var voltagesWithinLimits: Bool? {
+        voltage?.periodsOutsideLimits.map { $0 == 0 && (voltage?.powerFlowFailures ?? 0) == 0 }
+    }
+
+    /// The lowest voltage of the measured window; nil when no period's power flow converged (the outcome's field
+    /// then holds a placeholder).
+    public var lowestVoltagePU: Double? {
+        guard let voltage, voltage.network == nil || voltage.lowestStabilityIndex != nil else { return nil }
+        return voltage.weakestVoltagePU
+    }
 
     var progressLine: String {
         let latency = latency
+        let cross = crossRegion.map { counts in
+            ", cross-region requests sent \(counts.sent.map(String.init) ?? "-"), delivered \(counts.committed), "
+                + "applied \(counts.applied)"
+        }
+        let failures = voltage?.powerFlowFailures.flatMap { $0 > 0 ? ", power flow diverged in \($0) periods" : nil }
         return String(
-            format: "%@ tx/s, %d region(s): committed %.1f of %.1f tx/s, avg %@ p50 %@ p99 %@ ms, min V %@, "
-                + "min VSI %@ (%.1f s wall)",
-            HonariStudyResult.format(rateTps), shards, committedTps, offeredTps,
+            format: "%@ tx/s, %d region(s)%@: committed %.1f of %.1f tx/s, avg %@ p50 %@ p99 %@ ms, min V %@, "
+                + "min VSI %@%@%@ (%.1f s wall)",
+            HonariStudyResult.format(rateTps), shards,
+            loadScale == 1 ? "" : ", \(HonariStudyResult.formatScale(loadScale)) x demand", committedTps, offeredTps,
             HonariStudyResult.millis(latency?.mean), HonariStudyResult.millis(latency?.p50),
-            HonariStudyResult.millis(latency?.p99), HonariStudyResult.fixed(voltage?.weakestVoltagePU, 4),
-            HonariStudyResult.fixed(voltage?.lowestStabilityIndex, 3), wallSeconds)
+            HonariStudyResult.millis(latency?.p99), HonariStudyResult.fixed(lowestVoltagePU, 4),
+            HonariStudyResult.fixed(voltage?.lowestStabilityIndex, 3), cross ?? "", failures ?? "", wallSeconds)
     }
 }
 
@@ -49,6 +68,8 @@ public struct HonariStudyResult: Codable, Sendable {
         public var fixedTotalCores: Double?
         public var saturationShare: Double
         public var seed: UInt64
+        public var loadScale: Double
+        public var stress: HonariStressExperiment?
 
         init(_ options: HonariStudyOptions) {
             ratesTps = options.ratesTps
@@ -65,6 +86,8 @@ public struct HonariStudyResult: Codable, Sendable {
             fixedTotalCores = options.fixedTotalCores
             saturationShare = options.saturationShare
             seed = options.seed
+            loadScale = options.loadScale
+            stress = options.stress
         }
     }
 
@@ -74,6 +97,8 @@ public struct HonariStudyResult: Codable, Sendable {
     /// Every rate run, listed rates first, then the saturation search.
     public var rates: [Double]
     public var runs: [HonariStudyRun]
+    /// The stress experiment's runs (`options.stress`), one per layout; empty when it was skipped.
+    public var stressRuns: [HonariStudyRun]
     public var paper: HonariPaperFigures
     /// PQ buses with demand, each with `devicesPerBus` reporting devices.
     public var loadedBuses: Int
@@ -128,11 +153,14 @@ public struct HonariStudyResult: Codable, Sendable {
                 layoutRuns.map { run in
                     switch run.voltagesWithinLimits {
                     case .some(true): "yes"
-                    case .some(false): "no (\(run.voltage?.periodsOutsideLimits ?? 0) periods)"
+                    case .some(false):
+                        "no (\(run.voltage?.periodsOutsideLimits ?? 0) periods"
+                            + ((run.voltage?.powerFlowFailures ?? 0) > 0
+                                ? ", \(run.voltage?.powerFlowFailures ?? 0) diverged)" : ")")
                     case .none: "n/a"
                     }
                 }.joined(separator: " / "),
-                layoutRuns.map { Self.fixed($0.voltage?.weakestVoltagePU, 3) }.joined(separator: " / "),
+                layoutRuns.map { Self.fixed($0.lowestVoltagePU, 3) }.joined(separator: " / "),
                 layoutRuns.map { Self.fixed($0.voltage?.lowestStabilityIndex, 3) }.joined(separator: " / "),
             ]
             return row
@@ -154,6 +182,9 @@ public struct HonariStudyResult: Codable, Sendable {
     public static func format(_ rate: Double) -> String {
         rate == rate.rounded() ? String(Int(rate)) : String(format: "%.1f", rate)
     }
+
+    /// A demand multiplier as written (2.25, not 2.2).
+    public static func formatScale(_ scale: Double) -> String { String(format: "%g", scale) }
 
     static func millis(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
     static func fixed(_ value: Double?, _ digits: Int) -> String {

@@ -37,7 +37,36 @@ struct StudyHonariCommand: ParsableCommand {
     )
     var fixedTotalCores: Double?
 
+    @Option(help: "Multiply every bus's P and Q demand in the sweep by this factor, in (0, 10] (default 1: nominal).")
+    var loadScale: Double?
+
+    @Option(
+        help:
+            "Demand factor of the stress experiment that exercises the global step, in (0, 10] (default \(HonariStudyResult.formatScale(HonariStressExperiment.standard.loadScale)))."
+    )
+    var stressLoadScale: Double?
+
+    @Option(help: "Send rate of the stress experiment in tx/s (default 600).")
+    var stressRate: Double?
+
+    @Flag(help: "Skip the stress experiment (scaled demand, where a group runs out of reactive headroom).")
+    var noStress = false
+
     func validate() throws {
+        if let loadScale, let problem = HonariStudyError.loadScaleProblem(loadScale, field: "--load-scale") {
+            throw ValidationError(problem)
+        }
+        if let stressLoadScale,
+            let problem = HonariStudyError.loadScaleProblem(stressLoadScale, field: "--stress-load-scale")
+        {
+            throw ValidationError(problem)
+        }
+        if let stressRate, !(stressRate > 0 && stressRate <= 1_000_000) {
+            throw ValidationError("--stress-rate must lie in (0, 1000000] tx/s, got \(stressRate)")
+        }
+        if noStress, stressLoadScale != nil || stressRate != nil {
+            throw ValidationError("--no-stress skips the stress experiment; drop --stress-load-scale and --stress-rate")
+        }
         if let rates, Self.parseRates(rates) == nil {
             throw ValidationError("--rates must be comma-separated positive numbers, got '\(rates)'")
         }
@@ -64,6 +93,10 @@ struct StudyHonariCommand: ParsableCommand {
         if let windowSeconds { options.measuredSeconds = windowSeconds }
         if noSaturationSearch { options.saturationShare = 0 }
         options.fixedTotalCores = fixedTotalCores
+        if let loadScale { options.loadScale = loadScale }
+        if noStress { options.stress = nil }
+        if let stressLoadScale { options.stress?.loadScale = stressLoadScale }
+        if let stressRate { options.stress?.rateTps = stressRate }
         let started = Date()
         let result: HonariStudyResult
         do {
@@ -81,8 +114,11 @@ struct StudyHonariCommand: ParsableCommand {
         do {
             let topologies = directory.appendingPathComponent("topologies")
             try FileManager.default.createDirectory(at: topologies, withIntermediateDirectories: true)
-            for run in result.runs {
-                let yaml = HonariStudy.topologyYAML(rateTps: run.rateTps, shards: run.shards, options: options)
+            let stressOptions = HonariStudy.stressOptions(options)
+            for (run, runOptions) in result.runs.map({ ($0, options) }) + result.stressRuns.map({ ($0, stressOptions) })
+            {
+                let yaml = HonariStudy.topologyYAML(
+                    rateTps: run.rateTps, shards: run.shards, options: runOptions, loadScale: run.loadScale)
                 try Data(yaml.utf8).write(
                     to: topologies.appendingPathComponent("\(run.result.topology.name).yaml"))
             }
@@ -97,6 +133,8 @@ struct StudyHonariCommand: ParsableCommand {
         print(result.table())
         print()
         print(result.summaryLines().joined(separator: "\n"))
+        print()
+        print(result.globalStepLines().joined(separator: "\n"))
         print(
             String(
                 format: "wall time %.0f s; wrote %@ and study.md, study.html", wallSeconds,

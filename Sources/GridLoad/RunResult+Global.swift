@@ -48,17 +48,25 @@ extension RunResult {
         public var finalizedHeight: UInt64
         /// Transactions of the region that reached global finality inside the measured window, per second.
         public var globalFinalTps: Double
+        /// Cross-region messages the region's chain emitted (nil in files from before it was counted).
+        public var messagesSent: UInt64?
 
-        public init(name: String, committedHeight: UInt64, finalizedHeight: UInt64, globalFinalTps: Double) {
+        public init(
+            name: String, committedHeight: UInt64, finalizedHeight: UInt64, globalFinalTps: Double,
+            messagesSent: UInt64? = nil
+        ) {
             self.name = name
             self.committedHeight = committedHeight
             self.finalizedHeight = finalizedHeight
             self.globalFinalTps = globalFinalTps
+            self.messagesSent = messagesSent
         }
     }
 
     /// Cross-region messages from outbox to application.
     public struct CrossRegionCounts: Codable, Hashable, Sendable {
+        /// Emitted by a committed region block (its outbox); nil in files from before it was counted.
+        public var sent: UInt64?
         /// Ordered by a committed checkpoint.
         public var committed: UInt64
         /// Applied by their destination region's chain (counted once per region).
@@ -71,11 +79,16 @@ extension RunResult {
         public var relaysSent: UInt64
         /// Relay transactions that committed but were refused, by reason code (e.g. `replay` for a duplicate).
         public var relayFailures: [String: UInt64]
+        /// Applied messages whose call in the destination contract failed (a refused request still counts as
+        /// applied: its sequence is used up); nil in files from before it was counted.
+        public var callsFailed: UInt64?
 
         public init(
             committed: UInt64, applied: UInt64, unappliedAtEnd: UInt64, undeliverable: UInt64, relaysSent: UInt64,
-            relayFailures: [String: UInt64]
+            relayFailures: [String: UInt64], sent: UInt64? = nil, callsFailed: UInt64? = nil
         ) {
+            self.sent = sent
+            self.callsFailed = callsFailed
             self.committed = committed
             self.applied = applied
             self.unappliedAtEnd = unappliedAtEnd

@@ -49,6 +49,14 @@ extension RunResult {
                 voltage.finalWeakestVoltageBaselinePU = try round(
                     voltage.finalWeakestVoltageBaselinePU, "finalWeakestVoltageBaselinePU")
                 voltage.reactiveSetpointKVAr = try round(voltage.reactiveSetpointKVAr, "reactiveSetpointKVAr")
+                voltage.regions = try voltage.regions?.map { entry in
+                    var entry = entry
+                    entry.lowestVoltagePU = try entry.lowestVoltagePU.map { try round($0, "regions.lowestVoltagePU") }
+                    entry.lowestStabilityIndex = try entry.lowestStabilityIndex.map {
+                        try round($0, "regions.lowestStabilityIndex")
+                    }
+                    return entry
+                }
                 copy.voltage = voltage
             }
             if var auction {
@@ -96,6 +104,15 @@ extension RunResult {
         /// generator buses, as Honari et al.'s code has them), with control and in the no-control baseline.
         public var periodsOutsideLimits: Int?
         public var periodsOutsideLimitsBaseline: Int?
+        /// The topology's `workload.voltage.loadScale` (nil in files from before it existed: nominal demand).
+        public var loadScale: Double?
+        /// Meshed networks only: reporting periods (warm-up included) in which Newton-Raphson found no operating
+        /// point (voltage collapse past the loadability limit), with control and in the no-control baseline. Such a
+        /// period has no reports and does not enter the voltage figures.
+        public var powerFlowFailures: Int?
+        public var powerFlowFailuresBaseline: Int?
+        /// Meshed networks only: the lowest voltage and index of each region's own buses in the measured window.
+        public var regions: [VoltageRegionOutcome]?
 
         public init(
             control: Bool, periods: Int, reportsSent: UInt64, dispatchesSent: UInt64, dispatchesCommitted: UInt64,
@@ -104,7 +121,8 @@ extension RunResult {
             periodsBelowBandBaseline: Int, setpointChanges: UInt64, devicesWithSetpoint: Int,
             reactiveSetpointKVAr: Double, network: String? = nil, highestVoltagePU: Double? = nil,
             lowestStabilityIndex: Double? = nil, lowestStabilityIndexBus: Int? = nil, periodsOutsideLimits: Int? = nil,
-            periodsOutsideLimitsBaseline: Int? = nil
+            periodsOutsideLimitsBaseline: Int? = nil, loadScale: Double? = nil, powerFlowFailures: Int? = nil,
+            powerFlowFailuresBaseline: Int? = nil, regions: [VoltageRegionOutcome]? = nil
         ) {
             self.control = control
             self.periods = periods
@@ -128,6 +146,33 @@ extension RunResult {
             self.lowestStabilityIndexBus = lowestStabilityIndexBus
             self.periodsOutsideLimits = periodsOutsideLimits
             self.periodsOutsideLimitsBaseline = periodsOutsideLimitsBaseline
+            self.loadScale = loadScale
+            self.powerFlowFailures = powerFlowFailures
+            self.powerFlowFailuresBaseline = powerFlowFailuresBaseline
+            self.regions = regions
+        }
+    }
+
+    /// One region's own buses on a meshed network: the lowest voltage and margin-ratio index in the measured
+    /// window (nil when no period converged), and the threshold the region's contract acts on.
+    public struct VoltageRegionOutcome: Codable, Hashable, Sendable {
+        public var region: String
+        public var vsiThreshold: Double
+        public var lowestVoltagePU: Double?
+        public var lowestVoltageBus: Int?
+        public var lowestStabilityIndex: Double?
+        public var lowestStabilityIndexBus: Int?
+
+        public init(
+            region: String, vsiThreshold: Double, lowestVoltagePU: Double?, lowestVoltageBus: Int?,
+            lowestStabilityIndex: Double?, lowestStabilityIndexBus: Int?
+        ) {
+            self.region = region
+            self.vsiThreshold = vsiThreshold
+            self.lowestVoltagePU = lowestVoltagePU
+            self.lowestVoltageBus = lowestVoltageBus
+            self.lowestStabilityIndex = lowestStabilityIndex
+            self.lowestStabilityIndexBus = lowestStabilityIndexBus
         }
     }
 

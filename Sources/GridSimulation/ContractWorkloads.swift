@@ -102,6 +102,11 @@ final class VoltageWorkloadDriver {
     private var weakestIndex = (index: Double.infinity, bus: 0)
     private var periodsOutsideLimits = 0
     private var periodsOutsideLimitsBaseline = 0
+    /// Periods (warm-up included) in which Newton-Raphson did not converge, with control and in the baseline.
+    private var powerFlowFailures = 0
+    private var powerFlowFailuresBaseline = 0
+    /// Lowest voltage and index per region (meshed network only).
+    private var zoneExtremes = MeshedZoneExtremes()
 
     /// The zone a zone asks for reactive power, and the bus of the asking zone closest to it: the upstream zone
     /// (coupled at this zone's attachment bus), or for the zone at the substation the first zone it feeds (coupled
@@ -134,6 +139,7 @@ final class VoltageWorkloadDriver {
             configurations = setup.configurations
             operatorKeys = setup.operatorKeys
             operatorNonces = Array(repeating: 0, count: setup.operatorKeys.count)
+            zoneExtremes = MeshedZoneExtremes(layout: setup.layout, regions: topology.regions.map(\.name))
             return
         }
         meshed = nil
@@ -267,7 +273,8 @@ final class VoltageWorkloadDriver {
             var baseline: [BusInjection] = []
             for (busIndex, bus) in feeder.buses.enumerated() {
                 let multiplier = loadProfiles[copy][busIndex].multiplier(atSecondOfDay: secondOfDay)
-                var injection = BusInjection.load(pKW: bus.loadPKW * multiplier, qKVar: bus.loadQKVar * multiplier)
+                let scaled = multiplier * settings.loadScale
+                var injection = BusInjection.load(pKW: bus.loadPKW * scaled, qKVar: bus.loadQKVar * scaled)
                 var baselineQKVar = 0.0
                 var controlQKVar = 0.0
                 for deviceIndex in devicesAtBus[copy][busIndex] {
@@ -324,7 +331,11 @@ final class VoltageWorkloadDriver {
                 if limits.baseline { periodsOutsideLimitsBaseline += 1 }
             }
         }
-        finalWeakest = (periodWeakest.control, periodWeakest.baseline)
+        // A period without any converged flow keeps the last weakest voltage (the failure is counted instead).
+        finalWeakest = (
+            periodWeakest.control.isFinite ? periodWeakest.control : finalWeakest.control,
+            periodWeakest.baseline.isFinite ? periodWeakest.baseline : finalWeakest.baseline
+        )
         if inMeasuredWindow {
             if periodWeakest.control < Self.bandLowerPU { periodsBelowBand += 1 }
             if periodWeakest.baseline < Self.bandLowerPU { periodsBelowBandBaseline += 1 }
@@ -401,7 +412,11 @@ final class VoltageWorkloadDriver {
             lowestStabilityIndex: meshed == nil || !weakestIndex.index.isFinite ? nil : weakestIndex.index,
             lowestStabilityIndexBus: meshed == nil || !weakestIndex.index.isFinite ? nil : weakestIndex.bus,
             periodsOutsideLimits: meshed == nil ? nil : periodsOutsideLimits,
-            periodsOutsideLimitsBaseline: meshed == nil ? nil : periodsOutsideLimitsBaseline)
+            periodsOutsideLimitsBaseline: meshed == nil ? nil : periodsOutsideLimitsBaseline,
+            loadScale: settings.loadScale == 1 ? nil : settings.loadScale,
+            powerFlowFailures: meshed == nil ? nil : powerFlowFailures,
+            powerFlowFailuresBaseline: meshed == nil ? nil : powerFlowFailuresBaseline,
+            regions: meshed == nil ? nil : zoneExtremes.outcomes)
     }
 
     /// One reporting period on the meshed network: per copy, the net loads (household profile times the bus's
@@ -414,12 +429,18 @@ final class VoltageWorkloadDriver {
     ) throws(SimulationError) -> (control: Bool, baseline: Bool) {
         let network = meshed.network
         var outside = (control: false, baseline: false)
+        var notConverged = (control: false, baseline: false)
+        defer {
+            if notConverged.control { powerFlowFailures += 1 }
+            if notConverged.baseline { powerFlowFailuresBaseline += 1 }
+        }
         for copy in 0..<meshedCopies {
             var pMW = [Double](repeating: 0, count: network.buses.count)
             var controlQMVar = pMW
             var baselineQMVar = pMW
             for (busIndex, bus) in network.buses.enumerated() {
-                let multiplier = loadProfiles[copy][busIndex].multiplier(atSecondOfDay: secondOfDay)
+                let multiplier =
+                    loadProfiles[copy][busIndex].multiplier(atSecondOfDay: secondOfDay) * settings.loadScale
                 pMW[busIndex] = bus.demandPMW * multiplier
                 controlQMVar[busIndex] = bus.demandQMVar * multiplier
                 baselineQMVar[busIndex] = bus.demandQMVar * multiplier
@@ -440,41 +461,74 @@ final class VoltageWorkloadDriver {
                         Double(min(device.capabilityVAr, max(-device.capabilityVAr, baselineVoltVar))) / 1e6
                 }
             }
-            let controlled: NetworkPowerFlowResult
-            let uncontrolled: NetworkPowerFlowResult
+            // Past the network's loadability limit (a large `loadScale`) Newton-Raphson finds no operating point:
+            // voltage collapse. That is an outcome of the run, counted per period, not a failure of the simulator;
+            // the devices then have nothing to measure and skip the period's reports.
+            let controlled: NetworkPowerFlowResult?
+            let uncontrolled: NetworkPowerFlowResult?
             do {
                 controlled = try network.replacingNetLoads(pMW: pMW, qMVar: controlQMVar).solveNewtonRaphson()
-                uncontrolled = try network.replacingNetLoads(pMW: pMW, qMVar: baselineQMVar).solveNewtonRaphson()
+            } catch .didNotConverge {
+                controlled = nil
             } catch {
                 throw .setup(
                     "voltage workload power flow of \(network.name) copy \(copy) at \(secondOfDay) s: \(error)")
             }
+            do {
+                uncontrolled = try network.replacingNetLoads(pMW: pMW, qMVar: baselineQMVar).solveNewtonRaphson()
+            } catch .didNotConverge {
+                uncontrolled = nil
+            } catch {
+                throw .setup(
+                    "voltage workload baseline power flow of \(network.name) copy \(copy) at \(secondOfDay) s: "
+                        + "\(error)")
+            }
+            if controlled == nil { notConverged.control = true }
+            if uncontrolled == nil { notConverged.baseline = true }
             let offset = copy * meshed.stride
             for (busIndex, bus) in network.buses.enumerated() {
-                let voltage = controlled.buses[busIndex].voltagePU
-                let baselineVoltage = uncontrolled.buses[busIndex].voltagePU
-                periodWeakest.control = min(periodWeakest.control, voltage)
-                periodWeakest.baseline = min(periodWeakest.baseline, baselineVoltage)
-                if !meshed.withinLimits(busIndex: busIndex, voltagePU: voltage) { outside.control = true }
-                if !meshed.withinLimits(busIndex: busIndex, voltagePU: baselineVoltage) { outside.baseline = true }
-                if inMeasuredWindow {
-                    if voltage < weakest.voltagePU { weakest = (voltage, bus.number + offset) }
-                    if baselineVoltage < weakestBaseline.voltagePU {
+                if let controlled {
+                    let voltage = controlled.buses[busIndex].voltagePU
+                    periodWeakest.control = min(periodWeakest.control, voltage)
+                    if !meshed.withinLimits(busIndex: busIndex, voltagePU: voltage) { outside.control = true }
+                    if inMeasuredWindow {
+                        if voltage < weakest.voltagePU { weakest = (voltage, bus.number + offset) }
+                        highestVoltagePU = max(highestVoltagePU, voltage)
+                        zoneExtremes.noteVoltage(
+                            voltage, busIndex: busIndex, busNumber: bus.number + offset, copy: copy)
+                    }
+                }
+                if let uncontrolled {
+                    let baselineVoltage = uncontrolled.buses[busIndex].voltagePU
+                    periodWeakest.baseline = min(periodWeakest.baseline, baselineVoltage)
+                    if !meshed.withinLimits(busIndex: busIndex, voltagePU: baselineVoltage) { outside.baseline = true }
+                    if inMeasuredWindow, baselineVoltage < weakestBaseline.voltagePU {
                         weakestBaseline = (baselineVoltage, bus.number + offset)
                     }
-                    highestVoltagePU = max(highestVoltagePU, voltage)
                 }
             }
+            guard let controlled else { continue }
             if inMeasuredWindow {
-                let index = meshed.weakestIndex(result: controlled, netLoadPMW: pMW, netLoadQMVar: controlQMVar)
-                if index.index < weakestIndex.index { weakestIndex = (index.index, index.bus + offset) }
+                for entry in meshed.stabilityIndices(
+                    result: controlled, netLoadPMW: pMW, netLoadQMVar: controlQMVar)
+                {
+                    let busNumber = network.buses[entry.busIndex].number + offset
+                    if entry.index < weakestIndex.index { weakestIndex = (entry.index, busNumber) }
+                    zoneExtremes.noteIndex(entry.index, busIndex: entry.busIndex, busNumber: busNumber, copy: copy)
+                }
             }
             // Every device measures its whole bus (as a PMU at the bus would): the contract keeps one measurement
             // per bus, so a share of the bus's load would make the bus look lightly loaded and its index too high.
+            // Without a converged baseline the devices' baseline voltages stay as last measured.
             appendReports(
                 devicesAtBus: devicesAtBus[copy],
                 controlled: { (controlled.buses[$0].voltagePU, controlled.buses[$0].angleRad) },
-                uncontrolledVoltagePU: { uncontrolled.buses[$0].voltagePU },
+                uncontrolledVoltagePU: { busIndex in
+                    uncontrolled?.buses[busIndex].voltagePU
+                        ?? devicesAtBus[copy][busIndex].first.map {
+                            Double(self.devices[$0].lastBaselineVoltageMicroPU) / 1e6
+                        } ?? 1
+                },
                 netLoadWatts: { (pMW[$0] * 1e6, controlQMVar[$0] * 1e6) }, to: &reports)
         }
         return outside

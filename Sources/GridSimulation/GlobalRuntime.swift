@@ -56,6 +56,10 @@ struct GlobalStats {
     var noticeRequests = 0
     var globalFinalInWindow: [UInt64] = []
     var entriesSent = 0
+    /// Cross-region messages the regions' chains emitted (outbox of committed blocks), in all and per region.
+    var messagesSentByRegion: [UInt64] = []
+    /// Delivered messages whose call in the destination contract failed (they still count as applied).
+    var callsFailed = 0
 }
 
 extension Simulation {
@@ -67,6 +71,7 @@ extension Simulation {
             settings: settings, configuration: committee.configuration, committee: committee.committee,
             genesis: committee.genesis, timing: committee.timing, resendIntervalNanos: committee.resendIntervalNanos)
         globalStats.globalFinalInWindow = Array(repeating: 0, count: topology.regions.count)
+        globalStats.messagesSentByRegion = Array(repeating: 0, count: topology.regions.count)
         regionFinalHeight = Array(repeating: 0, count: topology.regions.count)
         awaitingFinality = Array(repeating: [:], count: topology.regions.count)
         for node in deployment.nodes {
@@ -136,6 +141,7 @@ extension Simulation {
         guard globalSetup != nil else { return }
         let region = node.regionIndex
         if firstInRegion, !output.outbox.isEmpty {
+            globalStats.messagesSentByRegion[region] += UInt64(output.outbox.count)
             // The operation that produced the messages: the earliest agent transaction in the block.
             var origin: UInt64?
             for pooled in block.payload.transactions {
@@ -184,6 +190,7 @@ extension Simulation {
                     invariant: violation.description)
             }
             guard firstInRegion else { continue }
+            globalStats.callsFailed += Int(applied.report.failed)
             for message in fresh {
                 globalStats.messagesApplied += 1
                 if let origin = blockOrigins[Int(message.sourceRegion)]?[message.sourceHeight] {
@@ -308,12 +315,14 @@ extension Simulation {
                 RunResult.GlobalRegionResult(
                     name: topology.regions[index].name, committedHeight: committedByHeight[index].keys.max() ?? 0,
                     finalizedHeight: regionFinalHeight[index],
-                    globalFinalTps: Double(globalStats.globalFinalInWindow[index]) / measuredSeconds)
+                    globalFinalTps: Double(globalStats.globalFinalInWindow[index]) / measuredSeconds,
+                    messagesSent: globalStats.messagesSentByRegion[index])
             },
             crossRegion: RunResult.CrossRegionCounts(
                 committed: UInt64(globalStats.messagesCommitted), applied: UInt64(globalStats.messagesApplied),
                 unappliedAtEnd: UInt64(unapplied), undeliverable: UInt64(globalStats.undeliverable),
-                relaysSent: UInt64(globalStats.relaysSent), relayFailures: globalStats.relayFailures),
+                relaysSent: UInt64(globalStats.relaysSent), relayFailures: globalStats.relayFailures,
+                sent: globalStats.messagesSentByRegion.reduce(0, +), callsFailed: UInt64(globalStats.callsFailed)),
             entryRejections: entryRejections,
             entriesSent: UInt64(globalStats.entriesSent),
             checkpointRequests: UInt64(globalStats.noticeRequests))

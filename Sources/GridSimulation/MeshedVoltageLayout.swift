@@ -107,21 +107,19 @@ struct MeshedVoltageLayout {
         return limits.contains(voltagePU)
     }
 
-    /// The lowest margin-ratio index over the PQ buses with load, and its bus (network numbering), for a solved
-    /// flow of net loads in MW and MVAr.
-    func weakestIndex(result: NetworkPowerFlowResult, netLoadPMW: [Double], netLoadQMVar: [Double]) -> (
-        index: Double, bus: Int
-    ) {
-        var weakest = (index: Double.infinity, bus: 0)
-        for (busIndex, bus) in network.buses.enumerated() where hasDevices(busIndex: busIndex) {
-            guard let impedance = thevenin[bus.number] else { continue }
+    /// The margin-ratio index of every PQ bus with load (by bus index), for a solved flow of net loads in MW and
+    /// MVAr.
+    func stabilityIndices(result: NetworkPowerFlowResult, netLoadPMW: [Double], netLoadQMVar: [Double]) -> [(
+        busIndex: Int, index: Double
+    )] {
+        network.buses.enumerated().compactMap { busIndex, bus in
+            guard hasDevices(busIndex: busIndex), let impedance = thevenin[bus.number] else { return nil }
             let index = VoltageStability.marginRatioIndex(
                 busVoltagePU: result.buses[busIndex].voltagePU, theveninResistancePU: impedance.resistancePU,
                 theveninReactancePU: impedance.reactancePU, loadPPU: netLoadPMW[busIndex] / network.baseMVA,
                 loadQPU: netLoadQMVar[busIndex] / network.baseMVA)
-            if index < weakest.index { weakest = (index, bus.number) }
+            return (busIndex, index)
         }
-        return weakest
     }
 }
 

@@ -81,11 +81,18 @@ extension Topology {
         /// Local time of day at the start of the run, in hours, for the load and solar profiles. 19 h is the
         /// evening peak, when the far end of the 33-bus feeder sags below 0.95 p.u.
         public var startHour: Double
+        /// Multiplies every bus's active and reactive demand (before the load profiles), to stress the network
+        /// beyond its nominal case, e.g. until a region runs out of reactive headroom. The devices keep the rating
+        /// of the nominal demand: they are the installed equipment, the load is what grew.
+        public var loadScale: Double
+
+        /// Largest `loadScale`: far past where Newton-Raphson stops converging on either network.
+        public static let loadScaleMax = 10.0
 
         public init(
             feeder: FeederName = .ieee33, zoning: ZoningName? = nil, devicesPerBus: Int = 1,
             reportingPeriodSeconds: Double = 2, controlIntervalSeconds: Double = 10, vsiThreshold: Double = 0.9,
-            control: Bool = true, startHour: Double = 19
+            control: Bool = true, startHour: Double = 19, loadScale: Double = 1
         ) {
             self.feeder = feeder
             self.zoning = zoning
@@ -95,6 +102,7 @@ extension Topology {
             self.vsiThreshold = vsiThreshold
             self.control = control
             self.startHour = startHour
+            self.loadScale = loadScale
         }
 
         /// The zoning in effect: the file's, or else four zones when the region count is a multiple of 4, three
@@ -215,12 +223,35 @@ extension NodeReader {
     }
 }
 
+extension Topology.VoltageWorkload {
+    private enum DecodingKeys: String, CodingKey {
+        case feeder, zoning, devicesPerBus, reportingPeriodSeconds, controlIntervalSeconds, vsiThreshold, control
+        case startHour, loadScale
+    }
+
+    /// As synthesised, except that `loadScale` (added for issue 12) may be absent: encodings from before it decode
+    /// at the nominal demand.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: DecodingKeys.self)
+        self.init(
+            feeder: try container.decode(FeederName.self, forKey: .feeder),
+            zoning: try container.decodeIfPresent(ZoningName.self, forKey: .zoning),
+            devicesPerBus: try container.decode(Int.self, forKey: .devicesPerBus),
+            reportingPeriodSeconds: try container.decode(Double.self, forKey: .reportingPeriodSeconds),
+            controlIntervalSeconds: try container.decode(Double.self, forKey: .controlIntervalSeconds),
+            vsiThreshold: try container.decode(Double.self, forKey: .vsiThreshold),
+            control: try container.decode(Bool.self, forKey: .control),
+            startHour: try container.decode(Double.self, forKey: .startHour),
+            loadScale: try container.decodeIfPresent(Double.self, forKey: .loadScale) ?? 1)
+    }
+}
+
 // MARK: - Reading the sub-objects
 
 extension TopologyDecoder {
     static let voltageKeys = [
         "feeder", "zoning", "devicesPerBus", "reportingPeriodSeconds", "controlIntervalSeconds", "vsiThreshold",
-        "control", "startHour",
+        "control", "startHour", "loadScale",
     ]
     static let auctionKeys = ["participantsPerRegion", "prosumerShare", "intervalSeconds", "clearingRule", "startHour"]
     static let mixKeys = ["transfer", "voltage", "auction"]
@@ -266,7 +297,8 @@ extension TopologyDecoder {
                 fields, "controlIntervalSeconds", Rules.workloadPeriodSeconds, default: defaults.controlIntervalSeconds),
             vsiThreshold: number(fields, "vsiThreshold", Rules.vsiThreshold, default: defaults.vsiThreshold),
             control: value(fields, "control", expected: "true or false", NodeReader.boolean) ?? defaults.control,
-            startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour))
+            startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour),
+            loadScale: number(fields, "loadScale", Rules.loadScale, default: defaults.loadScale))
     }
 
     func decodeAuction(_ parent: Fields, kind: Topology.WorkloadKind) -> Topology.AuctionWorkload? {
@@ -312,6 +344,8 @@ extension Rules {
     }
     static let vsiThreshold = NumberRule.closed(0, 1, "margin ratio")
     static let startHour = NumberRule("a number of hours >= 0 and < 24") { $0 >= 0 && $0 < 24 }
+    static let loadScale = NumberRule.positive(
+        upTo: Topology.VoltageWorkload.loadScaleMax, "times the nominal demand")
     /// The auction contract takes at most 1024 bids per interval; one per participant leaves room.
     static let participantsPerRegion = IntegerRule(1...Topology.AuctionWorkload.participantsPerRegionMax)
     static let share = NumberRule.closed(0, 1, "a fraction")
@@ -333,6 +367,7 @@ extension TopologyChecker {
                 FieldPath.child(field, "controlIntervalSeconds"))
             check(voltage.vsiThreshold, Rules.vsiThreshold, FieldPath.child(field, "vsiThreshold"))
             check(voltage.startHour, Rules.startHour, FieldPath.child(field, "startHour"))
+            check(voltage.loadScale, Rules.loadScale, FieldPath.child(field, "loadScale"))
         }
         if let auction = workload.auction {
             let field = "workload.auction"

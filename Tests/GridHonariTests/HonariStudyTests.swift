@@ -15,6 +15,8 @@ struct HonariStudyTests {
         options.saturationShare = 0
         options.measuredSeconds = 2
         options.warmupSeconds = 1
+        options.stress = HonariStressExperiment(
+            loadScale: HonariStressExperiment.standard.loadScale, rateTps: 20, measuredSeconds: 2, warmupSeconds: 1)
         return options
     }
 
@@ -56,6 +58,16 @@ struct HonariStudyTests {
         #expect(result.html(wallSeconds: 1).contains("<table>"))
         let decoded = try JSONDecoder().decode(HonariStudyResult.self, from: try result.json())
         #expect(decoded.runs.count == 4)
+        // The stress experiment runs both layouts at its own scale, and the report lists them in the global step.
+        #expect(result.stressRuns.map(\.shards) == [1, 3])
+        #expect(result.stressRuns.allSatisfy { $0.loadScale == HonariStressExperiment.standard.loadScale })
+        #expect(decoded.stressRuns.count == 2)
+        #expect(markdown.contains("## Global step") && markdown.contains("| stress |"))
+        #expect(result.globalStepRows.count == 2 + 2)
+        // Per group: the sweep's runs at the first rate (the stress rate is not in the sweep) and the stress runs,
+        // one row per region.
+        #expect(result.groupRows.count == (1 + 3) * 2)
+        #expect(result.html(wallSeconds: 1).contains("Cross-region reactive-power requests"))
     }
 
     @Test func everyGeneratedTopologyParses() throws {

@@ -1,0 +1,108 @@
+import Foundation
+import GridLoad
+import Testing
+
+@testable import GridHonari
+
+/// The stress experiment's point: at its demand scale a group runs out of reactive headroom and the global step
+/// fires (requests sent, delivered through the committee, applied by the neighbour), which the nominal demand never
+/// does. Short simulated runs at a low send rate.
+struct HonariGlobalStepTests {
+    private func options() -> HonariStudyOptions {
+        let stores = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "honari-global-step-tests-\(UUID().uuidString)")
+        var options = HonariStudyOptions(storeDirectory: stores)
+        options.measuredSeconds = 3
+        options.warmupSeconds = 2
+        return options
+    }
+
+    @Test func theGlobalStepFiresAtTheStressScale() throws {
+        let options = options()
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        let scale = HonariStressExperiment.standard.loadScale
+        let run = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: scale)
+        #expect(run.loadScale == scale)
+        let voltage = try #require(run.voltage)
+        #expect(voltage.loadScale == scale)
+        #expect(voltage.powerFlowFailures == 0)
+        let cross = try #require(run.crossRegion)
+        let sent = try #require(cross.sent)
+        #expect(sent > 0, "no group ran out of reactive headroom at \(scale) x demand")
+        #expect(cross.committed > 0 && cross.committed <= sent, "delivered \(cross.committed) of \(sent)")
+        #expect(cross.applied > 0, "no request applied by the neighbour")
+        #expect(cross.undeliverable == 0)
+        // The requests come from the group that ran short, and its own buses show why.
+        let global = try #require(run.result.global)
+        let senders = global.regions.filter { ($0.messagesSent ?? 0) > 0 }
+        #expect(!senders.isEmpty && senders.count < 3, "senders \(senders)")
+        #expect(senders.reduce(0) { $0 + ($1.messagesSent ?? 0) } == sent)
+        let regions = try #require(voltage.regions)
+        #expect(regions.map(\.region) == ["group1", "group2", "group3"])
+        // The group that asked most is short in the measured window: an index below its threshold or a voltage
+        // below the band its contract keeps.
+        let main = try #require(senders.max { ($0.messagesSent ?? 0) < ($1.messagesSent ?? 0) })
+        let region = try #require(regions.first { $0.region == main.name })
+        let index = try #require(region.lowestStabilityIndex)
+        let lowest = try #require(region.lowestVoltagePU)
+        #expect(index < region.vsiThreshold || lowest < 0.95, "\(region)")
+        let finality = try #require(run.result.latency(.globalFinality))
+        #expect(finality.count > 0 && finality.p99 >= finality.p50)
+        #expect((run.result.latency(.crossRegion)?.count ?? 0) > 0)
+    }
+
+    @Test func theNominalDemandSendsNoRequest() throws {
+        let options = options()
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        let run = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: 1)
+        #expect(run.crossRegion?.sent == 0)
+        #expect(run.voltage?.loadScale == nil)
+    }
+
+    /// Past the loadability limit (between 5.25 and 5.5 times nominal) Newton-Raphson finds no operating point: the
+    /// run completes and counts every such period instead of failing.
+    @Test func voltageCollapseIsCountedNotFatal() throws {
+        let options = options()
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        let run = try HonariStudy.runOnce(rateTps: 20, shards: 1, options: options, loadScale: 6)
+        let voltage = try #require(run.voltage)
+        let failures = try #require(voltage.powerFlowFailures)
+        #expect(failures > 0 && failures == voltage.powerFlowFailuresBaseline)
+        #expect(voltage.reportsSent == 0 && voltage.lowestStabilityIndex == nil)
+        #expect(run.lowestVoltagePU == nil && run.voltagesWithinLimits == false)
+        #expect(run.progressLine.contains("power flow diverged in \(failures) periods"))
+    }
+
+    @Test func loadScalesOutsideTheRangeAreRefusedNamingTheSetting() {
+        for bad in [0, -0.5, 10.01, .infinity, .nan] {
+            var options = options()
+            options.loadScale = bad
+            #expect {
+                try HonariStudy.run(options)
+            } throws: { error in
+                "\(error)".contains("loadScale") && "\(error)".contains("\(bad)")
+            }
+            options.loadScale = 1
+            options.stress?.loadScale = bad
+            #expect {
+                try HonariStudy.run(options)
+            } throws: { error in
+                "\(error)".contains("stress.loadScale") && "\(error)".contains("\(bad)")
+            }
+        }
+        #expect(HonariStudyError.loadScaleProblem(10, field: "--load-scale") == nil)
+        let problem = HonariStudyError.loadScaleProblem(0, field: "--load-scale")
+        #expect(problem?.contains("--load-scale") == true && problem?.contains("got 0.0") == true)
+    }
+
+    @Test func theScaleReachesTheGeneratedTopology() throws {
+        var options = options()
+        options.loadScale = 1.5
+        let yaml = HonariStudy.topologyYAML(rateTps: 600, shards: 3, options: options)
+        #expect(yaml.contains("loadScale: 1.5") && yaml.contains("name: honari-3shard-600-load1.5"))
+        #expect(HonariStudy.runName(rateTps: 600, shards: 1, loadScale: 2.25) == "honari-1shard-600-load2.25")
+        #expect(
+            HonariStudy.topologyYAML(rateTps: 600, shards: 1, options: options, loadScale: 2).contains("loadScale: 2.0")
+        )
+    }
+}

@@ -64,10 +64,14 @@ public struct Vote: Hashable, Sendable {
 public struct TimeoutMessage: Hashable, Sendable {
     public let vote: TimeoutVote
     public let highQC: QuorumCertificate
+    /// The certificate that took the sender into the round it times out, if a timeout did: a validator still in the
+    /// round before may never have seen it, and without it the two sides can wait on each other for good.
+    public let lastTimeoutCertificate: TimeoutCertificate?
 
-    public init(vote: TimeoutVote, highQC: QuorumCertificate) {
+    public init(vote: TimeoutVote, highQC: QuorumCertificate, lastTimeoutCertificate: TimeoutCertificate? = nil) {
         self.vote = vote
         self.highQC = highQC
+        self.lastTimeoutCertificate = lastTimeoutCertificate
     }
 }
 

@@ -428,9 +428,12 @@ public struct Replica<App: ReplicaApplication> {
                 chainID: configuration.chainID, region: configuration.region, round: round,
                 highQCRound: highQC.view))
         work.signatures += 1
+        // A validator that entered this round through a timeout certificate passes it on: the others may still sit
+        // in the round before, one timeout short of their own certificate, and the validators that left that round
+        // never resend their timeouts for it (found by the swarm, seed 2324).
         let message = TimeoutMessage(
             vote: TimeoutVote(round: round, highQCRound: highQC.view, voter: UInt16(selfIndex), signature: signature),
-            highQC: highQC)
+            highQC: highQC, lastTimeoutCertificate: lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil })
         actions.append(.persistSafety(safetyState))
         actions.append(.broadcast(.timeout(message)))
         collectTimeout(message, &actions, &work, &pool)
@@ -833,6 +836,14 @@ public struct Replica<App: ReplicaApplication> {
             return
         }
         processCertificate(message.highQC, &actions, &work, &pool)
+        // Only a certificate that would move this replica is worth its signature checks.
+        if let certificate = message.lastTimeoutCertificate, certificate.round >= currentRound {
+            if let failure = verifyTimeoutCertificate(certificate, &work) {
+                actions.append(.rejected(from: sender, failure))
+                return
+            }
+            processTimeoutCertificate(certificate, &actions, &work, &pool)
+        }
         collectTimeout(message, &actions, &work, &pool)
     }
 

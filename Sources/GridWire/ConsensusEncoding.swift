@@ -115,15 +115,22 @@ extension TimeoutVote {
 }
 
 extension TimeoutMessage {
+    /// The vote, the sender's highest QC, then a presence byte and the timeout certificate that took the sender into
+    /// the round, if any.
     public func write(into writer: inout ByteWriter) {
         vote.write(into: &writer)
         highQC.write(into: &writer)
+        writer.write(lastTimeoutCertificate != nil)
+        lastTimeoutCertificate?.write(into: &writer)
     }
 
     public init(from reader: inout ByteReader, field: String, limits: WireLimits) throws(DecodingError) {
-        self.init(
-            vote: try TimeoutVote(from: &reader, field: "\(field).vote"),
-            highQC: try QuorumCertificate(from: &reader, field: "\(field).highQC", limits: limits.encoding))
+        let vote = try TimeoutVote(from: &reader, field: "\(field).vote")
+        let highQC = try QuorumCertificate(from: &reader, field: "\(field).highQC", limits: limits.encoding)
+        let lastTimeoutCertificate: TimeoutCertificate? =
+            try reader.readBool("\(field).hasLastTimeoutCertificate")
+            ? try TimeoutCertificate(from: &reader, field: "\(field).lastTimeoutCertificate", limits: limits) : nil
+        self.init(vote: vote, highQC: highQC, lastTimeoutCertificate: lastTimeoutCertificate)
     }
 }
 

@@ -1,4 +1,4 @@
 /// The wire format's version: the first byte of every frame a node sends. A receiver refuses any other.
 public enum WireVersion {
-    public static let current: UInt8 = 1
+    public static let current: UInt8 = 2
 }

@@ -116,8 +116,12 @@ final class Forge {
                     chainID: Self.chainID, region: Self.region, round: round, highQCRound: highQCRound)))
     }
 
-    func timeout(round: UInt64, voter: Int, highQC: QuorumCertificate) -> TimeoutMessage {
-        TimeoutMessage(vote: timeoutVote(round: round, voter: voter, highQCRound: highQC.view), highQC: highQC)
+    func timeout(
+        round: UInt64, voter: Int, highQC: QuorumCertificate, lastTimeoutCertificate: TimeoutCertificate? = nil
+    ) -> TimeoutMessage {
+        TimeoutMessage(
+            vote: timeoutVote(round: round, voter: voter, highQCRound: highQC.view), highQC: highQC,
+            lastTimeoutCertificate: lastTimeoutCertificate)
     }
 
     func tc(round: UInt64, voters: [Int] = [0, 1, 2], highQC: QuorumCertificate) -> TimeoutCertificate {

@@ -42,6 +42,55 @@ import Testing
         #expect(replica.lastVotedRound == 1, "a timeout for a round is a promise not to vote in it")
     }
 
+    @Test func aTimeoutCarriesTheCertificateThatTookItsSenderIntoTheRound() {
+        let forge = Forge()
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        let first = replica.handle(.timer(.round(1)))
+        #expect(first.broadcastTimeouts.map(\.lastTimeoutCertificate) == [nil], "round 1 was entered without a TC")
+        _ = replica.receive(.timeout(forge.timeout(round: 1, voter: 1, highQC: forge.genesisQC)), from: 1)
+        _ = replica.receive(.timeout(forge.timeout(round: 1, voter: 2, highQC: forge.genesisQC)), from: 2)
+        #expect(replica.currentRound == 2)
+
+        let second = replica.handle(.timer(.round(2)))
+        let carried = second.broadcastTimeouts.map { $0.lastTimeoutCertificate?.round }
+        #expect(carried == [1])
+        #expect(second.broadcastTimeouts.first?.lastTimeoutCertificate?.votes.count == 3)
+    }
+
+    /// Swarm seed 2324: one validator crashed for good, so every certificate needs all three others. Validator 0
+    /// formed the TC for round 1 and moved on, but its own round-1 timeout was lost to the other two; they sit in
+    /// round 1 holding two timeouts each, and validator 0 never times out round 1 again. Its timeout for round 2 is
+    /// the only message that can reach them: it must carry the certificate, or the region stalls for good.
+    @Test func aReplicaOneTimeoutShortFollowsTheCertificateInALaterRoundsTimeout() {
+        let forge = Forge()
+        var replica = forge.replica(3)
+        _ = replica.handle(.start)
+        _ = replica.handle(.timer(.round(1)))
+        _ = replica.receive(.timeout(forge.timeout(round: 1, voter: 1, highQC: forge.genesisQC)), from: 1)
+        #expect(replica.currentRound == 1, "two of the three timeouts it needs")
+
+        let tc = forge.tc(round: 1, voters: [0, 1, 3], highQC: forge.genesisQC)
+        var withoutCertificate = replica
+        _ = withoutCertificate.receive(.timeout(forge.timeout(round: 2, voter: 0, highQC: forge.genesisQC)), from: 0)
+        #expect(withoutCertificate.currentRound == 1, "one timeout for round 2 proves nothing")
+
+        var forged = tc
+        forged.votes[0] = forge.timeoutVote(round: 1, voter: 2, highQCRound: 0)
+        var refusing = replica
+        let refused = refusing.receive(
+            .timeout(forge.timeout(round: 2, voter: 0, highQC: forge.genesisQC, lastTimeoutCertificate: forged)),
+            from: 0)
+        #expect(refused.rejections == ["bad-timeout-certificate"])
+        #expect(refusing.currentRound == 1, "a forged certificate must not move the round")
+
+        let actions = replica.receive(
+            .timeout(forge.timeout(round: 2, voter: 0, highQC: forge.genesisQC, lastTimeoutCertificate: tc)), from: 0)
+        #expect(actions.rejections.isEmpty)
+        #expect(replica.currentRound == 2)
+        #expect(actions.roundTimers.map(\.round) == [2])
+    }
+
     @Test func badTimeoutCertificatesAreRefused() throws {
         let forge = Forge()
         var original = forge.replica(0)

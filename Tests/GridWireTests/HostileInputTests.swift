@@ -183,6 +183,11 @@ import Testing
         let withTC = Fixture.proposal(blocks[0], timeoutCertificate: tc, keys: Fixture.validatorKeys)
         let tcError = refusal(WireCodec.encode(.regionConsensus(.proposal(withTC))), limits: limits)
         #expect(tcError?.field == "regionConsensus.proposal.timeoutCertificate.votes.count")
+        let timeoutWithTC = Fixture.timeout(
+            round: 6, highQC: QuorumCertificate(data: qc.data, votes: []), region: Fixture.region,
+            keys: Fixture.validatorKeys, lastTimeoutCertificate: tc)
+        let timeoutTCError = refusal(WireCodec.encode(.regionConsensus(.timeout(timeoutWithTC))), limits: limits)
+        #expect(timeoutTCError?.field == "regionConsensus.timeout.lastTimeoutCertificate.votes.count")
 
         let full = Fixture.regionBlocks(count: 1, transactionsPerBlock: 2)[0]
         let proposal = Fixture.proposal(full, timeoutCertificate: nil, keys: Fixture.validatorKeys)

@@ -35,7 +35,7 @@ private func certificates<Payload: WirePayload>(_ message: ConsensusMessage<Payl
     switch message {
     case .proposal(let proposal):
         return [proposal.block.justify] + (proposal.timeoutCertificate.map { [$0.highQC] } ?? [])
-    case .timeout(let timeout): return [timeout.highQC]
+    case .timeout(let timeout): return [timeout.highQC] + (timeout.lastTimeoutCertificate.map { [$0.highQC] } ?? [])
     case .syncResponse(let response): return [response.highQC] + response.blocks.map(\.justify)
     case .vote, .syncRequest: return []
     }

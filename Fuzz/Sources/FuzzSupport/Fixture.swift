@@ -133,14 +133,15 @@ public enum Fixture {
         return Vote(data: data, voter: UInt16(voter), signature: keys[voter].sign(data.signingBytes()))
     }
 
-    public static func timeout(round: UInt64, highQC: QuorumCertificate, region: RegionID, keys: [KeyPair])
-        -> TimeoutMessage
-    {
+    public static func timeout(
+        round: UInt64, highQC: QuorumCertificate, region: RegionID, keys: [KeyPair],
+        lastTimeoutCertificate: TimeoutCertificate? = nil
+    ) -> TimeoutMessage {
         let vote = TimeoutVote(
             round: round, highQCRound: highQC.view, voter: 1,
             signature: keys[1].sign(
                 TimeoutVote.signingBytes(chainID: chainID, region: region, round: round, highQCRound: highQC.view)))
-        return TimeoutMessage(vote: vote, highQC: highQC)
+        return TimeoutMessage(vote: vote, highQC: highQC, lastTimeoutCertificate: lastTimeoutCertificate)
     }
 
     public static func outbox(_ seed: Int) -> [OutboxMessage] {
@@ -235,6 +236,13 @@ public enum Fixture {
             ("proposal-empty", .proposal(proposal(emptyRegionBlock, timeoutCertificate: nil, keys: validatorKeys))),
             ("vote", .vote(vote(for: regionBlocks[1].header, voter: 3, keys: validatorKeys))),
             ("timeout", .timeout(timeout(round: 9, highQC: regionQC, region: Fixture.region, keys: validatorKeys))),
+            (
+                "timeout+tc",
+                .timeout(
+                    timeout(
+                        round: regionTC.round + 1, highQC: regionQC, region: Fixture.region, keys: validatorKeys,
+                        lastTimeoutCertificate: regionTC))
+            ),
             ("syncRequest", .syncRequest(fromHeight: 17)),
             ("syncResponse", .syncResponse(SyncResponse(blocks: regionBlocks, highQC: regionQC))),
             ("syncResponse-empty", .syncResponse(SyncResponse(blocks: [], highQC: regionQC))),

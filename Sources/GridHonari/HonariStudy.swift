@@ -24,9 +24,6 @@ public struct HonariStudyOptions: Sendable {
     /// Each bus device reports about this often; `devicesPerBus` grows with the rate so that it holds.
     public var targetReportingPeriodSeconds = 0.5
     public var controlIntervalSeconds = 1.0
-    /// The single region's threshold: one region has one threshold, and the strictest group's (group 1, 0.915)
-    /// acts whenever any of Honari's groups would.
-    public var unshardedVSIThreshold = 0.915
     /// Evening peak of the household load profiles that scale the buses' demand.
     public var startHour = 19.0
     /// Cores of each validator (`machine.cores`); with `fixedTotalCores` set, those are shared out instead so
@@ -107,7 +104,8 @@ public enum HonariStudyError: Error, CustomStringConvertible {
 }
 
 /// Honari et al.'s sharded voltage-stability experiment on GridLedger's simulator: the IEEE 30-bus case
-/// (`feeder: ieee30`), either in one region or in Honari's three groups (`zoning: honari`), each a region of 4
+/// (`feeder: ieee30`), either in one region (`zoning: honariUnsharded`) or in Honari's three groups (`zoning: honari`),
+/// each a region of 4
 /// validators, with a global committee that carries the groups' cross-region reactive-power requests. Every rate is
 /// one simulator run (`Simulation`) of the voltage workload; nothing is taken from the paper but its figures.
 public enum HonariStudy {
@@ -141,7 +139,8 @@ public enum HonariStudy {
         var regions = ""
         for name in names { regions += "  - name: \(name)\n    validators: \(options.validatorsPerRegion)\n" }
         let global = shards > 1 ? "global:\n  validators: \(options.globalValidators)\n" : ""
-        let zoning = shards == 1 ? "single" : "honari"
+        // Unsharded, the one region still holds Honari's groups: each bus acts on its own group's threshold.
+        let zoning = shards == 1 ? "honariUnsharded" : "honari"
         let control = max(options.controlIntervalSeconds, shape.reportingPeriodSeconds)
         return """
             schemaVersion: 1
@@ -163,7 +162,6 @@ public enum HonariStudy {
                 devicesPerBus: \(shape.devicesPerBus)
                 reportingPeriodSeconds: \(shape.reportingPeriodSeconds)
                 controlIntervalSeconds: \(control)
-                vsiThreshold: \(options.unshardedVSIThreshold)
                 control: true
                 startHour: \(options.startHour)
                 loadScale: \(loadScale)

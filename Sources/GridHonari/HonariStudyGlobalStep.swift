@@ -74,7 +74,8 @@ extension HonariStudyResult {
                 let requests: String = sent[region.region].map { String($0) } ?? "-"
                 rows.append([
                     experiment, Self.formatScale(run.loadScale), Self.layoutName(run.shards), region.region,
-                    Self.fixed(region.vsiThreshold, 3), Self.fixed(region.lowestVoltagePU, 3), voltageBus,
+                    run.shards == 1 ? "per group" : Self.fixed(region.vsiThreshold, 3),
+                    Self.fixed(region.lowestVoltagePU, 3), voltageBus,
                     Self.fixed(region.lowestStabilityIndex, 3), indexBus, requests,
                 ])
             }

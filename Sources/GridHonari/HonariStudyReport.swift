@@ -111,7 +111,7 @@ extension HonariStudyResult {
             + String(format: ". Wall time %.0f s.\n\n", wallSeconds)
         text +=
             "Thresholds (margin-ratio VSI, Gong & Schulz): groups 1-3 \(paper.groupThresholds.map { String($0) }.joined(separator: ", ")); "
-            + "unsharded \(options.unshardedVSIThreshold). Voltage limits: 0.95-1.05 p.u. at load buses, 0.95-1.10 at "
+            + "unsharded, each bus on its group's. Voltage limits: 0.95-1.05 p.u. at load buses, 0.95-1.10 at "
             + "generator buses (as in DVSCode's bus tables). Demand in the sweep: \(Self.formatScale(options.loadScale)) x "
             + "the case's nominal"
             + (options.stress.map {

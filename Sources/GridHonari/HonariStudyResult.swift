@@ -62,7 +62,6 @@ public struct HonariStudyResult: Codable, Sendable {
         public var warmupSeconds: Double
         public var targetReportingPeriodSeconds: Double
         public var controlIntervalSeconds: Double
-        public var unshardedVSIThreshold: Double
         public var startHour: Double
         public var coresPerValidator: Int
         public var fixedTotalCores: Double?
@@ -80,7 +79,6 @@ public struct HonariStudyResult: Codable, Sendable {
             warmupSeconds = options.warmupSeconds
             targetReportingPeriodSeconds = options.targetReportingPeriodSeconds
             controlIntervalSeconds = options.controlIntervalSeconds
-            unshardedVSIThreshold = options.unshardedVSIThreshold
             startHour = options.startHour
             coresPerValidator = options.coresPerValidator
             fixedTotalCores = options.fixedTotalCores

@@ -148,8 +148,10 @@ final class VoltageWorkloadDriver {
         switch settings.zoning(regionCount: topology.regions.count) {
         case .fourZones: zoning = .ieee33FourZones
         case .threeZones: zoning = .ieee33ThreeZones
-        case .honari:
-            throw .setup("voltage workload: zoning honari needs feeder ieee30")
+        case .honari, .honariUnsharded:
+            throw .setup(
+                "voltage workload: zoning \(settings.zoning(regionCount: topology.regions.count).rawValue) needs feeder ieee30"
+            )
         case .single:
             let feeder = Feeder.ieee33()
             zoning = Zoning(

@@ -19,6 +19,8 @@ struct MeshedVoltageLayout {
     struct Zone {
         var buses: [Int]
         var vsiThresholdMicro: Int64
+        /// Buses that act on a threshold of their own (Honari's groups in one unsharded region), by bus number.
+        var busThresholdsMicro: [Int: Int64] = [:]
         /// The zone asked for reactive power when this one runs out (the one joined by the most branches), and
         /// the bus of this zone with the most branches to it.
         var neighbour: (zone: Int, couplingBus: Int)?
@@ -47,9 +49,15 @@ struct MeshedVoltageLayout {
             throw .setup("voltage workload on \(network.name): \(error)")
         }
         let groups: [(buses: [Int], threshold: Double)]
+        var busThresholds: [Int: Double] = [:]
         switch zoning {
         case .honari where network.name == "ieee30":
             groups = Network.honariGroups.map { ($0.buses, $0.marginThreshold) }
+        case .honariUnsharded where network.name == "ieee30":
+            groups = [(network.busNumbers, vsiThreshold)]
+            for group in Network.honariGroups {
+                for bus in group.buses { busThresholds[bus] = group.marginThreshold }
+            }
         case .single:
             groups = [(network.busNumbers, vsiThreshold)]
         default:
@@ -77,7 +85,9 @@ struct MeshedVoltageLayout {
             zones.append(
                 Zone(
                     buses: group.buses.sorted(), vsiThresholdMicro: Int64((group.threshold * 1e6).rounded()),
-                    neighbour: neighbour, parents: parents))
+                    busThresholdsMicro: busThresholds.filter { group.buses.contains($0.key) }.mapValues {
+                        Int64(($0 * 1e6).rounded())
+                    }, neighbour: neighbour, parents: parents))
         }
         self.zones = zones
     }
@@ -97,7 +107,8 @@ struct MeshedVoltageLayout {
             return VoltageStabilityConfiguration.Bus(
                 number: UInt16(number + offset), parentNumber: parent.map { UInt16($0 + offset) },
                 pathResistanceMicroPU: Int64(((impedance?.resistancePU ?? 0) * 1e6).rounded()),
-                pathReactanceMicroPU: Int64(((impedance?.reactancePU ?? 0) * 1e6).rounded()))
+                pathReactanceMicroPU: Int64(((impedance?.reactancePU ?? 0) * 1e6).rounded()),
+                vsiThresholdMicro: zones[zone].busThresholdsMicro[number])
         }
     }
 

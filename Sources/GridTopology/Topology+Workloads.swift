@@ -13,14 +13,15 @@ extension Topology {
             /// Baran and Wu's 33-bus, 12.66 kV feeder.
             case ieee33
             /// The meshed IEEE 30-bus case as MATPOWER ships it (`case30`), solved by Newton-Raphson; the network
-            /// Honari et al. (arXiv:2206.13776) split into three shards. Zonings `honari` or `single`.
+            /// Honari et al. (arXiv:2206.13776) split into three shards. Zonings `honari`, `single` or
+            /// `honariUnsharded`.
             case ieee30
 
             /// The zonings that split this network.
             public var zonings: [ZoningName] {
                 switch self {
                 case .ieee33: [.fourZones, .threeZones, .single]
-                case .ieee30: [.honari, .single]
+                case .ieee30: [.honari, .single, .honariUnsharded]
                 }
             }
         }
@@ -35,12 +36,15 @@ extension Topology {
             /// The three groups of the IEEE 30-bus case in Honari et al. (GridModel's `Network.honariGroups`), each
             /// acting on its own margin-ratio threshold from their code (0.915, 0.765, 0.846). Feeder ieee30 only.
             case honari
+            /// Honari et al.'s unsharded chain: the whole IEEE 30-bus case is one zone, and each bus acts on its own
+            /// group's threshold (as `honari` would), not on one threshold for all. Feeder ieee30 only.
+            case honariUnsharded
 
             public var zoneCount: Int {
                 switch self {
                 case .fourZones: 4
                 case .threeZones, .honari: 3
-                case .single: 1
+                case .single, .honariUnsharded: 1
                 }
             }
 
@@ -51,7 +55,7 @@ extension Topology {
                 switch self {
                 case .fourZones, .threeZones: 12
                 case .honari: 14
-                case .single: 33
+                case .single, .honariUnsharded: 33
                 }
             }
         }
@@ -73,7 +77,8 @@ extension Topology {
         /// bus 30 is at 0.90 at peak load). Before issue 12 this field was the Chakravorty-Das index in p.u.^4 with
         /// 0.6 as its usual value; such files still decode, with the new meaning (0.6 then flags only a bus using
         /// 40 % of its limit). With zoning `honari` each group acts on its own threshold from Honari et al.'s
-        /// code (0.915, 0.765, 0.846) and this field is not used.
+        /// code (0.915, 0.765, 0.846) and this field is not used; with `honariUnsharded` each bus acts on its
+        /// group's threshold and this one applies only to the buses of no group (the slack bus).
         public var vsiThreshold: Double
         /// false: no dispatches are sent, so the run measures the ledger under reports only and the
         /// controlled voltages equal the no-control baseline.

@@ -79,7 +79,7 @@ struct HonariStudyTests {
                 let topology = try Topology.parse(yaml: yaml, file: "generated.yaml")
                 let voltage = topology.workload.voltageSettings
                 #expect(voltage.feeder == .ieee30)
-                #expect(voltage.zoning == (shards == 1 ? .single : .honari))
+                #expect(voltage.zoning == (shards == 1 ? .honariUnsharded : .honari))
                 #expect(topology.regions.count == shards && (topology.global != nil) == (shards == 3))
                 // The bus reports add up to the send rate (within the device-count rounding).
                 let reportsTps = Double(voltage.devicesPerBus * 18) / voltage.reportingPeriodSeconds

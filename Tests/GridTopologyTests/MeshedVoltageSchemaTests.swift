@@ -22,6 +22,14 @@ struct MeshedVoltageSchemaTests {
         #expect(decoded.workload.voltageSettings.zoning == .honari)
     }
 
+    @Test func theUnshardedHonariZoningIsOneZone() throws {
+        let topology = try Topology.parse(
+            yaml: yaml(regions: 1, "{ feeder: ieee30, zoning: honariUnsharded }"), file: "u.yaml")
+        let voltage = topology.workload.voltageSettings
+        #expect(voltage.zoning == .honariUnsharded)
+        #expect(voltage.zoning(regionCount: 1).zoneCount == 1)
+    }
+
     @Test func automaticZoningFollowsTheNetwork() throws {
         let three = try Topology.parse(yaml: yaml(regions: 3, "{ feeder: ieee30 }"), file: "a.yaml")
         #expect(three.workload.voltageSettings.zoning(regionCount: 3) == .honari)
@@ -40,7 +48,10 @@ struct MeshedVoltageSchemaTests {
             message: "expected one of fourZones, threeZones, single for feeder ieee33, got honari")
         expectError(
             in: yaml(regions: 3, "{ feeder: ieee30, zoning: threeZones }"), field: "workload.voltage.zoning",
-            line: 11, message: "expected one of honari, single for feeder ieee30, got threeZones")
+            line: 11, message: "expected one of honari, single, honariUnsharded for feeder ieee30, got threeZones")
+        expectError(
+            in: yaml(regions: 1, "{ feeder: ieee33, zoning: honariUnsharded }"), field: "workload.voltage.zoning",
+            line: 7, message: "expected one of fourZones, threeZones, single for feeder ieee33, got honariUnsharded")
         expectError(
             in: yaml(regions: 2, "{ feeder: ieee30, zoning: honari }"), field: "workload.voltage.zoning", line: 9,
             message: "divides the 2 regions")

@@ -27,12 +27,19 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         public var parentNumber: UInt16?
         public var pathResistanceMicroPU: Int64
         public var pathReactanceMicroPU: Int64
+        /// This bus's own index threshold, where one region holds buses of groups with different thresholds (all of
+        /// Honari et al.'s groups on one unsharded chain); nil for the region's `vsiThresholdMicro`.
+        public var vsiThresholdMicro: Int64?
 
-        public init(number: UInt16, parentNumber: UInt16?, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64) {
+        public init(
+            number: UInt16, parentNumber: UInt16?, pathResistanceMicroPU: Int64, pathReactanceMicroPU: Int64,
+            vsiThresholdMicro: Int64? = nil
+        ) {
             self.number = number
             self.parentNumber = parentNumber
             self.pathResistanceMicroPU = pathResistanceMicroPU
             self.pathReactanceMicroPU = pathReactanceMicroPU
+            self.vsiThresholdMicro = vsiThresholdMicro
         }
     }
 
@@ -109,7 +116,7 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// cross-region messages. Defaults to the operator key.
     public let relayKey: PublicKey
     /// A bus whose margin-ratio index is below this (micro-units: 900_000 = 0.9, i.e. the bus already draws more
-    /// than 10 % of what its Thevenin equivalent could deliver) triggers a dispatch.
+    /// than 10 % of what its Thevenin equivalent could deliver) triggers a dispatch, unless the bus has its own.
     public let vsiThresholdMicro: Int64
     /// Voltages outside this band trigger a dispatch (0.95-1.05 p.u. by default).
     public let voltageBandMicroPU: ClosedRange<Int64>
@@ -167,6 +174,9 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
             guard impedanceLimits.contains(bus.pathResistanceMicroPU),
                 impedanceLimits.contains(bus.pathReactanceMicroPU)
             else { throw Failure("bus \(bus.number): path impedance out of range") }
+            if let threshold = bus.vsiThresholdMicro, !(0...Self.vsiThresholdMicroMax).contains(threshold) {
+                throw Failure("bus \(bus.number): VSI threshold \(threshold) out of range")
+            }
         }
         let parents = sortedBuses.map { bus in bus.parentNumber.flatMap { indexByNumber[$0] } ?? -1 }
         let roots = parents.indices.filter { parents[$0] < 0 }
@@ -232,6 +242,11 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     public func bus(number: UInt16) -> Bus? { busIndexByNumber[number].map { buses[$0] } }
 
     public func device(key: PublicKey) -> Device? { deviceIndexByKey[key].map { devices[$0] } }
+
+    /// The index threshold that applies at a bus: its own, else the region's.
+    public func vsiThresholdMicro(ofBus number: UInt16) -> Int64 {
+        bus(number: number)?.vsiThresholdMicro ?? vsiThresholdMicro
+    }
 
     /// The region's root bus: the one whose parent lies outside the region.
     public var rootBusNumber: UInt16 { buses[rootIndex].number }

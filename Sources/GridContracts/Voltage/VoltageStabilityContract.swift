@@ -341,7 +341,7 @@ public struct VoltageStabilityContract: Contract {
     /// (the highest bus is steered to the top of the target). One focus bus per interval keeps the dispatch a
     /// single linear step; the next interval's reports show what it achieved.
     private func decidePlan(for assessment: Assessment) -> VoltageDispatchPlan? {
-        guard let weakest = assessment.ranking.first else { return nil }
+        guard !assessment.ranking.isEmpty else { return nil }
         let band = configuration.voltageBandMicroPU
         let target = configuration.dispatchTargetMicroPU
         // Lowest and highest voltage; among equal voltages the lower bus number, like the ranking.
@@ -356,7 +356,10 @@ public struct VoltageStabilityContract: Contract {
                 action: .raise, focusBusNumber: lowest.busNumber,
                 voltageChangeMicroPU: target.lowerBound - lowest.measurement.voltageMicroPU)
         }
-        if weakest.indexMicro < configuration.vsiThresholdMicro {
+        // The weakest bus below its own threshold: with per-bus thresholds the weakest overall may still be fine.
+        if let weakest = assessment.ranking.first(where: {
+            $0.indexMicro < configuration.vsiThresholdMicro(ofBus: $0.busNumber)
+        }) {
             let voltage = weakest.measurement.voltageMicroPU
             let goal = voltage < target.lowerBound ? target.lowerBound : target.upperBound
             return VoltageDispatchPlan(

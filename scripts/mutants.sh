@@ -78,6 +78,12 @@ mutant replica-sync-size-limit "$REPLICA" "$CONSENSUS_TESTS" \
 mutant replica-backoff-resets-on-progress "$REPLICA" "$CONSENSUS_TESTS" \
     'consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : 0' \
     'consecutiveTimeouts = viaTimeout ? consecutiveTimeouts + 1 : consecutiveTimeouts'
+mutant replica-timeout-carries-last-tc "$REPLICA" "$CONSENSUS_TESTS" \
+    'lastTimeoutCertificate: lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil }' \
+    'lastTimeoutCertificate: nil'
+mutant replica-carried-tc-checked "$REPLICA" "$CONSENSUS_TESTS" \
+    'if let failure = verifyTimeoutCertificate(certificate, &work) {' \
+    'if let failure = verifyTimeoutCertificate(certificate, &work), certificate.round == .max {'
 mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
     'guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }' \
     'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: round) }'
@@ -102,8 +108,8 @@ mutant global-height-continuity Sources/GridGlobal/GlobalApplication.swift GridG
     'entry.height == tip.height + 1,' \
     'entry.height > tip.height,'
 mutant inbound-replay Sources/GridGlobal/InboundDelivery.swift GridGlobalTests \
-    'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence {' \
-    'if let last = delivery.messages.last, last.destinationSequence < nextDestinationSequence, false {'
+    'if let last = messages.last, last.destinationSequence < nextDestinationSequence {' \
+    'if let last = messages.last, last.destinationSequence < nextDestinationSequence, false {'
 mutant inbound-pair-sequence Sources/GridGlobal/InboundDelivery.swift GridGlobalTests \
     'guard message.destinationSequence == expected, message.pairSequence == expectedPair else {' \
     'guard message.destinationSequence == expected else {'

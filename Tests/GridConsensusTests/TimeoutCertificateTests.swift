@@ -75,8 +75,9 @@ import Testing
         _ = withoutCertificate.receive(.timeout(forge.timeout(round: 2, voter: 0, highQC: forge.genesisQC)), from: 0)
         #expect(withoutCertificate.currentRound == 1, "one timeout for round 2 proves nothing")
 
+        // Validator 0's signature under validator 2's index: the certificate claims a vote validator 2 never gave.
         var forged = tc
-        forged.votes[0] = forge.timeoutVote(round: 1, voter: 2, highQCRound: 0)
+        forged.votes[0].voter = 2
         var refusing = replica
         let refused = refusing.receive(
             .timeout(forge.timeout(round: 2, voter: 0, highQC: forge.genesisQC, lastTimeoutCertificate: forged)),

@@ -210,6 +210,10 @@ public struct Replica<App: ReplicaApplication> {
     private var votes: [UInt64: [Hash256: [UInt16: CertificateVote]]] = [:]
     private var timeouts: [UInt64: [UInt16: TimeoutMessage]] = [:]
     private var timedOutRound: UInt64 = 0
+    /// The last timeout this replica sent, kept to answer a validator still in that round (see `onTimeout`), and
+    /// whom it answered already, once per validator and round.
+    private var lastTimeoutSent: TimeoutMessage?
+    private var staleTimeoutsAnswered: [Int: UInt64] = [:]
     /// Certificates already checked, so a QC carried by many messages is verified once.
     private var verifiedCertificates: Set<Hash256> = []
     private var stashedProposal: (from: Int, proposal: Proposal<Payload>)?
@@ -436,6 +440,7 @@ public struct Replica<App: ReplicaApplication> {
             highQC: highQC, lastTimeoutCertificate: lastTimeoutCertificate.flatMap { $0.round + 1 == round ? $0 : nil })
         actions.append(.persistSafety(safetyState))
         actions.append(.broadcast(.timeout(message)))
+        lastTimeoutSent = message
         collectTimeout(message, &actions, &work, &pool)
     }
 
@@ -820,6 +825,16 @@ public struct Replica<App: ReplicaApplication> {
         guard Int(vote.voter) == sender, vote.highQCRound == message.highQC.view else {
             actions.append(.rejected(from: sender, ConsensusRejection("bad-timeout", "voter or QC round mismatch")))
             return
+        }
+        // A validator still timing out a round this one has left may be one timeout short of the certificate, and
+        // nobody resends timeouts of a round they left: give it ours again, once (the same signed message, so it
+        // promises nothing new). Without this it waits for the next round's timeouts, a whole round timer later, and
+        // if it leads that round the round is lost too (found by the swarm, seed 5587).
+        if vote.round < currentRound, sender != selfIndex, let mine = lastTimeoutSent, mine.vote.round == vote.round,
+            staleTimeoutsAnswered[sender] != vote.round
+        {
+            staleTimeoutsAnswered[sender] = vote.round
+            actions.append(.send(to: sender, .timeout(mine)))
         }
         guard vote.round + 1 >= currentRound, vote.round <= currentRound + Self.futureRoundWindow else { return }
         if timeouts[vote.round]?[vote.voter] != nil { return }

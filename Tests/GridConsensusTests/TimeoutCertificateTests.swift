@@ -92,6 +92,32 @@ import Testing
         #expect(actions.roundTimers.map(\.round) == [2])
     }
 
+    /// Swarm seed 5587: validator 1 missed one timeout of round 1 and stays there, rebroadcasting its own; the others
+    /// formed the certificate and left. One of them answers with its round-1 timeout again, once per round.
+    @Test func aValidatorStillInALeftRoundGetsOurTimeoutForItAgainOnce() {
+        let forge = Forge()
+        var replica = forge.replica(2)
+        _ = replica.handle(.start)
+        let own = replica.handle(.timer(.round(1)))
+        let sent = own.broadcastTimeouts
+        #expect(sent.count == 1)
+        _ = replica.receive(.timeout(forge.timeout(round: 1, voter: 1, highQC: forge.genesisQC)), from: 1)
+        _ = replica.receive(.timeout(forge.timeout(round: 1, voter: 3, highQC: forge.genesisQC)), from: 3)
+        #expect(replica.currentRound == 2)
+
+        let again = replica.receive(.timeout(forge.timeout(round: 1, voter: 1, highQC: forge.genesisQC)), from: 1)
+        let answers: [(Int, TimeoutMessage)] = again.compactMap {
+            if case .send(let to, .timeout(let message)) = $0 { return (to, message) }
+            return nil
+        }
+        #expect(answers.map(\.0) == [1])
+        #expect(answers.map(\.1) == sent, "the same signed round-1 timeout, not a new promise")
+        #expect(replica.lastVotedRound == 1, "answering must not time out the current round")
+
+        let thirdTime = replica.receive(.timeout(forge.timeout(round: 1, voter: 1, highQC: forge.genesisQC)), from: 1)
+        #expect(!thirdTime.contains { if case .send(_, .timeout) = $0 { return true } else { return false } })
+    }
+
     @Test func badTimeoutCertificatesAreRefused() throws {
         let forge = Forge()
         var original = forge.replica(0)

@@ -84,6 +84,9 @@ mutant replica-timeout-carries-last-tc "$REPLICA" "$CONSENSUS_TESTS" \
 mutant replica-carried-tc-checked "$REPLICA" "$CONSENSUS_TESTS" \
     'if let failure = verifyTimeoutCertificate(certificate, &work) {' \
     'if let failure = verifyTimeoutCertificate(certificate, &work), certificate.round == .max {'
+mutant replica-answers-stale-timeout "$REPLICA" "$CONSENSUS_TESTS" \
+    'staleTimeoutsAnswered[sender] != vote.round' \
+    'staleTimeoutsAnswered[sender] != vote.round, sender == Int.max'
 mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
     'guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }' \
     'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: round) }'

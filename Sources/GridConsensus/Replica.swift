@@ -243,7 +243,17 @@ public struct Replica<App: ReplicaApplication> {
     /// voters evaluate it on the same chain (the one the proposal extends), so they agree; while that chain is
     /// shorter than the window, or too few validators were active, plain round-robin over all validators applies.
     /// Who leads affects liveness only: safety rests on the voting rules.
+    ///
+    /// Reputation counts only on an unbroken run of rounds: for a round that does not directly follow its parent's
+    /// (a timeout came between), and for the round after a block that itself followed a timeout, plain round-robin
+    /// applies. The parent's voters are then evidence from before whatever stopped the chain, and may name the
+    /// validators that stopped it: swarm seed 2206 (7 validators, 2 crashed just after voting) kept electing
+    /// among a frozen set of 5 with both dead in it, so leader and vote collector were both alive in few rounds
+    /// and the region stood still for 6 s; round-robin over all 7 finds two live ones in a row far sooner, and
+    /// the first certificate of consecutive rounds brings reputation back with fresh voters.
     public func leader(ofRound round: UInt64, extending parent: Hash256) -> Int {
+        let parentBlock = parent == committedTip.hash ? committedTip : tree[parent]?.block
+        guard let parentBlock, round == parentBlock.round + 1 else { return validators.leader(ofRound: round) }
         let window = parent == committedTip.hash ? committedTipVoterWindow : tree[parent]?.voterWindow ?? []
         guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }
         var active = Set<UInt16>()
@@ -253,7 +263,9 @@ public struct Replica<App: ReplicaApplication> {
         return Int(ordered[Int(round % UInt64(ordered.count))])
     }
 
+    /// Empty for a block that followed a timeout (its QC is from an older round): see `leader(ofRound:extending:)`.
     private func voterWindow(for block: ProposedBlock<Payload>) -> [[UInt16]] {
+        guard block.round == block.justify.view + 1 else { return [] }
         let parentWindow =
             block.parentHash == committedTip.hash ? committedTipVoterWindow : tree[block.parentHash]?.voterWindow ?? []
         return [block.justify.votes.map(\.validatorIndex)] + parentWindow.prefix(reputationWindow - 1)
@@ -321,6 +333,9 @@ public struct Replica<App: ReplicaApplication> {
         }
         self.highQC = high
         self.lastVotedRound = safety?.lastVotedRound ?? 0
+        // The tip's own QC voters: a window of one block needs nothing older, so a restarted replica elects the
+        // leaders its peers elect on top of the tip.
+        committedTipVoterWindow = voterWindow(for: committedTip)
     }
 
     private var validators: ValidatorSet { configuration.validators }
@@ -453,6 +468,12 @@ public struct Replica<App: ReplicaApplication> {
         guard round == currentRound, leader(ofRound: round, extending: highQC.blockHash) == selfIndex,
             proposedInRound < round
         else {
+            return
+        }
+        // Only a proposal the voting rule accepts: its QC from the previous round, or a TC for that round. A replica
+        // that reached the round otherwise (pulled in by f+1 timeouts) would send a block no one votes for; with
+        // round-robin after a timeout (`leader`) such a replica can find itself leader on its stale QC.
+        guard highQC.view + 1 == round || lastTimeoutCertificate.map({ $0.round + 1 == round }) == true else {
             return
         }
         guard let parent = block(withHash: highQC.blockHash) else {

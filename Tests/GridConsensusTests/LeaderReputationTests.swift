@@ -25,11 +25,12 @@ import Testing
         let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: [0, 1, 3]), proposer: leader2)
         let voted = replica.receive(.proposal(forge.proposal(b2, by: leader2)), from: leader2)
 
+        // Round 3 directly follows b2: round-robin over the voters of b2's QC.
         let active = [0, 1, 3]
-        for round: UInt64 in 3...40 {
-            let leader = replica.leader(ofRound: round, extending: b2.hash)
-            #expect(leader != 2, "round \(round): a validator absent from the parent's QC must not lead")
-            #expect(leader == active[Int(round % 3)], "round \(round): round-robin over the QC's voters")
+        #expect(replica.leader(ofRound: 3, extending: b2.hash) == active[Int(3 % 3)])
+        // A later round on top of b2 means a timeout came between: that QC is old news, round-robin over all four.
+        for round: UInt64 in 4...40 {
+            #expect(replica.leader(ofRound: round, extending: b2.hash) == Int(round % 4), "round \(round)")
         }
         // The vote for b2 goes to the reputation leader of round 3 (0), not to the round-robin one (3, itself).
         #expect(voted.votes.map(\.to) == [replica.leader(ofRound: 3, extending: b2.hash)])
@@ -43,5 +44,37 @@ import Testing
         #expect(refused.votes.isEmpty)
         let fromLeader = try forge.block(round: 3, parent: b2, justify: qc2, proposer: 0)
         #expect(replica.receive(.proposal(forge.proposal(fromLeader, by: 0)), from: 0).votes.count == 1)
+    }
+
+    /// Swarm seed 2206: reputation frozen on an old QC elected dead validators again and again. A block that followed
+    /// a timeout gives its successor a round-robin leader; the first QC of consecutive rounds brings reputation back.
+    @Test func afterATimeoutRoundRobinUntilConsecutiveRoundsCertifyAgain() throws {
+        let forge = Forge()
+        var replica = forge.replica(3)
+        _ = replica.handle(.start)
+        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
+        _ = replica.receive(.proposal(forge.proposal(b1, by: 1)), from: 1)
+        // b2 (round 2, QC(b1) by 0, 1 and 2) was certified; then rounds 3 and 4 timed out.
+        let leader2 = replica.leader(ofRound: 2, extending: b1.hash)
+        let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: [0, 1, 2]), proposer: leader2)
+        _ = replica.receive(.proposal(forge.proposal(b2, by: leader2)), from: leader2)
+        let qc2 = forge.qc(b2, voters: [0, 1, 2])
+        let tc4 = forge.tc(round: 4, voters: [0, 1, 3], highQC: qc2)
+        // Round 5 extends b2 across the gap: round-robin (1), although 1 is also among QC(b1)'s voters.
+        let leader5 = replica.leader(ofRound: 5, extending: b2.hash)
+        #expect(leader5 == 1)
+        let b5 = try forge.block(round: 5, parent: b2, justify: qc2, proposer: leader5)
+        let onB5 = replica.receive(.proposal(forge.proposal(b5, by: leader5, tc: tc4)), from: leader5)
+        #expect(onB5.rejections.isEmpty)
+        // b5's own QC is from round 2, so round 6 on top of b5 is round-robin too: the vote goes to 2.
+        #expect(replica.leader(ofRound: 6, extending: b5.hash) == 2)
+        #expect(onB5.votes.map(\.to) == [2])
+        // b6 carries QC(b5) from round 5, signed by 1, 2 and 3 (0 is gone): reputation again, over those three.
+        let b6 = try forge.block(round: 6, parent: b5, justify: forge.qc(b5, voters: [1, 2, 3]), proposer: 2)
+        _ = replica.receive(.proposal(forge.proposal(b6, by: 2)), from: 2)
+        for round: UInt64 in [7] {
+            #expect(replica.leader(ofRound: round, extending: b6.hash) == [1, 2, 3][Int(round % 3)])
+        }
+        #expect(replica.leader(ofRound: 7, extending: b6.hash) != 0)
     }
 }

@@ -93,7 +93,12 @@ import Testing
     /// a TC, so round 43, which r0/v1 led, was lost as well, and with the dead v0 still collecting votes the region
     /// recovered 0.44 s past its bound (fixed in `Replica.onTimeout`: a validator answers a timeout for a round it left
     /// with its own timeout for that round, once).
-    @Test(arguments: [UInt64(100), 2324, 3786, 5587])
+    /// 2206: r0 (7 validators) lost v4 and v0 just after both had voted for the last certified block, so leader
+    /// reputation kept electing leaders and vote collectors among those 5 voters, 2 of them dead, and with every
+    /// quorum needing all 5 live validators (and one proposal lost on a 0.7 % link) the region committed nothing
+    /// from 0.85 s to 7.1 s, past its 4.1 s bound (fixed in `Replica.leader`: plain round-robin after a timeout,
+    /// reputation again from the first certificate of consecutive rounds).
+    @Test(arguments: [UInt64(100), 2206, 2324, 3786, 5587])
     func regressionSeeds(seed: UInt64) throws {
         let scenario = try SwarmScenario.draw(seed: seed)
         let outcome = try withTemporaryDirectory { SwarmRun.run(scenario, storeDirectory: $0) }

@@ -84,12 +84,14 @@ extension HonariStudyResult {
         (
             "Global step",
             "In Honari's design a group that cannot restore its buses alone is merged with its neighbours and the "
-                + "global contract recomputes over the merged model. Ours keeps the groups apart: a region whose "
-                + "devices run out of reactive headroom sends voltage.reactiveRequest (the missing VAr at its focus "
-                + "bus) through the global committee to the group it shares most lines with (1 -> 2, 2 -> 3, "
-                + "3 -> 2), which supplies what it can from its own devices; requests are not forwarded further and "
-                + "no model is merged. At nominal demand no group runs short, so only the stress experiment (demand "
-                + "scaled up) exercises it."
+                + "global contract recomputes over the merged model. Ours keeps the groups' state apart: a region "
+                + "whose devices run out of reactive headroom sends voltage.reactiveRequest (the missing VAr at its "
+                + "focus bus) through the global committee to the group it shares most lines with (1 -> 2, 2 -> 3, "
+                + "3 -> 2). The neighbour sizes its help as a joint re-dispatch over the merged network would, "
+                + "linearised: from the whole network's transfer reactances X_fj (Z-bus) between the requesting bus "
+                + "and its own device buses, so that its devices give the requesting bus the voltage change the "
+                + "missing VAr would have given there, most effective first. Requests are not forwarded further. At "
+                + "nominal demand no group runs short, so only the stress experiment (demand scaled up) exercises it."
         ),
     ]
 

@@ -37,6 +37,9 @@ struct MeshedVoltageLayout {
     let stride: Int
     /// Thevenin impedance of every PQ bus, by bus number.
     let thevenin: [Int: TheveninImpedance]
+    /// Transfer reactance between every two PQ buses (p.u.), by bus number: what a joint re-dispatch of two zones
+    /// sizes a neighbour's help by (`remoteBuses`).
+    let transferReactances: [Int: [Int: Double]]
 
     init(
         network: Network, zoning: Topology.VoltageWorkload.ZoningName, vsiThreshold: Double
@@ -45,6 +48,7 @@ struct MeshedVoltageLayout {
         stride = network.busNumbers.max() ?? 0
         do {
             thevenin = Dictionary(uniqueKeysWithValues: try network.theveninImpedances().map { ($0.bus, $0) })
+            transferReactances = try network.transferReactances()
         } catch {
             throw .setup("voltage workload on \(network.name): \(error)")
         }
@@ -110,6 +114,33 @@ struct MeshedVoltageLayout {
                 pathReactanceMicroPU: Int64(((impedance?.reactancePU ?? 0) * 1e6).rounded()),
                 vsiThresholdMicro: zones[zone].busThresholdsMicro[number])
         }
+    }
+
+    /// What zone `zone` of copy `copy` knows of the other zones' buses with devices (the only ones a request can
+    /// name): each one's Thevenin reactance and its transfer reactance to this zone's buses with devices, so that
+    /// the zone meets a neighbour's request as a joint re-dispatch of the two would. Negative entries (none on
+    /// IEEE 30) are left out: such a device cannot help.
+    func remoteBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.RemoteBus] {
+        let offset = copy * stride
+        let own = zones[zone].buses.filter { number in network.index(ofBus: number).map(hasDevices) ?? false }
+        var remote: [VoltageStabilityConfiguration.RemoteBus] = []
+        for (other, otherZone) in zones.enumerated() where other != zone {
+            for number in otherZone.buses {
+                guard let index = network.index(ofBus: number), hasDevices(busIndex: index),
+                    let row = transferReactances[number], let reactance = row[number], reactance > 0
+                else { continue }
+                var transfer: [UInt16: Int64] = [:]
+                for bus in own {
+                    guard let value = row[bus], value > 0 else { continue }
+                    transfer[UInt16(bus + offset)] = Int64((value * 1e6).rounded())
+                }
+                remote.append(
+                    .init(
+                        number: UInt16(number + offset), reactanceMicroPU: Int64((reactance * 1e6).rounded()),
+                        transferReactanceMicroPU: transfer))
+            }
+        }
+        return remote
     }
 
     /// Whether a solved voltage lies within its bus's limits.
@@ -210,6 +241,7 @@ extension VoltageWorkloadDriver {
             }
             var neighbour: VoltageStabilityConfiguration.Neighbour?
             var relayKey: PublicKey?
+            var remoteBuses: [VoltageStabilityConfiguration.RemoteBus] = []
             if topology.global != nil, zoneCount > 1 {
                 // As on the feeder: a zone short of reactive power asks its neighbour through the global layer.
                 relayKey = RegionApplication.globalLayerSender
@@ -218,6 +250,7 @@ extension VoltageWorkloadDriver {
                         region: RegionID(copy * zoneCount + other),
                         couplingBusNumber: UInt16(couplingBus + copy * layout.stride))
                 }
+                remoteBuses = layout.remoteBuses(zone: zoneIndex, copy: copy)
             }
             do {
                 setup.configurations.append(
@@ -225,7 +258,7 @@ extension VoltageWorkloadDriver {
                         region: RegionID(regionIndex), baseKVA: Int64((network.baseMVA * 1_000).rounded()),
                         buses: layout.contractBuses(zone: zoneIndex, copy: copy), devices: contractDevices,
                         operatorKey: operatorKey.publicKey, relayKey: relayKey,
-                        vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour))
+                        vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour, remoteBuses: remoteBuses))
             } catch {
                 throw .setup("voltage configuration of region \(region.name) on \(network.name): \(error)")
             }

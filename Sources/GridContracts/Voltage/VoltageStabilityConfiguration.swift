@@ -75,10 +75,32 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         }
     }
 
+    /// A bus of another region that may ask this one for reactive power, with what the whole network's impedance
+    /// matrix (Z-bus) says about it: its own Thevenin reactance X_ff and its transfer reactance X_fj to buses of
+    /// this region. Where a layout knows the network (a meshed network in one piece), this lets the region answer
+    /// a request as a joint re-dispatch of both regions would (Honari et al. merge the groups' models for it):
+    /// its devices move by what gives the requesting bus the voltage change the missing VAr would have given
+    /// there, most effective first, instead of VAr for VAr at the coupling bus.
+    public struct RemoteBus: Sendable, Hashable {
+        public var number: UInt16
+        /// X_ff, the Thevenin reactance of the bus (micro-p.u.).
+        public var reactanceMicroPU: Int64
+        /// X_fj by bus j of this region (micro-p.u.); a bus without an entry cannot help this one.
+        public var transferReactanceMicroPU: [UInt16: Int64]
+
+        public init(number: UInt16, reactanceMicroPU: Int64, transferReactanceMicroPU: [UInt16: Int64]) {
+            self.number = number
+            self.reactanceMicroPU = reactanceMicroPU
+            self.transferReactanceMicroPU = transferReactanceMicroPU
+        }
+    }
+
     // MARK: - Limits
 
     /// At most this many buses per region; bounds the work of one dispatch.
     public static let busesMax = 512
+    /// At most this many other regions' buses in `remoteBuses`; bounds genesis and the table's size.
+    public static let remoteBusesMax = 2_048
     /// At most this many devices per region. Large enough that a region's own devices can drive it to saturation
     /// (4096 devices reporting every 0.1 s offer 40,960 tx/s); it bounds the work of one dispatch (a pass over the
     /// devices) and of genesis. Receipts list at most ``setpointsOutputMax`` set-points, so outputs stay small.
@@ -123,6 +145,9 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// A dispatch steers the focus bus into this range (0.98-1.00 p.u. by default).
     public let dispatchTargetMicroPU: ClosedRange<Int64>
     public let neighbour: Neighbour?
+    /// Other regions' buses whose requests this region sizes by the network's transfer reactances, sorted by
+    /// number; empty where the layout has no network-wide impedance matrix (then requests are met VAr for VAr).
+    public let remoteBuses: [RemoteBus]
     /// How many of the weakest buses a dispatch lists in its output.
     public let rankingOutputCount: Int
 
@@ -134,13 +159,14 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     let depth: [Int]
     let rootIndex: Int
     let deviceIndexByKey: [PublicKey: Int]
+    let remoteBusIndexByNumber: [UInt16: Int]
 
     public init(
         region: RegionID, baseKVA: Int64, buses: [Bus], devices: [Device], operatorKey: PublicKey,
         relayKey: PublicKey? = nil, vsiThresholdMicro: Int64,
         voltageBandMicroPU: ClosedRange<Int64> = 950_000...1_050_000,
         dispatchTargetMicroPU: ClosedRange<Int64> = 980_000...1_000_000, neighbour: Neighbour? = nil,
-        rankingOutputCount: Int = 5
+        remoteBuses: [RemoteBus] = [], rankingOutputCount: Int = 5
     ) throws(VoltageStabilityConfigurationError) {
         typealias Failure = VoltageStabilityConfigurationError
         guard (1...Self.baseKVAMax).contains(baseKVA) else { throw Failure("base kVA \(baseKVA) out of range") }
@@ -219,6 +245,34 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
             }
         }
 
+        guard remoteBuses.count <= Self.remoteBusesMax else {
+            throw Failure("at most \(Self.remoteBusesMax) remote buses, not \(remoteBuses.count)")
+        }
+        let sortedRemoteBuses = remoteBuses.sorted { $0.number < $1.number }
+        var remoteIndex: [UInt16: Int] = [:]
+        let reactanceLimits: ClosedRange<Int64> = 0...Self.pathImpedanceMicroPUMax
+        for (index, remote) in sortedRemoteBuses.enumerated() {
+            guard remote.number > 0 else { throw Failure("remote bus number 0 is reserved for 'no bus'") }
+            guard indexByNumber[remote.number] == nil else {
+                throw Failure("remote bus \(remote.number) is a bus of this region")
+            }
+            guard remoteIndex.updateValue(index, forKey: remote.number) == nil else {
+                throw Failure("remote bus \(remote.number) is listed twice")
+            }
+            guard reactanceLimits.contains(remote.reactanceMicroPU) else {
+                throw Failure("remote bus \(remote.number): reactance \(remote.reactanceMicroPU) out of range")
+            }
+            for (bus, reactance) in remote.transferReactanceMicroPU.sorted(by: { $0.key < $1.key }) {
+                guard indexByNumber[bus] != nil else {
+                    throw Failure("remote bus \(remote.number): transfer reactance to bus \(bus), not in the region")
+                }
+                guard reactanceLimits.contains(reactance) else {
+                    throw Failure(
+                        "remote bus \(remote.number): transfer reactance to bus \(bus) (\(reactance)) out of range")
+                }
+            }
+        }
+
         self.region = region
         self.baseKVA = baseKVA
         self.buses = sortedBuses
@@ -229,6 +283,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         self.voltageBandMicroPU = voltageBandMicroPU
         self.dispatchTargetMicroPU = dispatchTargetMicroPU
         self.neighbour = neighbour
+        self.remoteBuses = sortedRemoteBuses
+        self.remoteBusIndexByNumber = remoteIndex
         self.rankingOutputCount = rankingOutputCount
         self.busIndexByNumber = indexByNumber
         self.parentIndex = parents
@@ -242,6 +298,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     public func bus(number: UInt16) -> Bus? { busIndexByNumber[number].map { buses[$0] } }
 
     public func device(key: PublicKey) -> Device? { deviceIndexByKey[key].map { devices[$0] } }
+
+    public func remoteBus(number: UInt16) -> RemoteBus? { remoteBusIndexByNumber[number].map { remoteBuses[$0] } }
 
     /// The index threshold that applies at a bus: its own, else the region's.
     public func vsiThresholdMicro(ofBus number: UInt16) -> Int64 {

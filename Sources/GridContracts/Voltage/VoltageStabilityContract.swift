@@ -15,7 +15,8 @@ import GridRegion
 ///   sized by the voltage sensitivity dV/dQ = X_shared / V. What the region cannot cover goes to the neighbour
 ///   region as an `OutboxMessage` (`voltage.reactiveRequest`). Output: `VoltageDispatchOutcome`.
 /// - `reactiveRequest(VoltageReactiveRequest)`: relay key only; applies a neighbour's request from this region's
-///   headroom. Output: `VoltageReactiveSupport`.
+///   headroom, sized by the network's transfer reactances to the requesting bus where the configuration has them
+///   (a joint re-dispatch), else VAr for VAr. Output: `VoltageReactiveSupport`.
 /// - `setpoint(device)`: a device's current set-point. Output: Int64 VAr.
 ///
 /// Everything is integer: state, decisions and outputs (see `VoltageStabilityIndex` for the fixed point). Tables
@@ -269,7 +270,7 @@ public struct VoltageStabilityContract: Contract {
         }
 
         var setpoints = try loadSetpoints(context)
-        let suppliedVAr = supply(request.deficitVAr, setpoints: &setpoints)
+        let suppliedVAr = supply(request.deficitVAr, atBus: request.busNumber, setpoints: &setpoints)
         try store(setpoints, context: &context)
         var record = ByteWriter(capacity: 40)
         record.writeFixed(request.encoded())
@@ -467,26 +468,53 @@ public struct VoltageStabilityContract: Contract {
         return direction * Int64(clamping: deficit)
     }
 
-    /// Takes on a neighbour's reactive deficit VAr for VAr (the neighbour's next reports show the effect, and it
-    /// asks again if still short), from devices in order of their shared path reactance with the coupling bus
-    /// (highest first, then key). Returns the reactive power supplied, signed like `deficitVAr`. Requests are
-    /// not forwarded further, so a request can never travel in a loop.
-    private func supply(_ deficitVAr: Int64, setpoints: inout [DeviceSetpoint]) -> Int64 {
+    /// Takes on a neighbour's reactive deficit (VAr missing at its bus `busNumber`) and returns what the help is
+    /// worth there, in VAr injected at that bus, signed like the deficit and at most it. Requests are not forwarded
+    /// further, so a request can never travel in a loop; the neighbour's next reports show the effect, and it asks
+    /// again if still short.
+    ///
+    /// With the network's transfer reactances for that bus (`configuration.remoteBus`), the request is met as a
+    /// joint re-dispatch over both regions would meet it, linearised like `allocate`: the deficit Q at bus f
+    /// stands for a voltage change X_ff * Q / V_f there, device j gives X_fj * Q_j / V_f of it, so devices go in
+    /// order of X_fj (highest first, then key), each taking ceil(remaining / X_fj) up to its headroom, until
+    /// sum X_fj * Q_j covers X_ff * Q; a device with X_fj = 0 cannot help. The VAr moved exceed the deficit when
+    /// X_fj < X_ff, which is what VAr for VAr got wrong. Without the table (a radial feeder, whose zones know
+    /// only their own paths), the deficit is met VAr for VAr from devices in order of their shared path
+    /// reactance with the coupling bus.
+    private func supply(_ deficitVAr: Int64, atBus busNumber: UInt16, setpoints: inout [DeviceSetpoint]) -> Int64 {
         let direction: Int64 = deficitVAr > 0 ? 1 : -1
-        let couplingBus = configuration.neighbour?.couplingBusNumber ?? configuration.rootBusNumber
-        var order: [(sharedReactanceMicroPU: Int64, deviceIndex: Int)] = configuration.devices.enumerated().map {
-            (configuration.sharedReactanceMicroPU(couplingBus, $1.busNumber) ?? 0, $0)
+        let remote = configuration.remoteBus(number: busNumber).flatMap { $0.reactanceMicroPU > 0 ? $0 : nil }
+        // Weight of one VAr from each device, and of one VAr of the deficit, in the same units.
+        let deficitWeight: Int64
+        var order: [(weight: Int64, deviceIndex: Int)]
+        if let remote {
+            deficitWeight = remote.reactanceMicroPU
+            order = configuration.devices.enumerated().map { index, device in
+                (remote.transferReactanceMicroPU[device.busNumber] ?? 0, index)
+            }
+        } else {
+            deficitWeight = 1
+            let couplingBus = configuration.neighbour?.couplingBusNumber ?? configuration.rootBusNumber
+            // VAr for VAr: every device weighs 1; the shared reactance with the coupling bus only orders them.
+            order = configuration.devices.enumerated().map {
+                (configuration.sharedReactanceMicroPU(couplingBus, $1.busNumber) ?? 0, $0)
+            }
         }
-        order.sort { ($1.sharedReactanceMicroPU, $0.deviceIndex) < ($0.sharedReactanceMicroPU, $1.deviceIndex) }
-        var remaining = Int64(deficitVAr.magnitude)
+        order.sort { ($1.weight, $0.deviceIndex) < ($0.weight, $1.deviceIndex) }
+        let needed = Int128(deficitVAr.magnitude) * Int128(deficitWeight)
+        var remaining = needed
         for entry in order where remaining > 0 {
+            let perVAr = remote == nil ? Int128(1) : Int128(entry.weight)
+            guard perVAr > 0 else { continue }
             let device = configuration.devices[entry.deviceIndex]
             let headroom = Self.headroomVAr(
                 device, setpoint: setpoints[entry.deviceIndex].current, direction: direction)
-            let taken = min(remaining, headroom)
+            let taken = Int64(min(VoltageFixedPoint.ceilingQuotient(remaining, perVAr), Int128(headroom)))
             setpoints[entry.deviceIndex].current += direction * taken
-            remaining -= taken
+            remaining -= Int128(taken) * perVAr
         }
-        return direction * (Int64(deficitVAr.magnitude) - remaining)
+        // Worth at the requesting bus: what was covered, in VAr there (rounding up can overshoot by one step).
+        let covered = max(0, min(needed, needed - remaining))
+        return direction * Int64(covered / Int128(deficitWeight))
     }
 }

@@ -240,7 +240,9 @@ public struct VoltageReactiveSupport: Sendable, Hashable {
     public static let encodingVersion: UInt8 = 1
 
     public var request: VoltageReactiveRequest
-    /// Reactive power this region's devices took on (same sign as the request; |supplied| <= |requested|).
+    /// What this region's help is worth at the requesting bus, in VAr injected there (same sign as the request;
+    /// |supplied| <= |requested|): the VAr its devices took on, or, where the region knows the network's transfer
+    /// reactances to that bus (`VoltageStabilityConfiguration.RemoteBus`), their effect there.
     public var suppliedVAr: Int64
     /// Every device's set-point after the call, sorted by key.
     public var setpoints: [VoltageSetpoint]

@@ -244,16 +244,19 @@ public struct Replica<App: ReplicaApplication> {
     /// shorter than the window, or too few validators were active, plain round-robin over all validators applies.
     /// Who leads affects liveness only: safety rests on the voting rules.
     ///
-    /// Reputation counts only on an unbroken run of rounds: for a round that does not directly follow its parent's
-    /// (a timeout came between), and for the round after a block that itself followed a timeout, plain round-robin
-    /// applies. The parent's voters are then evidence from before whatever stopped the chain, and may name the
-    /// validators that stopped it: swarm seed 2206 (7 validators, 2 crashed just after voting) kept electing
-    /// among a frozen set of 5 with both dead in it, so leader and vote collector were both alive in few rounds
-    /// and the region stood still for 6 s; round-robin over all 7 finds two live ones in a row far sooner, and
-    /// the first certificate of consecutive rounds brings reputation back with fresh voters.
+    /// Reputation gives way to plain round-robin over all validators after a stall of more than
+    /// `reputationGapRoundsMax` failed rounds: for a round that far past its parent's, and for the round after a
+    /// block that itself came that far after its QC. The parent's voters are then evidence from before whatever
+    /// stopped the chain and may name the validators that stopped it: swarm seed 2206 (7 validators, 2 crashed just
+    /// after voting) kept electing leaders and vote collectors among a frozen set of 5 with both dead in it, so the
+    /// region stood still for 6.3 s. After one or two failed rounds reputation still applies, since round-robin
+    /// right after a single crash costs more rounds than it saves (measured on `leader-crash.yaml`: the stall
+    /// lasted 3 s with round-robin from the first failed round, 1 s without). The first certificate of two
+    /// consecutive rounds brings reputation back with fresh voters.
     public func leader(ofRound round: UInt64, extending parent: Hash256) -> Int {
         let parentBlock = parent == committedTip.hash ? committedTip : tree[parent]?.block
-        guard let parentBlock, round == parentBlock.round + 1 else { return validators.leader(ofRound: round) }
+        guard let parentBlock, round > parentBlock.round, round - parentBlock.round - 1 <= Self.reputationGapRoundsMax
+        else { return validators.leader(ofRound: round) }
         let window = parent == committedTip.hash ? committedTipVoterWindow : tree[parent]?.voterWindow ?? []
         guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }
         var active = Set<UInt16>()
@@ -263,13 +266,18 @@ public struct Replica<App: ReplicaApplication> {
         return Int(ordered[Int(round % UInt64(ordered.count))])
     }
 
-    /// Empty for a block that followed a timeout (its QC is from an older round): see `leader(ofRound:extending:)`.
+    /// Failed rounds between a block and its parent after which leader reputation stops trusting the parent's voters.
+    public static var reputationGapRoundsMax: UInt64 { 2 }
+
+    /// Empty for a block that came more than `reputationGapRoundsMax` rounds after its QC: see `leader`.
     private func voterWindow(for block: ProposedBlock<Payload>) -> [[UInt16]] {
-        guard block.round == block.justify.view + 1 else { return [] }
+        guard block.round > block.justify.view, block.round - block.justify.view - 1 <= Self.reputationGapRoundsMax
+        else { return [] }
         let parentWindow =
             block.parentHash == committedTip.hash ? committedTipVoterWindow : tree[block.parentHash]?.voterWindow ?? []
         return [block.justify.votes.map(\.validatorIndex)] + parentWindow.prefix(reputationWindow - 1)
     }
+
     /// The validator this replica's progress waits on now: the leader of the current round until its proposal is
     /// out (this replica proposed it, or voted for it), then the leader of the next round, who collects the votes
     /// (leader reputation included). A crash of this validator costs the round a timeout; a crash of any other
@@ -472,7 +480,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         // Only a proposal the voting rule accepts: its QC from the previous round, or a TC for that round. A replica
         // that reached the round otherwise (pulled in by f+1 timeouts) would send a block no one votes for; with
-        // round-robin after a timeout (`leader`) such a replica can find itself leader on its stale QC.
+        // round-robin after a stall (`leader`) such a replica can find itself leader on its stale QC.
         guard highQC.view + 1 == round || lastTimeoutCertificate.map({ $0.round + 1 == round }) == true else {
             return
         }

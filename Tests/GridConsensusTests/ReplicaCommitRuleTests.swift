@@ -48,9 +48,7 @@ import Testing
         let leader3 = replica.leader(ofRound: 3, extending: b1.hash)
         let b2 = try forge.block(round: 3, parent: b1, justify: qc1, proposer: leader3)
         let onB2 = replica.receive(.proposal(forge.proposal(b2, by: leader3, tc: tc2)), from: leader3)
-        // The vote stays here: after a timeout, round-robin makes validator 0 the collector of round 4.
-        #expect(replica.lastVotedRound == 3, "a proposal carrying a TC for the previous round is safe to vote for")
-        #expect(onB2.rejections.isEmpty)
+        #expect(onB2.votes.count == 1, "a proposal carrying a TC for the previous round is safe to vote for")
         #expect(onB2.committed.isEmpty)
 
         // QC(b2): b2 is certified, but round(b2) = 3 != round(b1) + 1, so b1 must not commit.

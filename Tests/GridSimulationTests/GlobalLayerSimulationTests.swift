@@ -180,8 +180,7 @@ import Testing
         #expect(report.recorder.measuredCounts.committed + 5 >= report.recorder.measuredCounts.offered)
         // Compare the crashed region with the others. The other regions lost nothing: every transaction they
         // were offered committed and reached global finality inside the window. r0 paid for the crash alone: the
-        // requests its crashed gateway held never got an answer, so no more of its transactions became final (3 of
-        // 1,200 lost: the window's edge alone can cost a region as many, so final rates may tie).
+        // requests its crashed gateway held never got an answer, so fewer of its transactions became final.
         let crashed = try #require(global.regions.first { $0.name == "r0" })
         let others = global.regions.filter { $0.name != "r0" }
         #expect(others.count == 2)
@@ -191,7 +190,7 @@ import Testing
             let counts = try #require(report.recorder.measuredCounts(region: region.name))
             #expect(counts.committed == counts.offered, "\(region.name) lost transactions: \(counts)")
             #expect(
-                crashed.globalFinalTps <= region.globalFinalTps,
+                crashed.globalFinalTps < region.globalFinalTps,
                 "r0 final \(crashed.globalFinalTps)/s, \(region.name) \(region.globalFinalTps)/s")
             // The others' checkpoints kept pace: their final tip trails their chain no more than r0's does.
             #expect(

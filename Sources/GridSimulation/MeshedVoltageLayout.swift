@@ -118,8 +118,9 @@ struct MeshedVoltageLayout {
 
     /// What zone `zone` of copy `copy` knows of the other zones' buses with devices (the only ones a request can
     /// name): each one's Thevenin reactance and its transfer reactance to this zone's buses with devices, so that
-    /// the zone meets a neighbour's request as a joint re-dispatch of the two would. Negative entries (none on
-    /// IEEE 30) are left out: such a device cannot help.
+    /// the zone meets a neighbour's request as a joint re-dispatch of the two would. Entries that are not positive
+    /// are left out, since such a device cannot help: a bus behind a generator bus, whose voltage is held, has 0 to
+    /// everything beyond it (bus 30 of IEEE 30, behind bus 27).
     func remoteBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.RemoteBus] {
         let offset = copy * stride
         let own = zones[zone].buses.filter { number in network.index(ofBus: number).map(hasDevices) ?? false }

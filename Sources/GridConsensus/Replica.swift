@@ -486,7 +486,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         guard let parent = block(withHash: highQC.blockHash) else {
             // Our highest QC certifies a block we do not have; catch up first.
-            requestSync(from: Self.voters(of: highQC), &actions)
+            requestSync(from: Self.voters(of: highQC), targetHeight: highQC.data.height, &actions)
             return
         }
         if !timerFired && pool.pendingWork < .fullBlock {
@@ -614,7 +614,7 @@ public struct Replica<App: ReplicaApplication> {
         }
         guard let parent = self.block(withHash: block.parentHash) else {
             stashedProposal = (sender, proposal)
-            requestSync(from: [sender] + Self.voters(of: block.justify), &actions)
+            requestSync(from: [sender] + Self.voters(of: block.justify), targetHeight: block.height - 1, &actions)
             return
         }
         guard block.height == parent.height + 1 else {
@@ -804,7 +804,7 @@ public struct Replica<App: ReplicaApplication> {
             }
         } else if certificate.blockHash != committedTip.hash && certificate.data.height > committedHeight {
             // Whoever voted for the block has it.
-            requestSync(from: Self.voters(of: certificate), &actions)
+            requestSync(from: Self.voters(of: certificate), targetHeight: certificate.data.height, &actions)
         }
         if certificate.view >= currentRound {
             advanceRound(to: certificate.view + 1, viaTimeout: false, &actions, &pool)
@@ -955,20 +955,34 @@ public struct Replica<App: ReplicaApplication> {
 
     // MARK: - Block sync
 
-    /// Asks `peer` for the blocks after the committed tip. One request at a time; one that got no answer within
-    /// `syncRetryRounds` rounds is taken as lost (its peer crashed or was cut off) and the next certificate for a
-    /// missing block asks again, the next voter in turn: a replica that follows rounds by QC never sees its round
-    /// timer fire, so waiting for that timer would leave it behind for good.
-    private mutating func requestSync(from peers: [Int], _ actions: inout [Action]) {
+    /// Asks `peers` for the blocks after the committed tip, up to `targetHeight`. One request at a time; one that
+    /// got no answer within `syncRetryRounds` rounds is taken as lost (its peer crashed or was cut off) and the
+    /// next certificate for a missing block asks again, the next voter in turn: a replica that follows rounds by QC
+    /// never sees its round timer fire, so waiting for that timer would leave it behind for good.
+    ///
+    /// A replica at most `syncFanOutBlocksMax` blocks behind asks f+1 peers at once, so that one answers whatever f
+    /// of them have failed (later answers add nothing and are skipped): it is a vote its region may need in this
+    /// very round. In swarm seed 1464 such a replica asked only the crashed validator among the QC's voters and
+    /// could not vote until it asked again a round timeout later, and its region, which needed its vote, lost two
+    /// rounds. A longer catch-up (a restart) asks one peer, since every answer carries up to `syncBlocksMax` blocks
+    /// and a second copy slowed the region down while the restarted node caught up (`leader-crash.yaml`).
+    private mutating func requestSync(from peers: [Int], targetHeight: UInt64, _ actions: inout [Action]) {
         if syncInFlight, currentRound < syncRequestRound + Self.syncRetryRounds { return }
         let candidates = peers.filter { $0 != selfIndex && $0 < validators.count }
         guard !candidates.isEmpty else { return }
-        let peer = candidates[syncAttempts % candidates.count]
+        let faultyMax = validators.count - validators.quorum
+        let close = targetHeight <= committedHeight + Self.syncFanOutBlocksMax
+        for offset in 0..<(close ? min(candidates.count, faultyMax + 1) : 1) {
+            let peer = candidates[(syncAttempts + offset) % candidates.count]
+            actions.append(.send(to: peer, .syncRequest(fromHeight: committedHeight + 1)))
+        }
         syncAttempts += 1
         syncInFlight = true
         syncRequestRound = currentRound
-        actions.append(.send(to: peer, .syncRequest(fromHeight: committedHeight + 1)))
     }
+
+    /// How far behind a replica asks f+1 peers at once (`requestSync`).
+    public static var syncFanOutBlocksMax: UInt64 { 4 }
 
     /// Whoever voted for a block has it.
     private static func voters(of certificate: QuorumCertificate) -> [Int] {
@@ -1028,7 +1042,7 @@ public struct Replica<App: ReplicaApplication> {
             }
         }
         if committedHeight < response.highQC.data.height, response.blocks.count == configuration.timing.syncBlocksMax {
-            requestSync(from: [sender], &actions)
+            requestSync(from: [sender], targetHeight: response.highQC.data.height, &actions)
         }
     }
 

@@ -22,17 +22,43 @@ import Testing
         var replica = forge.replica(0)
         _ = replica.handle(.start)
         let actions = replica.receive(.timeout(forge.timeout(round: 2, voter: 1, highQC: qc2)), from: 1)
+        // Two blocks behind, a vote the region may need now: f+1 = 2 voters are asked at once (swarm seed 1464).
         let requests = actions.syncRequests
-        #expect(requests.count == 1)
-        #expect(requests.first?.fromHeight == 1)
+        #expect(requests.count == 2)
+        #expect(Set(requests.map(\.to)).count == 2)
+        #expect(requests.allSatisfy { $0.fromHeight == 1 })
+        let voters = qc2.votes.map { Int($0.validatorIndex) }
+        #expect(requests.allSatisfy { voters.contains($0.to) }, "asked \(requests.map(\.to)), not voters of the QC")
         let asked = try #require(requests.first?.to)
-        #expect(qc2.votes.map { Int($0.validatorIndex) }.contains(asked), "asked \(asked), not a voter of the QC")
 
         // The voter answers with b1 and b2; QC(b2) certifies b2 and, rounds 1 and 2 being consecutive, commits b1.
         let answer = replica.receive(.syncResponse(SyncResponse(blocks: [b1, b2], highQC: qc2)), from: asked)
         #expect(answer.rejections.isEmpty)
         #expect(answer.committed.map(\.hash) == [b1.hash])
         #expect(replica.uncommittedBlockCount == 1)
+        // The second voter's answer adds nothing and is skipped without complaint.
+        let second = replica.receive(.syncResponse(SyncResponse(blocks: [b1, b2], highQC: qc2)), from: requests[1].to)
+        #expect(second.rejections.isEmpty)
+        #expect(second.committed.isEmpty)
+        #expect(replica.committedHeight == 1)
+    }
+
+    /// Far behind (a restart), every answer carries up to `syncBlocksMax` blocks: one peer is asked.
+    @Test func aReplicaFarBehindAsksOnePeer() throws {
+        let forge = Forge()
+        var chain = [forge.genesis]
+        for round: UInt64 in 1...7 {
+            let parent = chain[chain.count - 1]
+            let justify = round == 1 ? forge.genesisQC : forge.qc(parent, voters: [1, 2, 3])
+            chain.append(try forge.block(round: round, parent: parent, justify: justify, proposer: 1))
+        }
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        #expect(RegionReplica.syncFanOutBlocksMax == 4)
+        let qc7 = forge.qc(chain[7], voters: [1, 2, 3])
+        let actions = replica.receive(.timeout(forge.timeout(round: 7, voter: 1, highQC: qc7)), from: 1)
+        #expect(actions.syncRequests.count == 1)
+        #expect(actions.syncRequests.first?.fromHeight == 1)
     }
 
     @Test func onlyBlocksVouchedForByAVerifiedCertificateAreTaken() throws {
@@ -103,7 +129,7 @@ import Testing
         _ = replica.handle(.start)
         let first = replica.receive(
             .timeout(forge.timeout(round: 2, voter: 1, highQC: forge.qc(chain[2], voters: [1, 2, 3]))), from: 1)
-        #expect(first.syncRequests.count == 1, "the first certificate for a missing block asks for it")
+        #expect(first.syncRequests.count == 2, "the first certificate for a missing block asks f+1 voters for it")
         // That request is lost. Proposals for rounds 3...8 keep arriving, each certifying a block it lacks.
         var retries = 0
         for block in chain[3...] {

@@ -8,6 +8,17 @@ import Testing
 /// it), and takes from the answer only blocks vouched for by a verified QC, within the size limit. A peer's
 /// sync response is untrusted input: it must not be able to plant blocks or certificates.
 @Suite struct BlockSyncTests {
+    /// Genesis and one block per round 1...`rounds`, each certifying its parent (voters 1, 2, 3), proposed by 1.
+    private static func line(_ forge: Forge, rounds: UInt64) throws -> [ProposedBlock<RegionPayload>] {
+        var chain = [forge.genesis]
+        for round: UInt64 in 1...rounds {
+            let parent = chain[chain.count - 1]
+            let justify = round == 1 ? forge.genesisQC : forge.qc(parent, voters: [1, 2, 3])
+            chain.append(try forge.block(round: round, parent: parent, justify: justify, proposer: 1))
+        }
+        return chain
+    }
+
     /// b1 (round 1) and b2 (round 2, carrying QC(b1)), built without the subject seeing them.
     private func chain(_ forge: Forge) throws -> (ProposedBlock<RegionPayload>, ProposedBlock<RegionPayload>) {
         let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
@@ -46,12 +57,7 @@ import Testing
     /// Far behind (a restart), every answer carries up to `syncBlocksMax` blocks: one peer is asked.
     @Test func aReplicaFarBehindAsksOnePeer() throws {
         let forge = Forge()
-        var chain = [forge.genesis]
-        for round: UInt64 in 1...7 {
-            let parent = chain[chain.count - 1]
-            let justify = round == 1 ? forge.genesisQC : forge.qc(parent, voters: [1, 2, 3])
-            chain.append(try forge.block(round: round, parent: parent, justify: justify, proposer: 1))
-        }
+        let chain = try Self.line(forge, rounds: 7)
         var replica = forge.replica(0)
         _ = replica.handle(.start)
         #expect(RegionReplica.syncFanOutBlocksMax == 4)
@@ -119,12 +125,7 @@ import Testing
     /// asks again within a few rounds.
     @Test func aLostSyncRequestIsRetriedWhileTheReplicaKeepsFollowingRounds() throws {
         let forge = Forge()
-        var chain = [forge.genesis]
-        for round: UInt64 in 1...8 {
-            let parent = chain[chain.count - 1]
-            let justify = round == 1 ? forge.genesisQC : forge.qc(parent, voters: [1, 2, 3])
-            chain.append(try forge.block(round: round, parent: parent, justify: justify, proposer: 1))
-        }
+        let chain = try Self.line(forge, rounds: 8)
         var replica = forge.replica(0)
         _ = replica.handle(.start)
         let first = replica.receive(

@@ -185,6 +185,7 @@ final class ConsensusThread: @unchecked Sendable {
         let statistics = host.storeWriteStatistics
         let position = host.roundPosition
         let awaitedLeader = host.awaitedLeader
+        let pooled = host.pooledTransactions
         metrics.record(output.observations)
         metrics.update {
             $0.inputsHandled += 1
@@ -193,6 +194,8 @@ final class ConsensusThread: @unchecked Sendable {
             $0.round = position.round
             $0.roundProgress = position.progress
             $0.awaitedLeader = awaitedLeader
+            $0.mempoolTransactions = pooled
+            $0.mempoolTransactionsPeak = max($0.mempoolTransactionsPeak, pooled)
             $0.storeBytesWritten = statistics.bytesWritten
             $0.storeCommits = statistics.commits
             $0.storeSyncs = statistics.syncs

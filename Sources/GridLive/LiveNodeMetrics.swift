@@ -105,6 +105,10 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var inboxOverflows: UInt64 = 0
     public var inboxDepth: Int = 0
     public var inboxDepthPeak: Int = 0
+    /// Transactions in the mempool (admitted, not yet committed) after the last input, and the most seen: the
+    /// region's backlog as this validator holds it.
+    public var mempoolTransactions: Int = 0
+    public var mempoolTransactionsPeak: Int = 0
     /// Wall time the consensus thread spent handling inputs, and how many, by kind (`client`, `timer.region`,
     /// `frame.N` with N the wire tag: 1 region consensus, 2 gossip, 3 global consensus, 4 entries...). Wall time,
     /// not CPU: it includes the store's fsyncs and time the thread was descheduled.

@@ -76,6 +76,7 @@ final class PrometheusExport: Sendable {
             gauge("gridlive_inbox_depth", Double(metrics.inboxDepth))
             gauge("gridlive_client_replies_pending", Double(metrics.clientRepliesPending))
             gauge("gridlive_inbox_depth_peak", Double(metrics.inboxDepthPeak))
+            gauge("gridlive_mempool_transactions", Double(metrics.mempoolTransactions))
             gauge("gridlive_process_cpu_seconds", metrics.cpuSeconds)
             gauge("gridlive_process_resident_bytes", Double(metrics.residentBytes))
             gauge("gridlive_uptime_seconds", metrics.uptimeSeconds)

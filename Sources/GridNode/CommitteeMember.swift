@@ -129,6 +129,7 @@ public final class CommitteeMember: NodeHost {
     public func close() { store.close() }
 
     public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
+    public var pooledTransactions: Int { 0 }
 
     public func handle(_ input: NodeInput) throws -> NodeOutput {
         try observingRounds { output in

@@ -9,6 +9,8 @@ public protocol NodeHost: AnyObject {
     var replica: Replica<App> { get }
     /// What the node's LMDB store really wrote since it was opened.
     var storeWriteStatistics: WriteStatistics { get }
+    /// Transactions admitted and not yet committed (a region validator's mempool); 0 for other nodes.
+    var pooledTransactions: Int { get }
     /// Handles one input. Throws only when the store fails: the node must then stop.
     func handle(_ input: NodeInput) throws -> NodeOutput
     func close()

@@ -222,6 +222,7 @@ public final class RegionValidator: NodeHost {
     public func close() { store.close() }
 
     public var storeWriteStatistics: WriteStatistics { store.writeStatistics }
+    public var pooledTransactions: Int { node.mempool.count }
 
     // MARK: - Inputs
 

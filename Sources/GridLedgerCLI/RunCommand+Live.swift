@@ -57,6 +57,7 @@ extension RunCommand {
         try Data(markdown.utf8).write(to: reportURL)
         try writeHTMLReport(result, to: outDirectory)
         print(RunReport.terminalSummary(result))
+        if let floor = outcome.verificationFloor { print(floor.summary) }
         for line in outcome.faultNotes { print("  fault: \(line)") }
         for (node, status) in outcome.unexpectedExits.sorted(by: { $0.key < $1.key }) {
             print("  node \(node) exited unexpectedly with status \(status)")

@@ -63,6 +63,15 @@ extension LiveRunOutcome {
 
     var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
+    /// The nodes' CPU per committed transaction in verifications, nil without a measured verification or commits.
+    public var verificationFloor: VerificationFloor? {
+        guard let verificationNanos else { return nil }
+        return VerificationFloor(
+            nodes: nodes.compactMap { node in
+                node.figures.map { (node.name, $0.cpuSeconds, $0.committedTransactions) }
+            }, verificationNanos: verificationNanos, cores: cores)
+    }
+
     /// What a live report adds: faults as applied, node processes, the generator's own cost, the transport's drops.
     public func markdownAppendix() -> String {
         var lines = ["", "## Live run", ""]
@@ -76,14 +85,9 @@ extension LiveRunOutcome {
                 load.generator.cpuSeconds, load.generator.presignCPUSeconds,
                 Double(load.generator.sendLagMaxMicros) / 1000, load.connections.failovers,
                 load.connections.resubmitted, load.connections.connectionDrops))
-        let committed = nodes.compactMap(\.figures).filter { $0.committedTransactions > 0 }
-        let cpuSeconds = nodes.compactMap(\.figures).map(\.cpuSeconds).reduce(0, +)
-        let committedTransactions = committed.map(\.committedTransactions).max() ?? 0
-        if committedTransactions > 0 {
-            lines.append(
-                String(
-                    format: "Node CPU per committed transaction: %.1f µs (all nodes' CPU over the transactions one "
-                        + "validator committed).", cpuSeconds * 1e6 / Double(committedTransactions)))
+        if let floor = verificationFloor {
+            lines.append("")
+            lines.append(floor.summary)
         }
         if let series = load.timeSeries {
             var line =

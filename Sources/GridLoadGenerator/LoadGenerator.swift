@@ -127,6 +127,10 @@ final class GatewayConnection {
     /// Local transaction numbers waiting for the socket buffer to drain (stale entries are skipped).
     var backlog = CircularBuffer<Int>()
     var needsFlush = false
+    /// Submit frames the client link holds (`LoadRunner.clientLink`), FIFO, with when each reaches the socket, on
+    /// the runner's clock; and whether a release is scheduled.
+    var held = CircularBuffer<(releaseNanos: UInt64, frame: ByteBuffer)>()
+    var releaseScheduled = false
     /// Measured-window commit latencies of replies on this connection, microseconds.
     var histogram = LatencyHistogram.makeEmpty()
 
@@ -189,6 +193,13 @@ final class LoadRunner: @unchecked Sendable {
     private let progress: (@Sendable (LoadProgress) -> Void)?
     private let timeoutNanos: UInt64
     private let drainEndNanos: UInt64
+    /// The topology's client link (`network.client`), as the simulator applies it: each submission reaches the
+    /// gateway, and each reply this runner, the link's latency plus a uniform jitter later (submissions on one
+    /// connection stay in order, as on TCP). The simulator models neither loss nor bandwidth on the client link,
+    /// and neither does this.
+    private let clientLatencyNanos: UInt64
+    private let clientJitterNanos: UInt64
+    private var random = SystemRandomNumberGenerator()
     /// Transactions of this part so far (all of them for an open loop, released ones for a closed loop).
     private var count: Int
     /// By local transaction number k (global index `part + k * parts`); scheduled times are non-decreasing.
@@ -255,6 +266,9 @@ final class LoadRunner: @unchecked Sendable {
         limits = setup.options.limits
         timeoutNanos = UInt64(setup.options.timeoutSeconds * 1e9)
         drainEndNanos = setup.window.runEndNanos + UInt64(setup.options.drainSeconds * 1e9)
+        let clientLink = setup.options.topology.network.client
+        clientLatencyNanos = UInt64(max(0, (clientLink.latencyMillis * 1e6).rounded()))
+        clientJitterNanos = UInt64(max(0, (clientLink.jitterMillis * 1e6).rounded()))
         scheduledNanos = setup.scheduledNanos
         series = setup.series
         regionOf = setup.regionOf
@@ -380,6 +394,8 @@ final class LoadRunner: @unchecked Sendable {
         guard connection.generation == generation, connection.status == .up else { return }
         connection.status = .down
         connection.channel = nil
+        // Frames the link still held never left: their transactions are in flight here and go elsewhere below.
+        connection.held.removeAll()
         guard !finished else { return }
         stats.connectionDrops += 1
         connection.failures += 1
@@ -433,7 +449,14 @@ final class LoadRunner: @unchecked Sendable {
                 stats.protocolErrors += 1
                 return
             }
-            handleReply(requestID: requestID, reply: reply, on: connection)
+            guard hasClientLink else {
+                handleReply(requestID: requestID, reply: reply, on: connection)
+                return
+            }
+            loop.scheduleTask(in: .nanoseconds(Int64(clientLinkDelayNanos()))) {
+                guard !self.finished else { return }
+                self.handleReply(requestID: requestID, reply: reply, on: connection)
+            }
         } else if let message = try? WireCodec.decode(bytes, limits: .standard) {
             switch message {
             case .hello, .helloProof: break
@@ -572,10 +595,16 @@ final class LoadRunner: @unchecked Sendable {
             resolve(k, .notSent, now: now)
             return
         }
-        channel.write(frame, promise: nil)
-        if !connection.needsFlush {
-            connection.needsFlush = true
-            touched.append(connection.index)
+        if hasClientLink {
+            let release = max(connection.held.last?.releaseNanos ?? 0, now &+ clientLinkDelayNanos())
+            connection.held.append((release, frame))
+            scheduleHeldRelease(connection)
+        } else {
+            channel.write(frame, promise: nil)
+            if !connection.needsFlush {
+                connection.needsFlush = true
+                touched.append(connection.index)
+            }
         }
         state[k] = .sent
         connectionOf[k] = Int32(connection.index)
@@ -587,6 +616,35 @@ final class LoadRunner: @unchecked Sendable {
             let phase = setup.window.phase(ofScheduledNanos: scheduledNanos[k])
             phaseCounts[Self.phaseIndex(phase)].sent += 1
             if phase == .measured { regionMeasured[Int(regionOf[k])].sent += 1 }
+        }
+    }
+
+    private var hasClientLink: Bool { clientLatencyNanos > 0 || clientJitterNanos > 0 }
+
+    private func clientLinkDelayNanos() -> UInt64 {
+        clientLatencyNanos &+ (clientJitterNanos > 0 ? UInt64.random(in: 0...clientJitterNanos, using: &random) : 0)
+    }
+
+    /// Writes the connection's held frames that are due, and schedules itself for the next one.
+    private func scheduleHeldRelease(_ connection: GatewayConnection) {
+        guard !connection.releaseScheduled, let first = connection.held.first else { return }
+        connection.releaseScheduled = true
+        loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(first.releaseNanos))) {
+            connection.releaseScheduled = false
+            // A closed connection's frames were dropped with it (`channelInactive`); whatever is held now is for the
+            // channel that is up.
+            guard let channel = connection.channel else {
+                connection.held.removeAll()
+                return
+            }
+            let now = self.nowNanos()
+            var wrote = false
+            while let next = connection.held.first, next.releaseNanos <= now {
+                channel.write(connection.held.removeFirst().frame, promise: nil)
+                wrote = true
+            }
+            if wrote { channel.flush() }
+            self.scheduleHeldRelease(connection)
         }
     }
 

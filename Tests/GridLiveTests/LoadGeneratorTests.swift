@@ -383,6 +383,32 @@ private func testTopology(
         }
     }
 
+    /// The topology's client link delays each submission and each reply by its latency (plus jitter), as in the
+    /// simulator: a gateway that answers after 10 ms is seen committing after at least 10 + 2 × 30 ms.
+    @Test func theClientLinkDelaysSubmissionsAndReplies() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let gateways = (0..<2).map { _ in FakeGateway(replyDelay: .milliseconds(10)) }
+        for gateway in gateways { try await gateway.start(group: group) }
+        var topology = testTopology(rate: .fixed(tps: 100), validators: [2])
+        topology.network.client = Topology.Link(latencyMillis: 30, jitterMillis: 5)
+        let report = try await LoadGenerator.run(
+            LoadGeneratorOptions(
+                topology: topology, chainID: 9,
+                gateways: gateways.enumerated().map {
+                    Gateway(region: 0, index: $0.offset, host: "127.0.0.1", port: $0.element.port)
+                }, drainSeconds: 1, timeoutSeconds: 1), progress: nil)
+        for gateway in gateways { try await gateway.stop() }
+        try await group.shutdownGracefully()
+
+        try report.verifyAccounting()
+        #expect(report.total.resolved == report.total.offered)
+        #expect(report.total.timedOut == 0 && report.total.lost == 0)
+        #expect(report.measured.committed > 0)
+        #expect(report.latencyLocalCommit.minValue >= 70_000)
+        // Jitter is at most 5 ms each way; the rest is the fake's delay and this machine's scheduling.
+        #expect(report.latencyLocalCommit.summary.p50 < 500)
+    }
+
     @Test func silentAndMissingGatewaysTimeOutAndAreUnreachable() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // Replies only after the client's deadline: every transaction of r0 times out. r1 has no gateway at all.

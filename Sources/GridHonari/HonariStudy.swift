@@ -3,6 +3,7 @@ import GridLoad
 import GridModel
 import GridSimulation
 import GridTopology
+import Synchronization
 
 /// Settings of the Honari study (`gridledger study honari`).
 public struct HonariStudyOptions: Sendable {
@@ -38,6 +39,8 @@ public struct HonariStudyOptions: Sendable {
     public var stress: HonariStressExperiment? = .standard
     /// Where the validators' LMDB stores go (emptied per run).
     public var storeDirectory: URL
+    /// Simulator runs side by side (the two layouts at one rate, say); results do not depend on it.
+    public var concurrentRuns = ProcessInfo.processInfo.activeProcessorCount
 
     public init(storeDirectory: URL) { self.storeDirectory = storeDirectory }
 
@@ -51,6 +54,14 @@ public struct HonariStudyOptions: Sendable {
         options.stress?.measuredSeconds = 3
         return options
     }
+}
+
+/// One simulator run the study is about to make.
+struct PlannedRun: Sendable {
+    var rateTps: Double
+    var shards: Int
+    var options: HonariStudyOptions
+    var loadScale: Double
 }
 
 /// The study's second experiment: both layouts at one send rate with the demand scaled up until a group runs out
@@ -244,28 +255,44 @@ public enum HonariStudy {
             }
         }
         var runs: [HonariStudyRun] = []
-        func measured(_ rate: Double, _ shards: Int, _ options: HonariStudyOptions, loadScale: Double)
-            throws(HonariStudyError) -> HonariStudyRun
-        {
-            let run = try runOnce(rateTps: rate, shards: shards, options: options, loadScale: loadScale)
-            progress(run.progressLine)
-            // The stores are only needed while the run lasts; a leftover one costs disk space, not correctness.
-            let store = options.storeDirectory.appendingPathComponent(
-                runName(rateTps: rate, shards: shards, loadScale: loadScale) + ".yaml")
-            do { try FileManager.default.removeItem(at: store) } catch {
-                progress("note: could not remove \(store.path): \(error.localizedDescription)")
+        // The runs of one group go side by side (`concurrentRuns` at a time): each simulation is single-threaded,
+        // deterministic and independent of the others, so this only changes the wall time. Results and progress
+        // lines keep the group's order.
+        func measured(_ group: [PlannedRun]) throws(HonariStudyError) -> [HonariStudyRun] {
+            var done: [HonariStudyRun] = []
+            for start in stride(from: 0, to: group.count, by: max(1, options.concurrentRuns)) {
+                let slice = Array(group[start..<min(group.count, start + max(1, options.concurrentRuns))])
+                let outcomes = Mutex([Result<HonariStudyRun, HonariStudyError>?](repeating: nil, count: slice.count))
+                DispatchQueue.concurrentPerform(iterations: slice.count) { index in
+                    let plan = slice[index]
+                    let outcome = Result { () throws(HonariStudyError) -> HonariStudyRun in
+                        try runOnce(
+                            rateTps: plan.rateTps, shards: plan.shards, options: plan.options,
+                            loadScale: plan.loadScale)
+                    }
+                    outcomes.withLock { $0[index] = outcome }
+                }
+                for (plan, outcome) in zip(slice, outcomes.withLock { $0 }) {
+                    guard let outcome else { continue }
+                    let run = try outcome.get()
+                    progress(run.progressLine)
+                    // The stores are only needed while the run lasts; a leftover one costs disk space, not
+                    // correctness.
+                    let store = options.storeDirectory.appendingPathComponent(
+                        runName(rateTps: plan.rateTps, shards: plan.shards, loadScale: plan.loadScale) + ".yaml")
+                    do { try FileManager.default.removeItem(at: store) } catch {
+                        progress("note: could not remove \(store.path): \(error.localizedDescription)")
+                    }
+                    done.append(run)
+                }
             }
-            return run
+            return done
         }
-        func measure(_ rate: Double, _ shards: Int) throws(HonariStudyError) -> HonariStudyRun {
-            let run = try measured(rate, shards, options, loadScale: options.loadScale)
-            runs.append(run)
-            return run
+        func plan(_ rate: Double, _ shards: Int) -> PlannedRun {
+            PlannedRun(rateTps: rate, shards: shards, options: options, loadScale: options.loadScale)
         }
         var rates = options.ratesTps
-        for rate in options.ratesTps {
-            for shards in options.shardCounts { _ = try measure(rate, shards) }
-        }
+        runs += try measured(options.ratesTps.flatMap { rate in options.shardCounts.map { plan(rate, $0) } })
         if options.saturationShare > 0 {
             var rate = (options.ratesTps.max() ?? 0) * 2
             var keepingUp = Set(
@@ -276,20 +303,20 @@ public enum HonariStudy {
                 rates.append(rate)
                 // Only the layouts still keeping up: one already saturated would only queue more (at 38,400 tx/s the
                 // unsharded layout committed 15,218 with 48,021 failed, two minutes of wall time for nothing new).
-                for shards in options.shardCounts where keepingUp.contains(shards) {
-                    let run = try measure(rate, shards)
-                    if !run.keepsUp(options.saturationShare) { keepingUp.remove(shards) }
-                }
+                let group = try measured(options.shardCounts.filter { keepingUp.contains($0) }.map { plan(rate, $0) })
+                for run in group where !run.keepsUp(options.saturationShare) { keepingUp.remove(run.shards) }
+                runs += group
                 rate *= 2
             }
         }
         var stressRuns: [HonariStudyRun] = []
         if let stress = options.stress {
             let stressOptions = Self.stressOptions(options)
-            for shards in options.shardCounts {
-                stressRuns.append(
-                    try measured(stress.rateTps, shards, stressOptions, loadScale: stress.loadScale))
-            }
+            stressRuns = try measured(
+                options.shardCounts.map {
+                    PlannedRun(
+                        rateTps: stress.rateTps, shards: $0, options: stressOptions, loadScale: stress.loadScale)
+                })
         }
         return HonariStudyResult(
             options: .init(options), rates: rates, runs: runs, stressRuns: stressRuns, paper: .published,

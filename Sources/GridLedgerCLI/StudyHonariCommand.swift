@@ -52,6 +52,9 @@ struct StudyHonariCommand: ParsableCommand {
     @Flag(help: "Skip the stress experiment (scaled demand, where a group runs out of reactive headroom).")
     var noStress = false
 
+    @Option(help: "Simulator runs side by side, 1...64 (default: one per core); the results do not depend on it.")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
         if let loadScale, let problem = HonariStudyError.loadScaleProblem(loadScale, field: "--load-scale") {
             throw ValidationError(problem)
@@ -73,6 +76,7 @@ struct StudyHonariCommand: ParsableCommand {
         if let windowSeconds, !(0.5...600).contains(windowSeconds) {
             throw ValidationError("--window-seconds must lie in 0.5...600, got \(windowSeconds)")
         }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must lie in 1...64, got \(jobs)") }
         if let fixedTotalCores, !(0.1...1024).contains(fixedTotalCores) {
             throw ValidationError("--fixed-total-cores must lie in 0.1...1024, got \(fixedTotalCores)")
         }
@@ -97,6 +101,7 @@ struct StudyHonariCommand: ParsableCommand {
         if noStress { options.stress = nil }
         if let stressLoadScale { options.stress?.loadScale = stressLoadScale }
         if let stressRate { options.stress?.rateTps = stressRate }
+        options.concurrentRuns = jobs
         let started = Date()
         let result: HonariStudyResult
         do {

@@ -20,6 +20,28 @@ struct HonariStudyTests {
         return options
     }
 
+    /// Runs side by side are the same runs in the same order: each simulation is deterministic and independent of
+    /// the others, so `concurrentRuns` changes only the wall time.
+    @Test func runsSideBySideGiveTheSameResultsAsOneAtATime() throws {
+        var options = options()
+        options.ratesTps = [20]
+        options.stress = nil
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        func fingerprint(_ result: HonariStudyResult) throws -> Data {
+            var runs = result.runs
+            for index in runs.indices { runs[index].wallSeconds = 0 }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return try encoder.encode(runs)
+        }
+        options.concurrentRuns = 1
+        let oneAtATime = try HonariStudy.run(options)
+        options.concurrentRuns = 2
+        let sideBySide = try HonariStudy.run(options)
+        #expect(sideBySide.runs.map(\.shards) == [1, 3])
+        #expect(try fingerprint(sideBySide) == fingerprint(oneAtATime))
+    }
+
     @Test func tinyStudyRunsBothLayoutsOnThe30BusFlow() throws {
         let options = options()
         defer { try? FileManager.default.removeItem(at: options.storeDirectory) }

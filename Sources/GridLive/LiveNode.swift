@@ -273,11 +273,35 @@ public final class LiveNode: Service, @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            let data = try encoder.encode(metrics)
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Self.replaceFile(at: path, with: try encoder.encode(metrics))
         } catch {
             options.logger.warning("metrics file \(path) not written: \(error)")
         }
+    }
+
+    /// Writes a sibling file and renames it over `path`, so a reader sees the old snapshot or the new one, never a
+    /// mix. No fsync: the file is a status snapshot rewritten every 50 ms, which a crash may leave stale, and
+    /// Foundation's atomic write flushed it to disk each time, 20 flushes a second per node on the disk the
+    /// stores' durable commits wait on.
+    static func replaceFile(at path: String, with data: Data) throws {
+        let temporary = path + ".writing"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        var written = 0
+        let failure: Int32? = data.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += count
+            }
+            return nil
+        }
+        close(descriptor)
+        if let failure { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO) }
+        guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     private func startMetricsServer(port: Int) async throws -> any Channel {

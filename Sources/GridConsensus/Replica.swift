@@ -253,9 +253,17 @@ public struct Replica<App: ReplicaApplication> {
     /// right after a single crash costs more rounds than it saves (measured on `leader-crash.yaml`: the stall
     /// lasted 3 s with round-robin from the first failed round, 1 s without). The first certificate of two
     /// consecutive rounds brings reputation back with fresh voters.
+    ///
+    /// The failed rounds are counted from the parent's QC, those before the parent and those after it together:
+    /// swarm seed 616 (7 validators, v0 dead since 0.75 s, v6 dead just after voting) had one failed round before
+    /// its parent (round 22 on the QC of round 20, whose voters included both) and two after it, each within the
+    /// limit on its own, so a QC from 0.66 s still elected v0, dead since 0.75 s, to lead round 25 at 2.28 s.
     public func leader(ofRound round: UInt64, extending parent: Hash256) -> Int {
         let parentBlock = parent == committedTip.hash ? committedTip : tree[parent]?.block
-        guard let parentBlock, round > parentBlock.round, round - parentBlock.round - 1 <= Self.reputationGapRoundsMax
+        // Failed rounds since the certificate whose voters would elect: after the parent's and before it, together
+        // (every round strictly between that QC's round and `round` except the parent's own).
+        guard let parentBlock, round > parentBlock.round, parentBlock.round > parentBlock.justify.view,
+            round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax
         else { return validators.leader(ofRound: round) }
         let window = parent == committedTip.hash ? committedTipVoterWindow : tree[parent]?.voterWindow ?? []
         guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }
@@ -266,7 +274,7 @@ public struct Replica<App: ReplicaApplication> {
         return Int(ordered[Int(round % UInt64(ordered.count))])
     }
 
-    /// Failed rounds between a block and its parent after which leader reputation stops trusting the parent's voters.
+    /// Failed rounds since a parent's QC after which leader reputation stops trusting that QC's voters.
     public static var reputationGapRoundsMax: UInt64 { 2 }
 
     /// Empty for a block that came more than `reputationGapRoundsMax` rounds after its QC: see `leader`.

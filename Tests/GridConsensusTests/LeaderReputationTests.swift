@@ -80,4 +80,25 @@ import Testing
         _ = replica.receive(.proposal(forge.proposal(b7, by: 3)), from: 3)
         #expect(replica.leader(ofRound: 8, extending: b7.hash) == [1, 2, 3][Int(8 % 3)])
     }
+    /// Swarm seed 616: the failed rounds before the parent count too. b3 came one failed round after its QC (round
+    /// 1's, signed by 0, 1 and 2), then two more rounds failed on top of it: three since the QC, so the leader of
+    /// round 6 is round-robin although each gap alone is within `reputationGapRoundsMax`.
+    @Test func failedRoundsBeforeAndAfterTheParentCountTogether() throws {
+        let forge = Forge()
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
+        _ = replica.receive(.proposal(forge.proposal(b1, by: 1)), from: 1)
+        let qc1 = forge.qc(b1, voters: [0, 1, 2])
+        // Round 2 timed out; b3 extends QC(b1) with the TC of round 2.
+        let tc2 = forge.tc(round: 2, voters: [0, 1, 3], highQC: qc1)
+        let leader3 = replica.leader(ofRound: 3, extending: b1.hash)
+        let b3 = try forge.block(round: 3, parent: b1, justify: qc1, proposer: leader3)
+        #expect(replica.receive(.proposal(forge.proposal(b3, by: leader3, tc: tc2)), from: leader3).rejections.isEmpty)
+        // One failed round since QC(b1) (round 2) and one more (round 4): reputation among 0, 1 and 2.
+        #expect(replica.leader(ofRound: 5, extending: b3.hash) == [0, 1, 2][Int(5 % 3)])
+        // Rounds 2, 4 and 5 failed: round-robin over all four, where reputation would say 0.
+        #expect(replica.leader(ofRound: 6, extending: b3.hash) == Int(6 % 4))
+        #expect(replica.leader(ofRound: 7, extending: b3.hash) == Int(7 % 4))
+    }
 }

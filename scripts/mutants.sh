@@ -91,8 +91,8 @@ mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
     'guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }' \
     'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: round) }'
 mutant replica-reputation-gap "$REPLICA" "$CONSENSUS_TESTS" \
-    'round - parentBlock.round - 1 <= Self.reputationGapRoundsMax' \
-    'round - parentBlock.round - 1 <= Self.reputationGapRoundsMax + 1_000'
+    'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax' \
+    'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax + 1_000'
 
 # --- Ledger (storage and decoding) ---
 mutant ledger-store-parent-link Sources/GridLedger/ChainStore.swift GridLedgerTests \

@@ -127,8 +127,9 @@ final class GatewayConnection {
     /// Local transaction numbers waiting for the socket buffer to drain (stale entries are skipped).
     var backlog = CircularBuffer<Int>()
     var needsFlush = false
-    /// Submit frames the client link holds (`LoadRunner.clientLink`), FIFO, with when each reaches the socket, on
-    /// the runner's clock; and whether a release is scheduled.
+    /// Submit frames the client link holds (`LoadRunner.clientLatencyNanos`, `clientJitterNanos`), FIFO, with when
+    /// each reaches the socket, on the runner's clock; and whether a release is scheduled. Each is a transaction in
+    /// flight, so `LoadGeneratorLimits.inFlightMax` bounds them; socket back-pressure applies when they are released.
     var held = CircularBuffer<(releaseNanos: UInt64, frame: ByteBuffer)>()
     var releaseScheduled = false
     /// Measured-window commit latencies of replies on this connection, microseconds.

@@ -396,11 +396,22 @@ public struct Replica<App: ReplicaApplication> {
     }
 
     /// Finishes a `.loadCommittedBlocks` request: sends the stored blocks plus the uncommitted certified chain.
+    /// Then, room permitting, the blocks that extend the highest certified one: the asker may hold a QC for one of
+    /// them that this replica has not seen form (swarm seed 3352: the collector of round 64 lost the proposal, formed
+    /// QC 64 from the votes, and every voter, its highest QC still 63, answered with blocks up to 63 only; it could
+    /// not lead round 65, and the region lost five rounds).
     public mutating func answerSync(peer: Int, committed: [ProposedBlock<Payload>]) -> [Action] {
+        let limit = configuration.timing.syncBlocksMax
         var blocks = committed
-        if blocks.count < configuration.timing.syncBlocksMax {
+        if blocks.count < limit {
             let tail = uncommittedChain(to: highQC.blockHash).reversed()
-            blocks.append(contentsOf: tail.prefix(configuration.timing.syncBlocksMax - blocks.count))
+            blocks.append(contentsOf: tail.prefix(limit - blocks.count))
+        }
+        if blocks.count < limit {
+            // Sorted: a dictionary's order differs from process to process, and the simulator must replay.
+            let children = tree.values.map(\.block).filter { $0.parentHash == highQC.blockHash }
+                .sorted { ($0.round, $0.hash) < ($1.round, $1.hash) }
+            blocks.append(contentsOf: children.prefix(limit - blocks.count))
         }
         return [.send(to: peer, .syncResponse(SyncResponse(blocks: blocks, highQC: highQC)))]
     }
@@ -427,6 +438,14 @@ public struct Replica<App: ReplicaApplication> {
         actions.append(.setTimer(.round(round), afterNanos: roundTimeoutNanos()))
         // Whoever leads the new round carries the QC that tells the others what committed.
         if leader(ofRound: round, extending: highQC.blockHash) != selfIndex { commitToAnnounce = false }
+        scheduleProposalIfLeading(round: round, &actions, &pool)
+    }
+
+    /// Arms the propose timer of `round` when this replica leads it on its highest QC. Called on entering the round,
+    /// and again when a block sync brings the block that QC certifies: without it the leader is not known yet.
+    private mutating func scheduleProposalIfLeading(
+        round: UInt64, _ actions: inout [Action], _ pool: inout some PayloadPool<Payload>
+    ) {
         if leader(ofRound: round, extending: highQC.blockHash) == selfIndex {
             // Propose at once when a full block waits. Under light load, when uncommitted transactions are in the
             // pipeline, after a quarter interval: the two-chain rule needs two more certified rounds to commit
@@ -1016,10 +1035,12 @@ public struct Replica<App: ReplicaApplication> {
                 .rejected(from: sender, ConsensusRejection("oversized-sync", "\(response.blocks.count) blocks")))
             return
         }
-        // Only blocks vouched for by a QC are taken: the next block's justify, or the response's highQC.
-        var certifiedBy: [Hash256: QuorumCertificate] = [:]
+        // Only blocks vouched for by a QC are taken: the next block's justify, the response's highQC, or this
+        // replica's own highest QC (the answering peer may not have seen that one form).
+        var certifiedBy: [Hash256: QuorumCertificate] = [highQC.blockHash: highQC]
         for block in response.blocks { certifiedBy[block.justify.blockHash] = block.justify }
         certifiedBy[response.highQC.blockHash] = response.highQC
+        let missingHighQCBlock = block(withHash: highQC.blockHash) == nil ? highQC.blockHash : nil
         for block in response.blocks {
             guard block.height > committedHeight, tree[block.hash] == nil else { continue }
             guard let certificate = certifiedBy[block.hash], certificate.data.height == block.height else { break }
@@ -1041,6 +1062,16 @@ public struct Replica<App: ReplicaApplication> {
             actions.append(.rejected(from: sender, failure))
         } else {
             processCertificate(response.highQC, &actions, &work, &pool)
+        }
+        if let missingHighQCBlock, missingHighQCBlock == highQC.blockHash, block(withHash: missingHighQCBlock) != nil {
+            // The block our highest QC certifies is here at last: it may commit its parent, and it names the leader
+            // of the current round, which may be this replica.
+            processCertificate(highQC, &actions, &work, &pool)
+            // The round was entered without the block, so its leader was taken round-robin: arm the timer only if
+            // that did not already name this replica.
+            if proposedInRound < currentRound, validators.leader(ofRound: currentRound) != selfIndex {
+                scheduleProposalIfLeading(round: currentRound, &actions, &pool)
+            }
         }
         syncInFlight = false
         if let stashed = stashedProposal {

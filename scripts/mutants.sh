@@ -93,6 +93,9 @@ mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
 mutant replica-reputation-gap "$REPLICA" "$CONSENSUS_TESTS" \
     'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax' \
     'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax + 1_000'
+mutant replica-sync-own-highqc "$REPLICA" "$CONSENSUS_TESTS" \
+    'var certifiedBy: [Hash256: QuorumCertificate] = [highQC.blockHash: highQC]' \
+    'var certifiedBy: [Hash256: QuorumCertificate] = [:]'
 
 # --- Ledger (storage and decoding) ---
 mutant ledger-store-parent-link Sources/GridLedger/ChainStore.swift GridLedgerTests \

@@ -55,6 +55,49 @@ import Testing
     }
 
     /// Far behind (a restart), every answer carries up to `syncBlocksMax` blocks: one peer is asked.
+    /// Found by the swarm (seed 3352, 4 validators): the collector of round 3 lost the proposal, formed QC(b3) from
+    /// the votes and entered round 4, which on b3 it leads. Every voter's highest QC was still QC(b2), and a sync
+    /// answer stopped at the answerer's highest QC, so b3 never came; without b3 the collector took the leader
+    /// round-robin (someone else), never proposed, and the region lost that round and, with a validator crashed
+    /// soon after, four more. Expected: a voter's answer carries the block it voted for beyond its highest QC, the
+    /// collector takes it on its own QC, commits b2 by the two-chain rule and arms its propose timer for round 4.
+    @Test func aCollectorThatLostTheProposalGetsTheBlockFromAVoterAndLeads() throws {
+        let forge = Forge()
+        let chain = try Self.line(forge, rounds: 3)
+        let (b2, b3) = (chain[2], chain[3])
+        let qc2 = forge.qc(b2, voters: [1, 2, 3])
+        let catchUp = SyncResponse(blocks: [chain[1], b2], highQC: qc2)
+
+        // Validator 3 has b1 and b2, and votes for b3, led by 1 (elected by QC(b1)'s voters 1, 2, 3).
+        var voter = forge.replica(3)
+        _ = voter.handle(.start)
+        _ = voter.receive(.syncResponse(catchUp), from: 1)
+        let votes = voter.receive(.proposal(forge.proposal(b3, by: 1)), from: 1).votes
+        #expect(votes.map(\.to) == [2], "QC(b2)'s voters elect validator 2 to collect round 3's votes")
+        #expect(voter.highQC == qc2)
+
+        // Validator 2 has b1 and b2 and learns QC(b3) without b3.
+        var collector = forge.replica(2)
+        _ = collector.handle(.start)
+        _ = collector.receive(.syncResponse(catchUp), from: 1)
+        let qc3 = forge.qc(b3, voters: [1, 2, 3])
+        let entered = collector.receive(.timeout(forge.timeout(round: 3, voter: 1, highQC: qc3)), from: 1)
+        #expect(collector.currentRound == 4)
+        #expect(entered.proposeTimers.isEmpty, "without b3 the leader of round 4 is taken round-robin: validator 0")
+        #expect(!entered.syncRequests.isEmpty)
+
+        let answer = try #require(voter.receive(.syncRequest(fromHeight: 2), from: 2).syncResponses.first)
+        #expect(answer.to == 2)
+        #expect(answer.response.blocks.map(\.hash) == [b2.hash, b3.hash], "the answer stops at the voter's highest QC")
+        #expect(answer.response.highQC == qc2)
+
+        let caughtUp = collector.receive(.syncResponse(answer.response), from: 3)
+        #expect(caughtUp.rejections.isEmpty)
+        #expect(caughtUp.committed.map(\.hash) == [b2.hash])
+        #expect(collector.leader(ofRound: 4, extending: b3.hash) == 2)
+        #expect(caughtUp.proposeTimers == [4], "the leader of round 4 never arms its propose timer")
+    }
+
     @Test func aReplicaFarBehindAsksOnePeer() throws {
         let forge = Forge()
         let chain = try Self.line(forge, rounds: 7)

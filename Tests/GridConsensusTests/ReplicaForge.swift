@@ -178,6 +178,20 @@ extension Array where Element == RegionReplicaAction {
         }
     }
 
+    var proposeTimers: [UInt64] {
+        compactMap {
+            if case .setTimer(.propose(let round), _) = $0 { return round }
+            return nil
+        }
+    }
+
+    var syncResponses: [(to: Int, response: SyncResponse<RegionPayload>)] {
+        compactMap {
+            if case .send(let to, .syncResponse(let response)) = $0 { return (to, response) }
+            return nil
+        }
+    }
+
     var syncRequests: [(to: Int, fromHeight: UInt64)] {
         compactMap {
             if case .send(let to, .syncRequest(let fromHeight)) = $0 { return (to, fromHeight) }

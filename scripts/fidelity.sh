@@ -16,9 +16,6 @@
 # really had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh >/dev/null
-swift build -c release --product gridledger >/dev/null
-bin=.build/release/gridledger
 out=${FIDELITY_OUT:-out/fidelity}
 mkdir -p "$out"
 topologies=("$@")
@@ -27,6 +24,25 @@ start_tps=${SATURATION_START_TPS:-500}
 step_factor=${SATURATION_STEP:-1.41}
 max_tps=${SATURATION_MAX_TPS:-32000}
 duration=${DURATION_SECONDS:-10}
+# A ladder that cannot climb (a factor <= 1) or a rate that is not a number would loop or fail half-way: refuse first.
+python3 - "$start_tps" "$step_factor" "$max_tps" "$duration" <<'PY' || exit 2
+import sys
+names = ["SATURATION_START_TPS", "SATURATION_STEP", "SATURATION_MAX_TPS", "DURATION_SECONDS"]
+values = []
+for name, text in zip(names, sys.argv[1:]):
+    try:
+        values.append(float(text))
+    except ValueError:
+        sys.exit(f"fidelity: {name} must be a number, got '{text}'")
+start, step, top, duration = values
+if not 1 <= start <= 10_000_000: sys.exit(f"fidelity: SATURATION_START_TPS must lie in 1...10000000, got {start:g}")
+if not 1.05 <= step <= 10: sys.exit(f"fidelity: SATURATION_STEP must lie in 1.05...10, got {step:g}")
+if not start <= top <= 10_000_000: sys.exit(f"fidelity: SATURATION_MAX_TPS must lie in SATURATION_START_TPS...10000000, got {top:g}")
+if not 1 <= duration <= 3600: sys.exit(f"fidelity: DURATION_SECONDS must lie in 1...3600, got {duration:g}")
+PY
+bash scripts/setup.sh >/dev/null
+swift build -c release --product gridledger >/dev/null
+bin=.build/release/gridledger
 
 [ "${SIM_ONLY:-0}" = 1 ] || "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
 

@@ -88,8 +88,11 @@ mutant replica-answers-stale-timeout "$REPLICA" "$CONSENSUS_TESTS" \
     'staleTimeoutsAnswered[sender] != vote.round' \
     'staleTimeoutsAnswered[sender] != vote.round, sender == Int.max'
 mutant replica-leader-reputation "$REPLICA" "$CONSENSUS_TESTS" \
-    'guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }' \
-    'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: round) }'
+    'guard window.count >= reputationWindow else { return validators.leader(ofRound: place) }' \
+    'guard window.count >= reputationWindow + 1 else { return validators.leader(ofRound: place) }'
+mutant replica-rotation-after-timeout "$REPLICA" "$CONSENSUS_TESTS" \
+    'parentRound &+ 1 == round ? round : round &+ 1' \
+    'round'
 mutant replica-reputation-gap "$REPLICA" "$CONSENSUS_TESTS" \
     'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax' \
     'round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax + 1_000'

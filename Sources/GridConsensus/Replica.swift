@@ -258,20 +258,37 @@ public struct Replica<App: ReplicaApplication> {
     /// swarm seed 616 (7 validators, v0 dead since 0.75 s, v6 dead just after voting) had one failed round before
     /// its parent (round 22 on the QC of round 20, whose voters included both) and two after it, each within the
     /// limit on its own, so a QC from 0.66 s still elected v0, dead since 0.75 s, to lead round 25 at 2.28 s.
+    ///
+    /// A round that follows a timeout takes the next place in the rotation (`rotationPlace`): the collector of
+    /// the round that failed is the validator whose place the next round would otherwise take, and it may be why
+    /// the round failed.
     public func leader(ofRound round: UInt64, extending parent: Hash256) -> Int {
         let parentBlock = parent == committedTip.hash ? committedTip : tree[parent]?.block
+        // Without the block, only the highest QC's round is known: a replica syncing it takes the rotation.
+        let parentRound = parentBlock?.round ?? (parent == highQC.blockHash ? highQC.view : round &- 1)
+        let place = Self.rotationPlace(ofRound: round, parentRound: parentRound)
         // Failed rounds since the certificate whose voters would elect: after the parent's and before it, together
         // (every round strictly between that QC's round and `round` except the parent's own).
         guard let parentBlock, round > parentBlock.round, parentBlock.round > parentBlock.justify.view,
             round - parentBlock.justify.view - 2 <= Self.reputationGapRoundsMax
-        else { return validators.leader(ofRound: round) }
+        else { return validators.leader(ofRound: place) }
         let window = parent == committedTip.hash ? committedTipVoterWindow : tree[parent]?.voterWindow ?? []
-        guard window.count >= reputationWindow else { return validators.leader(ofRound: round) }
+        guard window.count >= reputationWindow else { return validators.leader(ofRound: place) }
         var active = Set<UInt16>()
         for voters in window { active.formUnion(voters) }
-        guard active.count >= validators.quorum else { return validators.leader(ofRound: round) }
+        guard active.count >= validators.quorum else { return validators.leader(ofRound: place) }
         let ordered = active.sorted()
-        return Int(ordered[Int(round % UInt64(ordered.count))])
+        return Int(ordered[Int(place % UInt64(ordered.count))])
+    }
+
+    /// The place of `round` in the leader rotation: the round itself when its proposal extends the previous round's
+    /// QC, the round after it when it follows a timeout. Votes of a round go to the leader of the next, so a
+    /// validator that is down would otherwise cost two rounds in a row, the one it collects and the one it leads
+    /// (swarm seed 8924: 4 validators, one dead, four capped timeouts after the heal). With the shift, the round
+    /// after a failed one is led by the validator after that round's collector, and that leader also collects its
+    /// own round's votes (it leads the next round on their QC), so a dead validator costs one round.
+    static func rotationPlace(ofRound round: UInt64, parentRound: UInt64) -> UInt64 {
+        parentRound &+ 1 == round ? round : round &+ 1
     }
 
     /// Failed rounds since a parent's QC after which leader reputation stops trusting that QC's voters.
@@ -1069,7 +1086,10 @@ public struct Replica<App: ReplicaApplication> {
             processCertificate(highQC, &actions, &work, &pool)
             // The round was entered without the block, so its leader was taken round-robin: arm the timer only if
             // that did not already name this replica.
-            if proposedInRound < currentRound, validators.leader(ofRound: currentRound) != selfIndex {
+            if proposedInRound < currentRound,
+                validators.leader(ofRound: Self.rotationPlace(ofRound: currentRound, parentRound: highQC.view))
+                    != selfIndex
+            {
                 scheduleProposalIfLeading(round: currentRound, &actions, &pool)
             }
         }

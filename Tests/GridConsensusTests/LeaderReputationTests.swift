@@ -9,6 +9,21 @@ import Testing
 /// the region a view timeout. Proposer and voters must evaluate it on the same chain, so it is checked both
 /// ways: whom a replica accepts proposals from, and whom it sends its vote to.
 @Suite struct LeaderReputationTests {
+    /// Replica `index`, started, holding b1 (round 1 on genesis) and b2 (round 2, carrying QC(b1) signed by
+    /// `voters`) from their leaders.
+    private static func holdingB2(_ forge: Forge, replica index: Int, b1Voters voters: [Int]) throws -> (
+        RegionReplica, ProposedBlock<RegionPayload>
+    ) {
+        var replica = forge.replica(index)
+        _ = replica.handle(.start)
+        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
+        _ = replica.receive(.proposal(forge.proposal(b1, by: 1)), from: 1)
+        let leader2 = replica.leader(ofRound: 2, extending: b1.hash)
+        let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: voters), proposer: leader2)
+        _ = replica.receive(.proposal(forge.proposal(b2, by: leader2)), from: leader2)
+        return (replica, b2)
+    }
+
     @Test func theNextLeaderComesFromTheVotersOfTheParentsCertificate() throws {
         let forge = Forge()
         var replica = forge.replica(3)
@@ -62,14 +77,9 @@ import Testing
     @Test func afterAStallRoundRobinUntilConsecutiveRoundsCertifyAgain() throws {
         #expect(Replica<RegionApplication>.reputationGapRoundsMax == 2)
         let forge = Forge()
-        var replica = forge.replica(0)
-        _ = replica.handle(.start)
-        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
-        _ = replica.receive(.proposal(forge.proposal(b1, by: 1)), from: 1)
         // b2 (round 2, QC(b1) by 0, 1 and 2) was certified; then rounds 3, 4 and 5 timed out.
-        let leader2 = replica.leader(ofRound: 2, extending: b1.hash)
-        let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: [0, 1, 2]), proposer: leader2)
-        _ = replica.receive(.proposal(forge.proposal(b2, by: leader2)), from: leader2)
+        let (started, b2) = try Self.holdingB2(forge, replica: 0, b1Voters: [0, 1, 2])
+        var replica = started
         let qc2 = forge.qc(b2, voters: [0, 1, 2])
         let tc5 = forge.tc(round: 5, voters: [0, 1, 3], highQC: qc2)
         // Round 6 extends b2 across three failed rounds: round-robin in the place after its own (3), where
@@ -88,18 +98,14 @@ import Testing
         _ = replica.receive(.proposal(forge.proposal(b7, by: 3)), from: 3)
         #expect(replica.leader(ofRound: 8, extending: b7.hash) == [1, 2, 3][Int(8 % 3)])
     }
+
     /// Swarm seed 8924: votes of round r go to the leader of round r + 1, so a dead validator elected there failed
     /// round r as its collector and, after the timeout, round r + 1 as its leader. A round that follows a timeout
     /// now takes the next place in the rotation, so the collector of the failed round does not lead the next one.
     @Test func theCollectorOfAFailedRoundDoesNotLeadTheNext() throws {
         let forge = Forge()
-        var replica = forge.replica(2)
-        _ = replica.handle(.start)
-        let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)
-        _ = replica.receive(.proposal(forge.proposal(b1, by: 1)), from: 1)
-        let leader2 = replica.leader(ofRound: 2, extending: b1.hash)
-        let b2 = try forge.block(round: 2, parent: b1, justify: forge.qc(b1, voters: [0, 1, 3]), proposer: leader2)
-        _ = replica.receive(.proposal(forge.proposal(b2, by: leader2)), from: leader2)
+        let (started, b2) = try Self.holdingB2(forge, replica: 2, b1Voters: [0, 1, 3])
+        var replica = started
         let qc2 = forge.qc(b2, voters: [0, 1, 3])
         let leader3 = replica.leader(ofRound: 3, extending: b2.hash)
         let b3 = try forge.block(round: 3, parent: b2, justify: qc2, proposer: leader3)

@@ -62,7 +62,7 @@ import Testing
 
     @Test func aTimeoutCertificateDoesNotCoverAJustifyBelowItsHighestReportedQC() throws {
         let forge = Forge()
-        // Validator 3, since 0 leads round 4 on top of b1 under round-robin.
+        // Validator 3: it leads round 4 neither on top of b1 nor on top of b2, so it only votes.
         var replica = forge.replica(3)
         _ = replica.handle(.start)
         let b1 = try forge.block(round: 1, parent: forge.genesis, justify: forge.genesisQC, proposer: 1)

@@ -110,10 +110,10 @@ import Testing
     /// 3352: r0 (4 validators, v1 dead from 1.189 s) lost rounds 65-69 because the collector of round 64 lost the
     /// proposal and sync answers stopped below it (fixed in `Replica.answerSync` and `onSyncResponse`; r0 now
     /// commits again at 2.04 s instead of 4.78 s, bound 4.64 s).
-    /// 8924 and 9037: r0 (4 validators, one dead for good) lost four rounds after the heal, each dead validator
-    /// failing the round it collected and then, after the timeout, the round it led (fixed in `Replica.leader`: a
-    /// round after a timeout takes the next place in the rotation; 8924 commits again at 3.44 s instead of 7.64 s,
-    /// bound 6.68 s; 9037 at 2.29 s instead of 5.55 s, bound 5.33 s).
+    /// 8924 (traced) and 9037: r0 (4 validators, one dead for good) lost four rounds after the heal, the dead
+    /// validator failing the round it collected and then, after the timeout, the round it led (fixed in
+    /// `Replica.leader`: a round after a timeout takes the next place in the rotation; 8924 commits again at
+    /// 3.44 s instead of 7.64 s, bound 6.68 s; 9037 at 2.29 s instead of 5.55 s, bound 5.33 s).
     @Test(arguments: [UInt64(100), 271, 616, 1464, 2206, 2324, 3352, 3786, 5587, 8924, 9037])
     func regressionSeeds(seed: UInt64) throws {
         let scenario = try SwarmScenario.draw(seed: seed)

@@ -28,7 +28,7 @@ public struct SweepPlan: Sendable {
         let combinations = Self.combinations(spec)
         let names = Self.cellNames(spec, combinations: combinations)
         let loaded = bases
-        let result = SweepSpecReader.onLargeStack { () -> Result<[PlannedCell], SweepSpecErrors> in
+        let result = LargeStack.run { () -> Result<[PlannedCell], SweepSpecErrors> in
             derive(spec, bases: loaded, combinations: combinations, names: names)
         }
         return SweepPlan(spec: spec, cells: try result.get())

@@ -35,7 +35,7 @@ public enum SweepSpecReader {
         guard yaml.utf8.count <= SweepLimits.specBytesMax else {
             throw documentError(file, "the spec is larger than \(SweepLimits.specBytesMax) bytes")
         }
-        let result = onLargeStack { () -> Result<SweepSpec, SweepSpecErrors> in
+        let result = LargeStack.run { () -> Result<SweepSpec, SweepSpecErrors> in
             SpecDecoder(file: file, directory: directory).decode(yaml)
         }
         return try result.get()
@@ -44,28 +44,6 @@ public enum SweepSpecReader {
     static func documentError(_ file: String, _ message: String) -> SweepSpecErrors {
         SweepSpecErrors([SweepSpecError(file: file, line: 0, column: 0, field: "", message: message)])
     }
-
-    /// Yams composes and frees node trees recursively; a secondary thread's default stack is too small for a
-    /// deeply nested (hostile) file, so parsing runs on a thread with room for libyaml's 1000 levels.
-    static func onLargeStack<Value: Sendable>(_ body: @escaping @Sendable () -> Value) -> Value {
-        let slot = ResultSlot<Value>()
-        let thread = Thread {
-            slot.value = body()
-            slot.done.signal()
-        }
-        thread.stackSize = 16 << 20
-        thread.start()
-        slot.done.wait()
-        guard let value = slot.value else { preconditionFailure("the spec parser thread ended without a result") }
-        return value
-    }
-}
-
-/// Carries the result from the parser thread. `@unchecked Sendable`: written once on that thread before `done` is
-/// signalled, read only after waiting for `done`.
-private final class ResultSlot<Value>: @unchecked Sendable {
-    var value: Value?
-    let done = DispatchSemaphore(value: 0)
 }
 
 /// One pass over the composed spec. Yams nodes never leave the parser thread: everything kept is converted to

@@ -24,10 +24,6 @@ extension Topology {
 /// The steps from bytes to a checked topology. Every step that can find problems reports all it finds; a step
 /// that cannot go on without a well-formed input (size, encoding, YAML syntax) stops there.
 enum TopologyParser {
-    /// Stack for the thread that composes and decodes. libyaml stops at 1000 levels of nesting, and Yams builds
-    /// (and Swift frees) the node tree recursively, about 600 bytes of stack per level in debug builds: too much
-    /// for a 512 KiB secondary thread, ample in this.
-    static let parserStackBytes = 16 << 20
     /// Each rename lets Yams report one more duplicate key (see `compose`) at the cost of composing the text again;
     /// beyond this many renames, or this many bytes composed in all, the next duplicate is reported alone.
     static let duplicateKeyRenamesMax = 100
@@ -63,7 +59,7 @@ enum TopologyParser {
         let text = yaml.unicodeScalars.first == "\u{FEFF}" ? String(yaml.unicodeScalars.dropFirst()) : yaml
         if let error = firstAlias(in: text, file: file) { throw TopologyErrors([error]) }
         let fileStem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let result = onLargeStack { () -> Result<Topology, TopologyErrors> in
+        let result = LargeStack.run { () -> Result<Topology, TopologyErrors> in
             decode(text, file: file, fileStem: fileStem, profileDirectory: profileDirectory)
         }
         return try result.get()
@@ -318,27 +314,4 @@ enum TopologyParser {
             return TopologyError(file: file, line: 0, column: 0, field: "", message: "cannot parse YAML: \(yamlError)")
         }
     }
-
-    // MARK: - Stack
-
-    /// Runs `body` on a thread with `parserStackBytes` of stack and waits for it.
-    static func onLargeStack<Value: Sendable>(_ body: @escaping @Sendable () -> Value) -> Value {
-        let slot = ResultSlot<Value>()
-        let thread = Thread {
-            slot.value = body()
-            slot.done.signal()
-        }
-        thread.stackSize = parserStackBytes
-        thread.start()
-        slot.done.wait()
-        guard let value = slot.value else { preconditionFailure("the parser thread ended without a result") }
-        return value
-    }
-}
-
-/// Carries a result from the parser thread. `@unchecked Sendable`: written once on that thread before `done` is
-/// signalled, read only after waiting for `done`, so the semaphore orders the accesses.
-private final class ResultSlot<Value>: @unchecked Sendable {
-    var value: Value?
-    let done = DispatchSemaphore(value: 0)
 }

@@ -99,6 +99,9 @@ mutant replica-reputation-gap "$REPLICA" "$CONSENSUS_TESTS" \
 mutant replica-sync-own-highqc "$REPLICA" "$CONSENSUS_TESTS" \
     'var certifiedBy: [Hash256: QuorumCertificate] = [highQC.blockHash: highQC]' \
     'var certifiedBy: [Hash256: QuorumCertificate] = [:]'
+mutant replica-sync-ends-on-progress "$REPLICA" "$CONSENSUS_TESTS" \
+    'if tree.count != before.blocks || committedHeight != before.committed || highQC.view != before.highQCView {' \
+    'if tree.count != before.blocks || committedHeight != before.committed || highQC.view != before.highQCView || true {'
 
 # --- Ledger (storage and decoding) ---
 mutant ledger-store-parent-link Sources/GridLedger/ChainStore.swift GridLedgerTests \

@@ -183,4 +183,37 @@ import Testing
         #expect(replica.committedHeight == 0)
         #expect(retries > 0, "no new sync request in six rounds of certificates for missing blocks")
     }
+
+    /// Found by the swarm beyond f (seed 213, 4 validators): three validators restarted one after the other and lost
+    /// the uncommitted block that the highest QC certifies, so no one could send it. Every answer to a sync request
+    /// ended the request, and the QC in the next answer asked f+1 voters again: each answer begot two requests, and
+    /// one replica sent 160,000 of them in 0.4 s of virtual time. Expected: answers that bring nothing end nothing;
+    /// the replica asks again only after its round timer (or `syncRetryRounds`).
+    @Test func answersThatBringNothingDoNotAskAgain() throws {
+        let forge = Forge()
+        let (_, b2) = try chain(forge)
+        let qc2 = forge.qc(b2, voters: [1, 2, 3])
+        var replica = forge.replica(0)
+        _ = replica.handle(.start)
+        let first = replica.receive(.timeout(forge.timeout(round: 2, voter: 1, highQC: qc2)), from: 1)
+        #expect(first.syncRequests.count == 2)
+        #expect(replica.currentRound == 3)
+
+        // Every voter answers, several times over (duplicates on a lossy link), none of them with b2.
+        var askedAgain = 0
+        for _ in 0..<5 {
+            for request in first.syncRequests {
+                let answer = replica.receive(.syncResponse(SyncResponse(blocks: [], highQC: qc2)), from: request.to)
+                #expect(answer.rejections.isEmpty)
+                askedAgain += answer.syncRequests.count
+            }
+        }
+        #expect(askedAgain == 0, "answers without the block asked \(askedAgain) more times")
+        #expect(replica.committedHeight == 0)
+
+        // The round timer ends the request: the next certificate for b2 asks again.
+        _ = replica.handle(.timer(.round(3)))
+        let retry = replica.receive(.timeout(forge.timeout(round: 3, voter: 2, highQC: qc2)), from: 2)
+        #expect(retry.syncRequests.count == 2)
+    }
 }

@@ -83,14 +83,19 @@ extension HonariStudyResult {
         ),
         (
             "Global step",
-            "In Honari's design a group that cannot restore its buses alone is merged with its neighbours and the "
-                + "global contract recomputes over the merged model. Ours keeps the groups' state apart: a region "
+            "In Honari et al.'s code (DVSCode, DVS/chaincode) the global contract keeps each group's adjacent "
+                + "groups and remaining reactive resources and searches the adjacent groups for one with resources "
+                + "left (SearchForAvailableGroup); the VSI contract then recomputes the index and the local "
+                + "controller over the merged group, from impedance data precomputed for each pair of groups "
+                + "(InitialGrouping), and the groups split again once the index recovers. Ours keeps the groups' "
+                + "state apart: a region "
                 + "whose devices run out of reactive headroom sends voltage.reactiveRequest (the missing VAr at its "
                 + "focus bus) through the global committee to the group it shares most lines with (1 -> 2, 2 -> 3, "
                 + "3 -> 2). The neighbour sizes its help as a joint re-dispatch over the merged network would, "
                 + "linearised: from the whole network's transfer reactances X_fj (Z-bus) between the requesting bus "
                 + "and its own device buses, so that its devices give the requesting bus the voltage change the "
-                + "missing VAr would have given there, most effective first. Requests are not forwarded further. At "
+                + "missing VAr would have given there, most effective first. Requests are not forwarded: when the neighbour "
+                + "runs out too, no third group is searched, where SearchForAvailableGroup would try one. At "
                 + "nominal demand no group runs short, so only the stress experiment (demand scaled up) exercises it."
         ),
     ]

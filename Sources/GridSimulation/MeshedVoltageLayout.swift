@@ -24,6 +24,9 @@ struct MeshedVoltageLayout {
         /// The zone asked for reactive power when this one runs out (the one joined by the most branches), and
         /// the bus of this zone with the most branches to it.
         var neighbour: (zone: Int, couplingBus: Int)?
+        /// Every zone joined to this one by a branch, most branches first (then zone order): where a request this
+        /// zone cannot meet goes on to (`VoltageStabilityConfiguration.forwardRegions`).
+        var adjacentZones: [Int] = []
         var parents: [Int: Int?]
     }
 
@@ -71,8 +74,10 @@ struct MeshedVoltageLayout {
         for (position, group) in groups.enumerated() {
             var neighbour: (zone: Int, couplingBus: Int)?
             var mostBranches = 0
+            var adjacent: [(branches: Int, zone: Int)] = []
             for (other, candidate) in groups.enumerated() where other != position {
                 let count = network.branchCount(between: group.buses, and: candidate.buses)
+                if count > 0 { adjacent.append((count, other)) }
                 if count > mostBranches {
                     mostBranches = count
                     let coupling = group.buses.sorted().max { first, second in
@@ -91,7 +96,9 @@ struct MeshedVoltageLayout {
                     buses: group.buses.sorted(), vsiThresholdMicro: Int64((group.threshold * 1e6).rounded()),
                     busThresholdsMicro: busThresholds.filter { group.buses.contains($0.key) }.mapValues {
                         Int64(($0 * 1e6).rounded())
-                    }, neighbour: neighbour, parents: parents))
+                    }, neighbour: neighbour,
+                    adjacentZones: adjacent.sorted { ($1.branches, $0.zone) < ($0.branches, $1.zone) }.map(\.zone),
+                    parents: parents))
         }
         self.zones = zones
     }
@@ -241,6 +248,7 @@ extension VoltageWorkloadDriver {
                 }
             }
             var neighbour: VoltageStabilityConfiguration.Neighbour?
+            var forwardRegions: [RegionID] = []
             var relayKey: PublicKey?
             var remoteBuses: [VoltageStabilityConfiguration.RemoteBus] = []
             if topology.global != nil, zoneCount > 1 {
@@ -252,6 +260,7 @@ extension VoltageWorkloadDriver {
                         couplingBusNumber: UInt16(couplingBus + copy * layout.stride))
                 }
                 remoteBuses = layout.remoteBuses(zone: zoneIndex, copy: copy)
+                forwardRegions = zone.adjacentZones.map { RegionID(copy * zoneCount + $0) }
             }
             do {
                 setup.configurations.append(
@@ -259,7 +268,8 @@ extension VoltageWorkloadDriver {
                         region: RegionID(regionIndex), baseKVA: Int64((network.baseMVA * 1_000).rounded()),
                         buses: layout.contractBuses(zone: zoneIndex, copy: copy), devices: contractDevices,
                         operatorKey: operatorKey.publicKey, relayKey: relayKey,
-                        vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour, remoteBuses: remoteBuses))
+                        vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour, forwardRegions: forwardRegions,
+                        remoteBuses: remoteBuses))
             } catch {
                 throw .setup("voltage configuration of region \(region.name) on \(network.name): \(error)")
             }

@@ -148,6 +148,18 @@ import Testing
         let report = try region.deliver([call, call])
         // The second copy is an old interval for region 7: refused by the contract, still acknowledged.
         #expect(report.succeeded == 1 && report.failed == 1)
+        // A request passed on by region 9 must come from region 9: the checkpoint names the real sender.
+        var passedOn = request
+        passedOn.senderRegion = 9
+        passedOn.intervalIndex = 2
+        var forged = call
+        forged.arguments = VoltageStabilityContract.reactiveRequestArguments(passedOn)
+        let refused = try region.deliver([forged])
+        #expect(refused.failed == 1)
+        #expect(refused.failures.first?.reason.contains("as its sender but was sent by region 7") == true)
+        var relayed = forged
+        relayed.sourceRegion = 9
+        #expect(try region.deliver([relayed]).succeeded == 1)
         // A transaction cannot claim the relay: the operator is not it.
         var harness = ContractHarness(contracts: [VoltageStabilityContract(configuration: configuration)], region: 8)
         let direct = harness.call(

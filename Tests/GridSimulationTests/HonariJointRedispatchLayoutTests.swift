@@ -41,4 +41,24 @@ import Testing
         #expect(copy.contains { Int($0.number) == 30 + layout.stride })
         #expect(copy.allSatisfy { $0.transferReactanceMicroPU.keys.allSatisfy { Int($0) > layout.stride } })
     }
+
+    /// Where a zone passes on what it cannot meet: every zone joined to it by a branch, most branches first. Group 3
+    /// (zone 2) shares its lines with group 2 and group 1 (branch 4-12), so what group 2 asks of it and it cannot
+    /// give goes on to group 1, as Honari's SearchForAvailableGroup would try the other adjacent group.
+    @Test func eachZoneForwardsAlongItsAdjacency() throws {
+        let network = Network.ieee30()
+        let layout = try MeshedVoltageLayout(network: network, zoning: .honari, vsiThreshold: 0.5)
+        for (zone, entry) in layout.zones.enumerated() {
+            let counts = layout.zones.indices.filter { $0 != zone }.map {
+                (zone: $0, branches: network.branchCount(between: entry.buses, and: layout.zones[$0].buses))
+            }
+            let expected = counts.filter { $0.branches > 0 }.sorted {
+                ($1.branches, $0.zone) < ($0.branches, $1.zone)
+            }.map(\.zone)
+            #expect(entry.adjacentZones == expected, "zone \(zone)")
+            #expect(entry.adjacentZones.first == entry.neighbour?.zone, "zone \(zone): the neighbour comes first")
+        }
+        #expect(Set(layout.zones[2].adjacentZones) == [0, 1])
+        #expect(layout.zones[1].neighbour?.zone == 2)
+    }
 }

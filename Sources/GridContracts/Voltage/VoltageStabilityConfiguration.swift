@@ -101,6 +101,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     public static let busesMax = 512
     /// At most this many other regions' buses in `remoteBuses`; bounds genesis and the table's size.
     public static let remoteBusesMax = 2_048
+    /// At most this many regions in `forwardRegions`.
+    public static let forwardRegionsMax = 64
     /// At most this many devices per region. Large enough that a region's own devices can drive it to saturation
     /// (4096 devices reporting every 0.1 s offer 40,960 tx/s); it bounds the work of one dispatch (a pass over the
     /// devices) and of genesis. Receipts list at most ``setpointsOutputMax`` set-points, so outputs stay small.
@@ -145,6 +147,12 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// A dispatch steers the focus bus into this range (0.98-1.00 p.u. by default).
     public let dispatchTargetMicroPU: ClosedRange<Int64>
     public let neighbour: Neighbour?
+    /// Regions this one passes on the part of a request it cannot meet, in order of preference (the regions it
+    /// shares lines with, most lines first): the first that is neither the requester nor this region gets it.
+    /// Honari et al.'s global contract searches a short group's adjacent groups for one with resources left
+    /// (`SearchForAvailableGroup`); passing the rest along the adjacency does that search one region at a time.
+    /// A request is passed on once at most, so it can never travel in a loop.
+    public let forwardRegions: [RegionID]
     /// Other regions' buses whose requests this region sizes by the network's transfer reactances, sorted by
     /// number; empty where the layout has no network-wide impedance matrix (then requests are met VAr for VAr).
     public let remoteBuses: [RemoteBus]
@@ -166,7 +174,7 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         relayKey: PublicKey? = nil, vsiThresholdMicro: Int64,
         voltageBandMicroPU: ClosedRange<Int64> = 950_000...1_050_000,
         dispatchTargetMicroPU: ClosedRange<Int64> = 980_000...1_000_000, neighbour: Neighbour? = nil,
-        remoteBuses: [RemoteBus] = [], rankingOutputCount: Int = 5
+        forwardRegions: [RegionID] = [], remoteBuses: [RemoteBus] = [], rankingOutputCount: Int = 5
     ) throws(VoltageStabilityConfigurationError) {
         typealias Failure = VoltageStabilityConfigurationError
         guard (1...Self.baseKVAMax).contains(baseKVA) else { throw Failure("base kVA \(baseKVA) out of range") }
@@ -244,6 +252,14 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
                 throw Failure("coupling bus \(neighbour.couplingBusNumber) is not in the region")
             }
         }
+        guard forwardRegions.count <= Self.forwardRegionsMax else {
+            throw Failure("at most \(Self.forwardRegionsMax) forward regions, not \(forwardRegions.count)")
+        }
+        guard !forwardRegions.contains(region) else { throw Failure("a region cannot forward requests to itself") }
+        guard !forwardRegions.contains(.max) else { throw Failure("region \(RegionID.max) is the global chain's") }
+        guard Set(forwardRegions).count == forwardRegions.count else {
+            throw Failure("forward regions \(forwardRegions) name a region twice")
+        }
 
         guard remoteBuses.count <= Self.remoteBusesMax else {
             throw Failure("at most \(Self.remoteBusesMax) remote buses, not \(remoteBuses.count)")
@@ -283,6 +299,7 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         self.voltageBandMicroPU = voltageBandMicroPU
         self.dispatchTargetMicroPU = dispatchTargetMicroPU
         self.neighbour = neighbour
+        self.forwardRegions = forwardRegions
         self.remoteBuses = sortedRemoteBuses
         self.remoteBusIndexByNumber = remoteIndex
         self.rankingOutputCount = rankingOutputCount

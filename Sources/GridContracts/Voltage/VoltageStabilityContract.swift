@@ -95,8 +95,10 @@ public struct VoltageStabilityContract: Contract {
     }
     public static func setpointKey(of device: PublicKey) -> [UInt8] { [setpointPrefix] + device.bytes }
     static func sequenceKey(of device: PublicKey) -> [UInt8] { [sequencePrefix] + device.bytes }
-    static func requestKey(from region: RegionID) -> [UInt8] {
-        [requestPrefix, UInt8(region >> 8), UInt8(region & 0xFF)]
+    /// The last request applied from `region` as sent by `sender` (the region itself, or the neighbour that passed
+    /// it on): each path keeps its own intervals, so a direct and a passed-on request of one interval both apply.
+    static func requestKey(from region: RegionID, via sender: RegionID) -> [UInt8] {
+        [requestPrefix, UInt8(region >> 8), UInt8(region & 0xFF), UInt8(sender >> 8), UInt8(sender & 0xFF)]
     }
 
     /// A device's current set-point from any view of the contract's table (`read` returns the stored value of a
@@ -242,29 +244,30 @@ public struct VoltageStabilityContract: Contract {
         guard context.sender == configuration.relayKey else {
             throw ContractError("unauthorised: only the cross-region relay may apply reactive requests")
         }
-        guard request.requestingRegion != configuration.region else {
+        guard request.requestingRegion != configuration.region, request.senderRegion != configuration.region else {
             throw ContractError("a region cannot request reactive power from itself")
         }
         // Delivered by the global layer, the checkpoint names the region that sent the message: a region must not
         // be able to ask in another's name.
-        if let source = context.inboundSource, source != request.requestingRegion {
+        if let source = context.inboundSource, source != request.senderRegion {
             throw ContractError(
-                "request names region \(request.requestingRegion) but was sent by region \(source)")
+                "request names region \(request.senderRegion) as its sender but was sent by region \(source)")
         }
         let limit = Self.reactiveRequestVArMax
         guard request.deficitVAr != 0, (-limit...limit).contains(request.deficitVAr) else {
             throw ContractError(
                 "out of range: deficitVAr \(request.deficitVAr) must be non-zero with |value| <= \(limit)")
         }
-        let recordKey = Self.requestKey(from: request.requestingRegion)
+        let recordKey = Self.requestKey(from: request.requestingRegion, via: request.senderRegion)
         if let stored = context.get(recordKey) {
             guard stored.count >= VoltageReactiveRequest.encodedByteCount,
                 let last = try? VoltageReactiveRequest(
                     decoding: Array(stored.prefix(VoltageReactiveRequest.encodedByteCount)))
             else { throw ContractError("corrupt state: request record") }
             guard request.intervalIndex > last.intervalIndex else {
+                let via = request.isForwarded ? " via region \(request.senderRegion)" : ""
                 throw ContractError(
-                    "stale request interval \(request.intervalIndex) from region \(request.requestingRegion): "
+                    "stale request interval \(request.intervalIndex) from region \(request.requestingRegion)\(via): "
                         + "last applied is \(last.intervalIndex)")
             }
         }
@@ -277,9 +280,24 @@ public struct VoltageStabilityContract: Contract {
         record.write(suppliedVAr)
         record.write(context.height)
         context.set(recordKey, record.bytes)
+        // What this region could not meet goes on to the next region in its adjacency, as Honari's global contract
+        // would look for another adjacent group with resources; once only, so no request travels in a loop.
+        var forwardedTo: RegionID?
+        let unmetVAr = request.deficitVAr - suppliedVAr
+        if unmetVAr != 0, !request.isForwarded,
+            let next = configuration.forwardRegions.first(where: { $0 != request.requestingRegion })
+        {
+            var onward = request
+            onward.deficitVAr = unmetVAr
+            onward.senderRegion = configuration.region
+            context.send(
+                OutboxMessage(
+                    destinationRegion: next, contract: Self.contractName, method: Self.reactiveRequestMethod,
+                    payload: onward.encoded()))
+            forwardedTo = next
+        }
         let support = VoltageReactiveSupport(
-            request: request, suppliedVAr: suppliedVAr,
-            setpoints: listedSetpoints(setpoints))
+            request: request, suppliedVAr: suppliedVAr, setpoints: listedSetpoints(setpoints), forwardedTo: forwardedTo)
         return support.encoded()
     }
 
@@ -469,9 +487,9 @@ public struct VoltageStabilityContract: Contract {
     }
 
     /// Takes on a neighbour's reactive deficit (VAr missing at its bus `busNumber`) and returns what the help is
-    /// worth there, in VAr injected at that bus, signed like the deficit and at most it. Requests are not forwarded
-    /// further, so a request can never travel in a loop; the neighbour's next reports show the effect, and it asks
-    /// again if still short.
+    /// worth there, in VAr injected at that bus, signed like the deficit and at most it. The caller passes the rest
+    /// on at most once (`forwardRegions`); the neighbour's next reports show the effect, and it asks again if still
+    /// short.
     ///
     /// With the network's transfer reactances for that bus (`configuration.remoteBus`), the request is met as a
     /// joint re-dispatch over both regions would meet it, linearised like `allocate`: the deficit Q at bus f

@@ -199,8 +199,9 @@ public struct VoltageDispatchOutcome: Sendable, Hashable {
 /// The cross-region message a region sends when its own devices cannot cover a dispatch (`OutboxMessage` to the
 /// neighbour's `voltage` contract, method `reactiveRequest`), and the arguments of that method.
 public struct VoltageReactiveRequest: Sendable, Hashable {
-    public static let encodedByteCount = 2 + 2 + 8 + 8
+    public static let encodedByteCount = 2 + 2 + 8 + 8 + 2
 
+    /// The region short of reactive power, whose bus the request is about.
     public var requestingRegion: RegionID
     /// The requesting region's focus bus.
     public var busNumber: UInt16
@@ -208,12 +209,21 @@ public struct VoltageReactiveRequest: Sendable, Hashable {
     public var deficitVAr: Int64
     /// The requesting region's dispatch interval, so a receiving region applies each request once.
     public var intervalIndex: UInt64
+    /// The region that sent this message: the requesting region, or the neighbour that passed on what it could
+    /// not meet (`VoltageStabilityConfiguration.forwardRegions`). A passed-on request is not passed on again.
+    public var senderRegion: RegionID
 
-    public init(requestingRegion: RegionID, busNumber: UInt16, deficitVAr: Int64, intervalIndex: UInt64) {
+    public var isForwarded: Bool { senderRegion != requestingRegion }
+
+    public init(
+        requestingRegion: RegionID, busNumber: UInt16, deficitVAr: Int64, intervalIndex: UInt64,
+        senderRegion: RegionID? = nil
+    ) {
         self.requestingRegion = requestingRegion
         self.busNumber = busNumber
         self.deficitVAr = deficitVAr
         self.intervalIndex = intervalIndex
+        self.senderRegion = senderRegion ?? requestingRegion
     }
 
     public func encoded() -> [UInt8] {
@@ -222,6 +232,7 @@ public struct VoltageReactiveRequest: Sendable, Hashable {
         writer.write(busNumber)
         writer.write(deficitVAr)
         writer.write(intervalIndex)
+        writer.write(senderRegion)
         return writer.bytes
     }
 
@@ -231,13 +242,15 @@ public struct VoltageReactiveRequest: Sendable, Hashable {
         busNumber = try reader.readUInt16("reactiveRequest.busNumber")
         deficitVAr = try reader.readInt64("reactiveRequest.deficitVAr")
         intervalIndex = try reader.readUInt64("reactiveRequest.intervalIndex")
+        senderRegion = try reader.readUInt16("reactiveRequest.senderRegion")
         try reader.expectEnd("reactiveRequest")
     }
 }
 
 /// What a `reactiveRequest` call returns in its receipt (and, without the set-points, what it records).
 public struct VoltageReactiveSupport: Sendable, Hashable {
-    public static let encodingVersion: UInt8 = 1
+    /// 2: the request carries its sender region, and the support the region it passed the rest on to.
+    public static let encodingVersion: UInt8 = 2
 
     public var request: VoltageReactiveRequest
     /// What this region's help is worth at the requesting bus, in VAr injected there (same sign as the request;
@@ -246,11 +259,17 @@ public struct VoltageReactiveSupport: Sendable, Hashable {
     public var suppliedVAr: Int64
     /// Every device's set-point after the call, sorted by key.
     public var setpoints: [VoltageSetpoint]
+    /// Where the unmet rest went, as a request of its own: the first of `forwardRegions` that is neither the
+    /// requester nor this region; nil when all was met, the request was itself passed on, or there is none.
+    public var forwardedTo: RegionID?
 
-    public init(request: VoltageReactiveRequest, suppliedVAr: Int64, setpoints: [VoltageSetpoint]) {
+    public init(
+        request: VoltageReactiveRequest, suppliedVAr: Int64, setpoints: [VoltageSetpoint], forwardedTo: RegionID? = nil
+    ) {
         self.request = request
         self.suppliedVAr = suppliedVAr
         self.setpoints = setpoints
+        self.forwardedTo = forwardedTo
     }
 
     public var unmetVAr: Int64 { request.deficitVAr - suppliedVAr }
@@ -260,9 +279,14 @@ public struct VoltageReactiveSupport: Sendable, Hashable {
         writer.write(Self.encodingVersion)
         writer.writeFixed(request.encoded())
         writer.write(suppliedVAr)
+        writer.write(forwardedTo ?? Self.notForwarded)
         VoltageSetpoint.write(setpoints, into: &writer)
         return writer.bytes
     }
+
+    /// `forwardedTo` on the wire when nothing was passed on: `RegionID.max`, the global chain's id, which no
+    /// region has.
+    static let notForwarded: RegionID = .max
 
     public init(decoding bytes: [UInt8]) throws(DecodingError) {
         var reader = ByteReader(bytes)
@@ -270,6 +294,8 @@ public struct VoltageReactiveSupport: Sendable, Hashable {
         request = try VoltageReactiveRequest(
             decoding: reader.readFixed(VoltageReactiveRequest.encodedByteCount, "reactiveSupport.request"))
         suppliedVAr = try reader.readInt64("reactiveSupport.suppliedVAr")
+        let forwarded = try reader.readUInt16("reactiveSupport.forwardedTo")
+        forwardedTo = forwarded == Self.notForwarded ? nil : forwarded
         setpoints = try VoltageSetpoint.read(from: &reader, field: "reactiveSupport.setpoints")
         try reader.expectEnd("reactiveSupport")
     }

@@ -94,9 +94,10 @@ extension HonariStudyResult {
                 + "3 -> 2). The neighbour sizes its help as a joint re-dispatch over the merged network would, "
                 + "linearised: from the whole network's transfer reactances X_fj (Z-bus) between the requesting bus "
                 + "and its own device buses, so that its devices give the requesting bus the voltage change the "
-                + "missing VAr would have given there, most effective first. Requests are not forwarded: when the neighbour "
-                + "runs out too, no third group is searched, where SearchForAvailableGroup would try one. At "
-                + "nominal demand no group runs short, so only the stress experiment (demand scaled up) exercises it."
+                + "missing VAr would have given there, most effective first. What the neighbour "
+                + "cannot meet it passes on, once, to its other adjacent group (1 -> 2 -> 3, 2 -> 3 -> 1, 3 -> 2 -> 1), "
+                + "which sizes its share the same way, as SearchForAvailableGroup would look for another group "
+                + "with resources. At nominal demand no group runs short, so only the stress experiment (demand scaled up) exercises it."
         ),
     ]
 
@@ -134,9 +135,10 @@ extension HonariStudyResult {
         text += "## Global step\n\n"
         text +=
             "Cross-region reactive-power requests of the sharded runs and of the stress experiment (demand scaled so "
-            + "that a group runs out of reactive headroom). Sent: emitted by a group's committed dispatch; delivered: "
-            + "ordered by a committed checkpoint of the global committee; applied: executed by the neighbour's chain; "
-            + "refused: applied but the neighbour's contract refused the call. Global finality: submission to the "
+            + "that a group runs out of reactive headroom). Sent: emitted by a group's committed dispatch, or passed "
+            + "on by the neighbour that could not meet it all; delivered: ordered by a committed checkpoint of the "
+            + "global committee; applied: executed by the receiving group's chain; refused: applied but the "
+            + "receiving contract refused the call. Global finality: submission to the "
             + "checkpoint that makes the transaction's block final, every transaction of the run; request to "
             + "neighbour: the requesting block's first transaction to the neighbour's commit of the request. Power "
             + "flow diverged: periods (warm-up included) without a Newton-Raphson solution.\n\n"

@@ -9,10 +9,13 @@ import GridRegion
 // call must end in an output or a `ContractError`, never a trap. Invariants: argument decoders with an encoder
 // are canonical (decode then encode gives the bytes back); every output a method returns decodes with the
 // decoder its readers use, and re-encodes to the same bytes; every outbox message is addressed to the configured
-// neighbour and carries a payload the receiving method decodes.
+// neighbour (or, for a reactive request the region could not meet, to the next region it forwards to) and carries a
+// payload the receiving method decodes; a passed-on request is never passed on again.
 
 private let region: RegionID = 0
 private let neighbour: RegionID = 1
+/// Where the voltage contract passes on what it cannot meet: the first that is not the requester.
+private let forwardRegions: [RegionID] = [1, 2]
 private func key(_ byte: UInt8) -> PublicKey { try! PublicKey(bytes: [UInt8](repeating: byte, count: 32)) }
 private let operatorKey = key(0xEE)
 private let relayKey = key(0xB0)
@@ -46,7 +49,7 @@ private let voltage = VoltageStabilityContract(
             .init(key: devices[1], busNumber: 2, ratedKVA: 600, reactiveCapabilityKVAr: 500),
         ],
         operatorKey: operatorKey, relayKey: relayKey, vsiThresholdMicro: 800_000,
-        neighbour: .init(region: neighbour, couplingBusNumber: 3)))
+        neighbour: .init(region: neighbour, couplingBusNumber: 3), forwardRegions: forwardRegions))
 
 private let auctionName = EnergyAuctionContract.contractName
 private let voltageName = VoltageStabilityContract.contractName
@@ -64,11 +67,20 @@ private func checkCall(_ contract: String, _ method: String, _ arguments: [UInt8
     if let bid = try? Auction.decodeInterRegionBid(arguments) {
         Fuzz.check(Auction.interRegionArguments(bid) == arguments, "inter-region bid arguments not canonical")
     }
-    if let request = try? VoltageReactiveRequest(decoding: arguments) {
-        Fuzz.check(request.encoded() == arguments, "reactive request arguments not canonical")
+    let request = try? VoltageReactiveRequest(decoding: arguments)
+    if let request { Fuzz.check(request.encoded() == arguments, "reactive request arguments not canonical") }
+    let forwarding = contract == voltageName && method == VoltageStabilityContract.reactiveRequestMethod
+    if forwarding, let request {
+        Fuzz.check(outcome.outbox.count <= 1, "one request passed on \(outcome.outbox.count) times")
+        Fuzz.check(!request.isForwarded || outcome.outbox.isEmpty, "a passed-on request was passed on again")
     }
     for message in outcome.outbox {
-        Fuzz.check(message.destinationRegion == neighbour, "outbox message to region \(message.destinationRegion)")
+        let allowed =
+            forwarding
+            ? forwardRegions.contains(message.destinationRegion)
+                && message.destinationRegion != request?.requestingRegion
+            : message.destinationRegion == neighbour
+        Fuzz.check(allowed, "outbox message of \(contract).\(method) to region \(message.destinationRegion)")
         Fuzz.check(
             (try? Auction.decodeInterRegionBid(message.payload)) != nil
                 || (try? VoltageReactiveRequest(decoding: message.payload)) != nil,
@@ -131,6 +143,11 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
                 VoltageStabilityContract.reactiveRequestMethod, relayKey,
                 VoltageStabilityContract.reactiveRequestArguments(
                     .init(requestingRegion: 1, busNumber: 3, deficitVAr: 50_000, intervalIndex: 1)))
+            // More than the region holds: the rest goes on to region 2.
+            + call(
+                VoltageStabilityContract.reactiveRequestMethod, relayKey,
+                VoltageStabilityContract.reactiveRequestArguments(
+                    .init(requestingRegion: 1, busNumber: 3, deficitVAr: 5_000_000, intervalIndex: 2)))
             + call(
                 VoltageStabilityContract.setpointMethod, devices[0],
                 VoltageStabilityContract.setpointArguments(device: devices[0]))

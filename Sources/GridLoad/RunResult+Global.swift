@@ -50,16 +50,20 @@ extension RunResult {
         public var globalFinalTps: Double
         /// Cross-region messages the region's chain emitted (nil in files from before it was counted).
         public var messagesSent: UInt64?
+        /// Cross-region messages the region's chain applied as their destination (nil in files from before it was
+        /// counted).
+        public var messagesApplied: UInt64?
 
         public init(
             name: String, committedHeight: UInt64, finalizedHeight: UInt64, globalFinalTps: Double,
-            messagesSent: UInt64? = nil
+            messagesSent: UInt64? = nil, messagesApplied: UInt64? = nil
         ) {
             self.name = name
             self.committedHeight = committedHeight
             self.finalizedHeight = finalizedHeight
             self.globalFinalTps = globalFinalTps
             self.messagesSent = messagesSent
+            self.messagesApplied = messagesApplied
         }
     }
 

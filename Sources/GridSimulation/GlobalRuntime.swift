@@ -58,6 +58,8 @@ struct GlobalStats {
     var entriesSent = 0
     /// Cross-region messages the regions' chains emitted (outbox of committed blocks), in all and per region.
     var messagesSentByRegion: [UInt64] = []
+    /// Messages each region's chain applied, by destination region.
+    var messagesAppliedByRegion: [UInt64] = []
     /// Delivered messages whose call in the destination contract failed (they still count as applied).
     var callsFailed = 0
 }
@@ -72,6 +74,7 @@ extension Simulation {
             genesis: committee.genesis, timing: committee.timing, resendIntervalNanos: committee.resendIntervalNanos)
         globalStats.globalFinalInWindow = Array(repeating: 0, count: topology.regions.count)
         globalStats.messagesSentByRegion = Array(repeating: 0, count: topology.regions.count)
+        globalStats.messagesAppliedByRegion = Array(repeating: 0, count: topology.regions.count)
         regionFinalHeight = Array(repeating: 0, count: topology.regions.count)
         awaitingFinality = Array(repeating: [:], count: topology.regions.count)
         for node in deployment.nodes {
@@ -193,6 +196,7 @@ extension Simulation {
             globalStats.callsFailed += Int(applied.report.failed)
             for message in fresh {
                 globalStats.messagesApplied += 1
+                globalStats.messagesAppliedByRegion[node.regionIndex] += 1
                 if let origin = blockOrigins[Int(message.sourceRegion)]?[message.sourceHeight] {
                     try recorder.recordLatency(.crossRegion, scheduledAtNanos: origin, completedAtNanos: nowNanos)
                 }
@@ -316,7 +320,8 @@ extension Simulation {
                     name: topology.regions[index].name, committedHeight: committedByHeight[index].keys.max() ?? 0,
                     finalizedHeight: regionFinalHeight[index],
                     globalFinalTps: Double(globalStats.globalFinalInWindow[index]) / measuredSeconds,
-                    messagesSent: globalStats.messagesSentByRegion[index])
+                    messagesSent: globalStats.messagesSentByRegion[index],
+                    messagesApplied: globalStats.messagesAppliedByRegion[index])
             },
             crossRegion: RunResult.CrossRegionCounts(
                 committed: UInt64(globalStats.messagesCommitted), applied: UInt64(globalStats.messagesApplied),

@@ -36,6 +36,15 @@ struct HonariGlobalStepTests {
         let global = try #require(run.result.global)
         let senders = global.regions.filter { ($0.messagesSent ?? 0) > 0 }
         #expect(!senders.isEmpty && senders.count < 3, "senders \(senders)")
+        // Group 2 runs short and asks group 3, which at this scale runs out too and passes the rest on to group 1
+        // (its other adjacent group). Group 1 is no group's first neighbour (2 asks 3, 3 asks 2): whatever it applies
+        // was passed on.
+        let sentBy = Dictionary(uniqueKeysWithValues: global.regions.map { ($0.name, $0.messagesSent ?? 0) })
+        let appliedBy = Dictionary(uniqueKeysWithValues: global.regions.map { ($0.name, $0.messagesApplied ?? 0) })
+        #expect((sentBy["group2"] ?? 0) > 0, "\(sentBy)")
+        #expect((appliedBy["group1"] ?? 0) > 0, "nothing passed on to group 1: \(appliedBy)")
+        #expect(appliedBy.values.reduce(0, +) == cross.applied, "\(appliedBy)")
+        #expect(sentBy["group1"] == 0, "\(sentBy)")
         #expect(senders.reduce(0) { $0 + ($1.messagesSent ?? 0) } == sent)
         let regions = try #require(voltage.regions)
         #expect(regions.map(\.region) == ["group1", "group2", "group3"])

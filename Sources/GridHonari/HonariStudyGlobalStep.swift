@@ -103,7 +103,8 @@ extension HonariStudyResult {
                 let global = run.result.latency(.globalFinality)
                 line +=
                     "; requests sent \(cross.sent.map(String.init) ?? "-"), delivered by the committee "
-                    + "\(cross.committed), applied by the neighbour \(cross.applied) (refused \(cross.callsFailed ?? 0))"
+                    + "\(cross.committed), applied by the receiving groups \(cross.applied) "
+                    + "(refused \(cross.callsFailed ?? 0))"
                     + "; global finality p50 \(Self.millis(global?.p50)) ms, p99 \(Self.millis(global?.p99)) ms"
             }
             lines.append(line)

@@ -5,8 +5,8 @@ import Testing
 @testable import GridHonari
 
 /// The stress experiment's point: at its demand scale a group runs out of reactive headroom and the global step
-/// fires (requests sent, delivered through the committee, applied by the neighbour), which the nominal demand never
-/// does. Short simulated runs at a low send rate.
+/// fires (requests sent, delivered through the committee, applied by the receiving groups), which the nominal
+/// demand never does. Short simulated runs at a low send rate.
 struct HonariGlobalStepTests {
     private func options() -> HonariStudyOptions {
         let stores = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -45,7 +45,10 @@ import Testing
 
             let cut = LiveControlCommand(partition: ["r0/v1", "r0/v2", "r0/v3"])
             try control.write(contentsOf: Data(cut.line().utf8))
-            #expect(await eventually(within: 2) { node0.metrics.dropped(.partition) > 10 })
+            // A deadline for the event, not a speed claim: under the whole suite on 2 cores the cut-off node's
+            // timeouts (all it sends) came too slowly for 2 s once (CI of 2026-12-05), though alone it takes well
+            // under one.
+            #expect(await eventually(within: 10) { node0.metrics.dropped(.partition) > 10 })
             // The three others still make a quorum.
             try await Self.submit(1...10, device: device, idBase: 0, to: client, cluster: cluster)
             #expect(await eventually(within: 10) { Self.committed(client, ids: Array(1...10)) }, "\(client.replies)")
@@ -68,7 +71,7 @@ import Testing
         try await withCluster { cluster in
             let node0 = try #require(cluster.nodes[0])
             node0.setExtraLoss(rate: 1)
-            #expect(await eventually(within: 3) { node0.metrics.dropped(.linkLoss) > 5 })
+            #expect(await eventually(within: 10) { node0.metrics.dropped(.linkLoss) > 5 })
             node0.setExtraLoss(rate: 0)
             let client = try await TestClient(port: cluster.ports[0])
             let device = KeyPair.derived(masterSeed: 31, label: "live-test/loss-device")

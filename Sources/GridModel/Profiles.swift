@@ -63,7 +63,8 @@ public struct LoadProfile: Sendable, Hashable {
     /// Demand relative to the household's peak, in [0, 1]. Seconds outside one day wrap around.
     public func multiplier(atSecondOfDay second: Double) -> Double {
         let hour = wrappedSecond(second) / 3_600
-        let shape = Self.rawValue(base: base, bumps: bumps, hour: hour) / rawPeak
+        // The peak is sampled once a minute, so between two minutes the curve can rise a hair above it: clamp.
+        let shape = min(1, max(0, Self.rawValue(base: base, bumps: bumps, hour: hour) / rawPeak))
         guard jitter > 0 else { return shape }
         // Scaling by 1/(1 + jitter) keeps the result within [0, 1] even where the deviation is positive at the peak.
         let deviation = smoothNoise(seed: jitterSeed, second: wrappedSecond(second), slotSeconds: 900)

@@ -41,4 +41,17 @@ import Testing
         let cloudy = SolarProfile(type: 1, cloudSeed: 7)
         #expect(cloudy.outputFraction(atSecondOfDay: second) == 0)
     }
+
+    /// Found by `scripts/fuzz.sh profiles` in CI (2026-12-05): 1.0000018976 at a time of day between two whole
+    /// minutes. The profile's peak is sampled once a minute, and between samples the curve can rise above it.
+    @Test func noSecondOfTheDayExceedsThePeak() {
+        var highest = 0.0
+        for type in 0..<16 {
+            let profile = LoadProfile.household(type: type)
+            for tenth in stride(from: 0, to: 864_000, by: 7) {
+                highest = max(highest, profile.multiplier(atSecondOfDay: Double(tenth) / 10))
+            }
+        }
+        #expect(highest <= 1)
+    }
 }

@@ -49,8 +49,14 @@ enum TopologyParser {
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
             throw fileErrors(file, "the file is UTF-16 (or UTF-32); topology files must be UTF-8")
         }
-        if let error = firstInvalidUTF8(data, file: file) { throw TopologyErrors([error]) }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: file, profileDirectory: profileDirectory)
+        // The standard library validates in bulk; the scan that finds the line and column runs only on a refusal.
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let unplaced = TopologyError(
+                file: file, line: 0, column: 0, field: "",
+                message: "the file is not valid UTF-8; topology files must be UTF-8")
+            throw TopologyErrors([firstInvalidUTF8(data, file: file) ?? unplaced])
+        }
+        return try parse(yaml: text, file: file, profileDirectory: profileDirectory)
     }
 
     static func parse(yaml: String, file: String, profileDirectory: URL?) throws(TopologyErrors) -> Topology {
@@ -162,6 +168,8 @@ enum TopologyParser {
     /// textual and so may refuse a file that only mentions `&x` and `*x` in a comment; it never misses an alias,
     /// since libyaml spells anchors and aliases with the same characters (`[0-9A-Za-z_-]`).
     static func firstAlias(in text: String, file: String) -> TopologyError? {
+        // Most files have neither sign; the scan below copies the text, so it runs only when both appear.
+        guard text.utf8.contains(UInt8(ascii: "*")), text.utf8.contains(UInt8(ascii: "&")) else { return nil }
         func isAnchorCharacter(_ scalar: Unicode.Scalar) -> Bool {
             ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
                 || scalar == "_" || scalar == "-"
@@ -218,7 +226,11 @@ enum TopologyParser {
         var attempt = 0
         while true {
             do {
-                return .success((try Yams.compose(yaml: current), renamed))
+                // The basic resolver tags every plain scalar `str` without matching YAML 1.1's regular expressions:
+                // the decoder reads tags as written (`ScalarValue`), so resolution served only Yams's duplicate-key
+                // check, where it was a third of a parse. Keys compare as text, as the decoder compares them.
+                // The encoding is given because Yams's default reads the process environment on every call.
+                return .success((try Yams.compose(yaml: current, .basic, .default, .utf8), renamed))
             } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
                 let key = duplicates.first ?? ""
                 let position = TextPosition(context.mark)
@@ -247,24 +259,29 @@ enum TopologyParser {
     static func renamingKey(
         _ key: String, at position: TextPosition, in text: String, to replacement: Unicode.Scalar
     ) -> String? {
-        var scalars = Array(text.unicodeScalars)
-        var index = 0
+        // Walks the scalars in place and splices UTF-8 bytes: a rename runs once per duplicate key, and copying the
+        // text into an array of scalars and back was most of its cost.
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
         var cursor = TextPosition(line: 1, column: 1)
-        while index < scalars.count, cursor != position {
+        while index < scalars.endIndex, cursor != position {
             if cursor.line > position.line { return nil }
             let scalar = scalars[index]
-            index += 1
-            advance(&cursor, past: scalar, next: index < scalars.count ? scalars[index] : nil)
+            scalars.formIndex(after: &index)
+            advance(&cursor, past: scalar, next: index < scalars.endIndex ? scalars[index] : nil)
         }
-        guard cursor == position, index < scalars.count else { return nil }
-        if scalars[index] == "\"" || scalars[index] == "'" { index += 1 }
-        let keyScalars = Array(key.unicodeScalars)
-        guard !keyScalars.isEmpty, index + keyScalars.count <= scalars.count,
-            Array(scalars[index..<(index + keyScalars.count)]) == keyScalars
+        guard cursor == position, index < scalars.endIndex else { return nil }
+        if scalars[index] == "\"" || scalars[index] == "'" { scalars.formIndex(after: &index) }
+        let keyCount = key.unicodeScalars.count
+        guard keyCount > 0, scalars[index...].starts(with: key.unicodeScalars),
+            let end = scalars.index(index, offsetBy: keyCount, limitedBy: scalars.endIndex)
         else { return nil }
-        scalars.replaceSubrange(
-            index..<(index + keyScalars.count), with: repeatElement(replacement, count: keyScalars.count))
-        return String(String.UnicodeScalarView(scalars))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + keyCount * 4)
+        bytes.append(contentsOf: text.utf8[..<index])
+        for _ in 0..<keyCount { bytes.append(contentsOf: String(replacement).utf8) }
+        bytes.append(contentsOf: text.utf8[end...])
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A Yams error as a topology error at its line: syntax errors read "YAML syntax error: ..." with libyaml's

@@ -88,6 +88,19 @@ struct TopologyErrorTests {
             in: "schemaVersion: 1\n\"schemaVersion\": 1\n" + minimalYAML.dropFirst(17), field: "schemaVersion", line: 2)
     }
 
+    @Test func duplicateKeysAfterWideCharactersAreFoundWhereTheyAre() {
+        // A rename splices UTF-8 bytes at a position counted in scalars: multi-byte and combining characters
+        // before the key, on earlier lines and on its own, must not shift it.
+        let wide =
+            "# caf\u{E9} \u{26A1} \u{1D11E} e\u{301}\n" + minimalYAML
+            + "faults:\n  - { node: \"r0/v0 \u{1D11E}e\u{301}\", atSeconds: 1, atSeconds: 2, atSeconds: 3, kind: crash }\n"
+        let all = errors(of: wide)
+        // The node id is refused too (it is not one), at its own column.
+        #expect(all.map(\.field) == ["faults[0].node", "faults[0].atSeconds", "faults[0].atSeconds"], "\(all)")
+        #expect(all.map(\.line) == [11, 11, 11])
+        #expect(all.map(\.column) == [13, 40, 54], "\(all)")
+    }
+
     @Test func validatorsMustBeThreeFPlusOne() {
         let yaml = minimalYAML.replacingOccurrences(of: "validators: 4", with: "validators: 5")
         expectError(

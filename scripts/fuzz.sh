@@ -20,9 +20,9 @@
 # FUZZ_CORPUS=DIR runs on DIR instead of a temporary copy (DIR/TARGET/, filled from the seeds when empty), so long
 # runs carry their corpus from one run to the next.
 #
-# Exit status: 0 all runs clean, 1 a crash, 2 usage or build error. With FUZZ_OPTIONAL=1 (as scripts/test.sh
-# runs it), a toolchain that cannot build libFuzzer targets (no libFuzzer runtime, e.g. Xcode's) is reported
-# and skipped with status 0.
+# Exit status: 0 all runs clean, 1 a crash, 2 usage or build error, 130 interrupted (Ctrl-C). With FUZZ_OPTIONAL=1
+# (as scripts/test.sh runs it), a toolchain that cannot build libFuzzer targets (no libFuzzer runtime, e.g. Xcode's)
+# is reported and skipped with status 0.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -184,6 +184,10 @@ run_one() {
         [ -n "$executions" ] && [ "$elapsed" -gt 0 ] && rate=$((executions / elapsed))
     fi
     rm -rf "$work"
+    if [ "$status" -ne 0 ] && grep -qE "libFuzzer: (run|a child was) interrupted" "$log"; then
+        echo "fuzz $name: interrupted after ${executions:-?} executions ($elapsed s), no crash; log $log" >&2
+        return 130
+    fi
     if [ "$status" -ne 0 ]; then
         echo "fuzz $name: CRASH after ${executions:-?} executions ($elapsed s); input in $artifacts/, log $log" >&2
         grep -E "fuzz invariant broken|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY" "$log" | head -5 >&2
@@ -265,6 +269,8 @@ all)
         exit 2
     }
     build --product "$(product_of "$1")"
-    run_one "$1" "$2" || exit 1
+    run_one "$1" "$2"
+    status=$?
+    [ "$status" -eq 0 ] || exit $((status == 130 ? 130 : 1))
     ;;
 esac

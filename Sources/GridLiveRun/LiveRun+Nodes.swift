@@ -130,6 +130,28 @@ extension LiveRunOutcome {
                     + "\(f.storeBytesWritten.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "-") | "
                     + "\(f.storeSyncs) |")
         }
+        lines += runQueueSection()
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The processes' time on a CPU and waiting for one over the measured window (`RunQueueWait`).
+    func runQueueSection() -> [String] {
+        guard let window = runQueue.first?.windowSeconds else { return [] }
+        var lines = ["", "### Waiting for a core (measured window, \(String(format: "%.1f", window)) s)", ""]
+        lines.append(
+            "From each process's `/proc/PID/task/*/schedstat` at the start and the end of the window: time on a "
+                + "CPU, time ready but waiting on a run queue (summed over threads), and the thread that waited "
+                + "longest. The simulator models no such wait.")
+        lines.append("")
+        lines.append("| process | on CPU s | waiting s | waiting ms per s | longest-waiting thread | its wait s |")
+        lines.append("|---|---|---|---|---|---|")
+        for entry in runQueue {
+            lines.append(
+                "| \(entry.name) | \(String(format: "%.2f", entry.onCPUSeconds)) | "
+                    + "\(String(format: "%.2f", entry.waitingSeconds)) | "
+                    + "\(String(format: "%.0f", entry.waitingMillisPerSecond)) | \(entry.mostWaitingThread) | "
+                    + "\(String(format: "%.2f", entry.mostWaitingThreadSeconds)) |")
+        }
+        return lines
     }
 }

@@ -82,6 +82,9 @@ public final class LiveRun {
     var nodeSampleNanos: UInt64 { min(250_000_000, max(50_000_000, options.intervalNanos / 4)) }
     /// Ends of partitions and loss, as (run second, action).
     var scheduled: [(atSeconds: Double, action: (Double) -> Void)] = []
+    /// Every node's and generator's scheduler statistics at the start and at the end of the measured window.
+    var runQueueStart: RunQueueSnapshot?
+    var runQueueEnd: RunQueueSnapshot?
 
     public init(options: LiveRunOptions) {
         self.options = options
@@ -109,7 +112,7 @@ public final class LiveRun {
             load: reports, nodes: readNodeMetrics(), leaderFaults: faultLog, faultNotes: faultNotes,
             unexpectedExits: unexpectedExits, elapsedSeconds: elapsed, deploymentDirectory: deploymentDirectory,
             runStartUnixNanos: runStartUnixNanos, faultMarks: faultMarks, nodeSeries: nodeSeries,
-            verificationNanos: verificationNanos)
+            verificationNanos: verificationNanos, runQueue: runQueueWindows())
     }
 
     // MARK: - Set-up
@@ -226,6 +229,10 @@ public final class LiveRun {
             checkCatchUps(atSeconds: elapsed)
             noteUnexpectedExits()
             sampleNodes()
+            if runQueueStart == nil, elapsed >= workload.warmupSeconds {
+                runQueueStart = sampleRunQueues(atSeconds: elapsed)
+            }
+            if runQueueEnd == nil, elapsed >= runSeconds { runQueueEnd = sampleRunQueues(atSeconds: elapsed) }
             if elapsed >= nextProgress {
                 nextProgress += 1
                 progress?(currentProgress(elapsed: elapsed, runSeconds: runSeconds))
@@ -324,4 +331,7 @@ public struct LiveRunOutcome {
     var nodeSeries: LiveNodeSeries?
     /// One Ed25519 verification on this machine, thread CPU, measured before the nodes started.
     public var verificationNanos: Double?
+    /// Each process's time on a CPU and waiting for one over the measured window (nodes, then generators); empty
+    /// when the window was not sampled at both ends.
+    public var runQueue: [RunQueueWindow] = []
 }

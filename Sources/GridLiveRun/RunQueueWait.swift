@@ -1,0 +1,119 @@
+import Foundation
+
+/// How long a process's threads were ready to run but waited for a core, from the kernel's scheduler statistics
+/// (`/proc/PID/task/TID/schedstat`: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices).
+///
+/// On this machine 4 to 7 processes share 2 cores, and a validator whose consensus thread waits for a core adds that
+/// wait to every transaction's latency; the simulator gives each validator the cores its profile says and models no
+/// such wait. Sampling every process at the start and at the end of the measured window says how much of the
+/// window each one spent waiting, which is what separates "the work took long" from "the work waited".
+public struct RunQueueSample: Sendable, Equatable {
+    public var onCPUNanos: UInt64 = 0
+    public var waitingNanos: UInt64 = 0
+    /// Per thread (by thread id): time on a CPU, time waiting, and the thread's name (`comm`).
+    public var threads: [Int: Thread] = [:]
+
+    public struct Thread: Sendable, Equatable {
+        public var name: String
+        public var onCPUNanos: UInt64
+        public var waitingNanos: UInt64
+    }
+
+    /// Every thread of `pid`; nil if the process is gone or `/proc` has no scheduler statistics (a kernel without
+    /// `CONFIG_SCHED_INFO`).
+    public static func read(pid: Int32) -> RunQueueSample? {
+        let taskDirectory = "/proc/\(pid)/task"
+        guard let tids = try? FileManager.default.contentsOfDirectory(atPath: taskDirectory) else { return nil }
+        var sample = RunQueueSample()
+        for tid in tids {
+            guard let id = Int(tid),
+                let text = try? String(contentsOfFile: "\(taskDirectory)/\(tid)/schedstat", encoding: .utf8)
+            else { continue }  // A thread that ended between the listing and the read.
+            let fields = text.split(separator: " ")
+            guard fields.count >= 2, let onCPU = UInt64(fields[0]),
+                let waiting = UInt64(fields[1].trimmingCharacters(in: .whitespacesAndNewlines))
+            else { continue }
+            let name =
+                (try? String(contentsOfFile: "\(taskDirectory)/\(tid)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            sample.threads[id] = Thread(name: name, onCPUNanos: onCPU, waitingNanos: waiting)
+            sample.onCPUNanos += onCPU
+            sample.waitingNanos += waiting
+        }
+        return sample.threads.isEmpty ? nil : sample
+    }
+}
+
+/// One process's scheduling over the measured window: the difference of two samples of the same process.
+public struct RunQueueWindow: Sendable, Equatable {
+    public var name: String
+    public var windowSeconds: Double
+    public var onCPUSeconds: Double
+    /// Summed over threads: two threads waiting for 1 ms each count 2 ms.
+    public var waitingSeconds: Double
+    /// The thread that waited longest in the window, and how long.
+    public var mostWaitingThread: String
+    public var mostWaitingThreadSeconds: Double
+
+    /// Both samples must be of the same process; threads that started in the window count from zero, and threads
+    /// that ended in it are missing from the end sample, so their time is left out (it cannot be split).
+    public init(name: String, start: RunQueueSample, end: RunQueueSample, windowSeconds: Double) {
+        self.name = name
+        self.windowSeconds = windowSeconds
+        var onCPU: UInt64 = 0
+        var waiting: UInt64 = 0
+        var worst: (name: String, nanos: UInt64) = ("", 0)
+        for (id, thread) in end.threads {
+            let before = start.threads[id]
+            let cpu = thread.onCPUNanos - min(thread.onCPUNanos, before?.onCPUNanos ?? 0)
+            let wait = thread.waitingNanos - min(thread.waitingNanos, before?.waitingNanos ?? 0)
+            onCPU += cpu
+            waiting += wait
+            if wait > worst.nanos || (wait == worst.nanos && wait > 0 && thread.name < worst.name) {
+                worst = ("\(thread.name) (\(id))", wait)
+            }
+        }
+        onCPUSeconds = Double(onCPU) / 1e9
+        waitingSeconds = Double(waiting) / 1e9
+        mostWaitingThread = worst.name
+        mostWaitingThreadSeconds = Double(worst.nanos) / 1e9
+    }
+
+    /// Milliseconds of waiting per second of the window (summed over threads).
+    public var waitingMillisPerSecond: Double { windowSeconds > 0 ? waitingSeconds * 1000 / windowSeconds : 0 }
+}
+
+/// Samples of every process of a run, taken together.
+struct RunQueueSnapshot {
+    var atSeconds: Double
+    /// By process name, with the process id the sample is of.
+    var samples: [String: (pid: Int32, sample: RunQueueSample)]
+}
+
+extension LiveRun {
+    /// Every running node's and generator's scheduler statistics now.
+    func sampleRunQueues(atSeconds: Double) -> RunQueueSnapshot {
+        var samples: [String: (pid: Int32, sample: RunQueueSample)] = [:]
+        let processes =
+            nodeOrder.compactMap { name in nodes[name].map { (name, $0) } } + generators.map { ($0.name, $0) }
+        for (name, child) in processes where child.isRunning {
+            guard let pid = child.processIdentifier, let sample = RunQueueSample.read(pid: pid) else { continue }
+            samples[name] = (pid, sample)
+        }
+        return RunQueueSnapshot(atSeconds: atSeconds, samples: samples)
+    }
+
+    /// The window's figures for every process sampled at both ends as the same process (one that crashed or
+    /// restarted in the window has no figure: its threads' time before the crash cannot be read afterwards).
+    func runQueueWindows() -> [RunQueueWindow] {
+        guard let start = runQueueStart, let end = runQueueEnd, end.atSeconds > start.atSeconds else { return [] }
+        let names = nodeOrder + generators.map(\.name)
+        return names.compactMap { name in
+            guard let before = start.samples[name], let after = end.samples[name], before.pid == after.pid else {
+                return nil
+            }
+            return RunQueueWindow(
+                name: name, start: before.sample, end: after.sample, windowSeconds: end.atSeconds - start.atSeconds)
+        }
+    }
+}

@@ -82,7 +82,11 @@ final class ConsensusThread: @unchecked Sendable {
         defer { condition.unlock() }
         guard !started, !stopping else { return }
         started = true
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            // Foundation on Linux passes a name to the kernel only when the thread names itself.
+            Thread.current.name = name
+            run()
+        }
         thread.name = name
         thread.start()
     }

@@ -37,6 +37,9 @@ public enum LiveNodeError: Error, CustomStringConvertible {
 /// hand finish, closes the store and the sockets, writes the metrics file) and throws `LiveNodeError.storeFailed`
 /// when the store fails.
 public final class LiveNode: Service, @unchecked Sendable {
+    /// The name of the thread that runs the node's state machines, as `/proc/PID/task/TID/comm` shows it.
+    public static let consensusThreadName = "consensus"
+
     public let address: NodeAddress
     private let host: any NodeHost
     private let options: LiveNodeOptions
@@ -180,7 +183,9 @@ public final class LiveNode: Service, @unchecked Sendable {
             background = Task { await self.backgroundDuties() }
             await withTaskCancellationOrGracefulShutdownHandler {
                 await waitForPeers()
-                if !stopSignal.isFired { consensus.start(name: "consensus \(address)") }
+                // The kernel keeps 15 bytes of a thread's name (and Foundation the last 15), so the name is the role alone:
+                // it is how a run's report finds this thread among the node's (`RunQueueWindow`).
+                if !stopSignal.isFired { consensus.start(name: Self.consensusThreadName) }
                 await stopSignal.wait()
             } onCancelOrGracefulShutdown: {
                 self.stopSignal.fire()

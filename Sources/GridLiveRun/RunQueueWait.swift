@@ -1,4 +1,5 @@
 import Foundation
+import GridLive
 
 /// How long a process's threads were ready to run but waited for a core, from the kernel's scheduler statistics
 /// (`/proc/PID/task/TID/schedstat`: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices).
@@ -54,10 +55,17 @@ public struct RunQueueWindow: Sendable, Equatable {
     /// The thread that waited longest in the window, and how long.
     public var mostWaitingThread: String
     public var mostWaitingThreadSeconds: Double
+    /// The node's consensus thread (`LiveNode.consensusThreadName`), which every block and vote passes through:
+    /// its time on a CPU and waiting; nil for a process without one (a load generator).
+    public var consensusOnCPUSeconds: Double?
+    public var consensusWaitingSeconds: Double?
 
     /// Both samples must be of the same process; threads that started in the window count from zero, and threads
     /// that ended in it are missing from the end sample, so their time is left out (it cannot be split).
-    public init(name: String, start: RunQueueSample, end: RunQueueSample, windowSeconds: Double) {
+    public init(
+        name: String, start: RunQueueSample, end: RunQueueSample, windowSeconds: Double,
+        consensusThreadName: String = LiveNode.consensusThreadName
+    ) {
         self.name = name
         self.windowSeconds = windowSeconds
         var onCPU: UInt64 = 0
@@ -71,6 +79,10 @@ public struct RunQueueWindow: Sendable, Equatable {
             waiting += wait
             if wait > worst.nanos || (wait == worst.nanos && wait > 0 && thread.name < worst.name) {
                 worst = ("\(thread.name) (\(id))", wait)
+            }
+            if thread.name == consensusThreadName {
+                consensusOnCPUSeconds = (consensusOnCPUSeconds ?? 0) + Double(cpu) / 1e9
+                consensusWaitingSeconds = (consensusWaitingSeconds ?? 0) + Double(wait) / 1e9
             }
         }
         onCPUSeconds = Double(onCPU) / 1e9

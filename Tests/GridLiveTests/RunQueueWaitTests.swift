@@ -45,5 +45,10 @@ import Testing
         #expect(abs(window.waitingMillisPerSecond - 300) < 1e-6)
         #expect(window.mostWaitingThread == "main (1)")
         #expect(abs(window.mostWaitingThreadSeconds - 0.3) < 1e-9)
+        #expect(window.consensusWaitingSeconds == nil, "no thread is named consensus")
+        let named = RunQueueWindow(
+            name: "r0/v0", start: start, end: end, windowSeconds: 2, consensusThreadName: "NIO-ELT-0-#0")
+        #expect(abs((named.consensusOnCPUSeconds ?? 0) - 0.2) < 1e-9)
+        #expect(abs((named.consensusWaitingSeconds ?? 0) - 0.1) < 1e-9)
     }
 }

@@ -141,19 +141,20 @@ extension LiveRunOutcome {
         lines.append(
             "From each process's `/proc/PID/task/*/schedstat` at the start and the end of the window: time on a "
                 + "CPU, time ready but waiting on a run queue (summed over threads), the same for a node's consensus "
-                + "thread (every block and vote passes through it), and the thread that waited longest. The "
-                + "simulator models no such wait.")
+                + "thread (every block and vote passes through it) with its mean wait each time it became ready, "
+                + "and the thread that waited longest. The simulator models no such wait.")
         lines.append("")
         lines.append(
             "| process | on CPU s | waiting s | waiting ms per s | consensus thread on CPU / waiting s "
-                + "| longest-waiting thread | its wait s |")
-        lines.append("|---|---|---|---|---|---|---|")
+                + "| its mean wait ms | longest-waiting thread | its wait s |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         func seconds(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
         for entry in runQueue {
             lines.append(
                 "| \(entry.name) | \(seconds(entry.onCPUSeconds)) | \(seconds(entry.waitingSeconds)) | "
                     + "\(String(format: "%.0f", entry.waitingMillisPerSecond)) | "
                     + "\(seconds(entry.consensusOnCPUSeconds)) / \(seconds(entry.consensusWaitingSeconds)) | "
+                    + "\(entry.consensusMeanWaitMillis.map { String(format: "%.3f", $0) } ?? "-") | "
                     + "\(entry.mostWaitingThread) | \(seconds(entry.mostWaitingThreadSeconds)) |")
         }
         return lines

@@ -18,6 +18,8 @@ public struct RunQueueSample: Sendable, Equatable {
         public var name: String
         public var onCPUNanos: UInt64
         public var waitingNanos: UInt64
+        /// Times the thread was put on a CPU: each follows one wait (possibly of zero).
+        public var runs: UInt64 = 0
     }
 
     /// Every thread of `pid`; nil if the process is gone or `/proc` has no scheduler statistics (a kernel without
@@ -31,13 +33,13 @@ public struct RunQueueSample: Sendable, Equatable {
                 let text = try? String(contentsOfFile: "\(taskDirectory)/\(tid)/schedstat", encoding: .utf8)
             else { continue }  // A thread that ended between the listing and the read.
             let fields = text.split(separator: " ")
-            guard fields.count >= 2, let onCPU = UInt64(fields[0]),
-                let waiting = UInt64(fields[1].trimmingCharacters(in: .whitespacesAndNewlines))
+            guard fields.count >= 3, let onCPU = UInt64(fields[0]), let waiting = UInt64(fields[1]),
+                let runs = UInt64(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))
             else { continue }
             let name =
                 (try? String(contentsOfFile: "\(taskDirectory)/\(tid)/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            sample.threads[id] = Thread(name: name, onCPUNanos: onCPU, waitingNanos: waiting)
+            sample.threads[id] = Thread(name: name, onCPUNanos: onCPU, waitingNanos: waiting, runs: runs)
             sample.onCPUNanos += onCPU
             sample.waitingNanos += waiting
         }
@@ -59,6 +61,9 @@ public struct RunQueueWindow: Sendable, Equatable {
     /// its time on a CPU and waiting; nil for a process without one (a load generator).
     public var consensusOnCPUSeconds: Double?
     public var consensusWaitingSeconds: Double?
+    /// How often the consensus thread was put on a CPU in the window: its waiting time over this is the mean delay
+    /// between becoming ready (a message or timer arrived) and running, which each step of a round pays.
+    public var consensusRuns: UInt64?
 
     /// Both samples must be of the same process; threads that started in the window count from zero, and threads
     /// that ended in it are missing from the end sample, so their time is left out (it cannot be split).
@@ -83,12 +88,19 @@ public struct RunQueueWindow: Sendable, Equatable {
             if thread.name == consensusThreadName {
                 consensusOnCPUSeconds = (consensusOnCPUSeconds ?? 0) + Double(cpu) / 1e9
                 consensusWaitingSeconds = (consensusWaitingSeconds ?? 0) + Double(wait) / 1e9
+                consensusRuns = (consensusRuns ?? 0) + thread.runs - min(thread.runs, before?.runs ?? 0)
             }
         }
         onCPUSeconds = Double(onCPU) / 1e9
         waitingSeconds = Double(waiting) / 1e9
         mostWaitingThread = worst.name
         mostWaitingThreadSeconds = Double(worst.nanos) / 1e9
+    }
+
+    /// The consensus thread's mean wait for a core each time it became ready, in milliseconds.
+    public var consensusMeanWaitMillis: Double? {
+        guard let consensusWaitingSeconds, let consensusRuns, consensusRuns > 0 else { return nil }
+        return consensusWaitingSeconds * 1000 / Double(consensusRuns)
     }
 
     /// Milliseconds of waiting per second of the window (summed over threads).

@@ -28,14 +28,14 @@ import Testing
             onCPUNanos: 0, waitingNanos: 0,
             threads: [
                 1: Thread(name: "main", onCPUNanos: 1_000_000_000, waitingNanos: 100_000_000),
-                2: Thread(name: "NIO-ELT-0-#0", onCPUNanos: 500_000_000, waitingNanos: 50_000_000),
+                2: Thread(name: "NIO-ELT-0-#0", onCPUNanos: 500_000_000, waitingNanos: 50_000_000, runs: 1_000),
                 3: Thread(name: "ended", onCPUNanos: 9_000_000_000, waitingNanos: 9_000_000_000),
             ])
         let end = RunQueueSample(
             onCPUNanos: 0, waitingNanos: 0,
             threads: [
                 1: Thread(name: "main", onCPUNanos: 1_500_000_000, waitingNanos: 400_000_000),
-                2: Thread(name: "NIO-ELT-0-#0", onCPUNanos: 700_000_000, waitingNanos: 150_000_000),
+                2: Thread(name: "NIO-ELT-0-#0", onCPUNanos: 700_000_000, waitingNanos: 150_000_000, runs: 3_000),
                 // Started in the window: counted from zero.
                 4: Thread(name: "started", onCPUNanos: 100_000_000, waitingNanos: 200_000_000),
             ])
@@ -50,5 +50,7 @@ import Testing
             name: "r0/v0", start: start, end: end, windowSeconds: 2, consensusThreadName: "NIO-ELT-0-#0")
         #expect(abs((named.consensusOnCPUSeconds ?? 0) - 0.2) < 1e-9)
         #expect(abs((named.consensusWaitingSeconds ?? 0) - 0.1) < 1e-9)
+        #expect(named.consensusRuns == 2_000)
+        #expect(abs((named.consensusMeanWaitMillis ?? 0) - 0.05) < 1e-9, "0.1 s over 2,000 runs")
     }
 }

@@ -284,7 +284,8 @@ extension Simulation {
         guard let setup = globalSetup else { return nil }
         let memberMachines = nodes[memberBase...]
         let utilizations = memberMachines.map {
-            $0.report(region: "global", measuredNanos: window.measuredNanos).cpuUtilization
+            $0.report(region: "global", measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode)
+                .cpuUtilization
         }
         var intervals: [Double] = []
         let commits = globalStats.checkpointCommitNanos

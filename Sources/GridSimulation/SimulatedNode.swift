@@ -165,12 +165,15 @@ final class SimulatedMachine {
         return host.storeWriteStatistics.bytesWritten.map { $0 + metrics.storeBytesWrittenClosed }
     }
 
-    /// Per-machine figures at the end of a run, CPU over the measured window and all cores.
-    func report(region: String, measuredNanos: UInt64) -> SimulatedNodeReport {
+    /// Per-machine figures at the end of a run, CPU over the measured window and all the node's cores: `cores`, or
+    /// `coresPerNode` when the run gives each node another share (the cost model charges time by that share, so the
+    /// utilization must be of it too; dividing by `cores` understated it 4 times at 0.5 core on a 2-core machine).
+    func report(region: String, measuredNanos: UInt64, coresPerNode: Double? = nil) -> SimulatedNodeReport {
         let windowNanos = Double(measuredNanos)
+        let capacityNanos = windowNanos * (coresPerNode ?? Double(cores))
         return SimulatedNodeReport(
             label: label, region: region,
-            cpuUtilization: windowNanos > 0 ? Double(metrics.busyNanosInWindow) / (windowNanos * Double(cores)) : 0,
+            cpuUtilization: capacityNanos > 0 ? Double(metrics.busyNanosInWindow) / capacityNanos : 0,
             queuePeak: metrics.queuePeak, bytesSent: metrics.bytesSent, storeBytesWritten: storeBytesWritten,
             committedHeight: committedHeight, busyNanosTotal: metrics.busyNanosTotal,
             eventsProcessed: metrics.eventsProcessed, rejections: metrics.rejections, losses: metrics.losses,

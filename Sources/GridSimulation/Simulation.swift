@@ -1227,11 +1227,15 @@ public final class Simulation {
 
     // MARK: - Report
 
+    /// The share of cores the cost model gave each node, when the options set one (model mode: measured mode times
+    /// the real thread, whatever the share).
+    var modelledCoresPerNode: Double? { options.cpuMode == .model ? options.coresPerNode : nil }
+
     func makeReport() throws -> SimulationReport {
         let reports = nodes.map { node in
             node.report(
                 region: node.networkIndex >= memberBase ? "global" : topology.regions[node.regionIndex].name,
-                measuredNanos: window.measuredNanos)
+                measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode)
         }
         var heights: [String: UInt64] = [:]
         for (index, region) in topology.regions.enumerated() {

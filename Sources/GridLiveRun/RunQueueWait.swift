@@ -36,6 +36,7 @@ public struct RunQueueSample: Sendable, Equatable {
             guard fields.count >= 3, let onCPU = UInt64(fields[0]), let waiting = UInt64(fields[1]),
                 let runs = UInt64(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))
             else { continue }
+            // A thread without a readable name still counts: its times are what matter, the name only labels it.
             let name =
                 (try? String(contentsOfFile: "\(taskDirectory)/\(tid)/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

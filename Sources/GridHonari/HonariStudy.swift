@@ -18,6 +18,10 @@ public struct HonariStudyOptions: Sendable {
     public var shardCounts = [1, 3]
     public var validatorsPerRegion = 4
     public var globalValidators = 4
+    /// With more than one region, Honari et al.'s main chain: a region of `validatorsPerRegion` validators of its
+    /// own (`main`) that runs their global contract, the voltage registry (`workload.voltage.registryRegion`).
+    /// false: a group short of reactive power asks its neighbour directly and the rest goes along the adjacency.
+    public var mainChain = true
     /// Measured window and warm-up of every run, in virtual seconds.
     public var measuredSeconds = 5.0
     public var warmupSeconds = 2.0
@@ -147,8 +151,12 @@ public enum HonariStudy {
         let loaded = loadedBusCount(of: Network.ieee30())
         let shape = workloadShape(rateTps: rateTps, loadedBuses: loaded, options: options)
         let names = shards == 1 ? ["grid"] : (1...shards).map { "group\($0)" }
+        let registry = shards > 1 && options.mainChain ? "main" : nil
         var regions = ""
-        for name in names { regions += "  - name: \(name)\n    validators: \(options.validatorsPerRegion)\n" }
+        for name in names + [registry].compactMap({ $0 }) {
+            regions += "  - name: \(name)\n    validators: \(options.validatorsPerRegion)\n"
+        }
+        let registryLine = registry.map { "\n    registryRegion: \($0)" } ?? ""
         let global = shards > 1 ? "global:\n  validators: \(options.globalValidators)\n" : ""
         // Unsharded, the one region still holds Honari's groups: each bus acts on its own group's threshold.
         let zoning = shards == 1 ? "honariUnsharded" : "honari"
@@ -175,7 +183,7 @@ public enum HonariStudy {
                 controlIntervalSeconds: \(control)
                 control: true
                 startHour: \(options.startHour)
-                loadScale: \(loadScale)
+                loadScale: \(loadScale)\(registryLine)
               durationSeconds: \(options.measuredSeconds)
               warmupSeconds: \(options.warmupSeconds)
               timeoutSeconds: \(options.timeoutSeconds)
@@ -215,7 +223,7 @@ public enum HonariStudy {
                 topology: topology,
                 storeDirectory: options.storeDirectory.appendingPathComponent(file))
             if let total = options.fixedTotalCores {
-                simulation.coresPerNode = total / Double(shards * options.validatorsPerRegion)
+                simulation.coresPerNode = total / Double(topology.validatorCount)
             }
             let report = try Simulation(options: simulation).run()
             result = try report.runResult(topology: topology, topologyFile: file, cpuMode: .model, wallClock: nil)

@@ -2,8 +2,9 @@ import Foundation
 import GridLoad
 
 /// The global step in the report: for every run with a global committee (and the stress experiment's unsharded run
-/// beside it), how many cross-region reactive-power requests the groups sent, how many the committee delivered and
-/// the neighbour applied, and how long global finality took; and per group, the lowest voltage and index.
+/// beside it), how many cross-region messages the groups and the registry sent, how many the committee delivered
+/// and the receivers applied, what the registry decided, and how long global finality took; and per group, the
+/// lowest voltage and index.
 extension HonariStudyResult {
     /// The runs the global-step table lists: the sweep's sharded runs, then both layouts of the stress experiment.
     var globalStepRuns: [(experiment: String, run: HonariStudyRun)] {
@@ -15,9 +16,9 @@ extension HonariStudyResult {
     public var globalStepHeader: [String] {
         [
             "experiment", "rate tx/s", "demand x", "layout", "committed tx/s", "local p50 ms", "local p99 ms",
-            "requests sent", "delivered", "applied", "refused by neighbour", "global finality p50 ms",
-            "global finality p99 ms", "request to neighbour p50 ms", "request p99 ms", "power flow diverged",
-            "min V p.u.", "min VSI",
+            "messages sent", "delivered", "applied", "refused by receiver", "registry searches", "matched",
+            "merges", "splits", "global finality p50 ms", "global finality p99 ms", "message p50 ms",
+            "message p99 ms", "power flow diverged", "min V p.u.", "min VSI",
         ]
     }
 
@@ -35,6 +36,10 @@ extension HonariStudyResult {
             var row: [String] = [experiment, Self.format(run.rateTps), Self.formatScale(run.loadScale)]
             row += [Self.layoutName(run.shards), String(format: "%.1f", run.committedTps)]
             row += [Self.millis(run.latency?.p50), Self.millis(run.latency?.p99), sent, delivered, applied, refused]
+            let registry = run.voltage?.registry
+            row += [registry?.searches, registry?.matched, registry?.merges, registry?.splits].map {
+                $0.map { String($0) } ?? "-"
+            }
             row += [global.map { Self.millis($0.p50) } ?? "-", global.map { Self.millis($0.p99) } ?? "-"]
             row += [hasRequests ? Self.millis(request?.p50) : "-", hasRequests ? Self.millis(request?.p99) : "-"]
             row += [diverged, Self.fixed(run.lowestVoltagePU, 3)]
@@ -59,7 +64,7 @@ extension HonariStudyResult {
     public var groupHeader: [String] {
         [
             "experiment", "demand x", "layout", "region", "VSI threshold", "min V p.u.", "at bus", "min VSI", "at bus",
-            "requests sent",
+            "messages sent",
         ]
     }
 
@@ -89,8 +94,8 @@ extension HonariStudyResult {
         let sweepSent = runs.compactMap { $0.crossRegion?.sent }.reduce(0, +)
         let sweepScale = Self.formatScale(options.loadScale)
         lines.append(
-            "sweep (\(sweepScale) x nominal demand): cross-region reactive requests sent in all sharded runs: "
-                + "\(sweepSent)")
+            "sweep (\(sweepScale) x nominal demand): cross-region messages sent in all sharded runs: \(sweepSent)"
+                + " (searches for help: \(runs.compactMap { $0.voltage?.registry?.searches }.reduce(0, +)))")
         for run in stressRuns {
             let voltage = run.voltage
             let failures = voltage?.powerFlowFailures ?? 0
@@ -102,10 +107,17 @@ extension HonariStudyResult {
             if let cross = run.crossRegion {
                 let global = run.result.latency(.globalFinality)
                 line +=
-                    "; requests sent \(cross.sent.map(String.init) ?? "-"), delivered by the committee "
-                    + "\(cross.committed), applied by the receiving groups \(cross.applied) "
+                    "; cross-region messages sent \(cross.sent.map(String.init) ?? "-"), delivered by the committee "
+                    + "\(cross.committed), applied by the receivers \(cross.applied) "
                     + "(refused \(cross.callsFailed ?? 0))"
                     + "; global finality p50 \(Self.millis(global?.p50)) ms, p99 \(Self.millis(global?.p99)) ms"
+            }
+            if let registry = voltage?.registry {
+                line +=
+                    "; registry on \(registry.region): \(registry.updates) headroom updates, \(registry.searches) "
+                    + "searches (\(registry.matched) matched, \(registry.unmatched) with no adjacent group left), "
+                    + "\(registry.merges) merges, \(registry.splits) splits, merged at the end: "
+                    + (registry.mergedAtEnd.isEmpty ? "none" : registry.mergedAtEnd.joined(separator: ", "))
             }
             lines.append(line)
         }

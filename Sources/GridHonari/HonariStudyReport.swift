@@ -21,13 +21,13 @@ extension HonariStudyResult {
             let lowest = layoutRuns.compactMap(\.lowestVoltagePU).min()
             let highest = layoutRuns.compactMap { $0.voltage?.highestVoltagePU }.max()
             let vsi = layoutRuns.compactMap { $0.voltage?.lowestStabilityIndex }.min()
-            let requests = layoutRuns.compactMap { $0.result.global?.crossRegion.committed }.reduce(0, +)
+            let messages = layoutRuns.compactMap { $0.result.global?.crossRegion.committed }.reduce(0, +)
             lines.append(
                 "\(name): best \(best) tx/s committed (paper \(paperBest)); avg latency at 600-1200 tx/s "
                     + "\(averaged) (paper \(shards == 1 ? "3-4 s" : "≈ 0.1 s")); voltages "
                     + (within ? "within limits in every run" : "OUTSIDE limits in some run")
                     + " (\(Self.fixed(lowest, 3))-\(Self.fixed(highest, 3)) p.u.), min VSI \(Self.fixed(vsi, 3))"
-                    + (shards > 1 ? "; cross-region reactive requests committed: \(requests)" : ""))
+                    + (shards > 1 ? "; cross-region messages committed: \(messages)" : ""))
         }
         return lines
     }
@@ -83,21 +83,24 @@ extension HonariStudyResult {
         ),
         (
             "Global step",
-            "In Honari et al.'s code (DVSCode, DVS/chaincode) the global contract keeps each group's adjacent "
-                + "groups and remaining reactive resources and searches the adjacent groups for one with resources "
-                + "left (SearchForAvailableGroup); the VSI contract then recomputes the index and the local "
-                + "controller over the merged group, from impedance data precomputed for each pair of groups "
-                + "(InitialGrouping), and the groups split again once the index recovers. Ours keeps the groups' "
-                + "state apart: a region "
-                + "whose devices run out of reactive headroom sends voltage.reactiveRequest (the missing VAr at its "
-                + "focus bus) through the global committee to the group it shares most lines with (1 -> 2, 2 -> 3, "
-                + "3 -> 2). The neighbour sizes its help as a joint re-dispatch over the merged network would, "
-                + "linearised: from the whole network's transfer reactances X_fj (Z-bus) between the requesting bus "
-                + "and its own device buses, so that its devices give the requesting bus the voltage change the "
-                + "missing VAr would have given there, most effective first. What the neighbour "
-                + "cannot meet it passes on, once, to its other adjacent group (1 -> 2 -> 3, 2 -> 3 -> 1, 3 -> 2 -> 1), "
-                + "which sizes its share the same way, as SearchForAvailableGroup would look for another group "
-                + "with resources. At nominal demand no group runs short, so only the stress experiment (demand scaled up) exercises it."
+            "In Honari et al.'s code (DVSCode, DVS/chaincode) the global contract on the main chain keeps each "
+                + "group's adjacent groups and remaining reactive resources (InitialGrouping, UpdateResources) and "
+                + "searches the adjacent groups for one with resources left (SearchForAvailableGroup); the VSI "
+                + "contract then recomputes the index and the local controller over the merged group, from impedance "
+                + "data precomputed for each pair of groups, and the groups split again once the index recovers. "
+                + "Ours, by default, runs the same registry as a contract (voltage_registry) on a main chain of its "
+                + "own (region main, 4 validators): each group tells it its remaining headroom whenever that changes; "
+                + "a group whose devices run out sends its missing VAr to the registry's search through the global "
+                + "committee; the registry picks the adjacent group it is merged with while that one has headroom, "
+                + "else the one with the most recorded headroom (with the candidate's resources; their code sums the "
+                + "requester's), books it, and passes the request on; the merge splits when the group's own dispatch "
+                + "covers its need again. The chosen group sizes its help as a joint re-dispatch over the merged "
+                + "network would, linearised: from the whole network's transfer reactances X_fj (Z-bus) between the "
+                + "requesting bus and its own device buses, so that its devices give the requesting bus the voltage "
+                + "change the missing VAr would have given there, most effective first; the groups' states stay "
+                + "apart. With --no-main-chain a short group asks the group it shares most lines with directly, and "
+                + "that one passes what it cannot meet on, once, to its other adjacent group. At nominal demand no "
+                + "group runs short, so only the stress experiment (demand scaled up) exercises the search."
         ),
     ]
 
@@ -111,6 +114,9 @@ extension HonariStudyResult {
             "IEEE 30-bus (MATPOWER case30), \(loadedBuses) loaded buses with reporting devices; "
             + "\(options.validatorsPerRegion) validators per region"
             + (options.shardCounts.contains(3) ? ", global committee of \(options.globalValidators) for 3 shards" : "")
+            + (options.shardCounts.contains(3) && options.mainChain != false
+                ? " and a main chain (region main, \(options.validatorsPerRegion) validators) running the voltage "
+                    + "registry" : "")
             + String(
                 format: "; %.0f s measured after %.0f s warm-up per run; ", options.measuredSeconds,
                 options.warmupSeconds)
@@ -134,13 +140,16 @@ extension HonariStudyResult {
         text += summaryLines().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
         text += "## Global step\n\n"
         text +=
-            "Cross-region reactive-power requests of the sharded runs and of the stress experiment (demand scaled so "
-            + "that a group runs out of reactive headroom). Sent: emitted by a group's committed dispatch, or passed "
-            + "on by the neighbour that could not meet it all; delivered: ordered by a committed checkpoint of the "
-            + "global committee; applied: executed by the receiving group's chain; refused: applied but the "
-            + "receiving contract refused the call. Global finality: submission to the "
-            + "checkpoint that makes the transaction's block final, every transaction of the run; request to "
-            + "neighbour: the requesting block's first transaction to the neighbour's commit of the request. Power "
+            "Cross-region messages of the sharded runs and of the stress experiment (demand scaled so that a group "
+            + "runs out of reactive headroom): with the main chain, each group's headroom updates and searches to the "
+            + "registry and the registry's requests to the group it picked; without it, each short group's request "
+            + "to its neighbour and what the neighbour passed on. Sent: emitted by a committed block; delivered: "
+            + "ordered by a committed checkpoint of the global committee; applied: executed by the receiving chain; "
+            + "refused: applied but the receiving contract refused the call. Registry: searches the main chain "
+            + "accepted, those that found an adjacent group with headroom (matched), merges of a group with a new "
+            + "helper and splits once the group covered its own need. Global finality: submission to the "
+            + "checkpoint that makes the transaction's block final, every transaction of the run; message latency: "
+            + "the sending block's first transaction to the receiving chain's commit of the message. Power "
             + "flow diverged: periods (warm-up included) without a Newton-Raphson solution.\n\n"
         text += Self.markdownTable(header: globalStepHeader, rows: globalStepRows)
         text += "\n" + globalStepLines().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
@@ -169,7 +178,7 @@ extension HonariStudyResult {
         body += "<ul>\n" + summaryLines().map { "<li>\(HTMLText.escape($0))</li>\n" }.joined() + "</ul>\n"
         body += "<h2>Global step</h2>\n"
         body += HTMLText.table(
-            header: globalStepHeader, rows: globalStepRows, caption: "Cross-region reactive-power requests")
+            header: globalStepHeader, rows: globalStepRows, caption: "Cross-region messages and the registry")
         body += "<ul>\n" + globalStepLines().map { "<li>\(HTMLText.escape($0))</li>\n" }.joined() + "</ul>\n"
         body += HTMLText.table(header: groupHeader, rows: groupRows, caption: "Per group: lowest voltage and index")
         body += "<h2>Differences that matter</h2>\n"

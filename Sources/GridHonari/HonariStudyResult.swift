@@ -35,8 +35,9 @@ public struct HonariStudyRun: Codable, Sendable {
     var progressLine: String {
         let latency = latency
         let cross = crossRegion.map { counts in
-            ", cross-region requests sent \(counts.sent.map(String.init) ?? "-"), delivered \(counts.committed), "
+            ", cross-region messages sent \(counts.sent.map(String.init) ?? "-"), delivered \(counts.committed), "
                 + "applied \(counts.applied)"
+                + (voltage?.registry.map { ", registry searches \($0.searches) (matched \($0.matched))" } ?? "")
         }
         let failures = voltage?.powerFlowFailures.flatMap { $0 > 0 ? ", power flow diverged in \($0) periods" : nil }
         return String(
@@ -69,6 +70,8 @@ public struct HonariStudyResult: Codable, Sendable {
         public var seed: UInt64
         public var loadScale: Double
         public var stress: HonariStressExperiment?
+        /// nil in files from before the main chain existed (no registry then).
+        public var mainChain: Bool?
 
         init(_ options: HonariStudyOptions) {
             ratesTps = options.ratesTps
@@ -86,6 +89,7 @@ public struct HonariStudyResult: Codable, Sendable {
             seed = options.seed
             loadScale = options.loadScale
             stress = options.stress
+            mainChain = options.mainChain
         }
     }
 

@@ -52,6 +52,12 @@ struct StudyHonariCommand: ParsableCommand {
     @Flag(help: "Skip the stress experiment (scaled demand, where a group runs out of reactive headroom).")
     var noStress = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "No main chain: a short group asks its neighbour directly and the rest goes along the adjacency, "
+                + "instead of the voltage registry on a region of its own picking the helper."))
+    var noMainChain = false
+
     @Option(help: "Simulator runs side by side, 1...64 (default: one per core); the results do not depend on it.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
@@ -99,6 +105,7 @@ struct StudyHonariCommand: ParsableCommand {
         options.fixedTotalCores = fixedTotalCores
         if let loadScale { options.loadScale = loadScale }
         if noStress { options.stress = nil }
+        if noMainChain { options.mainChain = false }
         if let stressLoadScale { options.stress?.loadScale = stressLoadScale }
         if let stressRate { options.stress?.rateTps = stressRate }
         options.concurrentRuns = jobs

@@ -248,6 +248,20 @@ public enum RunReport {
                 "-",
             ])
             tables.append(table)
+            if let registry = voltage.registry {
+                var decisions = TextTable(header: ["voltage registry on \(registry.region) (whole run)", "value"])
+                decisions.append(["headroom updates accepted", "\(registry.updates)"])
+                decisions.append([
+                    "searches: helper found / none with headroom",
+                    "\(registry.searches): \(registry.matched) / \(registry.unmatched)",
+                ])
+                decisions.append(["merges / splits", "\(registry.merges) / \(registry.splits)"])
+                decisions.append([
+                    "merged at the end",
+                    registry.mergedAtEnd.isEmpty ? "none" : registry.mergedAtEnd.joined(separator: ", "),
+                ])
+                tables.append(decisions)
+            }
         }
         if let auction = result.workload?.auction {
             var energy = TextTable(header: ["energy auction (\(auction.clearingRule))", "value"])

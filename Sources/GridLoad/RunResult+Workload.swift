@@ -113,6 +113,8 @@ extension RunResult {
         public var powerFlowFailuresBaseline: Int?
         /// Meshed networks only: the lowest voltage and index of each region's own buses in the measured window.
         public var regions: [VoltageRegionOutcome]?
+        /// With a registry region (`workload.voltage.registryRegion`): what the registry did over the whole run.
+        public var registry: VoltageRegistryOutcome?
 
         public init(
             control: Bool, periods: Int, reportsSent: UInt64, dispatchesSent: UInt64, dispatchesCommitted: UInt64,
@@ -122,8 +124,10 @@ extension RunResult {
             reactiveSetpointKVAr: Double, network: String? = nil, highestVoltagePU: Double? = nil,
             lowestStabilityIndex: Double? = nil, lowestStabilityIndexBus: Int? = nil, periodsOutsideLimits: Int? = nil,
             periodsOutsideLimitsBaseline: Int? = nil, loadScale: Double? = nil, powerFlowFailures: Int? = nil,
-            powerFlowFailuresBaseline: Int? = nil, regions: [VoltageRegionOutcome]? = nil
+            powerFlowFailuresBaseline: Int? = nil, regions: [VoltageRegionOutcome]? = nil,
+            registry: VoltageRegistryOutcome? = nil
         ) {
+            self.registry = registry
             self.control = control
             self.periods = periods
             self.reportsSent = reportsSent
@@ -150,6 +154,38 @@ extension RunResult {
             self.powerFlowFailures = powerFlowFailures
             self.powerFlowFailuresBaseline = powerFlowFailuresBaseline
             self.regions = regions
+        }
+    }
+
+    /// The voltage registry's totals over the whole run (warm-up included), as its region's committed state holds
+    /// them at the end (GridContracts' `VoltageRegistryCounters`).
+    public struct VoltageRegistryOutcome: Codable, Hashable, Sendable {
+        /// The region that ran the registry.
+        public var region: String
+        /// Headroom updates accepted from the groups.
+        public var updates: UInt64
+        /// Searches accepted, those that found an adjacent group with headroom and those that found none.
+        public var searches: UInt64
+        public var matched: UInt64
+        public var unmatched: UInt64
+        /// Times a group was merged with a helper it was not merged with already, and times a merge split again.
+        public var merges: UInt64
+        public var splits: UInt64
+        /// Groups still merged at the end, as "group+helper".
+        public var mergedAtEnd: [String]
+
+        public init(
+            region: String, updates: UInt64, searches: UInt64, matched: UInt64, unmatched: UInt64, merges: UInt64,
+            splits: UInt64, mergedAtEnd: [String]
+        ) {
+            self.region = region
+            self.updates = updates
+            self.searches = searches
+            self.matched = matched
+            self.unmatched = unmatched
+            self.merges = merges
+            self.splits = splits
+            self.mergedAtEnd = mergedAtEnd
         }
     }
 

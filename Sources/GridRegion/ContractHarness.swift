@@ -23,16 +23,19 @@ public struct ContractHarness {
         self.contracts = Dictionary(contracts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// `inboundSource`: the region a cross-region message came from, as the region application gives it to a call
+    /// that applies one (`ContractContext.inboundSource`); nil for a transaction's call.
     @discardableResult
     public mutating func call(
-        _ contract: String, _ method: String, arguments: [UInt8] = [], sender: PublicKey, height: UInt64 = 1
+        _ contract: String, _ method: String, arguments: [UInt8] = [], sender: PublicKey, height: UInt64 = 1,
+        inboundSource: RegionID? = nil
     ) -> Outcome {
         guard let target = contracts[contract] else {
             return Outcome(result: .failure(ContractError("unknown-contract")), outbox: [])
         }
         let (result, writes, outbox) = Self.run(
             target, method: method, arguments: arguments, sender: sender, height: height, region: region,
-            contract: contract, state: state)
+            contract: contract, inboundSource: inboundSource, state: state)
         // The call's context (which shares the state's storage) is gone now, so these writes mutate in place
         // instead of copying the whole table.
         for change in writes.sorted() {
@@ -47,11 +50,11 @@ public struct ContractHarness {
 
     private static func run(
         _ target: any Contract, method: String, arguments: [UInt8], sender: PublicKey, height: UInt64,
-        region: RegionID, contract: String, state: [String: [StateKey: [UInt8]]]
+        region: RegionID, contract: String, inboundSource: RegionID?, state: [String: [StateKey: [UInt8]]]
     ) -> (Result<[UInt8], ContractError>, StateChanges, [OutboxMessage]) {
         var context = ContractContext(
             region: region, height: height, sender: sender, contract: contract,
-            base: StateView(committed: state, ancestors: [], changes: StateChanges()))
+            base: StateView(committed: state, ancestors: [], changes: StateChanges()), inboundSource: inboundSource)
         do {
             let output = try target.call(method: method, arguments: arguments, context: &context)
             return (.success(output), context.writes, context.outbox)

@@ -76,7 +76,10 @@ final class VoltageWorkloadDriver {
     /// The meshed network (feeder ieee30) and its copies; nil (and no copies) on a radial feeder.
     let meshed: MeshedVoltageLayout?
     let meshedCopies: Int
+    /// One per region that holds a zone: every region but the registry's (the last), when there is one.
     let configurations: [VoltageStabilityConfiguration]
+    /// The voltage registry the last region runs (`workload.voltage.registryRegion`), if any.
+    let registry: VoltageRegistryConfiguration?
     private(set) var devices: [Device] = []
     private let operatorKeys: [KeyPair]
     private var operatorNonces: [UInt64]
@@ -137,13 +140,16 @@ final class VoltageWorkloadDriver {
             devicesAtBus = setup.devicesAtBus
             loadProfiles = setup.loadProfiles
             configurations = setup.configurations
+            registry = setup.registry
             operatorKeys = setup.operatorKeys
             operatorNonces = Array(repeating: 0, count: setup.operatorKeys.count)
-            zoneExtremes = MeshedZoneExtremes(layout: setup.layout, regions: topology.regions.map(\.name))
+            zoneExtremes = MeshedZoneExtremes(
+                layout: setup.layout, regions: topology.regions.prefix(setup.configurations.count).map(\.name))
             return
         }
         meshed = nil
         meshedCopies = 0
+        registry = nil
         let zoning: Zoning
         switch settings.zoning(regionCount: topology.regions.count) {
         case .fourZones: zoning = .ieee33FourZones

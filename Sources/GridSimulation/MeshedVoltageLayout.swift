@@ -182,6 +182,8 @@ struct MeshedVoltageSetup {
     var loadProfiles: [[LoadProfile]]
     var configurations: [VoltageStabilityConfiguration]
     var operatorKeys: [KeyPair]
+    /// The registry of the last region (`workload.voltage.registryRegion`), if the topology names one.
+    var registry: VoltageRegistryConfiguration?
 }
 
 extension VoltageWorkloadDriver {
@@ -194,7 +196,7 @@ extension VoltageWorkloadDriver {
         guard let network = FeederCatalog.network(named: settings.feeder.rawValue) else {
             throw .setup("voltage workload: no network named \(settings.feeder.rawValue)")
         }
-        let regionCount = topology.regions.count
+        let regionCount = settings.zoneRegionCount(regionCount: topology.regions.count)
         let layout = try MeshedVoltageLayout(
             network: network, zoning: settings.zoning(regionCount: regionCount), vsiThreshold: settings.vsiThreshold)
         let zoneCount = layout.zones.count
@@ -203,6 +205,8 @@ extension VoltageWorkloadDriver {
         }
         let copies = regionCount / zoneCount
         let seed = topology.seed
+        let registryRegion: RegionID? =
+            settings.registryRegion != nil && topology.global != nil && zoneCount > 1 ? RegionID(regionCount) : nil
         var setup = MeshedVoltageSetup(
             layout: layout, copies: copies, devices: [],
             devicesAtBus: Array(repeating: Array(repeating: [], count: network.buses.count), count: copies),
@@ -211,7 +215,8 @@ extension VoltageWorkloadDriver {
                     LoadProfile.household(type: index, jitterSeed: seed &+ UInt64(bus.number + copy * layout.stride))
                 }
             }, configurations: [], operatorKeys: [])
-        for (regionIndex, region) in topology.regions.enumerated() {
+        // The registry's region, when there is one, is the last and holds no zone.
+        for (regionIndex, region) in topology.regions.prefix(regionCount).enumerated() {
             let copy = regionIndex / zoneCount
             let zoneIndex = regionIndex % zoneCount
             let zone = layout.zones[zoneIndex]
@@ -260,7 +265,10 @@ extension VoltageWorkloadDriver {
                         couplingBusNumber: UInt16(couplingBus + copy * layout.stride))
                 }
                 remoteBuses = layout.remoteBuses(zone: zoneIndex, copy: copy)
-                forwardRegions = zone.adjacentZones.map { RegionID(copy * zoneCount + $0) }
+                // With a registry, it picks the helper, so requests are not also passed along the adjacency.
+                if registryRegion == nil {
+                    forwardRegions = zone.adjacentZones.map { RegionID(copy * zoneCount + $0) }
+                }
             }
             do {
                 setup.configurations.append(
@@ -269,9 +277,25 @@ extension VoltageWorkloadDriver {
                         buses: layout.contractBuses(zone: zoneIndex, copy: copy), devices: contractDevices,
                         operatorKey: operatorKey.publicKey, relayKey: relayKey,
                         vsiThresholdMicro: zone.vsiThresholdMicro, neighbour: neighbour, forwardRegions: forwardRegions,
-                        remoteBuses: remoteBuses))
+                        registryRegion: registryRegion, remoteBuses: remoteBuses))
             } catch {
                 throw .setup("voltage configuration of region \(region.name) on \(network.name): \(error)")
+            }
+        }
+        if let registryRegion {
+            do {
+                setup.registry = try VoltageRegistryConfiguration(
+                    region: registryRegion, relayKey: RegionApplication.globalLayerSender,
+                    groups: (0..<regionCount).map { regionIndex in
+                        let copy = regionIndex / zoneCount
+                        return .init(
+                            region: RegionID(regionIndex),
+                            adjacentRegions: layout.zones[regionIndex % zoneCount].adjacentZones.map {
+                                RegionID(copy * zoneCount + $0)
+                            })
+                    })
+            } catch {
+                throw .setup("voltage registry of region \(topology.regions[regionCount].name): \(error)")
             }
         }
         return setup

@@ -328,7 +328,11 @@ public final class Simulation {
         auctionDriver = auction
         let workloadContracts: [[any Contract]] = topology.regions.indices.map { region in
             var contracts: [any Contract] = []
-            if let voltage { contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region])) }
+            if let voltage, region < voltage.configurations.count {
+                contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region]))
+            } else if let registry = voltage?.registry, registry.region == region {
+                contracts.append(VoltageRegistryContract(configuration: registry))
+            }
             if let auction { contracts.append(auction.contracts[region]) }
             return contracts
         }
@@ -612,7 +616,8 @@ public final class Simulation {
             try runVoltagePeriod(period)
         case .voltageDispatch(let interval):
             guard let driver = voltageDriver else { return }
-            for region in topology.regions.indices {
+            // Zones' operators only: the registry's region has none.
+            for region in driver.configurations.indices {
                 submit(driver.dispatchSubmission(region: region, interval: UInt64(interval)), atNanos: nowNanos)
             }
         case .auctionOpen(let interval):
@@ -735,7 +740,25 @@ public final class Simulation {
             }
             return tables[region]?[StateKey(key)]
         }
-        return RunResult.WorkloadOutcome(voltage: voltageDriver?.outcome, auction: auction)
+        var voltage = voltageDriver?.outcome
+        if let registry = voltageDriver?.registry {
+            let region = Int(registry.region)
+            let table =
+                committedTable(region: region, validator: 0, contract: VoltageRegistryContract.contractName) ?? [:]
+            let read: ([UInt8]) -> [UInt8]? = { table[StateKey($0)] }
+            let counters = VoltageRegistryContract.counters(read: read)
+            let names = topology.regions.map(\.name)
+            let merged = registry.groups.compactMap { group -> String? in
+                VoltageRegistryContract.mergedPartner(of: group.region, read: read).map {
+                    "\(names[Int(group.region)])+\(Int($0) < names.count ? names[Int($0)] : String($0))"
+                }
+            }
+            voltage?.registry = RunResult.VoltageRegistryOutcome(
+                region: names[region], updates: counters.updates, searches: counters.searches,
+                matched: counters.matched, unmatched: counters.unmatched, merges: counters.merges,
+                splits: counters.splits, mergedAtEnd: merged)
+        }
+        return RunResult.WorkloadOutcome(voltage: voltage, auction: auction)
     }
 
     func resolve(_ index: Int) throws {

@@ -82,9 +82,11 @@ public enum WorkloadScaling {
     static func scaledVoltage(_ topology: Topology, tps: Double) throws -> Topology.VoltageWorkload {
         var settings = topology.workload.voltageSettings
         let driver = try VoltageWorkloadDriver(topology: topology, chainID: 1)
-        let regions = Double(topology.regions.count)
+        // Only zones' regions dispatch (a registry region has no operator).
+        let zoneRegions = settings.zoneRegionCount(regionCount: topology.regions.count)
+        let regions = Double(zoneRegions)
         let loadedBuses = max(1, driver.devices.count / max(1, settings.devicesPerBus))
-        let zoning = settings.zoning(regionCount: topology.regions.count)
+        let zoning = settings.zoning(regionCount: zoneRegions)
         let perBusMax = max(1, Topology.VoltageWorkload.devicesPerRegionMax / zoning.largestZoneBusCount)
         let dispatchTps = settings.control ? regions / settings.controlIntervalSeconds : 0
         let reportsTps = tps - dispatchTps

@@ -91,14 +91,22 @@ extension Topology {
         /// of the nominal demand: they are the installed equipment, the load is what grew.
         public var loadScale: Double
 
+        /// The region that runs the voltage registry (Honari et al.'s main chain for their global contract,
+        /// GridContracts' `VoltageRegistryContract`) instead of a zone: it must be the last region, and the others
+        /// are laid out over the zones as without it. A zone short of reactive power then asks the registry, which
+        /// picks the adjacent zone with the most headroom, instead of asking its neighbour directly. nil: no
+        /// registry. Needs a global committee and a zoning of more than one zone.
+        public var registryRegion: String?
+
         /// Largest `loadScale`: far past where Newton-Raphson stops converging on either network.
         public static let loadScaleMax = 10.0
 
         public init(
             feeder: FeederName = .ieee33, zoning: ZoningName? = nil, devicesPerBus: Int = 1,
             reportingPeriodSeconds: Double = 2, controlIntervalSeconds: Double = 10, vsiThreshold: Double = 0.9,
-            control: Bool = true, startHour: Double = 19, loadScale: Double = 1
+            control: Bool = true, startHour: Double = 19, loadScale: Double = 1, registryRegion: String? = nil
         ) {
+            self.registryRegion = registryRegion
             self.feeder = feeder
             self.zoning = zoning
             self.devicesPerBus = devicesPerBus
@@ -113,6 +121,9 @@ extension Topology {
         /// The zoning in effect: the file's, or else four zones when the region count is a multiple of 4, three
         /// when it is a multiple of 3, and the whole feeder as one zone per region otherwise (for ieee30: honari
         /// when the region count is a multiple of 3, else single).
+        /// Regions that hold zones: all but the registry's.
+        public func zoneRegionCount(regionCount: Int) -> Int { regionCount - (registryRegion == nil ? 0 : 1) }
+
         public func zoning(regionCount: Int) -> ZoningName {
             if let zoning { return zoning }
             if feeder == .ieee30 { return regionCount % 3 == 0 ? .honari : .single }
@@ -231,10 +242,10 @@ extension NodeReader {
 extension Topology.VoltageWorkload {
     private enum DecodingKeys: String, CodingKey {
         case feeder, zoning, devicesPerBus, reportingPeriodSeconds, controlIntervalSeconds, vsiThreshold, control
-        case startHour, loadScale
+        case startHour, loadScale, registryRegion
     }
 
-    /// As synthesised, except that `loadScale` (added for issue 12) may be absent: encodings from before it decode
+    /// As synthesised, except that `loadScale` and `registryRegion` (added for issue 12) may be absent: encodings from before it decode
     /// at the nominal demand.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: DecodingKeys.self)
@@ -247,7 +258,8 @@ extension Topology.VoltageWorkload {
             vsiThreshold: try container.decode(Double.self, forKey: .vsiThreshold),
             control: try container.decode(Bool.self, forKey: .control),
             startHour: try container.decode(Double.self, forKey: .startHour),
-            loadScale: try container.decodeIfPresent(Double.self, forKey: .loadScale) ?? 1)
+            loadScale: try container.decodeIfPresent(Double.self, forKey: .loadScale) ?? 1,
+            registryRegion: try container.decodeIfPresent(String.self, forKey: .registryRegion))
     }
 }
 
@@ -256,7 +268,7 @@ extension Topology.VoltageWorkload {
 extension TopologyDecoder {
     static let voltageKeys = [
         "feeder", "zoning", "devicesPerBus", "reportingPeriodSeconds", "controlIntervalSeconds", "vsiThreshold",
-        "control", "startHour", "loadScale",
+        "control", "startHour", "loadScale", "registryRegion",
     ]
     static let auctionKeys = ["participantsPerRegion", "prosumerShare", "intervalSeconds", "clearingRule", "startHour"]
     static let mixKeys = ["transfer", "voltage", "auction"]
@@ -303,7 +315,8 @@ extension TopologyDecoder {
             vsiThreshold: number(fields, "vsiThreshold", Rules.vsiThreshold, default: defaults.vsiThreshold),
             control: value(fields, "control", expected: "true or false", NodeReader.boolean) ?? defaults.control,
             startHour: number(fields, "startHour", Rules.startHour, default: defaults.startHour),
-            loadScale: number(fields, "loadScale", Rules.loadScale, default: defaults.loadScale))
+            loadScale: number(fields, "loadScale", Rules.loadScale, default: defaults.loadScale),
+            registryRegion: value(fields, "registryRegion", expected: "the name of a region", NodeReader.string))
     }
 
     func decodeAuction(_ parent: Fields, kind: Topology.WorkloadKind) -> Topology.AuctionWorkload? {
@@ -392,20 +405,56 @@ extension TopologyChecker {
         if workload.runsVoltage {
             let voltage = workload.voltageSettings
             let field = "workload.voltage"
-            let regionCount = topology.regions.count
+            let regionCount = voltage.zoneRegionCount(regionCount: topology.regions.count)
             let zoning = voltage.zoning(regionCount: regionCount)
             let zones = zoning.zoneCount
+            if let registry = voltage.registryRegion {
+                let registryField = FieldPath.child(field, "registryRegion")
+                if isKnown("regions"), topology.regions.last?.name != registry {
+                    let named = topology.regions.contains { $0.name == registry }
+                    issue(
+                        registryField,
+                        named
+                            ? "expected the last region (\(topology.regions.last?.name ?? "-")): the registry's region "
+                                + "holds no zone and the zones are laid out over the regions before it, got \(registry)"
+                            : "expected the name of the last region: \(unknownRegionMessage(registry))")
+                }
+                if topology.global == nil {
+                    issue(
+                        registryField,
+                        "needs a global committee (`global`): groups reach the registry only through it")
+                }
+                if voltage.feeder != .ieee30 {
+                    issue(
+                        registryField,
+                        "needs feeder ieee30: the registry picks among zones by their lines in the meshed network, "
+                            + "and the zones of feeder \(voltage.feeder.rawValue) ask their neighbour directly")
+                }
+                if isKnown("regions"), regionCount == 0 {
+                    issue(registryField, "needs regions before the registry's to hold the zones, got none")
+                }
+                if zones < 2 {
+                    issue(
+                        registryField,
+                        "needs a zoning of more than one zone (groups to pick between), got \(zoning.rawValue)")
+                }
+            }
             if !voltage.feeder.zonings.contains(zoning) {
                 issue(
                     FieldPath.child(field, "zoning"),
                     "expected one of \(voltage.feeder.zonings.map(\.rawValue).joined(separator: ", ")) for feeder "
                         + "\(voltage.feeder.rawValue), got \(zoning.rawValue)")
             }
-            if isKnown("regions"), regionCount > 0, regionCount % zones != 0 {
+            // A registry region that did not read would shift the count: its own error says what is wrong.
+            if isKnown("regions"), isKnown(FieldPath.child(field, "registryRegion")), regionCount > 0,
+                regionCount % zones != 0
+            {
                 issue(
                     FieldPath.child(field, "zoning"),
-                    "expected a zoning whose zone count divides the \(regionCount) regions (each group of zones runs "
-                        + "on its own copy of the feeder), got \(zoning.rawValue) with \(zones) zones")
+                    "expected a zoning whose zone count divides the \(regionCount) regions"
+                        + (voltage.registryRegion == nil ? "" : " before the registry's")
+                        + " (each group of zones runs on its own copy of the feeder), got \(zoning.rawValue) with "
+                        + "\(zones) zones")
             }
             let devices = voltage.devicesPerBus * zoning.largestZoneBusCount
             if devices > Rules.voltageDevicesPerRegionMax {

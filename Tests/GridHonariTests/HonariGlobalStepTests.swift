@@ -17,8 +17,10 @@ struct HonariGlobalStepTests {
         return options
     }
 
-    @Test func theGlobalStepFiresAtTheStressScale() throws {
-        let options = options()
+    /// Without the main chain: a short group asks its neighbour directly, which passes the rest on.
+    @Test func theGlobalStepFiresAtTheStressScaleWithoutTheMainChain() throws {
+        var options = options()
+        options.mainChain = false
         defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
         let scale = HonariStressExperiment.standard.loadScale
         let run = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: scale)
@@ -60,12 +62,54 @@ struct HonariGlobalStepTests {
         #expect((run.result.latency(.crossRegion)?.count ?? 0) > 0)
     }
 
-    @Test func theNominalDemandSendsNoRequest() throws {
+    /// With the main chain (the default), the same stress: the short group searches the registry, which picks an
+    /// adjacent group with recorded headroom and passes the request on; every group reports its headroom there.
+    @Test func theRegistryOnTheMainChainPicksTheHelperAtTheStressScale() throws {
         let options = options()
+        #expect(options.mainChain)
+        defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
+        let scale = HonariStressExperiment.standard.loadScale
+        let run = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: scale)
+        let voltage = try #require(run.voltage)
+        #expect(voltage.powerFlowFailures == 0)
+        let registry = try #require(voltage.registry)
+        #expect(registry.region == "main")
+        #expect(registry.searches > 0, "no group searched at \(scale) x demand")
+        #expect(registry.matched > 0 && registry.merges > 0, "\(registry)")
+        #expect(registry.matched + registry.unmatched == registry.searches)
+        #expect(registry.updates >= 3, "every group reports its headroom at its first dispatch: \(registry)")
+        let cross = try #require(run.crossRegion)
+        #expect(cross.callsFailed == 0 && cross.undeliverable == 0)
+        let global = try #require(run.result.global)
+        let sentBy = Dictionary(uniqueKeysWithValues: global.regions.map { ($0.name, $0.messagesSent ?? 0) })
+        let appliedBy = Dictionary(uniqueKeysWithValues: global.regions.map { ($0.name, $0.messagesApplied ?? 0) })
+        // The registry sends one request per matched search and nothing else; it receives every update and search.
+        // A run can end with messages in flight, so the receivers' counts are at most the senders'.
+        #expect(sentBy["main"] == registry.matched, "\(sentBy)")
+        #expect(appliedBy["main"] == registry.updates + registry.searches, "\(appliedBy)")
+        let groupsApplied = ["group1", "group2", "group3"].map { appliedBy[$0] ?? 0 }.reduce(0, +)
+        #expect(groupsApplied > 0 && groupsApplied <= registry.matched, "\(appliedBy)")
+        // Group 2 is the one that runs short (as without the main chain); groups only send to main.
+        let groupsSent = ["group1", "group2", "group3"].map { sentBy[$0] ?? 0 }.reduce(0, +)
+        #expect(groupsSent == registry.updates + registry.searches)
+        #expect((sentBy["group2"] ?? 0) > (sentBy["group1"] ?? 0), "\(sentBy)")
+        // The registry's region holds no zone: the voltage figures are the three groups'.
+        #expect(try #require(voltage.regions).map(\.region) == ["group1", "group2", "group3"])
+    }
+
+    @Test func theNominalDemandSendsNoRequest() throws {
+        var options = options()
+        options.mainChain = false
         defer { try? FileManager.default.removeItem(at: options.storeDirectory) }
         let run = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: 1)
         #expect(run.crossRegion?.sent == 0)
         #expect(run.voltage?.loadScale == nil)
+        // With the main chain, the groups' first headroom updates are all that crosses regions.
+        options.mainChain = true
+        let main = try HonariStudy.runOnce(rateTps: 40, shards: 3, options: options, loadScale: 1)
+        let registry = try #require(main.voltage?.registry)
+        #expect(registry.searches == 0 && registry.merges == 0)
+        #expect(registry.updates >= 3 && main.crossRegion?.sent == registry.updates)
     }
 
     /// Past the loadability limit (between 5.25 and 5.5 times nominal) Newton-Raphson finds no operating point: the
@@ -109,6 +153,10 @@ struct HonariGlobalStepTests {
         options.loadScale = 1.5
         let yaml = HonariStudy.topologyYAML(rateTps: 600, shards: 3, options: options)
         #expect(yaml.contains("loadScale: 1.5") && yaml.contains("name: honari-3shard-600-load1.5"))
+        #expect(yaml.contains("registryRegion: main") && yaml.contains("- name: main"))
+        #expect(!HonariStudy.topologyYAML(rateTps: 600, shards: 1, options: options).contains("registryRegion"))
+        options.mainChain = false
+        #expect(!HonariStudy.topologyYAML(rateTps: 600, shards: 3, options: options).contains("main"))
         #expect(HonariStudy.runName(rateTps: 600, shards: 1, loadScale: 2.25) == "honari-1shard-600-load2.25")
         #expect(
             HonariStudy.topologyYAML(rateTps: 600, shards: 1, options: options, loadScale: 2).contains("loadScale: 2.0")

@@ -70,8 +70,10 @@ struct HonariStudyTests {
                 #expect(voltage.reportsSent > 0 && voltage.dispatchesCommitted > 0)
             }
             #expect(unsharded.result.regions.count == 1 && unsharded.result.global == nil)
-            #expect(sharded.result.regions.count == 3 && sharded.result.global != nil)
-            #expect(sharded.result.regions.map(\.name) == ["group1", "group2", "group3"])
+            // The three groups and the main chain that runs the registry.
+            #expect(sharded.result.regions.count == 4 && sharded.result.global != nil)
+            #expect(sharded.result.regions.map(\.name) == ["group1", "group2", "group3", "main"])
+            #expect(sharded.voltage?.registry?.region == "main" && unsharded.voltage?.registry == nil)
         }
         let table = result.table()
         #expect(table.contains("paper unsharded") && table.contains("≈ 20 tx/s"))
@@ -89,7 +91,7 @@ struct HonariStudyTests {
         // Per group: the sweep's runs at the first rate (the stress rate is not in the sweep) and the stress runs,
         // one row per region.
         #expect(result.groupRows.count == (1 + 3) * 2)
-        #expect(result.html(wallSeconds: 1).contains("Cross-region reactive-power requests"))
+        #expect(result.html(wallSeconds: 1).contains("Cross-region messages and the registry"))
     }
 
     @Test func everyGeneratedTopologyParses() throws {
@@ -102,7 +104,9 @@ struct HonariStudyTests {
                 let voltage = topology.workload.voltageSettings
                 #expect(voltage.feeder == .ieee30)
                 #expect(voltage.zoning == (shards == 1 ? .honariUnsharded : .honari))
-                #expect(topology.regions.count == shards && (topology.global != nil) == (shards == 3))
+                // Sharded, the main chain is a region of its own after the groups.
+                #expect(topology.regions.count == (shards == 3 ? 4 : 1) && (topology.global != nil) == (shards == 3))
+                #expect(voltage.registryRegion == (shards == 3 ? "main" : nil))
                 // The bus reports add up to the send rate (within the device-count rounding).
                 let reportsTps = Double(voltage.devicesPerBus * 18) / voltage.reportingPeriodSeconds
                 #expect(abs(reportsTps - rate) / rate < 0.02, "rate \(rate): \(reportsTps)")

@@ -10,7 +10,10 @@ import GridRegion
 // are canonical (decode then encode gives the bytes back); every output a method returns decodes with the
 // decoder its readers use, and re-encodes to the same bytes; every outbox message is addressed to the configured
 // neighbour (or, for a reactive request the region could not meet, to the next region it forwards to) and carries a
-// payload the receiving method decodes; a passed-on request is never passed on again.
+// payload the receiving method decodes; a passed-on request is never passed on again. The voltage registry runs on
+// a harness of its own (region 9), its calls arriving from a region the sender byte picks: a search sends at most
+// one request, to an adjacent group of the requester, in the registry's name; its decision round-trips; and its
+// counters add up (every search matched or not).
 
 private let region: RegionID = 0
 private let neighbour: RegionID = 1
@@ -51,7 +54,19 @@ private let voltage = VoltageStabilityContract(
         operatorKey: operatorKey, relayKey: relayKey, vsiThresholdMicro: 800_000,
         neighbour: .init(region: neighbour, couplingBusNumber: 3), forwardRegions: forwardRegions))
 
+private let registryRegion: RegionID = 9
+/// Groups 0, 1 and 2; group 2 is adjacent to 1 only.
+private let registryAdjacency: [RegionID: [RegionID]] = [0: [1, 2], 1: [0, 2], 2: [1]]
+private let registry = VoltageRegistryContract(
+    configuration: try! VoltageRegistryConfiguration(
+        region: registryRegion, relayKey: relayKey,
+        groups: registryAdjacency.map { .init(region: $0.key, adjacentRegions: $0.value) }))
+/// The region a registry call claims to come from, by the sender byte's top bits: none (a transaction), a group,
+/// or a region that is no group.
+private let inboundSources: [RegionID?] = [nil, 0, 1, 2, 5]
+
 private let auctionName = EnergyAuctionContract.contractName
+private let registryName = VoltageRegistryContract.contractName
 private let voltageName = VoltageStabilityContract.contractName
 /// Every method of both contracts, and one name neither knows.
 private let methods: [(contract: String, method: String)] =
@@ -60,6 +75,7 @@ private let methods: [(contract: String, method: String)] =
         VoltageStabilityContract.reportMethod, VoltageStabilityContract.dispatchMethod,
         VoltageStabilityContract.reactiveRequestMethod, VoltageStabilityContract.setpointMethod,
     ].map { (voltageName, $0) } + [(auctionName, "unknown")]
+    + [VoltageRegistryContract.resourcesMethod, VoltageRegistryContract.searchMethod].map { (registryName, $0) }
 
 /// Checks the outputs and argument decoders that have a canonical form.
 private func checkCall(_ contract: String, _ method: String, _ arguments: [UInt8], _ outcome: ContractHarness.Outcome) {
@@ -73,6 +89,10 @@ private func checkCall(_ contract: String, _ method: String, _ arguments: [UInt8
     if forwarding, let request {
         Fuzz.check(outcome.outbox.count <= 1, "one request passed on \(outcome.outbox.count) times")
         Fuzz.check(!request.isForwarded || outcome.outbox.isEmpty, "a passed-on request was passed on again")
+    }
+    if contract == registryName {
+        checkRegistryCall(method, arguments, outcome)
+        return
     }
     for message in outcome.outbox {
         let allowed =
@@ -98,6 +118,38 @@ private func checkCall(_ contract: String, _ method: String, _ arguments: [UInt8
         let support = try? VoltageStabilityContract.decodeReactiveSupportOutput(output)
         Fuzz.check(support?.encoded() == output, "reactive support output does not round-trip")
     default: break
+    }
+}
+
+private func checkRegistryCall(_ method: String, _ arguments: [UInt8], _ outcome: ContractHarness.Outcome) {
+    if let update = try? VoltageHeadroomUpdate(decoding: arguments) {
+        Fuzz.check(update.encoded() == arguments, "headroom update arguments not canonical")
+    }
+    guard method == VoltageRegistryContract.searchMethod else {
+        Fuzz.check(outcome.outbox.isEmpty, "a headroom update sent \(outcome.outbox.count) messages")
+        if let output = outcome.output { Fuzz.check(output == [0] || output == [1], "resources output \(output)") }
+        return
+    }
+    Fuzz.check(outcome.outbox.count <= 1, "one search sent \(outcome.outbox.count) messages")
+    guard let output = outcome.output else { return }
+    let decision = try? VoltageRegistryDecision(decoding: output)
+    Fuzz.check(decision?.encoded() == output, "registry decision does not round-trip")
+    guard let decision else { return }
+    Fuzz.check((decision.chosenRegion == nil) == outcome.outbox.isEmpty, "decision and outbox disagree")
+    if let message = outcome.outbox.first, let chosen = decision.chosenRegion {
+        let requester = decision.request.requestingRegion
+        Fuzz.check(
+            message.destinationRegion == chosen && registryAdjacency[requester]?.contains(chosen) == true,
+            "request of group \(requester) passed to region \(message.destinationRegion)")
+        let onward = try? VoltageReactiveRequest(decoding: message.payload)
+        Fuzz.check(
+            onward?.senderRegion == registryRegion && onward?.requestingRegion == requester
+                && onward?.deficitVAr == decision.request.deficitVAr,
+            "passed-on request is not the search in the registry's name")
+        Fuzz.check(
+            decision.bookedVAr != 0 && decision.bookedVAr.magnitude <= decision.request.deficitVAr.magnitude
+                && (decision.bookedVAr > 0) == (decision.request.deficitVAr > 0),
+            "booked \(decision.bookedVAr) for a deficit of \(decision.request.deficitVAr)")
     }
 }
 
@@ -151,8 +203,36 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
             + call(
                 VoltageStabilityContract.setpointMethod, devices[0],
                 VoltageStabilityContract.setpointArguments(device: devices[0]))
+        // The sender byte's top bits pick the claimed source region (`inboundSources`): 0x20 is group 0, 0x40
+        // group 1, 0x60 group 2.
+        func registryCall(_ method: String, source: UInt8, _ arguments: [UInt8]) -> [UInt8] {
+            let methodIndex = methods.firstIndex { $0.contract == registryName && $0.method == method }!
+            let senderIndex = UInt8(senders.firstIndex(of: relayKey)!)
+            return [UInt8(methodIndex), senderIndex | source << 5, UInt8(arguments.count)] + arguments
+        }
+        let registryRound =
+            registryCall(
+                VoltageRegistryContract.resourcesMethod, source: 1,
+                VoltageHeadroomUpdate(
+                    region: 0, sequence: 1, intervalIndex: 1, injectVAr: 400_000, absorbVAr: 100_000, deficitVAr: 0
+                ).encoded())
+            + registryCall(
+                VoltageRegistryContract.resourcesMethod, source: 3,
+                VoltageHeadroomUpdate(
+                    region: 2, sequence: 1, intervalIndex: 1, injectVAr: 900_000, absorbVAr: 0, deficitVAr: 0
+                ).encoded())
+            + registryCall(
+                VoltageRegistryContract.searchMethod, source: 2,
+                VoltageReactiveRequest(requestingRegion: 1, busNumber: 8, deficitVAr: 600_000, intervalIndex: 2)
+                    .encoded())
+            + registryCall(
+                VoltageRegistryContract.resourcesMethod, source: 2,
+                VoltageHeadroomUpdate(
+                    region: 1, sequence: 1, intervalIndex: 3, injectVAr: 0, absorbVAr: 0, deficitVAr: 0
+                ).encoded())
         return [
             ("auction-round", auctionRound), ("voltage-round", voltageRound), ("both", auctionRound + voltageRound),
+            ("registry-round", registryRound),
         ]
     }
     return 0
@@ -162,16 +242,24 @@ public func fuzzInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutab
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Fuzz.bytes(data, size)
     var harness = ContractHarness(contracts: [auction, voltage], region: region)
+    var registryHarness = ContractHarness(contracts: [registry], region: registryRegion)
     var offset = 0
     var height: UInt64 = 1
     // At most 64 calls per input: longer programs only slow the fuzzer down.
     for _ in 0..<64 where offset + 3 <= bytes.count {
         let (contract, method) = methods[Int(bytes[offset]) % methods.count]
-        let sender = senders[Int(bytes[offset + 1]) % senders.count]
+        // The low five bits pick the sender, the top three the registry call's claimed source region.
+        let sender = senders[Int(bytes[offset + 1] & 0x1F) % senders.count]
+        let source = inboundSources[Int(bytes[offset + 1] >> 5) % inboundSources.count]
         let length = min(Int(bytes[offset + 2]), bytes.count - offset - 3)
         let arguments = Array(bytes[(offset + 3)..<(offset + 3 + length)])
         offset += 3 + length
-        let outcome = harness.call(contract, method, arguments: arguments, sender: sender, height: height)
+        let outcome =
+            contract == registryName
+            ? registryHarness.call(
+                contract, method, arguments: arguments, sender: sender, height: height,
+                inboundSource: source)
+            : harness.call(contract, method, arguments: arguments, sender: sender, height: height)
         checkCall(contract, method, arguments, outcome)
         height += 1
     }

@@ -153,6 +153,10 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
     /// (`SearchForAvailableGroup`); passing the rest along the adjacency does that search one region at a time.
     /// A request is passed on once at most, so it can never travel in a loop.
     public let forwardRegions: [RegionID]
+    /// The region whose chain runs the voltage registry (`VoltageRegistryContract`), Honari et al.'s main chain:
+    /// with one, a dispatch's unmet deficit goes there as a `search` instead of to `neighbour`, and the region
+    /// tells it its headroom (`resources`) whenever that changes. nil: ask `neighbour` directly.
+    public let registryRegion: RegionID?
     /// Other regions' buses whose requests this region sizes by the network's transfer reactances, sorted by
     /// number; empty where the layout has no network-wide impedance matrix (then requests are met VAr for VAr).
     public let remoteBuses: [RemoteBus]
@@ -174,7 +178,8 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         relayKey: PublicKey? = nil, vsiThresholdMicro: Int64,
         voltageBandMicroPU: ClosedRange<Int64> = 950_000...1_050_000,
         dispatchTargetMicroPU: ClosedRange<Int64> = 980_000...1_000_000, neighbour: Neighbour? = nil,
-        forwardRegions: [RegionID] = [], remoteBuses: [RemoteBus] = [], rankingOutputCount: Int = 5
+        forwardRegions: [RegionID] = [], registryRegion: RegionID? = nil, remoteBuses: [RemoteBus] = [],
+        rankingOutputCount: Int = 5
     ) throws(VoltageStabilityConfigurationError) {
         typealias Failure = VoltageStabilityConfigurationError
         guard (1...Self.baseKVAMax).contains(baseKVA) else { throw Failure("base kVA \(baseKVA) out of range") }
@@ -261,6 +266,11 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
             throw Failure("forward regions \(forwardRegions) name a region twice")
         }
 
+        if let registryRegion {
+            guard registryRegion != region else { throw Failure("a region cannot be its own registry") }
+            guard registryRegion != .max else { throw Failure("region \(RegionID.max) is the global chain's") }
+        }
+
         guard remoteBuses.count <= Self.remoteBusesMax else {
             throw Failure("at most \(Self.remoteBusesMax) remote buses, not \(remoteBuses.count)")
         }
@@ -300,6 +310,7 @@ public struct VoltageStabilityConfiguration: Sendable, Equatable {
         self.dispatchTargetMicroPU = dispatchTargetMicroPU
         self.neighbour = neighbour
         self.forwardRegions = forwardRegions
+        self.registryRegion = registryRegion
         self.remoteBuses = sortedRemoteBuses
         self.remoteBusIndexByNumber = remoteIndex
         self.rankingOutputCount = rankingOutputCount

@@ -19,6 +19,11 @@ import GridRegion
 ///   (a joint re-dispatch), else VAr for VAr. Output: `VoltageReactiveSupport`.
 /// - `setpoint(device)`: a device's current set-point. Output: Int64 VAr.
 ///
+/// With a registry (`VoltageStabilityConfiguration.registryRegion`, Honari et al.'s main chain), a dispatch sends
+/// its unmet deficit to the registry's `search` instead of to the neighbour, and every call that changes the
+/// region's headroom (or its deficit) tells the registry (`resources`); the registry passes the request on to the
+/// adjacent group it picks (`VoltageRegistryContract`).
+///
 /// Everything is integer: state, decisions and outputs (see `VoltageStabilityIndex` for the fixed point). Tables
 /// are iterated in the configuration's sorted order, never in dictionary order, so every validator writes the same
 /// state and returns the same bytes. Bad input of any kind is a `ContractError`, never a trap.
@@ -89,6 +94,7 @@ public struct VoltageStabilityContract: Contract {
     private static let setpointPrefix: UInt8 = 0x71  // "q" + device key: set-point, Int64 VAr
     private static let requestPrefix: UInt8 = 0x72  // "r" + region: last applied cross-region request
     private static let intervalKey: [UInt8] = [0x69]  // "i": last dispatched interval
+    private static let headroomSentKey: [UInt8] = [0x75]  // "u": last VoltageHeadroomUpdate sent to the registry
 
     public static func measurementKey(busNumber: UInt16) -> [UInt8] {
         [measurementPrefix, UInt8(busNumber >> 8), UInt8(busNumber & 0xFF)]
@@ -213,16 +219,23 @@ public struct VoltageStabilityContract: Contract {
         try store(setpoints, context: &context)
 
         var requestedRegion: RegionID?
-        if deficitVAr != 0, let neighbour = configuration.neighbour {
-            let request = VoltageReactiveRequest(
-                requestingRegion: configuration.region, busNumber: plan.focusBusNumber, deficitVAr: deficitVAr,
-                intervalIndex: intervalIndex)
+        let request = VoltageReactiveRequest(
+            requestingRegion: configuration.region, busNumber: plan.focusBusNumber, deficitVAr: deficitVAr,
+            intervalIndex: intervalIndex)
+        if deficitVAr != 0, let registry = configuration.registryRegion {
+            context.send(
+                OutboxMessage(
+                    destinationRegion: registry, contract: VoltageRegistryContract.contractName,
+                    method: VoltageRegistryContract.searchMethod, payload: request.encoded()))
+            requestedRegion = registry
+        } else if deficitVAr != 0, let neighbour = configuration.neighbour {
             context.send(
                 OutboxMessage(
                     destinationRegion: neighbour.region, contract: Self.contractName,
                     method: Self.reactiveRequestMethod, payload: request.encoded()))
             requestedRegion = neighbour.region
         }
+        try reportHeadroom(setpoints, intervalIndex: intervalIndex, deficitVAr: deficitVAr, force: false, &context)
         let outcome = VoltageDispatchOutcome(
             intervalIndex: intervalIndex, action: plan.action, focusBusNumber: plan.focusBusNumber,
             voltageChangeMicroPU: plan.voltageChangeMicroPU, deficitVAr: deficitVAr, requestedRegion: requestedRegion,
@@ -296,6 +309,11 @@ public struct VoltageStabilityContract: Contract {
                     payload: onward.encoded()))
             forwardedTo = next
         }
+        // A request the registry sent booked this region's recorded headroom: tell it what is really left, even
+        // if nothing moved, so that a booking the devices could not honour does not hide the headroom.
+        try reportHeadroom(
+            setpoints, intervalIndex: nil, deficitVAr: nil,
+            force: request.senderRegion == configuration.registryRegion, &context)
         let support = VoltageReactiveSupport(
             request: request, suppliedVAr: suppliedVAr, setpoints: listedSetpoints(setpoints), forwardedTo: forwardedTo)
         return support.encoded()
@@ -435,6 +453,46 @@ public struct VoltageStabilityContract: Contract {
         for (device, setpoint) in zip(configuration.devices, setpoints) where setpoint.current != setpoint.stored {
             context.set(Self.setpointKey(of: device.key), Self.encode(setpoint.current))
         }
+    }
+
+    /// Sends the region's headroom to the registry (`VoltageRegistryContract.resources`) when it, or whether the
+    /// region is short, differs from what was last sent, or when `force`; no-op without a registry. `intervalIndex` and `deficitVAr` are the
+    /// dispatch's, nil to keep the last ones sent.
+    private func reportHeadroom(
+        _ setpoints: [DeviceSetpoint], intervalIndex: UInt64?, deficitVAr: Int64?, force: Bool,
+        _ context: inout ContractContext
+    ) throws(ContractError) {
+        guard let registry = configuration.registryRegion else { return }
+        var last: VoltageHeadroomUpdate?
+        if let stored = context.get(Self.headroomSentKey) {
+            do { last = try VoltageHeadroomUpdate(decoding: stored) } catch {
+                throw ContractError("corrupt state: headroom record")
+            }
+        }
+        var injectVAr: Int64 = 0
+        var absorbVAr: Int64 = 0
+        for (device, setpoint) in zip(configuration.devices, setpoints) {
+            injectVAr += Self.headroomVAr(device, setpoint: setpoint.current, direction: 1)
+            absorbVAr += Self.headroomVAr(device, setpoint: setpoint.current, direction: -1)
+        }
+        let limit = Self.reactiveRequestVArMax
+        var update = VoltageHeadroomUpdate(
+            region: configuration.region, sequence: (last?.sequence ?? 0) + 1,
+            intervalIndex: intervalIndex ?? last?.intervalIndex ?? 0, injectVAr: min(injectVAr, limit),
+            absorbVAr: min(absorbVAr, limit), deficitVAr: deficitVAr ?? last?.deficitVAr ?? 0)
+        // The registry reads the deficit only as "still short or not" (a merge splits at 0), so a short group's
+        // changing deficit alone is not worth a message each interval.
+        if let last, !force, last.injectVAr == update.injectVAr, last.absorbVAr == update.absorbVAr,
+            (last.deficitVAr == 0) == (update.deficitVAr == 0)
+        {
+            return
+        }
+        update.deficitVAr = max(-limit, min(limit, update.deficitVAr))
+        context.set(Self.headroomSentKey, update.encoded())
+        context.send(
+            OutboxMessage(
+                destinationRegion: registry, contract: VoltageRegistryContract.contractName,
+                method: VoltageRegistryContract.resourcesMethod, payload: update.encoded()))
     }
 
     /// Room a device has left in the direction of `direction` (+1 inject, -1 absorb), in VAr.

@@ -13,7 +13,9 @@
 # (topology, runtime, offered, committed). The half-load runs then offer half of the live saturation figure to
 # both. The simulated runs use the profile `gridledger calibrate` measured on this machine just before
 # (out/fidelity/profile.json), with every simulated machine given the share of this machine's cores its live node
-# really had.
+# really had (FIDELITY_SIM_CPU=share, the default), or with all simulated machines sharing this machine's cores
+# with a run queue, each event waiting for a free core as a live consensus thread does (FIDELITY_SIM_CPU=host,
+# `gridledger run --host-cores`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${FIDELITY_OUT:-out/fidelity}
@@ -43,6 +45,8 @@ PY
 bash scripts/setup.sh >/dev/null
 swift build -c release --product gridledger >/dev/null
 bin=.build/release/gridledger
+sim_cpu=${FIDELITY_SIM_CPU:-share}
+case $sim_cpu in share | host) ;; *) echo "fidelity: FIDELITY_SIM_CPU must be share or host, got '$sim_cpu'" >&2; exit 2 ;; esac
 
 [ "${SIM_ONLY:-0}" = 1 ] || "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
 
@@ -66,7 +70,10 @@ PY
         # SIM_ONLY=1 keeps the live runs of an earlier invocation (to try a model change against them).
         [ "$runtime" = live ] && [ "${SIM_ONLY:-0}" = 1 ] && continue
         extra=()
-        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json" --cores-per-node "$share")
+        if [ "$runtime" = sim ]; then
+            extra=(--profile "$out/profile.json" --cores-per-node "$share")
+            if [ "$sim_cpu" = host ]; then extra=(--profile "$out/profile.json" --host-cores "$cores"); fi
+        fi
         sed -i "/^$topology	$runtime	/d" "$out/ladder.tsv" 2>/dev/null || true
         rate=$start_tps best=0 best_rate=0 declines=0
         while python3 -c "import sys; sys.exit(0 if $rate <= $max_tps else 1)"; do
@@ -93,7 +100,10 @@ PY
     for runtime in live sim; do
         [ "$runtime" = live ] && [ "${SIM_ONLY:-0}" = 1 ] && continue
         extra=()
-        [ "$runtime" = sim ] && extra=(--profile "$out/profile.json" --cores-per-node "$share")
+        if [ "$runtime" = sim ]; then
+            extra=(--profile "$out/profile.json" --cores-per-node "$share")
+            if [ "$sim_cpu" = host ]; then extra=(--profile "$out/profile.json" --host-cores "$cores"); fi
+        fi
         "$bin" run "$topology" --runtime "$runtime" --rate "$half" --duration "$duration" --quiet \
             --out "$out/$topology-$runtime-half" "${extra[@]}" >/dev/null
     done
@@ -106,6 +116,6 @@ PY
         live=$(field "$out/$topology-live-$suffix/result.json" "$expr")
         sim=$(field "$out/$topology-sim-$suffix/result.json" "$expr")
         ratio=$(python3 -c "l=$live; s=$sim; print(f'{s/l:.2f}' if l else 'n/a')")
-        printf '%-18s %-9s %12s %12s %12s   (cores/node %s, half load %s tx/s)\n' "$topology" "$measure" "$live" "$sim" "$ratio" "$share" "$half"
+        printf '%-18s %-9s %12s %12s %12s   (sim CPU %s, cores/node %s, half load %s tx/s)\n' "$topology" "$measure" "$live" "$sim" "$ratio" "$sim_cpu" "$share" "$half"
     done
 done

@@ -69,6 +69,13 @@ struct RunCommand: ParsableCommand {
         help: "Simulator, model mode: cores each node really has, fractions allowed (0.5: 4 nodes sharing 2 cores).")
     var coresPerNode: Double?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Simulator, model mode: all nodes share N cores, as processes on one host do; each event waits for a "
+                + "free core (a run queue). Excludes --cores-per-node.", valueName: "N"))
+    var hostCores: Int?
+
     @Flag(
         name: .long,
         help: "Live runtime: list every transaction clients saw committed in DIR/deployment/load/committed.txt.")
@@ -88,6 +95,17 @@ struct RunCommand: ParsableCommand {
         }
         if let coresPerNode, !(coresPerNode.isFinite && coresPerNode >= 0.01 && coresPerNode <= 1024) {
             throw ValidationError("--cores-per-node must be in [0.01, 1024], got \(coresPerNode)")
+        }
+        if let hostCores {
+            guard (1...1024).contains(hostCores) else {
+                throw ValidationError("--host-cores must be 1...1024, got \(hostCores)")
+            }
+            guard coresPerNode == nil else {
+                throw ValidationError("--host-cores shares one host's cores among the nodes; drop --cores-per-node")
+            }
+            guard runtime == .sim, cpu == .model else {
+                throw ValidationError("--host-cores is the simulator's, in model CPU mode (--runtime sim --cpu model)")
+            }
         }
         guard intervalSeconds.isFinite, intervalSeconds >= 0.01, intervalSeconds <= 3600 else {
             throw ValidationError("--interval-seconds must be in [0.01, 3600], got \(intervalSeconds)")
@@ -133,6 +151,7 @@ struct RunCommand: ParsableCommand {
                 profile: machineProfile)
             options.traceFile = trace.map { URL(fileURLWithPath: $0) }
             options.coresPerNode = coresPerNode
+            options.hostCores = hostCores
             options.timeSeriesIntervalNanos = UInt64((intervalSeconds * 1e9).rounded())
             let simulation = try Simulation(options: options)
             report = try simulation.run { progress in
@@ -207,6 +226,7 @@ struct RunCommand: ParsableCommand {
         if let duration { parts.append("--duration \(duration)") }
         if let rate { parts.append("--rate \(rate)") }
         if let coresPerNode, runtime == .sim { parts.append("--cores-per-node \(coresPerNode)") }
+        if let hostCores, runtime == .sim { parts.append("--host-cores \(hostCores)") }
         return parts.joined(separator: " ")
     }
 }

@@ -28,7 +28,7 @@ extension LiveRunOutcome {
             let figures = entry.figures ?? LiveNodeMetrics()
             let region = String(entry.name.split(separator: "/").first ?? "")
             let dropped = figures.framesDropped.values.reduce(0, +)
-            return RunResult.NodeResult(
+            var result = RunResult.NodeResult(
                 id: entry.name, region: region,
                 cpuUtilization: figures.uptimeSeconds > 0
                     ? figures.cpuSeconds / figures.uptimeSeconds / Double(cores) : 0,
@@ -37,6 +37,8 @@ extension LiveRunOutcome {
                 peakMemoryBytes: figures.residentBytes, framesSent: figures.framesSent, framesLost: dropped,
                 inboxOverflows: figures.inboxOverflows, losses: figures.losses, rejections: figures.rejections,
                 viewChanges: figures.viewChanges)
+            result.consensusWaitSeconds = runQueue.first { $0.name == entry.name }?.consensusWaitingSeconds
+            return result
         }
         var result = try load.runResult(
             topology: RunResult.TopologyReference(name: topology.name, file: topologyFile), seed: topology.seed,
@@ -142,7 +144,8 @@ extension LiveRunOutcome {
             "From each process's `/proc/PID/task/*/schedstat` at the start and the end of the window: time on a "
                 + "CPU, time ready but waiting on a run queue (summed over threads), the same for a node's consensus "
                 + "thread (every block and vote passes through it) with its mean wait each time it became ready, "
-                + "and the thread that waited longest. The simulator models no such wait.")
+                + "and the thread that waited longest. The simulator models such a wait only with `--host-cores` "
+                + "(`nodes[].consensusWaitSeconds` in result.json, here and there).")
         lines.append("")
         lines.append(
             "| process | on CPU s | waiting s | waiting ms per s | consensus thread on CPU / waiting s "

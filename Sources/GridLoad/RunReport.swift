@@ -171,18 +171,23 @@ public enum RunReport {
 
     static func nodesTable(_ result: RunResult) -> TextTable? {
         guard !result.nodes.isEmpty else { return nil }
-        var table = TextTable(
-            header: [
-                "node", "region", "cpu %", "queue peak", "sent MiB", "LMDB MiB", "height", "view changes",
-                "frames lost", "dropped",
-            ], labelColumns: 2)
+        // Only when some node has the figure (live, or a simulated shared host), so other reports keep their shape.
+        let waits = result.nodes.contains { $0.consensusWaitSeconds != nil }
+        var header = [
+            "node", "region", "cpu %", "queue peak", "sent MiB", "LMDB MiB", "height", "view changes", "frames lost",
+            "dropped",
+        ]
+        if waits { header.append("waited for a core s") }
+        var table = TextTable(header: header, labelColumns: 2)
         for node in result.nodes.sorted(by: { ($0.id, $0.region) < ($1.id, $1.region) }) {
-            table.append([
+            var row = [
                 node.id, node.region, NumberText.fixed(node.cpuUtilization * 100, decimals: 2), "\(node.queuePeak)",
                 NumberText.mebibytes(node.bytesSent), node.lmdbBytesWritten.map(NumberText.mebibytes) ?? "n/a",
                 "\(node.committedHeight)", "\(node.viewChanges)", "\(node.framesLost)",
                 "\(node.inboxOverflows + node.losses.values.reduce(0, +))",
-            ])
+            ]
+            if waits { row.append(node.consensusWaitSeconds.map { NumberText.fixed($0, decimals: 3) } ?? "-") }
+            table.append(row)
         }
         return table
     }

@@ -152,6 +152,10 @@ public struct RunResult: Codable, Hashable, Sendable {
         public var rejections: [String: UInt64]
         /// Rounds the node entered through a timeout certificate (view changes).
         public var viewChanges: UInt64
+        /// Seconds of the measured window the node's consensus work was ready but waiting for a core: live, its
+        /// consensus thread's run-queue wait from schedstat; simulated, only on a shared host (`--host-cores`), its
+        /// events' wait for a host core. Omitted otherwise.
+        public var consensusWaitSeconds: Double?
 
         public init(
             id: String, region: String, cpuUtilization: Double, queuePeak: UInt64, bytesSent: UInt64,

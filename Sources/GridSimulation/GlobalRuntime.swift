@@ -284,8 +284,11 @@ extension Simulation {
         guard let setup = globalSetup else { return nil }
         let memberMachines = nodes[memberBase...]
         let utilizations = memberMachines.map {
-            $0.report(region: "global", measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode)
-                .cpuUtilization
+            $0.report(
+                region: "global", measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode,
+                sharedHost: !hostCoreFreeNanos.isEmpty
+            )
+            .cpuUtilization
         }
         var intervals: [Double] = []
         let commits = globalStats.checkpointCommitNanos

@@ -9,12 +9,14 @@ extension SimulationReport {
         topology: Topology, topologyFile: String, cpuMode: CPUMode, wallClock: RunResult.WallClock?
     ) throws -> RunResult {
         let nodeResults = nodes.map { node in
-            RunResult.NodeResult(
+            var result = RunResult.NodeResult(
                 id: node.label, region: node.region, cpuUtilization: node.cpuUtilization,
                 queuePeak: UInt64(node.queuePeak), bytesSent: node.bytesSent, lmdbBytesWritten: node.storeBytesWritten,
                 committedHeight: node.committedHeight, framesSent: node.framesSent, framesLost: node.framesLost,
                 inboxOverflows: UInt64(node.inboxOverflows), losses: node.losses.mapValues { UInt64($0) },
                 rejections: node.rejections.mapValues { UInt64($0) }, viewChanges: UInt64(node.viewChanges))
+            result.consensusWaitSeconds = node.coreWaitNanos.map { Double($0) / 1e9 }
+            return result
         }
         var result = try RunResult(
             recorder: recorder, topology: RunResult.TopologyReference(name: topology.name, file: topologyFile),

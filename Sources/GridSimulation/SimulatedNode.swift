@@ -63,6 +63,8 @@ struct NodeMetrics {
     var inboxOverflows = 0
     var eventsProcessed: UInt64 = 0
     var viewChanges = 0
+    /// Time the node's events waited for a core of a shared host, inside the measured window.
+    var coreWaitNanosInWindow: UInt64 = 0
     var rejections: [String: Int] = [:]
     var losses: [String: Int] = [:]
 }
@@ -168,7 +170,9 @@ final class SimulatedMachine {
     /// Per-machine figures at the end of a run, CPU over the measured window and all the node's cores: `cores`, or
     /// `coresPerNode` when the run gives each node another share (the cost model charges time by that share, so the
     /// utilization must be of it too; dividing by `cores` understated it 4 times at 0.5 core on a 2-core machine).
-    func report(region: String, measuredNanos: UInt64, coresPerNode: Double? = nil) -> SimulatedNodeReport {
+    func report(region: String, measuredNanos: UInt64, coresPerNode: Double? = nil, sharedHost: Bool = false)
+        -> SimulatedNodeReport
+    {
         let windowNanos = Double(measuredNanos)
         let capacityNanos = windowNanos * (coresPerNode ?? Double(cores))
         return SimulatedNodeReport(
@@ -178,6 +182,6 @@ final class SimulatedMachine {
             committedHeight: committedHeight, busyNanosTotal: metrics.busyNanosTotal,
             eventsProcessed: metrics.eventsProcessed, rejections: metrics.rejections, losses: metrics.losses,
             inboxOverflows: metrics.inboxOverflows, framesSent: metrics.framesSent, framesLost: metrics.framesLost,
-            viewChanges: metrics.viewChanges)
+            viewChanges: metrics.viewChanges, coreWaitNanos: sharedHost ? metrics.coreWaitNanosInWindow : nil)
     }
 }

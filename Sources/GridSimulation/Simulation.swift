@@ -56,6 +56,12 @@ public struct SimulationOptions: Sendable {
     /// Cores each node really has, when not the topology's `machine.cores`: fractions too, as when 4 live
     /// validators share 2 cores (0.5 each). Model mode only; measured mode times the real thread.
     public var coresPerNode: Double?
+    /// All machines share this many cores, as processes on one host do (the live runtime on one machine): each
+    /// event holds one of them for its CPU time at full speed, and waits for the first to free when all are taken,
+    /// so a node's events wait for a core as a live node's consensus thread does on a run queue. The fsync wait holds
+    /// no core. nil: every machine has cores of its own (`machine.cores`, or `coresPerNode`). Model mode only;
+    /// excludes `coresPerNode`.
+    public var hostCores: Int?
     /// Replays these auction bids instead of generating households (kind auction, one region).
     public var auctionReplay: AuctionReplay?
     /// Region votes the network holds back or loses on purpose (swarm schedules); nil for none.
@@ -111,6 +117,8 @@ public struct SimulatedNodeReport: Sendable {
     public var framesLost: UInt64
     /// Rounds this node entered through a timeout certificate.
     public var viewChanges: Int
+    /// With `SimulationOptions.hostCores`: how long the node's events waited for a host core in the measured window.
+    public var coreWaitNanos: UInt64?
 }
 
 public struct SimulationReport: Sendable {
@@ -284,6 +292,8 @@ public final class Simulation {
     /// Request ids of relay transactions start here, far above any client transaction index.
     static let relayRequestBase: UInt64 = 1 << 62
     var nextRelayRequest: UInt64 = relayRequestBase
+    /// When each of the shared host's cores is free again (`SimulationOptions.hostCores`); empty without a shared host.
+    var hostCoreFreeNanos: [UInt64] = []
 
     func traceLine(_ label: String, _ text: @autoclosure () -> String) {
         guard let trace else { return }
@@ -296,6 +306,13 @@ public final class Simulation {
     public init(options: SimulationOptions) throws {
         self.options = options
         topology = options.topology
+        if let hostCores = options.hostCores {
+            guard options.cpuMode == .model, options.coresPerNode == nil, (1...1024).contains(hostCores) else {
+                throw SimulationError.setup(
+                    "a shared host needs model CPU mode, no cores per node and 1...1024 cores, got \(hostCores)")
+            }
+            hostCoreFreeNanos = Array(repeating: 0, count: hostCores)
+        }
         random = DeterministicRandom(seed: topology.seed ^ 0x5EED_0F_5131)
         let nodeCount = topology.validatorCount + (topology.global?.validators ?? 0)
         network = NetworkModel(nodeCount: nodeCount)
@@ -967,6 +984,15 @@ public final class Simulation {
         }
         var serial = output.work
         serial.batchedSignatureVerifications = 0
+        if !hostCoreFreeNanos.isEmpty {
+            // One core at full speed for the whole event: the host's other cores serve the other machines.
+            let serialNanos = max(1, options.profile.costNanos(of: serial))
+            let batchNanos = UInt64(
+                (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
+            let storeCPU = options.profile.storeCostNanos(
+                commits: output.storeWork.storeCommits, bytes: output.storeWork.storeCommitBytes)
+            return (serialNanos + batchNanos, serialNanos + batchNanos, storeCPU + syncWaitNanos, storeCPU)
+        }
         let serialNanos = max(1, options.profile.costNanos(of: serial))
         let batchNanos = UInt64(
             (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
@@ -1013,16 +1039,25 @@ public final class Simulation {
             throw SimulationError.store(node: node.label, reason: "\(error)")
         }
         let cost = eventCost(output, on: node, cpuStartNanos: measured ? cpuStart : nil)
+        // On a shared host the event starts when a core frees (the node was already busy until now): the first to
+        // free, which serves waiting machines in the order their events arrived.
+        var startNanos = nowNanos
+        if let core = hostCoreFreeNanos.indices.min(by: { hostCoreFreeNanos[$0] < hostCoreFreeNanos[$1] }) {
+            startNanos = max(nowNanos, hostCoreFreeNanos[core])
+            hostCoreFreeNanos[core] = startNanos + cost.mainNanos + cost.storeCPUNanos
+            node.metrics.coreWaitNanosInWindow += overlap(nowNanos, startNanos)
+        }
         // The node layer writes inside `handle`, so, as on a live node, nothing leaves before the writes are done.
-        let endNanos = nowNanos + cost.mainNanos + cost.storeNanos
+        let endNanos = startNanos + cost.mainNanos + cost.storeNanos
         node.busyUntilNanos = endNanos
         let cpuNanos = cost.mainCPUNanos + cost.storeCPUNanos
         node.metrics.busyNanosTotal += cpuNanos
         node.metrics.eventsProcessed += 1
         // CPU inside the window, spread evenly over the event's span.
-        let span = max(1, endNanos - nowNanos)
-        node.metrics.busyNanosInWindow += UInt64(Double(cpuNanos) * Double(overlap(nowNanos, endNanos)) / Double(span))
-        node.intervalSeries.addBusy(cpuNanos: cpuNanos, startNanos: nowNanos, endNanos: endNanos)
+        let span = max(1, endNanos - startNanos)
+        node.metrics.busyNanosInWindow += UInt64(
+            Double(cpuNanos) * Double(overlap(startNanos, endNanos)) / Double(span))
+        node.intervalSeries.addBusy(cpuNanos: cpuNanos, startNanos: startNanos, endNanos: endNanos)
         scheduleRelease(node)
         try observe(output.observations, at: node)
         for (timer, after) in output.timers {
@@ -1258,7 +1293,8 @@ public final class Simulation {
         let reports = nodes.map { node in
             node.report(
                 region: node.networkIndex >= memberBase ? "global" : topology.regions[node.regionIndex].name,
-                measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode)
+                measuredNanos: window.measuredNanos, coresPerNode: modelledCoresPerNode,
+                sharedHost: !hostCoreFreeNanos.isEmpty)
         }
         var heights: [String: UInt64] = [:]
         for (index, region) in topology.regions.enumerated() {

@@ -245,8 +245,8 @@ extension Topology.VoltageWorkload {
         case startHour, loadScale, registryRegion
     }
 
-    /// As synthesised, except that `loadScale` and `registryRegion` (added for issue 12) may be absent: encodings from before it decode
-    /// at the nominal demand.
+    /// As synthesised, except that `loadScale` and `registryRegion` (added for issue 12) may be absent: encodings
+    /// from before them decode at the nominal demand and without a registry.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: DecodingKeys.self)
         self.init(

@@ -456,8 +456,8 @@ public struct VoltageStabilityContract: Contract {
     }
 
     /// Sends the region's headroom to the registry (`VoltageRegistryContract.resources`) when it, or whether the
-    /// region is short, differs from what was last sent, or when `force`; no-op without a registry. `intervalIndex` and `deficitVAr` are the
-    /// dispatch's, nil to keep the last ones sent.
+    /// region is short, differs from what was last sent, or when `force`; no-op without a registry.
+    /// `intervalIndex` and `deficitVAr` are the dispatch's, nil to keep the last ones sent.
     private func reportHeadroom(
         _ setpoints: [DeviceSetpoint], intervalIndex: UInt64?, deficitVAr: Int64?, force: Bool,
         _ context: inout ContractContext

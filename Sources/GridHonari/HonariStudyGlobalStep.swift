@@ -116,7 +116,7 @@ extension HonariStudyResult {
                 line +=
                     "; registry on \(registry.region): \(registry.updates) headroom updates, \(registry.searches) "
                     + "searches (\(registry.matched) matched, \(registry.unmatched) with no adjacent group left), "
-                    + "\(registry.merges) merges, \(registry.splits) splits, merged at the end: "
+                    + "merges \(registry.merges), splits \(registry.splits), merged at the end: "
                     + (registry.mergedAtEnd.isEmpty ? "none" : registry.mergedAtEnd.joined(separator: ", "))
             }
             lines.append(line)

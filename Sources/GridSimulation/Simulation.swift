@@ -763,12 +763,21 @@ public final class Simulation {
             let table =
                 committedTable(region: region, validator: 0, contract: VoltageRegistryContract.contractName) ?? [:]
             let read: ([UInt8]) -> [UInt8]? = { table[StateKey($0)] }
-            let counters = VoltageRegistryContract.counters(read: read)
             let names = topology.regions.map(\.name)
-            let merged = registry.groups.compactMap { group -> String? in
-                VoltageRegistryContract.mergedPartner(of: group.region, read: read).map {
-                    "\(names[Int(group.region)])+\(Int($0) < names.count ? names[Int($0)] : String($0))"
+            // The registry's own records: one that does not decode is a broken store, not zero decisions.
+            let counters: VoltageRegistryCounters
+            var merged: [String] = []
+            do {
+                counters = try VoltageRegistryContract.counters(read: read)
+                for group in registry.groups {
+                    guard let partner = try VoltageRegistryContract.mergedPartner(of: group.region, read: read)
+                    else { continue }
+                    let helper = Int(partner) < names.count ? names[Int(partner)] : String(partner)
+                    merged.append("\(names[Int(group.region)])+\(helper)")
                 }
+            } catch {
+                throw SimulationError.store(
+                    node: "region \(names[region])", reason: "voltage registry state does not decode: \(error)")
             }
             voltage?.registry = RunResult.VoltageRegistryOutcome(
                 region: names[region], updates: counters.updates, searches: counters.searches,
@@ -984,20 +993,15 @@ public final class Simulation {
         }
         var serial = output.work
         serial.batchedSignatureVerifications = 0
-        if !hostCoreFreeNanos.isEmpty {
-            // One core at full speed for the whole event: the host's other cores serve the other machines.
-            let serialNanos = max(1, options.profile.costNanos(of: serial))
-            let batchNanos = UInt64(
-                (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
-            let storeCPU = options.profile.storeCostNanos(
-                commits: output.storeWork.storeCommits, bytes: output.storeWork.storeCommitBytes)
-            return (serialNanos + batchNanos, serialNanos + batchNanos, storeCPU + syncWaitNanos, storeCPU)
-        }
         let serialNanos = max(1, options.profile.costNanos(of: serial))
         let batchNanos = UInt64(
             (Double(output.work.batchedSignatureVerifications) * options.profile.signatureVerifyNanos).rounded())
         let storeCPU = options.profile.storeCostNanos(
             commits: output.storeWork.storeCommits, bytes: output.storeWork.storeCommitBytes)
+        if !hostCoreFreeNanos.isEmpty {
+            // One core at full speed for the whole event: the host's other cores serve the other machines.
+            return (serialNanos + batchNanos, serialNanos + batchNanos, storeCPU + syncWaitNanos, storeCPU)
+        }
         if let cores = options.coresPerNode {
             // A thread gets at most one core, and only `cores` when the node has less than one.
             let threadShare = min(1, cores)

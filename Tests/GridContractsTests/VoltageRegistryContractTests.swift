@@ -56,8 +56,8 @@ import Testing
         try VoltageRegistryDecision(decoding: try #require(outcome.output, "\(outcome.failureReason ?? "")"))
     }
 
-    static func counters(_ harness: ContractHarness) -> VoltageRegistryCounters {
-        VoltageRegistryContract.counters { harness.value(contract, $0) }
+    static func counters(_ harness: ContractHarness) throws -> VoltageRegistryCounters {
+        try VoltageRegistryContract.counters { harness.value(contract, $0) }
     }
 
     @Test func aSearchPicksTheAdjacentGroupWithTheMostHeadroomAndPassesTheRequestOn() throws {
@@ -84,9 +84,9 @@ import Testing
                     requestingRegion: 2, busNumber: 30, deficitVAr: 600_000, intervalIndex: 5,
                     senderRegion: Self.registryRegion))
         // Booked: group 3's record is down by what the request took, so a second search does not count on it.
-        let record = try #require(VoltageRegistryContract.headroom(of: 3) { registry.value(Self.contract, $0) })
+        let record = try #require(try VoltageRegistryContract.headroom(of: 3) { registry.value(Self.contract, $0) })
         #expect(record.injectVAr == 300_000)
-        #expect(VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == 3)
+        #expect(try VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == 3)
 
         // Group 1 searches before group 3's next update: 2 (not heard from) has none, 3 has 300,000 left.
         let second = try Self.decision(Self.search(&registry, from: 1, deficit: 500_000, interval: 1))
@@ -96,7 +96,7 @@ import Testing
         #expect(try Self.decision(third).chosenRegion == nil)
         #expect(third.outbox.isEmpty)
 
-        let counters = Self.counters(registry)
+        let counters = try Self.counters(registry)
         #expect(counters.updates == 3 && counters.searches == 3)
         #expect(counters.matched == 2 && counters.unmatched == 1 && counters.merges == 2 && counters.splits == 0)
     }
@@ -113,7 +113,7 @@ import Testing
         let absorbing = try Self.decision(Self.search(&registry, from: 1, deficit: -900_000, interval: 1))
         #expect(absorbing.chosenRegion == 3)
         #expect(absorbing.bookedVAr == -700_000)
-        let record = try #require(VoltageRegistryContract.headroom(of: 3) { registry.value(Self.contract, $0) })
+        let record = try #require(try VoltageRegistryContract.headroom(of: 3) { registry.value(Self.contract, $0) })
         #expect(record.absorbVAr == 0 && record.injectVAr == 300_000)
     }
 
@@ -132,10 +132,10 @@ import Testing
         #expect(moved.chosenRegion == 3 && !moved.standingMerge)
         // Still short: the merge stands. Covered by its own dispatch: it splits.
         #expect(Self.update(&registry, region: 2, sequence: 1, inject: 0, deficit: 50_000).output == [0])
-        #expect(VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == 3)
+        #expect(try VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == 3)
         #expect(Self.update(&registry, region: 2, sequence: 2, inject: 0, deficit: 0).output == [1])
-        #expect(VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == nil)
-        let counters = Self.counters(registry)
+        #expect(try VoltageRegistryContract.mergedPartner(of: 2) { registry.value(Self.contract, $0) } == nil)
+        let counters = try Self.counters(registry)
         #expect(counters.merges == 2 && counters.splits == 1 && counters.matched == 3)
     }
 
@@ -174,7 +174,7 @@ import Testing
             contracts: [VoltageRegistryContract(configuration: try Self.configuration())], region: 3)
         refused(Self.update(&elsewhere, region: 1, sequence: 1, inject: 1), "configured for region 9")
         // Refused calls changed nothing: one update and one search were accepted.
-        let counters = Self.counters(registry)
+        let counters = try Self.counters(registry)
         #expect(counters.updates == 1 && counters.searches == 1)
     }
 
@@ -194,6 +194,18 @@ import Testing
         refused([.init(region: 1, adjacentRegions: [2])], "not a group of the registry")
         refused(
             [.init(region: 1, adjacentRegions: [2, 2]), .init(region: 2, adjacentRegions: [])], "name a group twice")
+    }
+
+    /// A stored record that does not decode is an error for every reader, not an empty record (absent is).
+    @Test func unreadableRecordsAreErrorsAndAbsentOnesAreNothing() throws {
+        let garbage: ([UInt8]) -> [UInt8]? = { _ in [1, 2, 3] }
+        let empty: ([UInt8]) -> [UInt8]? = { _ in nil }
+        #expect(throws: DecodingError.self) { _ = try VoltageRegistryContract.counters(read: garbage) }
+        #expect(throws: DecodingError.self) { _ = try VoltageRegistryContract.headroom(of: 1, read: garbage) }
+        #expect(throws: DecodingError.self) { _ = try VoltageRegistryContract.mergedPartner(of: 1, read: garbage) }
+        #expect(try VoltageRegistryContract.counters(read: empty) == VoltageRegistryCounters())
+        #expect(try VoltageRegistryContract.headroom(of: 1, read: empty) == nil)
+        #expect(try VoltageRegistryContract.mergedPartner(of: 1, read: empty) == nil)
     }
 
     @Test func messagesRoundTripAndRefuseHostileBytes() throws {

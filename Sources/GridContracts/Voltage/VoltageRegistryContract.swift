@@ -115,19 +115,42 @@ public struct VoltageRegistryContract: Contract {
     static func mergeKey(_ region: RegionID) -> [UInt8] { [mergePrefix, UInt8(region >> 8), UInt8(region & 0xFF)] }
     static func searchKey(_ region: RegionID) -> [UInt8] { [searchPrefix, UInt8(region >> 8), UInt8(region & 0xFF)] }
 
-    /// The registry's totals from any view of its table; zero when none are stored (or they are unreadable).
-    public static func counters(read: ([UInt8]) -> [UInt8]?) -> VoltageRegistryCounters {
-        read(countersKey).flatMap { try? VoltageRegistryCounters(decoding: $0) } ?? VoltageRegistryCounters()
+    // The read helpers take any view of the registry's table (`read` returns a key's stored value). A record that
+    // is absent reads as nothing; one that is stored but does not decode is an error, never silently nothing.
+
+    /// The registry's totals; zero when none are stored.
+    public static func counters(read: ([UInt8]) -> [UInt8]?) throws(DecodingError) -> VoltageRegistryCounters {
+        guard let stored = read(countersKey) else { return VoltageRegistryCounters() }
+        return try VoltageRegistryCounters(decoding: stored)
     }
 
-    /// The helper a group is merged with, if any.
-    public static func mergedPartner(of region: RegionID, read: ([UInt8]) -> [UInt8]?) -> RegionID? {
-        read(mergeKey(region)).flatMap { bytes in bytes.count == 10 ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : nil }
+    /// The helper a group is merged with, if any (the record holds it and the interval it merged at).
+    public static func mergedPartner(of region: RegionID, read: ([UInt8]) -> [UInt8]?) throws(DecodingError)
+        -> RegionID?
+    {
+        guard let stored = read(mergeKey(region)) else { return nil }
+        var reader = ByteReader(stored)
+        let partner = try reader.readUInt16("merge.partner")
+        _ = try reader.readUInt64("merge.intervalIndex")
+        try reader.expectEnd("merge")
+        return partner
     }
 
     /// A group's recorded headroom, as last updated and booked down since.
-    public static func headroom(of region: RegionID, read: ([UInt8]) -> [UInt8]?) -> VoltageHeadroomUpdate? {
-        read(headroomKey(region)).flatMap { try? VoltageHeadroomUpdate(decoding: $0) }
+    public static func headroom(of region: RegionID, read: ([UInt8]) -> [UInt8]?) throws(DecodingError)
+        -> VoltageHeadroomUpdate?
+    {
+        guard let stored = read(headroomKey(region)) else { return nil }
+        return try VoltageHeadroomUpdate(decoding: stored)
+    }
+
+    /// `headroom(of:read:)` inside a call: an unreadable record fails the call, naming it.
+    private static func headroom(of region: RegionID, in context: ContractContext) throws(ContractError)
+        -> VoltageHeadroomUpdate?
+    {
+        do { return try headroom(of: region) { context.get($0) } } catch {
+            throw ContractError("corrupt state: headroom of region \(region): \(error)")
+        }
     }
 
     // MARK: - Calls
@@ -160,9 +183,8 @@ public struct VoltageRegistryContract: Contract {
     }
 
     private func loadCounters(_ context: ContractContext) throws(ContractError) -> VoltageRegistryCounters {
-        guard let stored = context.get(Self.countersKey) else { return VoltageRegistryCounters() }
-        do { return try VoltageRegistryCounters(decoding: stored) } catch {
-            throw ContractError("corrupt state: counters")
+        do { return try Self.counters { context.get($0) } } catch {
+            throw ContractError("corrupt state: counters: \(error)")
         }
     }
 
@@ -179,10 +201,7 @@ public struct VoltageRegistryContract: Contract {
             throw ContractError(
                 "out of range: injectVAr and absorbVAr must be in 0...\(limit) and |deficitVAr| at most \(limit)")
         }
-        if let stored = context.get(Self.headroomKey(update.region)) {
-            guard let last = try? VoltageHeadroomUpdate(decoding: stored) else {
-                throw ContractError("corrupt state: headroom of region \(update.region)")
-            }
+        if let last = try Self.headroom(of: update.region, in: context) {
             guard update.sequence > last.sequence else {
                 throw ContractError(
                     "stale headroom update \(update.sequence) from region \(update.region): last accepted is "
@@ -236,16 +255,15 @@ public struct VoltageRegistryContract: Contract {
         let adjacent = configuration.group(request.requestingRegion)?.adjacentRegions ?? []
         var records: [RegionID: VoltageHeadroomUpdate] = [:]
         for region in adjacent {
-            guard let stored = context.get(Self.headroomKey(region)) else { continue }
-            guard let record = try? VoltageHeadroomUpdate(decoding: stored) else {
-                throw ContractError("corrupt state: headroom of region \(region)")
-            }
-            records[region] = record
+            records[region] = try Self.headroom(of: region, in: context)
         }
         func available(_ region: RegionID) -> Int64 {
             records[region]?.headroomVAr(forDeficit: request.deficitVAr) ?? 0
         }
-        let partner = Self.mergedPartner(of: request.requestingRegion) { context.get($0) }
+        let partner: RegionID?
+        do { partner = try Self.mergedPartner(of: request.requestingRegion) { context.get($0) } } catch {
+            throw ContractError("corrupt state: merge record of region \(request.requestingRegion): \(error)")
+        }
         var chosen: RegionID?
         if let partner, adjacent.contains(partner), available(partner) > 0 {
             chosen = partner

@@ -103,6 +103,12 @@ struct MeshedVoltageLayout {
         self.zones = zones
     }
 
+    /// The regions of zone `zone`'s adjacent zones on network copy `copy` (region r is zone r % zones of copy
+    /// r / zones), most branches first.
+    func adjacentRegions(ofZone zone: Int, copy: Int) -> [RegionID] {
+        zones[zone].adjacentZones.map { RegionID(copy * zones.count + $0) }
+    }
+
     /// Whether a bus of the network gets devices: a PQ bus with demand.
     func hasDevices(busIndex: Int) -> Bool {
         let bus = network.buses[busIndex]
@@ -205,8 +211,12 @@ extension VoltageWorkloadDriver {
         }
         let copies = regionCount / zoneCount
         let seed = topology.seed
-        let registryRegion: RegionID? =
-            settings.registryRegion != nil && topology.global != nil && zoneCount > 1 ? RegionID(regionCount) : nil
+        // Validation refuses a registry without a committee or a choice of groups; a topology built in code that
+        // skipped it must not lose its registry silently.
+        if let name = settings.registryRegion, topology.global == nil || zoneCount < 2 {
+            throw .setup("voltage registry \(name) needs a global committee and more than one zone")
+        }
+        let registryRegion: RegionID? = settings.registryRegion == nil ? nil : RegionID(regionCount)
         var setup = MeshedVoltageSetup(
             layout: layout, copies: copies, devices: [],
             devicesAtBus: Array(repeating: Array(repeating: [], count: network.buses.count), count: copies),
@@ -267,7 +277,7 @@ extension VoltageWorkloadDriver {
                 remoteBuses = layout.remoteBuses(zone: zoneIndex, copy: copy)
                 // With a registry, it picks the helper, so requests are not also passed along the adjacency.
                 if registryRegion == nil {
-                    forwardRegions = zone.adjacentZones.map { RegionID(copy * zoneCount + $0) }
+                    forwardRegions = layout.adjacentRegions(ofZone: zoneIndex, copy: copy)
                 }
             }
             do {
@@ -287,12 +297,10 @@ extension VoltageWorkloadDriver {
                 setup.registry = try VoltageRegistryConfiguration(
                     region: registryRegion, relayKey: RegionApplication.globalLayerSender,
                     groups: (0..<regionCount).map { regionIndex in
-                        let copy = regionIndex / zoneCount
-                        return .init(
+                        .init(
                             region: RegionID(regionIndex),
-                            adjacentRegions: layout.zones[regionIndex % zoneCount].adjacentZones.map {
-                                RegionID(copy * zoneCount + $0)
-                            })
+                            adjacentRegions: layout.adjacentRegions(
+                                ofZone: regionIndex % zoneCount, copy: regionIndex / zoneCount))
                     })
             } catch {
                 throw .setup("voltage registry of region \(topology.regions[regionCount].name): \(error)")

@@ -15,7 +15,8 @@
 # (out/fidelity/profile.json), with every simulated machine given the share of this machine's cores its live node
 # really had (FIDELITY_SIM_CPU=share, the default), or with all simulated machines sharing this machine's cores
 # with a run queue, each event waiting for a free core as a live consensus thread does (FIDELITY_SIM_CPU=host,
-# `gridledger run --host-cores`).
+# `gridledger run --host-cores`). FIDELITY_PROFILE=FILE uses that profile instead of calibrating, for example
+# one with the live runtime's own costs fitted (scripts/calibrate-live.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${FIDELITY_OUT:-out/fidelity}
@@ -48,7 +49,13 @@ bin=.build/release/gridledger
 sim_cpu=${FIDELITY_SIM_CPU:-share}
 case $sim_cpu in share | host) ;; *) echo "fidelity: FIDELITY_SIM_CPU must be share or host, got '$sim_cpu'" >&2; exit 2 ;; esac
 
-[ "${SIM_ONLY:-0}" = 1 ] || "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
+if [ -n "${FIDELITY_PROFILE:-}" ]; then
+    # A profile made elsewhere, for example with the live runtime terms (scripts/calibrate-live.sh).
+    [ -f "$FIDELITY_PROFILE" ] || { echo "fidelity: FIDELITY_PROFILE: no file $FIDELITY_PROFILE" >&2; exit 2; }
+    [ "$(realpath "$FIDELITY_PROFILE")" = "$(realpath -m "$out/profile.json")" ] || cp "$FIDELITY_PROFILE" "$out/profile.json"
+elif [ "${SIM_ONLY:-0}" != 1 ]; then
+    "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
+fi
 
 field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 

@@ -33,10 +33,9 @@ public struct StateChanges: Sendable, Equatable {
     public func sorted() -> [(contract: String, key: [UInt8], value: [UInt8]?)] {
         var result: [(contract: String, key: [UInt8], value: [UInt8]?)] = []
         result.reserveCapacity(count)
-        for contract in tables.keys.sorted() {
-            let entries = tables[contract] ?? [:]
-            for key in entries.keys.sorted() {
-                result.append((contract, key.bytes, entries[key] ?? nil))
+        for (contract, entries) in tables.sorted(by: { $0.key < $1.key }) {
+            for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
+                result.append((contract, key.bytes, value))
             }
         }
         return result

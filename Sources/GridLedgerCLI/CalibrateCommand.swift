@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridLive
 import GridSimulation
 
 struct CalibrateCommand: ParsableCommand {
@@ -26,6 +27,15 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .long, help: "Durable commits timed for storeSyncNanos (the median is kept).")
     var syncCommits = 200
 
+    @Option(
+        name: .customLong("from-live"),
+        help: ArgumentHelp(
+            "A live run's output directory (gridledger run --runtime live --out DIR) on this machine; repeat for "
+                + "runs at other loads. Fits runtimeNanosPerTransaction and runtimeNanosPerBlock: the nodes' "
+                + "measured CPU beyond what the measured profile prices for their work.",
+            valueName: "DIR"))
+    var fromLive: [String] = []
+
     func validate() throws {
         guard (3...101).contains(batches) else { throw ValidationError("--batches must be 3...101, got \(batches)") }
         guard (11...100_000).contains(syncCommits) else {
@@ -34,6 +44,11 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let live: [(file: URL, metrics: LiveNodeMetrics)]
+        do { live = fromLive.isEmpty ? [] : try loadLiveMetrics() } catch {
+            printError("gridledger calibrate: \(error)")
+            throw ExitCode.failure
+        }
         #if DEBUG
             printError("warning: this is a debug build; its costs are not this machine's release costs")
         #endif
@@ -55,7 +70,13 @@ struct CalibrateCommand: ParsableCommand {
         printError(
             "measuring (median of \(batches) batches, thread CPU time; durable commits: median of \(syncCommits), "
                 + "wall time, in \(storeURL.path))...")
-        let profile = try Calibration.measure(options) { printError($0) }
+        var profile = try Calibration.measure(options) { printError($0) }
+        if !live.isEmpty {
+            do { profile = try fitRuntimeOverhead(profile, live: live) } catch {
+                printError("gridledger calibrate: \(error)")
+                throw ExitCode.failure
+            }
+        }
         let url = URL(fileURLWithPath: out)
         try createDirectory(url.deletingLastPathComponent())
         try profile.jsonData().write(to: url)

@@ -193,6 +193,7 @@ final class ConsensusThread: @unchecked Sendable {
         metrics.record(output.observations)
         metrics.update {
             $0.inputsHandled += 1
+            $0.work.add(output)
             $0.handlingSecondsByKind[kind, default: 0] += Double(now - startNanos) / 1e9
             $0.inputsByKind[kind, default: 0] += 1
             $0.round = position.round

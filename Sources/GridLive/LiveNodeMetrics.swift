@@ -122,6 +122,10 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var storeCommits: UInt64 = 0
     public var storeSyncs: UInt64 = 0
 
+    /// The node layer's own account of the work its inputs did, summed (what the simulator's CPU model prices), so
+    /// `gridledger calibrate --from-live` can set the measured CPU against it.
+    public var work = LiveWorkTotals()
+
     public init() {}
 
     public func dropped(_ reason: FrameDropReason) -> UInt64 { framesDropped[reason.rawValue] ?? 0 }
@@ -234,5 +238,35 @@ enum ProcessResources {
             }
         }
         return (cpuSeconds, residentBytes)
+    }
+}
+
+/// Sums of `NodeOutput.work` and `NodeOutput.storeWork` over every input a live node handled.
+public struct LiveWorkTotals: Codable, Sendable, Equatable {
+    public var inputs: UInt64 = 0
+    public var signatureVerifications: UInt64 = 0
+    public var batchedSignatureVerifications: UInt64 = 0
+    public var signatures: UInt64 = 0
+    public var hashedBytes: UInt64 = 0
+    public var contractCalls: UInt64 = 0
+    public var encodedBytes: UInt64 = 0
+    public var decodedBytes: UInt64 = 0
+    public var storeCommits: UInt64 = 0
+    public var storeCommitBytes: UInt64 = 0
+
+    public init() {}
+
+    mutating func add(_ output: NodeOutput) {
+        inputs += 1
+        let work = output.work
+        signatureVerifications += UInt64(work.signatureVerifications)
+        batchedSignatureVerifications += UInt64(work.batchedSignatureVerifications)
+        signatures += UInt64(work.signatures)
+        hashedBytes += UInt64(work.hashedBytes)
+        contractCalls += UInt64(work.contractCalls)
+        encodedBytes += UInt64(work.encodedBytes)
+        decodedBytes += UInt64(work.decodedBytes)
+        storeCommits += UInt64(output.storeWork.storeCommits)
+        storeCommitBytes += UInt64(output.storeWork.storeCommitBytes)
     }
 }

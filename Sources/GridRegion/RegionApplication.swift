@@ -92,7 +92,7 @@ public struct RegionApplication: ReplicaApplication {
         var receipts: [Receipt] = []
         receipts.reserveCapacity(payload.transactions.count)
         var outbox: [OutboxMessage] = []
-        var seen = Set<Hash256>()
+        var seen = Set<Hash256>(minimumCapacity: payload.transactions.count)
         for (index, pooled) in payload.transactions.enumerated() {
             let transaction = pooled.transaction
             guard seen.insert(pooled.hash).inserted else {
@@ -223,11 +223,15 @@ public struct RegionApplication: ReplicaApplication {
         block: ProposedBlock<RegionPayload>, execution: RegionExecution, certificate: QuorumCertificate,
         work: inout Work
     ) -> RegionCommitOutput {
-        for change in execution.changes.sorted() {
-            if let value = change.value {
-                committedState[change.contract, default: [:]][StateKey(change.key)] = value
-            } else {
-                committedState[change.contract]?.removeValue(forKey: StateKey(change.key))
+        // Keys are unique within a block's changes, so the order of these updates does not matter (the store
+        // writes them sorted; the state root hashes them sorted).
+        for (contract, entries) in execution.changes.tables {
+            for (key, value) in entries {
+                if let value {
+                    committedState[contract, default: [:]][key] = value
+                } else {
+                    committedState[contract]?.removeValue(forKey: key)
+                }
             }
         }
         committedStateRoot = execution.roots.stateRoot

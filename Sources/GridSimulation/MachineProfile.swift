@@ -31,6 +31,13 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// without flushing: median over small blocks, measured on the disk `gridledger calibrate` ran on. Not CPU time:
     /// the node's consensus thread is blocked for this long, but its cores are free for other work.
     public var storeSyncNanos: Double
+    /// CPU a live node spends per transaction it executes beyond what the items above price (its sockets and event
+    /// loops, allocation and reference counting, sharing cores with other processes): 0 unless `gridledger
+    /// calibrate --from-live` fitted it to live runs on the machine. Optional in the file (0 when absent).
+    public var runtimeNanosPerTransaction: Double = 0
+    /// The same per store commit (a block, or the blocks one event commits together): the store's page writes and
+    /// flush in the kernel, a round's messages through the sockets.
+    public var runtimeNanosPerBlock: Double = 0
 
     public init(
         source: String, signatureVerifyNanos: Double, signNanos: Double, hashNanosPerKiB: Double,
@@ -72,7 +79,7 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         nanos += Double(work.hashedBytes) / 1024 * hashNanosPerKiB
         nanos += Double(work.storeCommits) * storeCommitNanos
         nanos += Double(work.storeCommitBytes) / 1024 * storeCommitNanosPerKiB
-        nanos += Double(work.contractCalls) * contractCallNanos
+        nanos += Double(work.contractCalls) * (contractCallNanos + runtimeNanosPerTransaction)
         nanos += Double(work.encodedBytes + work.decodedBytes) / 1024 * codecNanosPerKiB
         return UInt64(nanos.rounded())
     }
@@ -80,7 +87,8 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// Nanoseconds of CPU that LMDB write transactions of `bytes` in total cost.
     public func storeCostNanos(commits: Int, bytes: Int) -> UInt64 {
         guard commits > 0 else { return 0 }
-        return UInt64((Double(commits) * storeCommitNanos + Double(bytes) / 1024 * storeCommitNanosPerKiB).rounded())
+        let perCommit = storeCommitNanos + runtimeNanosPerBlock
+        return UInt64((Double(commits) * perCommit + Double(bytes) / 1024 * storeCommitNanosPerKiB).rounded())
     }
 
     /// Wall nanoseconds `commits` LMDB commits wait for the disk under `durability`: ``storeSyncNanos`` each when
@@ -127,12 +135,40 @@ public struct MachineProfile: Codable, Sendable, Equatable {
             ("storeCommitNanosPerKiB", profile.storeCommitNanosPerKiB),
             ("contractCallNanos", profile.contractCallNanos), ("codecNanosPerKiB", profile.codecNanosPerKiB),
             ("eventNanos", profile.eventNanos), ("storeSyncNanos", profile.storeSyncNanos),
+            ("runtimeNanosPerTransaction", profile.runtimeNanosPerTransaction),
+            ("runtimeNanosPerBlock", profile.runtimeNanosPerBlock),
         ]
         for (field, value) in costs where !(value.isFinite && value >= 0 && value < 1e12) {
             throw SimulationError.profile(
                 file: file, reason: "\(field) must be a finite number of nanoseconds in 0..<1e12, got \(value)")
         }
         return profile
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case schemaVersion, source, signatureVerifyNanos, signNanos, hashNanosPerKiB, storeCommitNanos
+        case storeCommitNanosPerKiB, contractCallNanos, codecNanosPerKiB, eventNanos, storeSyncNanos
+        case runtimeNanosPerTransaction, runtimeNanosPerBlock
+    }
+
+    /// Written out so that the two runtime terms, added later, may be absent (0): a profile measured by
+    /// microbenchmarks alone has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try container.decode(Int.self, forKey: .schemaVersion)
+        source = try container.decode(String.self, forKey: .source)
+        signatureVerifyNanos = try container.decode(Double.self, forKey: .signatureVerifyNanos)
+        signNanos = try container.decode(Double.self, forKey: .signNanos)
+        hashNanosPerKiB = try container.decode(Double.self, forKey: .hashNanosPerKiB)
+        storeCommitNanos = try container.decode(Double.self, forKey: .storeCommitNanos)
+        storeCommitNanosPerKiB = try container.decode(Double.self, forKey: .storeCommitNanosPerKiB)
+        contractCallNanos = try container.decode(Double.self, forKey: .contractCallNanos)
+        codecNanosPerKiB = try container.decode(Double.self, forKey: .codecNanosPerKiB)
+        eventNanos = try container.decode(Double.self, forKey: .eventNanos)
+        storeSyncNanos = try container.decode(Double.self, forKey: .storeSyncNanos)
+        runtimeNanosPerTransaction =
+            try container.decodeIfPresent(Double.self, forKey: .runtimeNanosPerTransaction) ?? 0
+        runtimeNanosPerBlock = try container.decodeIfPresent(Double.self, forKey: .runtimeNanosPerBlock) ?? 0
     }
 
     public func jsonData() throws -> Data {

@@ -71,6 +71,12 @@ import Testing
             let written = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
             #expect(written.committedTransactions == 200)
             #expect(written.node == "r0/v1")
+            // The node layer's own account of its work, which `calibrate --from-live` prices: every committed
+            // transaction executed (at least once), the store written, every input counted.
+            #expect(written.work.contractCalls >= 200)
+            #expect(written.work.storeCommits > 0 && written.work.storeCommitBytes > 0)
+            #expect(written.work.inputs == written.inputsHandled)
+            #expect(written.work.signatureVerifications + written.work.batchedSignatureVerifications >= 200)
         }
     }
 

@@ -78,6 +78,25 @@ struct MachineProfileTests {
         #expect(Self.refusal(try Self.data(object))?.contains("storeSyncNanos") == true)
     }
 
+    @Test func runtimeTermsAreOptionalAndChecked() throws {
+        var object = try Self.json(Self.profile)
+        #expect(object["runtimeNanosPerTransaction"] as? Double == 0)
+        object["runtimeNanosPerTransaction"] = nil
+        object["runtimeNanosPerBlock"] = nil
+        let absent = try MachineProfile.decode(try Self.data(object), file: "profiles/test.json")
+        #expect(absent == Self.profile)
+        object["runtimeNanosPerTransaction"] = 48_000
+        object["runtimeNanosPerBlock"] = 570_000
+        let present = try MachineProfile.decode(try Self.data(object), file: "profiles/test.json")
+        #expect(present.runtimeNanosPerTransaction == 48_000)
+        #expect(present.runtimeNanosPerBlock == 570_000)
+        #expect(try MachineProfile.decode(try present.jsonData(), file: "profiles/test.json") == present)
+        object["runtimeNanosPerBlock"] = -1
+        let message = try #require(Self.refusal(try Self.data(object)))
+        #expect(message.contains("runtimeNanosPerBlock must be a finite number of nanoseconds"))
+        #expect(message.contains("profiles/test.json"))
+    }
+
     @Test func syncWaitIsChargedOnlyForDurableCommits() {
         #expect(Self.profile.storeSyncWaitNanos(commits: 3, durability: .sync) == 27)
         #expect(Self.profile.storeSyncWaitNanos(commits: 3, durability: .noSync) == 0)

@@ -52,7 +52,8 @@ case $sim_cpu in share | host) ;; *) echo "fidelity: FIDELITY_SIM_CPU must be sh
 if [ -n "${FIDELITY_PROFILE:-}" ]; then
     # A profile made elsewhere, for example with the live runtime terms (scripts/calibrate-live.sh).
     [ -f "$FIDELITY_PROFILE" ] || { echo "fidelity: FIDELITY_PROFILE: no file $FIDELITY_PROFILE" >&2; exit 2; }
-    [ "$(realpath "$FIDELITY_PROFILE")" = "$(realpath -m "$out/profile.json")" ] || cp "$FIDELITY_PROFILE" "$out/profile.json"
+    [ "$(realpath "$FIDELITY_PROFILE")" = "$(realpath -m "$out/profile.json")" ] ||
+        cp "$FIDELITY_PROFILE" "$out/profile.json"
 elif [ "${SIM_ONLY:-0}" != 1 ]; then
     "$bin" calibrate --out "$out/profile.json" --store-dir "$out" >/dev/null
 fi

@@ -61,6 +61,17 @@ struct MachineProfileTests {
         #expect(MachineProfile.shippedDefault.storeSyncNanos == reference.storeSyncNanos)
     }
 
+    @Test func theShippedLiveProfileHasItsRuntimeTerms() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("profiles/reference-vm-live.json")
+        let live = try MachineProfile.load(contentsOf: url)
+        #expect(live.runtimeNanosPerTransaction > 0 && live.runtimeNanosPerBlock > 0)
+        #expect(live.source.contains("--from-live"))
+        // The shipped default models validators with cores of their own: no runtime terms.
+        #expect(MachineProfile.shippedDefault.runtimeNanosPerTransaction == 0)
+        #expect(MachineProfile.shippedDefault.runtimeNanosPerBlock == 0)
+    }
+
     @Test(arguments: [-1.0, 1e12, 1e300])
     func badSyncWaitIsRefusedByName(_ value: Double) throws {
         var object = try Self.json(Self.profile)

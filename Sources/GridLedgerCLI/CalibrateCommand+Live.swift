@@ -44,6 +44,13 @@ extension CalibrateCommand {
             throw CalibrationInputError(
                 "--from-live: the nodes report no CPU or no priced work (did the runs commit anything?)")
         }
+        // The profile's own bound on a cost, so that the file written can be read back.
+        for (name, value) in [("per transaction", fit.nanosPerTransaction), ("per block", fit.nanosPerBlock)]
+        where !(value.isFinite && value < 1e12) {
+            throw CalibrationInputError(
+                "--from-live: the fitted cost \(name) is \(value) ns, beyond any machine's: check the runs' metrics "
+                    + "files (cpuSeconds, work)")
+        }
         printError(
             String(
                 format: "  live runs: %d nodes; measured CPU %.2f times what the profile prices; fitted "

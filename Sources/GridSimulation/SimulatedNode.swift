@@ -92,6 +92,11 @@ final class SimulatedMachine {
     /// Consensus messages and timers go first: a node drowning in client traffic must still vote.
     var urgentInbox: BoundedQueue<MachineInput>
     var normalInbox: BoundedQueue<MachineInput>
+    /// Client transactions queued (in `normalInbox`) at most; past it a transaction is answered busy at once, as a
+    /// live node does past `LiveNodeOptions.clientInboxEventsMax`, rather than waiting behind the others until its
+    /// client gives up.
+    let clientInboxMax: Int
+    private(set) var queuedClients = 0
     var metrics = NodeMetrics()
     /// CPU and inbox depth per interval of the run's time series.
     var intervalSeries: NodeIntervalSeries
@@ -103,7 +108,7 @@ final class SimulatedMachine {
 
     init(
         label: String, address: NodeAddress, networkIndex: Int, location: Int, key: KeyPair, cores: Int,
-        durable: Bool, inboxCapacity: Int, seriesIntervalNanos: UInt64 = 1_000_000_000,
+        durable: Bool, inboxCapacity: Int, clientInboxMax: Int = .max, seriesIntervalNanos: UInt64 = 1_000_000_000,
         seriesIntervalsMax: Int = TimeSeriesRecorder.defaultIntervalsMax
     ) {
         self.label = label
@@ -115,6 +120,7 @@ final class SimulatedMachine {
         self.durable = durable
         urgentInbox = BoundedQueue(capacity: inboxCapacity)
         normalInbox = BoundedQueue(capacity: inboxCapacity)
+        self.clientInboxMax = max(1, clientInboxMax)
         intervalSeries = NodeIntervalSeries(intervalNanos: seriesIntervalNanos, intervalsMax: seriesIntervalsMax)
     }
 
@@ -132,11 +138,22 @@ final class SimulatedMachine {
     }
     var validator: RegionValidator? { host as? RegionValidator }
 
-    func popInput() -> MachineInput? { urgentInbox.pop() ?? normalInbox.pop() }
+    func popInput() -> MachineInput? {
+        if let input = urgentInbox.pop() { return input }
+        let input = normalInbox.pop()
+        if case .client = input { queuedClients -= 1 }
+        return input
+    }
 
-    /// Queues an input; false when its inbox is full.
+    /// Queues an input; false when its inbox is full (for a client transaction: its share of it).
     func queue(_ input: MachineInput, urgent: Bool, atNanos: UInt64) -> Bool {
-        let accepted = urgent ? urgentInbox.push(input) : normalInbox.push(input)
+        let accepted: Bool
+        if case .client = input {
+            accepted = queuedClients < clientInboxMax && normalInbox.push(input)
+            if accepted { queuedClients += 1 }
+        } else {
+            accepted = urgent ? urgentInbox.push(input) : normalInbox.push(input)
+        }
         if !accepted { metrics.inboxOverflows += 1 }
         metrics.queuePeak = max(metrics.queuePeak, inboxCount)
         intervalSeries.noteQueue(depth: inboxCount, atNanos: atNanos)
@@ -149,6 +166,7 @@ final class SimulatedMachine {
         releaseAtNanos = nil
         urgentInbox.removeAll()
         normalInbox.removeAll()
+        queuedClients = 0
     }
 
     /// Closes the machine's node and store (a crash, or the end of the run), keeping what the store wrote.

@@ -50,6 +50,10 @@ public struct SimulationOptions: Sendable {
     public var byzantine: [String: ByzantineBehavior]
     /// Events a node may have queued; past this, client transactions are answered "busy" and peer messages dropped.
     public var inboxEventsMax: Int
+    /// Client transactions a validator may have queued; past this one is answered "busy" at once. nil: the
+    /// topology's `consensus.blockTransactionsMax`, as a live node's `clientInboxEventsMax` (about a block's worth,
+    /// so a transaction a node takes waits at most about one block for its turn).
+    public var clientInboxEventsMax: Int?
     public var progressIntervalNanos: UInt64
     /// When set, one line per round change, commit, timeout, crash and restart is written here.
     public var traceFile: URL?
@@ -427,6 +431,7 @@ public final class Simulation {
                         address: .validator(region: regionIndex, index: validatorIndex), networkIndex: nodes.count,
                         location: regionIndex, key: key, cores: region.machine.cores,
                         durable: region.machine.durability == .sync, inboxCapacity: options.inboxEventsMax,
+                        clientInboxMax: options.clientInboxEventsMax ?? topology.consensus.blockTransactionsMax,
                         seriesIntervalNanos: options.timeSeriesIntervalNanos))
             }
         }

@@ -7,8 +7,8 @@ import GridSimulation
 extension CalibrateCommand {
     /// `--from-live`: every node's metrics file of every run given, read before anything is measured so that a
     /// wrong directory fails at once. Errors name the directory or file.
-    func loadLiveMetrics() throws -> [(file: URL, metrics: LiveNodeMetrics)] {
-        var loaded: [(file: URL, metrics: LiveNodeMetrics)] = []
+    func loadLiveMetrics() throws -> [LiveNodeMetrics] {
+        var loaded: [LiveNodeMetrics] = []
         for directory in fromLive {
             let metricsDirectory = URL(fileURLWithPath: directory).appendingPathComponent("deployment/metrics")
             let files: [URL]
@@ -25,7 +25,7 @@ extension CalibrateCommand {
             guard !files.isEmpty else {
                 throw CalibrationInputError("--from-live \(directory): \(metricsDirectory.path) holds no node metrics")
             }
-            for file in files { loaded.append((file, try Self.metrics(file))) }
+            for file in files { loaded.append(try Self.metrics(file)) }
         }
         guard loaded.count >= 3 else {
             throw CalibrationInputError(
@@ -37,9 +37,9 @@ extension CalibrateCommand {
 
     /// Fits the runtime terms to `live`, priced with `profile`, and returns `profile` with them.
     func fitRuntimeOverhead(
-        _ profile: MachineProfile, live: [(file: URL, metrics: LiveNodeMetrics)]
+        _ profile: MachineProfile, live: [LiveNodeMetrics]
     ) throws -> MachineProfile {
-        let samples = live.map { Self.sample($0.metrics, profile: profile) }
+        let samples = live.map { Self.sample($0, profile: profile) }
         guard let fit = RuntimeOverheadFit(samples) else {
             throw CalibrationInputError(
                 "--from-live: the nodes report no CPU or no priced work (did the runs commit anything?)")

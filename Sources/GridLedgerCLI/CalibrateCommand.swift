@@ -44,7 +44,7 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let live: [(file: URL, metrics: LiveNodeMetrics)]
+        let live: [LiveNodeMetrics]
         do { live = fromLive.isEmpty ? [] : try loadLiveMetrics() } catch {
             printError("gridledger calibrate: \(error)")
             throw ExitCode.failure

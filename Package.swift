@@ -94,7 +94,7 @@ let package = Package(
             name: "GridGenesis",
             dependencies: [
                 "GridNode", "GridWire", "GridTopology", "GridConsensus", "GridRegion", "GridGlobal", "GridLedger",
-                "GridCrypto", "GridStorage",
+                "GridCrypto", "GridStorage", "GridWorkloads",
             ]),
         .target(
             name: "GridLive",
@@ -106,11 +106,13 @@ let package = Package(
             name: "GridLoadGenerator",
             dependencies: [
                 "GridWire", "GridGenesis", "GridLoad", "GridTopology", "GridRegion", "GridLedger", "GridCrypto",
-                nioCore, nioPosix, nioExtras, histogram,
+                "GridWorkloads", "GridContracts", nioCore, nioPosix, nioExtras, histogram,
             ]),
         .target(
             name: "GridLiveRun",
-            dependencies: ["GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator", "GridLive"]),
+            dependencies: [
+                "GridGenesis", "GridLoad", "GridTopology", "GridNode", "GridLoadGenerator", "GridLive", "GridLedger",
+            ]),
 
         .target(
             name: "GridDeploy", dependencies: ["GridGenesis", "GridTopology", "GridLoadGenerator", "GridLoad", yams]),
@@ -128,7 +130,14 @@ let package = Package(
             name: "GridSimulation",
             dependencies: [
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", "GridTopology",
-                "GridContracts", "GridModel", "GridGlobal", "GridWire", "GridNode", "GridGenesis",
+                "GridContracts", "GridModel", "GridGlobal", "GridWire", "GridNode", "GridGenesis", "GridWorkloads",
+            ]
+        ),
+        // The grid contract workloads' agents (devices, households, operators), shared by both runtimes.
+        .target(
+            name: "GridWorkloads",
+            dependencies: [
+                "GridContracts", "GridCrypto", "GridLedger", "GridLoad", "GridModel", "GridRegion", "GridTopology",
             ]
         ),
 
@@ -149,7 +158,7 @@ let package = Package(
                 "GridGlobal", "GridNode", "GridGenesis", "GridLive", "GridLoadGenerator", "GridLiveRun",
                 "GridReport", "GridCommunity", "GridSweep", argumentParser, serviceLifecycle, logging,
             ]
-                + ["GridDeploy", "GridHonari"]
+                + ["GridDeploy", "GridHonari", "GridWorkloads"]
         ),
 
         // MARK: - Tests
@@ -187,6 +196,7 @@ let package = Package(
             name: "GridLiveTests",
             dependencies: [
                 "GridLive", "GridGenesis", "GridLoadGenerator", "GridLiveRun", "GridNode", "GridWire", "GridTopology",
+                "GridWorkloads",
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", nioCore, nioPosix,
             ]),
         .testTarget(
@@ -206,7 +216,7 @@ let package = Package(
             name: "GridSimulationTests",
             dependencies: [
                 "GridSimulation", "GridTopology", "GridLoad", "GridRegion", "GridConsensus", "GridLedger", "GridGlobal",
-                "GridNode", "GridContracts", "GridModel",
+                "GridNode", "GridContracts", "GridModel", "GridWorkloads",
             ]
         ),
     ]

@@ -108,11 +108,6 @@ public enum ClusterDeployment {
             notes.append("links: emulated by the nodes' transport (--links transport); no NetworkChaos for links")
         }
         files.append((loadFile, [kube.loadJob()]))
-        if topology.workload.kind != .transfer {
-            notes.append(
-                "workload.kind \(topology.workload.kind.rawValue): the live load generator sends transfers only so far; "
-                    + "the load Job will stop with that error (the nodes run as written)")
-        }
         let faults = chaos.faults()
         if let workflow = faults.workflow { files.append((faultsFile, [workflow])) }
         notes += faults.notes

@@ -3,7 +3,9 @@ import GridConsensus
 import GridCrypto
 import GridLedger
 import GridNode
+import GridRegion
 import GridTopology
+import GridWorkloads
 
 /// `genesis.json`: what every node and client of a live deployment agrees on before the first block. The
 /// topology (overrides applied), the chain, and for every node its name, genesis key and address. Private keys are
@@ -122,10 +124,14 @@ public struct GenesisFile: Codable, Sendable, Equatable {
             }
             return key
         }
+        let workloadContracts: [[any Contract]]
+        do { workloadContracts = try WorkloadContracts.perRegion(topology: topology, chainID: chainID) } catch {
+            throw GenesisError(file: file, field: "topology.workload", reason: error.description)
+        }
         do {
             return try Deployment(
                 topology: topology, chainID: chainID, regionKeys: regions, committeeKeys: committee,
-                verifier: verifier)
+                verifier: verifier, workloadContracts: workloadContracts)
         } catch {
             throw GenesisError(file: file, field: "topology", reason: error.reason)
         }

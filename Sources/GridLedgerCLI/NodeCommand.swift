@@ -32,6 +32,20 @@ struct NodeCommand: AsyncParsableCommand {
                 + "GRIDLEDGER_LINK_EMULATION, else on."))
     var linkEmulation: LinkEmulation?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Stop cleanly, as on SIGTERM, once the process with this pid is no longer this node's parent. "
+                + "`gridledger run --runtime live` passes its own, so its nodes never outlive it.",
+            valueName: "pid"))
+    var exitWithParent: Int32?
+
+    func validate() throws {
+        if let exitWithParent, exitWithParent <= 1 {
+            throw ValidationError("--exit-with-parent must be a process id above 1, got \(exitWithParent)")
+        }
+    }
+
     func run() async throws {
         let level = logLevel
         LoggingSystem.bootstrap { label in
@@ -81,11 +95,23 @@ struct NodeCommand: AsyncParsableCommand {
         logger.info(
             "starting at height \(host.committedHeight) on \(setup.listenHost):\(setup.listenPort), store \(setup.storeDirectory.path)"
         )
+        if let parent = exitWithParent { Self.stopWhenOrphaned(parent: parent) }
         do {
             try await LiveNode.runUntilSignalled(host: host, options: options)
         } catch {
             printError("gridledger node \(setup.node.name): \(error)")
             throw ExitCode.failure
+        }
+    }
+}
+
+extension NodeCommand {
+    /// Checks every quarter second whether the parent went (the node is re-parented on its death, whatever the
+    /// signal), and then stops the node the way SIGTERM does, so its store is closed cleanly.
+    static func stopWhenOrphaned(parent: Int32) {
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(250_000) }
+            kill(getpid(), SIGTERM)
         }
     }
 }

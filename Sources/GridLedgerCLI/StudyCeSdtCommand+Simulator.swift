@@ -3,6 +3,7 @@ import GridCommunity
 import GridLoad
 import GridSimulation
 import GridTopology
+import GridWorkloads
 
 /// The ledger side of the CE-SDT study: one community day's signed transactions replayed on the simulated ledger.
 extension StudyCeSdtCommand {

@@ -8,8 +8,8 @@ import NIOCore
 /// Both sides first send a `hello` with a fresh challenge, and each answers the other's `hello` with a
 /// `helloProof`. A peer connection carries frames for the node only once the peer's proof verifies and the key
 /// in its `hello` is the genesis key of the identity it claims; a client (identity `.client`) proves nothing and
-/// may only send `ClientMessage.submit` frames, after its `hello`. A client thus receives this node's `hello` and
-/// `helloProof` (peer message frames) before its replies.
+/// may only send `ClientMessage.submit` and `read` frames, after its `hello`. A client thus receives this node's
+/// `hello` and `helloProof` (peer message frames) before its replies.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -110,10 +110,14 @@ final class ConnectionHandler: ChannelInboundHandler {
                 transport.metrics.drop(.undecodable)
                 return close(context: context)
             }
-            guard case .submit(let requestID, let transaction) = message else {
+            switch message {
+            case .submit(let requestID, let transaction):
+                transport.submit(connection, requestID: requestID, transaction: transaction)
+            case .read(let requestID, let contract, let keys):
+                transport.read(connection, requestID: requestID, ClientRead(contract: contract, keys: keys))
+            case .reply, .values:
                 return refuse(.clientProtocol, context: context)
             }
-            transport.submit(connection, requestID: requestID, transaction: transaction)
         }
     }
 

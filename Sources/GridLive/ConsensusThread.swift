@@ -54,7 +54,7 @@ final class ConsensusThread: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopping else { return false }
         let bytes = Self.bytes(of: input)
-        if case .client = input {
+        if input.isFromClient {
             guard clients.count < clientInboxEventsMax, clientBytes + bytes <= inboxBytesMax else { return false }
             clients.append(input)
             clientBytes += bytes
@@ -154,6 +154,7 @@ final class ConsensusThread: @unchecked Sendable {
     private static func bytes(of input: NodeInput) -> Int {
         switch input {
         case .frame(_, let bytes), .client(_, let bytes): return bytes.count
+        case .clientRead(_, let read): return read.contract.utf8.count + read.keys.reduce(0) { $0 + $1.count + 8 }
         case .start, .timer: return 0
         }
     }
@@ -163,6 +164,7 @@ final class ConsensusThread: @unchecked Sendable {
         switch input {
         case .start: return "start"
         case .client: return "client"
+        case .clientRead: return "client.read"
         case .timer(.duties): return "timer.duties"
         case .timer(.region): return "timer.region"
         case .timer(.global): return "timer.global"
@@ -256,5 +258,15 @@ struct TimerHeap {
             }
         }
         return first.timer
+    }
+}
+
+extension NodeInput {
+    /// Client work waits in its own bounded queue behind peers' traffic (`clientInboxEventsMax`).
+    fileprivate var isFromClient: Bool {
+        switch self {
+        case .client, .clientRead: return true
+        case .start, .frame, .timer: return false
+        }
     }
 }

@@ -15,14 +15,33 @@ public struct LiveControlCommand: Codable, Sendable, Equatable {
     public var partition: [String]?
     public var loss: Double?
     public var heal: Bool?
+    /// A `byzantineRegion` fault's behaviour (`Topology.ByzantineRegionBehavior`'s raw value) for the entries this
+    /// validator sends the committee, or `honest` to stop.
+    public var byzantine: String?
+    /// The colluding quorum of the region, by validator index and key file (`nonExtendingHeader` signs with them).
+    public var colluders: [Colluder]?
 
-    public init(partition: [String]? = nil, loss: Double? = nil, heal: Bool? = nil) {
+    public struct Colluder: Codable, Sendable, Equatable {
+        public var index: Int
+        public var keyFile: String
+
+        public init(index: Int, keyFile: String) {
+            self.index = index
+            self.keyFile = keyFile
+        }
+    }
+
+    public init(
+        partition: [String]? = nil, loss: Double? = nil, heal: Bool? = nil, byzantine: String? = nil,
+        colluders: [Colluder]? = nil
+    ) {
         self.partition = partition
         self.loss = loss
         self.heal = heal
+        self.byzantine = byzantine
+        self.colluders = colluders
     }
 
-    /// The command as one line of the control file, newline included.
     public func line() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -1,7 +1,9 @@
 import Foundation
 import GridCrypto
+import GridGenesis
 import GridLedger
 import GridNode
+import GridTopology
 import GridWire
 import Logging
 import NIOCore
@@ -98,6 +100,7 @@ public final class LiveNode: Service, @unchecked Sendable {
                 for outgoing in output.sends { transport.send(outgoing) }
                 for outgoing in output.sendsAfterWrite { transport.send(outgoing) }
                 for (id, reply) in output.replies { transport.reply(id, reply) }
+                for (id, answer) in output.readAnswers { transport.answer(id, answer) }
             },
             failed: { error in
                 let failure = LiveNodeError.storeFailed(node: address, description: "\(error)")
@@ -270,6 +273,30 @@ public final class LiveNode: Service, @unchecked Sendable {
             setPartition(cutOff: cut)
         }
         if let loss = command.loss { setExtraLoss(rate: loss) }
+        if let byzantine = command.byzantine { setByzantine(byzantine, colluders: command.colluders ?? []) }
+    }
+
+    /// Starts or stops rewriting the entries this validator sends the committee (a `byzantineRegion` fault). A
+    /// behaviour or key file that cannot be used is logged and changes nothing: the node stays as it was.
+    func setByzantine(_ name: String, colluders: [LiveControlCommand.Colluder]) {
+        guard name != "honest" else {
+            transport.faults.withLock { $0.forgery = nil }
+            options.logger.notice("control: honest again")
+            return
+        }
+        guard let behavior = Topology.ByzantineRegionBehavior(rawValue: name) else {
+            options.logger.warning("control: unknown byzantine behaviour \(name)")
+            return
+        }
+        var keys: [(index: Int, key: KeyPair)] = []
+        for colluder in colluders {
+            do { keys.append((colluder.index, try KeyFile.read(URL(fileURLWithPath: colluder.keyFile)))) } catch {
+                options.logger.warning("control: byzantine \(name) not applied: \(error)")
+                return
+            }
+        }
+        transport.faults.withLock { $0.forgery = ByzantineEntryForgery(behavior: behavior, colluders: keys) }
+        options.logger.notice("control: byzantine \(name) with \(keys.count) colluding keys")
     }
 
     /// Written to a temporary file and renamed, so a node killed mid-write leaves the previous figures whole.

@@ -77,6 +77,11 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
 
     // Clients.
     public var clientSubmissions: UInt64 = 0
+    /// Client reads of committed state received, and their answers by kind (`values`, `rejected`).
+    public var clientReads: UInt64 = 0
+    public var clientReadAnswers: [String: UInt64] = [:]
+    /// Frames to the committee a `byzantineRegion` fault rewrote on their way out.
+    public var byzantineFramesRewritten: UInt64 = 0
     /// Replies by kind: committed, failed, rejected, busy.
     public var clientReplies: [String: UInt64] = [:]
     /// Replies whose client connection had gone.
@@ -194,8 +199,11 @@ final class MetricsRecorder: Sendable {
                     metrics.committedHeight = max(metrics.committedHeight, block.header.height)
                 case .rejected(_, let rejection):
                     metrics.rejections[rejection.code, default: 0] += 1
-                case .entryRejected:
+                case .entryRejected(let rejection):
+                    // By code as well, as the simulator counts a node's rejections (a forged certificate, a header
+                    // off the chain...).
                     metrics.entryRejections += 1
+                    metrics.rejections[rejection.code, default: 0] += 1
                 case .lost(let loss):
                     metrics.losses[Self.lossKey(loss), default: 0] += 1
                 case .roundChanged(_, _, let viaTimeout):

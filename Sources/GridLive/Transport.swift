@@ -14,6 +14,8 @@ struct TransportFaults: Sendable {
     var cutOff: Set<NodeAddress>?
     /// Loss added to every link's own, for frames this node sends.
     var extraLossRate = 0.0
+    /// Set while this validator's region is Byzantine: what it sends the committee is rewritten.
+    var forgery: ByzantineEntryForgery?
 }
 
 /// Sockets and the link model: the listener that takes peers and clients, one dialed connection per peer, client
@@ -115,7 +117,9 @@ final class Transport: Sendable {
             if !deliver(.frame(from: address, outgoing.frame), outgoing.urgent) { metrics.drop(.inboxFull) }
             return
         }
-        let (cut, extraLoss) = faults.withLock { ($0.cutOff?.contains(outgoing.to) ?? false, $0.extraLossRate) }
+        let (cut, extraLoss, forgery) = faults.withLock {
+            ($0.cutOff?.contains(outgoing.to) ?? false, $0.extraLossRate, $0.forgery)
+        }
         if cut {
             metrics.drop(.partition)
             return
@@ -129,6 +133,12 @@ final class Transport: Sendable {
             metrics.drop(.linkLoss)
             return
         }
+        if let forgery, case .member = outgoing.to {
+            let frame = forgery.tamper(outgoing.frame)
+            if frame != outgoing.frame { metrics.update { $0.byzantineFramesRewritten += 1 } }
+            link.send(frame)
+            return
+        }
         link.send(outgoing.frame)
     }
 
@@ -140,6 +150,31 @@ final class Transport: Sendable {
             return
         }
         pending.connection.send(.reply(requestID: pending.clientRequestID, reply), limits: options.wireLimits)
+    }
+
+    /// The answer to a client's read; a `rejected` reply when the values would not fit in one frame.
+    func answer(_ id: ClientRequestID, _ answer: ClientReadAnswer) {
+        guard let pending = clients.take(id) else {
+            metrics.update { $0.clientRepliesUndeliverable += 1 }
+            return
+        }
+        let message: ClientMessage
+        switch answer {
+        case .values(let height, let values):
+            let bytes = values.reduce(32) { $0 + 5 + ($1?.count ?? 0) }
+            if bytes <= options.wireLimits.frameBytesMax {
+                message = .values(requestID: pending.clientRequestID, height: height, values: values)
+            } else {
+                message = .reply(
+                    requestID: pending.clientRequestID,
+                    .rejected(reason: "read-too-large: \(bytes) bytes, frames hold \(options.wireLimits.frameBytesMax)")
+                )
+            }
+        case .rejected(let reason):
+            message = .reply(requestID: pending.clientRequestID, .rejected(reason: reason))
+        }
+        metrics.update { $0.clientReadAnswers[message.kind == "values" ? "values" : "rejected", default: 0] += 1 }
+        pending.connection.send(message, limits: options.wireLimits)
     }
 
     static func kind(_ reply: ClientReply) -> String {
@@ -162,6 +197,18 @@ final class Transport: Sendable {
     /// A client's submission: registered for its reply and handed to the node, or answered `.busy` at once.
     func submit(_ connection: ClientConnection, requestID: UInt64, transaction: [UInt8]) {
         metrics.update { $0.clientSubmissions += 1 }
+        fromClient(connection, requestID: requestID) { .client($0, transaction) }
+    }
+
+    /// A client's read: queued with the submissions (and bounded with them), or answered `.busy` at once.
+    func read(_ connection: ClientConnection, requestID: UInt64, _ read: ClientRead) {
+        metrics.update { $0.clientReads += 1 }
+        fromClient(connection, requestID: requestID) { .clientRead($0, read) }
+    }
+
+    private func fromClient(
+        _ connection: ClientConnection, requestID: UInt64, _ input: (ClientRequestID) -> NodeInput
+    ) {
         guard let id = clients.register(connection, clientRequestID: requestID) else {
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1
@@ -170,7 +217,7 @@ final class Transport: Sendable {
             connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
             return
         }
-        guard deliver(.client(id, transaction), false) else {
+        guard deliver(input(id), false) else {
             _ = clients.take(id)
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1

@@ -1,4 +1,5 @@
 import Foundation
+import GridLedger
 import GridLive
 import GridLoad
 import GridTopology
@@ -81,8 +82,31 @@ extension LiveRun {
                         self.note(at, "loss ended")
                     }
                 ))
-        case .byzantineRegion:
-            throw LiveRunError("faults: byzantineRegion is not applied by the live runtime")
+        case .byzantineRegion(let region, let behavior, let durationSeconds):
+            // The whole region lies, as in the simulator: every validator rewrites the entries it sends the
+            // committee, and a colluding quorum (the region's first 2f + 1) certifies the non-extending headers.
+            guard let count = topology.regions.first(where: { $0.name == region })?.validators else {
+                throw LiveRunError("faults: byzantineRegion names no region \(region)")
+            }
+            let names = (0..<count).map { "\(region)/v\($0)" }
+            let colluders = (0..<QuorumCertificate.quorum(validatorCount: count)).map { index in
+                LiveControlCommand.Colluder(
+                    index: index,
+                    keyFile: deploymentDirectory.appendingPathComponent("keys/\(region)-v\(index).key").path)
+            }
+            for name in names {
+                control(name, LiveControlCommand(byzantine: behavior.rawValue, colluders: colluders))
+            }
+            mark(region)
+            note(atSeconds, "byzantineRegion \(region) (\(behavior.rawValue)) for \(durationSeconds) s")
+            scheduled.append(
+                (
+                    atSeconds + durationSeconds,
+                    { [unowned self] at in
+                        for name in names { self.control(name, LiveControlCommand(byzantine: "honest")) }
+                        self.note(at, "byzantineRegion \(region) honest again")
+                    }
+                ))
         }
     }
 

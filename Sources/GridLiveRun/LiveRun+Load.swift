@@ -15,7 +15,8 @@ extension LiveRun {
         guard let layout else { return }
         let workload = topology.workload
         let runSeconds = workload.warmupSeconds + workload.durationSeconds
-        let peakTps = Self.peakTps(topology.workload.rate)
+        // Transfers only: the grid contract agents sign as they go, a few hundred transactions a second at most.
+        let peakTps = try TransferWorkload.transferController(topology).map(Self.peakTps) ?? 0
         let cores = Double(max(1, ProcessInfo.processInfo.activeProcessorCount))
         let presignSeconds = peakTps * runSeconds / (Self.presignRatePerCore * cores)
         let startDelaySeconds = 2 + presignSeconds
@@ -53,8 +54,8 @@ extension LiveRun {
     }
 
     /// The highest rate the controller offers, for the time pre-signing takes.
-    static func peakTps(_ rate: Topology.RateController) -> Double {
-        switch rate {
+    static func peakTps(_ controller: RateController) -> Double {
+        switch controller {
         case .fixed(let tps), .poisson(let tps): return tps
         case .ramp(let from, let to): return max(from, to)
         case .step(let steps): return steps.map(\.tps).max() ?? 0

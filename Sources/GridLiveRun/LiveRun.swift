@@ -118,8 +118,6 @@ public final class LiveRun {
     // MARK: - Set-up
 
     func prepare() throws {
-        // Refuse what cannot run before touching the folder, so a refused run leaves an earlier one's files.
-        try checkSupported()
         let fileManager = FileManager.default
         // A leftover deployment that cannot be removed makes the genesis below fail, naming the folder.
         try? fileManager.removeItem(at: deploymentDirectory)
@@ -132,21 +130,6 @@ public final class LiveRun {
             topology: topology, options: GenesisOptions(host: options.host, keys: .random), to: deploymentDirectory)
     }
 
-    /// Faults and workloads the live runtime cannot apply yet are refused before anything starts.
-    func checkSupported() throws {
-        guard topology.workload.kind == .transfer else {
-            throw LiveRunError(
-                "workload.kind \(topology.workload.kind.rawValue): the live load generator sends transfers only so "
-                    + "far; run this topology with --runtime sim")
-        }
-        for fault in topology.faults {
-            if case .byzantineRegion = fault.kind {
-                throw LiveRunError(
-                    "faults: byzantineRegion is applied by the simulator's network only; run with --runtime sim")
-            }
-        }
-    }
-
     func startNodes() throws {
         guard let layout else { return }
         let logs = deploymentDirectory.appendingPathComponent("logs")
@@ -154,7 +137,8 @@ public final class LiveRun {
             guard let config = layout.nodeConfigs[entry.name] else { continue }
             let fileName = entry.name.replacingOccurrences(of: "/", with: "-")
             let child = ChildProcess(
-                name: entry.name, executable: options.executable, arguments: ["node", "--config", config.path],
+                name: entry.name, executable: options.executable,
+                arguments: ["node", "--config", config.path, "--exit-with-parent", "\(getpid())"],
                 logFile: logs.appendingPathComponent("\(fileName).log"))
             try child.start()
             nodes[entry.name] = child

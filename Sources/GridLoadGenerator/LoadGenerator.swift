@@ -5,6 +5,7 @@ import GridLoad
 import GridRegion
 import GridTopology
 import GridWire
+import GridWorkloads
 import Histogram
 import NIOCore
 import NIOExtras
@@ -40,21 +41,48 @@ public enum LoadGenerator {
         let topology = options.topology
         let workload = try TransferWorkload(topology: topology, chainID: options.chainID)
         let window = try TransferWorkload.window(topology.workload)
-        let controller = TransferWorkload.rateController(topology.workload.rate)
+        let clientKey = KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)")
+        var setups: [LoadRunner.Setup] = []
+        // The grid contract agents run in part 0 only, on connections of their own.
+        if options.part == 0, topology.workload.kind != .transfer {
+            var agentOptions = options
+            agentOptions.part = 0
+            agentOptions.parts = 1
+            agentOptions.recordsCommitted = false
+            let agent: ContractAgent
+            do {
+                agent = try ContractAgent(
+                    topology: topology, chainID: options.chainID, window: window,
+                    readKeysMax: WireLimits.standard.readKeysMax)
+            } catch {
+                throw LoadGeneratorError.workload("\(error)")
+            }
+            setups.append(
+                LoadRunner.Setup(
+                    options: agentOptions, window: window, regionNames: workload.regionNames,
+                    validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: [], regionOf: [],
+                    homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0],
+                    clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/agents"),
+                    presignSeconds: 0, presignCPUSeconds: 0, closedLoop: nil, agent: agent,
+                    series: try TimeSeriesRecorder(
+                        intervalNanos: options.intervalNanos, intervalsMax: options.intervalsMax)
+                ))
+        }
+        let controller = try TransferWorkload.transferController(topology)
         let series = try TimeSeriesRecorder(intervalNanos: options.intervalNanos, intervalsMax: options.intervalsMax)
-        let setup: LoadRunner.Setup
         if case .closedLoop(let outstanding) = controller {
             // Validates the controller as the simulator does.
-            _ = try LoadSchedule(controller: controller, window: window, seed: topology.seed)
+            _ = try LoadSchedule(controller: .closedLoop(outstanding: outstanding), window: window, seed: topology.seed)
             let share = outstanding / options.parts + (options.part < outstanding % options.parts ? 1 : 0)
-            setup = LoadRunner.Setup(
-                options: options, window: window, regionNames: workload.regionNames,
-                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: [], regionOf: [],
-                homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0],
-                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
-                presignSeconds: 0, presignCPUSeconds: 0,
-                closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload), series: series)
-        } else {
+            setups.append(
+                LoadRunner.Setup(
+                    options: options, window: window, regionNames: workload.regionNames,
+                    validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: [], regionOf: [],
+                    homeValidatorOf: [], frames: ByteBuffer(), frameOffsets: [0], clientKey: clientKey,
+                    presignSeconds: 0, presignCPUSeconds: 0,
+                    closedLoop: LoadRunner.ClosedLoop(outstanding: share, workload: workload), series: series))
+        } else if controller != nil || setups.isEmpty {
+            // With no transfers and no agents here, the part still reports, empty.
             let allTimes = try TransferWorkload.scheduledTimes(topology)
             let indices = Array(stride(from: options.part, to: allTimes.count, by: options.parts))
 
@@ -66,30 +94,52 @@ public enum LoadGenerator {
             let presignCPUSeconds = ProcessCPU.seconds() - presignCPUStart
 
             let plans = indices.map { workload.plan($0) }
-            setup = LoadRunner.Setup(
-                options: options, window: window, regionNames: workload.regionNames,
-                validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
-                regionOf: plans.map { UInt16($0.region) }, homeValidatorOf: plans.map { UInt16($0.gatewayValidator) },
-                frames: frames, frameOffsets: frameOffsets,
-                clientKey: KeyPair.derived(masterSeed: topology.seed, label: "load-generator/\(options.part)"),
-                presignSeconds: presignSeconds, presignCPUSeconds: presignCPUSeconds, closedLoop: nil, series: series)
+            setups.append(
+                LoadRunner.Setup(
+                    options: options, window: window, regionNames: workload.regionNames,
+                    validatorsPerRegion: workload.validatorsPerRegion, scheduledNanos: indices.map { allTimes[$0] },
+                    regionOf: plans.map { UInt16($0.region) },
+                    homeValidatorOf: plans.map { UInt16($0.gatewayValidator) }, frames: frames,
+                    frameOffsets: frameOffsets, clientKey: clientKey, presignSeconds: presignSeconds,
+                    presignCPUSeconds: presignCPUSeconds, closedLoop: nil, series: series))
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let runner = LoadRunner(setup: setup, loop: group.next(), progress: progress)
-            try await runner.connectAll().get()
+            let loop = group.next()
+            // One progress line: the last runner's (the transfers', when there are any).
+            let runners = setups.enumerated().map { position, setup in
+                LoadRunner(setup: setup, loop: loop, progress: position == setups.count - 1 ? progress : nil)
+            }
+            for runner in runners { try await runner.connectAll().get() }
             if let startAt = options.startAtUnixNanos {
                 let nowUnix = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
                 if startAt > nowUnix { try await Task.sleep(nanoseconds: startAt - nowUnix) }
             }
-            let report = try await runner.start().get()
+            let futures = runners.map { $0.start() }
+            var reports: [LoadReport] = []
+            for future in futures { reports.append(try await future.get()) }
             try await group.shutdownGracefully()
-            return report
+            return try combined(reports, options: options)
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// One process's runners as one part: counts, histograms and series added, the process's CPU once (each
+    /// runner measured all of it).
+    static func combined(_ reports: [LoadReport], options: LoadGeneratorOptions) throws -> LoadReport {
+        guard reports.count > 1, let first = reports.first else {
+            return reports.first ?? LoadReport.merged([LoadReport]())
+        }
+        var merged = try LoadReport.merged(reports.enumerated().map { ("runner \($0.offset)", $0.element) })
+        merged.parts = [options.part]
+        merged.partsTotal = options.parts
+        merged.generator.cpuSeconds = reports.map(\.generator.cpuSeconds).max() ?? first.generator.cpuSeconds
+        merged.generator.eventLoopCPUSeconds =
+            reports.map(\.generator.eventLoopCPUSeconds).max() ?? first.generator.eventLoopCPUSeconds
+        return merged
     }
 
     /// The length-prefixed `submit` frame of each transaction (request id = its index in the run), one after the
@@ -161,6 +211,9 @@ final class LoadRunner: @unchecked Sendable {
         var presignCPUSeconds: Double
         /// Set for a closed loop: nothing is pre-signed, transactions are built when released.
         var closedLoop: ClosedLoop?
+        /// Set for the grid contract agents: their transactions are built and signed when due (request id = local
+        /// number, so the runner's options have part 0 of 1).
+        var agent: ContractAgent?
         /// Empty, with the options' interval and bound; the runner fills it.
         var series: TimeSeriesRecorder
     }
@@ -214,6 +267,23 @@ final class LoadRunner: @unchecked Sendable {
     private var closedLoopFrames: [Int: ByteBuffer] = [:]
     private let part: Int
     private let parts: Int
+    /// The grid contract agents, when this runner sends their transactions; the purpose of each that has one.
+    private let agent: ContractAgent?
+    private var agentPurpose: [Int: WorkloadPurpose] = [:]
+    /// Reads of committed state in flight, by request id (from `readIDBase`, above any transaction's id).
+    private var pendingReads: [UInt64: PendingRead] = [:]
+    private var nextReadID = LoadRunner.readIDBase
+    static let readIDBase: UInt64 = 1 << 62
+    private var workloadOutcome: RunResult.WorkloadOutcome?
+    private var workloadOutcomeError: String?
+    /// The run is over and the agents' outcome is being read; `finish` follows.
+    private var readingOutcome = false
+
+    private struct PendingRead {
+        var connection: Int
+        var deadlineNanos: UInt64
+        var done: ([[UInt8]?]?) -> Void
+    }
 
     private var state: [TxState]
     private var connectionOf: [Int32]
@@ -278,6 +348,7 @@ final class LoadRunner: @unchecked Sendable {
         if let closedLoop = setup.closedLoop {
             closedLoopLimit = closedLoop.outstanding
         }
+        agent = setup.agent
         part = setup.options.part
         parts = setup.options.parts
         state = Array(repeating: .pending, count: count)
@@ -395,6 +466,7 @@ final class LoadRunner: @unchecked Sendable {
         guard connection.generation == generation, connection.status == .up else { return }
         connection.status = .down
         connection.channel = nil
+        failReads(onConnection: index)
         // Frames the link still held never left: their transactions are in flight here and go elsewhere below.
         connection.held.removeAll()
         guard !finished else { return }
@@ -446,9 +518,24 @@ final class LoadRunner: @unchecked Sendable {
         let bytes = Array(frame.readableBytesView)
         // A frame that is neither a client reply nor a peer hello is counted below as a protocol error.
         if let message = try? WireCodec.decodeClient(bytes, limits: .standard) {
+            if case .values(let requestID, _, let values) = message {
+                guard let read = pendingReads.removeValue(forKey: requestID) else {
+                    stats.lateReplies += 1
+                    return
+                }
+                return read.done(values)
+            }
             guard case .reply(let requestID, let reply) = message else {
                 stats.protocolErrors += 1
                 return
+            }
+            if requestID >= Self.readIDBase {
+                // A read the gateway refused or had no room for.
+                guard let read = pendingReads.removeValue(forKey: requestID) else {
+                    stats.lateReplies += 1
+                    return
+                }
+                return read.done(nil)
             }
             guard hasClientLink else {
                 handleReply(requestID: requestID, reply: reply, on: connection)
@@ -535,8 +622,16 @@ final class LoadRunner: @unchecked Sendable {
             sends += 1
         }
         releaseClosedLoop(now: now)
+        releaseAgent(now: now)
         flushTouched()
         expire(now: now)
+        expireReads(now: now)
+        if let failure = agent?.failure, !finished {
+            finished = true
+            for connection in connections { connection.channel?.close(promise: nil) }
+            promise.fail(LoadGeneratorError.workload(failure))
+            return
+        }
         let wall = NIODeadline.now()
         for connection in connections where connection.status == .down && connection.retryAt <= wall {
             _ = connect(connection)
@@ -545,19 +640,31 @@ final class LoadRunner: @unchecked Sendable {
             reportProgress(now: now)
             nextProgressNanos = (now / 1_000_000_000 + 1) * 1_000_000_000
         }
-        let released = closedLoopLimit == nil || now >= setup.window.runEndNanos
-        if (released && nextDue == count && openCount == 0) || now >= drainEndNanos {
-            finish(now: now)
-            return
+        let released = (closedLoopLimit == nil && agent == nil) || now >= setup.window.runEndNanos
+        let agentsDone = agent?.isIdle ?? true
+        if !readingOutcome, (released && nextDue == count && openCount == 0 && agentsDone) || now >= drainEndNanos {
+            guard agent != nil else {
+                finish(now: now)
+                return
+            }
+            readOutcome()
         }
+        // Reading the outcome is bounded by the reads' own time-outs; this bounds it once more.
+        if readingOutcome, !finished, now >= drainEndNanos + Self.outcomeSecondsMax * 1_000_000_000 {
+            workloadOutcomeError = workloadOutcomeError ?? "reading the outcome took over \(Self.outcomeSecondsMax) s"
+            finish(now: now)
+        }
+        guard !finished else { return }
         if nextDue < count, scheduledNanos[nextDue] <= now {
             loop.execute { self.tick() }
             return
         }
-        // A closed loop releases on every tick until the end of the run.
-        let nextSend =
+        // A closed loop releases on every tick until the end of the run; agents wake when they have something due.
+        var nextSend =
             nextDue < count ? scheduledNanos[nextDue] : released ? UInt64.max : now + limits.tickNanos
-        let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, drainEndNanos)
+        if let agentWake = agent?.nextWakeNanos { nextSend = min(nextSend, agentWake) }
+        let wakeBound = readingOutcome ? drainEndNanos + Self.outcomeSecondsMax * 1_000_000_000 : drainEndNanos
+        let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, wakeBound)
         loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(wake))) { self.tick() }
     }
 
@@ -650,9 +757,72 @@ final class LoadRunner: @unchecked Sendable {
     }
 
     private func frame(_ k: Int) -> ByteBuffer? {
-        if closedLoopLimit != nil { return closedLoopFrames[k] }
+        if closedLoopLimit != nil || agent != nil { return closedLoopFrames[k] }
         return setup.frames.getSlice(
             at: setup.frameOffsets[k], length: setup.frameOffsets[k + 1] - setup.frameOffsets[k])
+    }
+
+    /// Agents: builds, signs and sends every submission due by now, each scheduled at its due time (or the last
+    /// one's, so scheduled times stay in order for the deadlines).
+    private func releaseAgent(now: UInt64) {
+        guard let agent else { return }
+        for (dueNanos, submission) in agent.release(now: now, reader: self) {
+            let k = count
+            let scheduled = max(dueNanos, scheduledNanos.last ?? 0)
+            let submit = WireCodec.encode(
+                ClientMessage.submit(requestID: UInt64(k), transaction: submission.transaction.encoded()))
+            var buffer = ByteBufferAllocator().buffer(capacity: submit.count + 4)
+            buffer.writeInteger(UInt32(submit.count), endianness: .big)
+            buffer.writeBytes(submit)
+            closedLoopFrames[k] = buffer
+            if let purpose = submission.purpose { agentPurpose[k] = purpose }
+            scheduledNanos.append(scheduled)
+            regionOf.append(UInt16(submission.region))
+            homeValidatorOf.append(UInt16(submission.gatewayValidator % setup.validatorsPerRegion[submission.region]))
+            state.append(.pending)
+            connectionOf.append(-1)
+            everSent.append(false)
+            resubmitted.append(false)
+            count += 1
+            let phase = setup.window.phase(ofScheduledNanos: scheduled)
+            phaseCounts[Self.phaseIndex(phase)].offered += 1
+            if phase == .measured { regionMeasured[submission.region].offered += 1 }
+            nextDue = count
+            sendLagMaxNanos = max(sendLagMaxNanos, now > scheduled ? now - scheduled : 0)
+            route(k, now: now)
+        }
+    }
+
+    // MARK: - Reads of committed state
+
+    /// Reads in flight at most; one more is answered nil at once.
+    static let readsInFlightMax = 1_024
+    /// How long a read may take; a gateway that does not answer by then leaves its devices on their set-points.
+    static let readTimeoutNanos: UInt64 = 2_000_000_000
+    /// Seconds after the drain that reading the outcome may take at most.
+    static let outcomeSecondsMax: UInt64 = 30
+
+    private func expireReads(now: UInt64) {
+        let expired = pendingReads.filter { $0.value.deadlineNanos <= now }.keys.sorted()
+        for id in expired { pendingReads.removeValue(forKey: id)?.done(nil) }
+    }
+
+    private func failReads(onConnection index: Int) {
+        let failed = pendingReads.filter { $0.value.connection == index }.keys.sorted()
+        for id in failed { pendingReads.removeValue(forKey: id)?.done(nil) }
+    }
+
+    private func readOutcome() {
+        guard let agent else { return }
+        readingOutcome = true
+        agent.outcome(reader: self) { result in
+            switch result {
+            case .success(let outcome): self.workloadOutcome = outcome
+            case .failure(let error): self.workloadOutcomeError = error.reason
+            }
+            guard !self.finished else { return }
+            self.finish(now: self.nowNanos())
+        }
     }
 
     /// Closed loop: builds, signs and sends as many transactions as there are free slots, scheduled now.
@@ -740,6 +910,12 @@ final class LoadRunner: @unchecked Sendable {
         if closedLoopLimit != nil {
             closedLoopOutstanding -= 1
             closedLoopFrames[k] = nil
+        }
+        if let agent {
+            closedLoopFrames[k] = nil
+            if let purpose = agentPurpose.removeValue(forKey: k), case .committed = outcome {
+                agent.committed(purpose, now: now)
+            }
         }
         let scheduled = scheduledNanos[k]
         let phase = setup.window.phase(ofScheduledNanos: scheduled)
@@ -879,6 +1055,11 @@ final class LoadRunner: @unchecked Sendable {
             rejectReasons: rejectReasons, latencyLocalCommit: LatencyHistogram(histogram), generator: generator,
             connections: stats)
         var finished = report
+        if let agent {
+            finished.workload = workloadOutcome
+            finished.workloadError = workloadOutcomeError
+            finished.stateReads = LoadReport.StateReads(sent: agent.readsSent, unanswered: agent.readsUnanswered)
+        }
         if setup.options.recordsCommitted {
             finished.committedIndices = committedLocal.map { part + $0 * parts }
         }
@@ -931,5 +1112,30 @@ final class GatewayHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+extension LoadRunner: CommittedStateReader {
+    func read(
+        region: Int, validator: Int, contract: String, keys: [[UInt8]], done: @escaping ([[UInt8]?]?) -> Void
+    ) {
+        let validators = setup.validatorsPerRegion[region]
+        guard pendingReads.count < Self.readsInFlightMax else { return done(nil) }
+        for offset in 0..<validators {
+            guard let index = connectionIndex[region][(validator + offset) % validators] else { continue }
+            let connection = connections[index]
+            guard connection.status == .up, let channel = connection.channel else { continue }
+            let id = nextReadID
+            nextReadID += 1
+            let message = WireCodec.encode(ClientMessage.read(requestID: id, contract: contract, keys: keys))
+            var buffer = channel.allocator.buffer(capacity: message.count + 4)
+            buffer.writeInteger(UInt32(message.count), endianness: .big)
+            buffer.writeBytes(message)
+            pendingReads[id] = PendingRead(
+                connection: index, deadlineNanos: nowNanos() + Self.readTimeoutNanos, done: done)
+            channel.writeAndFlush(buffer, promise: nil)
+            return
+        }
+        done(nil)
     }
 }

@@ -187,15 +187,15 @@ public struct LoadProgress: Sendable {
 }
 
 public enum LoadGeneratorError: Error, CustomStringConvertible, Equatable {
-    case unsupportedWorkload(String)
+    /// A grid contract agent could not go on (a power flow that failed).
+    case workload(String)
     case invalidOptions(String)
     case config(file: String, reason: String)
     case accounting(String)
 
     public var description: String {
         switch self {
-        case .unsupportedWorkload(let kind):
-            return "the live load generator supports only the transfer workload, not \(kind)"
+        case .workload(let reason): return "the grid contract workload stopped: \(reason)"
         case .invalidOptions(let reason): return "invalid load generator options: \(reason)"
         case .config(let file, let reason): return "load generator config \(file): \(reason)"
         case .accounting(let reason): return "load report does not add up: \(reason)"

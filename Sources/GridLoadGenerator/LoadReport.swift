@@ -164,6 +164,23 @@ public struct LoadReport: Sendable, Codable, Hashable {
     /// The run interval by interval on the wall clock (``LoadTimeSeries``); absent in reports of generators built
     /// before it existed.
     public var timeSeries: LoadTimeSeries?
+    /// What the grid contract agents achieved (the part that ran them), from the regions' committed state; nil for
+    /// transfers, or when it could not be read (`workloadError` says why).
+    public var workload: RunResult.WorkloadOutcome?
+    public var workloadError: String?
+    /// The agents' reads of committed state: sent, and those that got no answer (a gateway down, a refusal, a
+    /// time-out).
+    public var stateReads: StateReads?
+
+    public struct StateReads: Sendable, Codable, Hashable {
+        public var sent: UInt64
+        public var unanswered: UInt64
+
+        public init(sent: UInt64, unanswered: UInt64) {
+            self.sent = sent
+            self.unanswered = unanswered
+        }
+    }
 
     public struct RegionLoad: Sendable, Codable, Hashable {
         public var name: String
@@ -377,6 +394,13 @@ public struct LoadReport: Sendable, Codable, Hashable {
             merged.generator.sendLagMaxMicros = max(
                 merged.generator.sendLagMaxMicros, report.generator.sendLagMaxMicros)
             merged.connections = merged.connections + report.connections
+            merged.workload = merged.workload ?? report.workload
+            merged.workloadError = merged.workloadError ?? report.workloadError
+            if let reads = report.stateReads {
+                let sum = merged.stateReads ?? StateReads(sent: 0, unanswered: 0)
+                merged.stateReads = StateReads(
+                    sent: sum.sent + reads.sent, unanswered: sum.unanswered + reads.unanswered)
+            }
         }
         merged.parts.sort()
         merged.latencyLocalCommit = LatencyHistogram(histogram)
@@ -407,6 +431,7 @@ public struct LoadReport: Sendable, Codable, Hashable {
             windowSeconds: RunResult.WindowSeconds(window), regions: regionResults, nodes: nodes,
             simulation: RunResult.SimulationStats(virtualSeconds: generator.wallSeconds, eventsProcessed: 0),
             wallClock: wallClock)
+        result.workload = workload
         // Seconds from the first interval; a live run re-bases it on its planned start and adds fault marks.
         result.timeSeries = timeSeries?.timeSeries(originUnixNanos: nil)
         return result

@@ -5,6 +5,7 @@ import GridLedger
 import GridLoad
 import GridRegion
 import GridTopology
+import GridWorkloads
 
 /// The transfer workload exactly as the simulator builds it (`Simulation.makeTransaction` and
 /// `Simulation.presignOpenLoop`): devices with their own derived keys, transaction `i` sent by device
@@ -22,10 +23,9 @@ public struct TransferWorkload: Sendable {
     /// Device keys: `KeyPair.derived(masterSeed: seed, label: "device/\(i)")`.
     public let accounts: [KeyPair]
 
+    /// The transfers of a `transfer` workload, or the transfer part of a `mix` (none for `voltage` and
+    /// `auction`: ``transferController(_:)`` is nil then).
     public init(topology: Topology, chainID: ChainID) throws {
-        guard topology.workload.kind == .transfer else {
-            throw LoadGeneratorError.unsupportedWorkload(topology.workload.kind.rawValue)
-        }
         guard !topology.regions.isEmpty, topology.regions.allSatisfy({ $0.validators >= 1 }) else {
             throw LoadGeneratorError.invalidOptions("the topology needs at least one region with a validator")
         }
@@ -82,6 +82,25 @@ public struct TransferWorkload: Sendable {
         }
     }
 
+    /// What sends the run's transfers, as the simulator sets it up: the workload's rate for a `transfer` workload,
+    /// a fixed rate of the transfer share for a `mix` that has one (`ContractWorkloadPlan.mixTransferTps`), nil when
+    /// the workload sends no transfers.
+    public static func transferController(_ topology: Topology) throws -> RateController? {
+        switch topology.workload.kind {
+        case .transfer:
+            return rateController(topology.workload.rate)
+        case .mix:
+            // The rate depends on the agents' populations, not on signatures: any chain gives the same.
+            let tps: Double
+            do { tps = try ContractWorkloadPlan.mixTransferTps(topology: topology, chainID: 1) } catch {
+                throw LoadGeneratorError.invalidOptions("workload: \(error)")
+            }
+            return tps > 0 ? .fixed(tps: max(tps, 1)) : nil
+        case .voltage, .auction:
+            return nil
+        }
+    }
+
     /// The run's phases, as the simulator derives them from the workload (no cool-down).
     public static func window(_ workload: Topology.Workload) throws -> LoadWindow {
         try LoadWindow(
@@ -92,7 +111,7 @@ public struct TransferWorkload: Sendable {
     /// controller, window and seed as the simulator, so both offer the same transactions at the same times.
     /// Open loop only; throws for a closed loop.
     public static func scheduledTimes(_ topology: Topology, limit: Int = 50_000_000) throws -> [UInt64] {
-        let controller = rateController(topology.workload.rate)
+        guard let controller = try transferController(topology) else { return [] }
         guard !controller.isClosedLoop else {
             throw LoadGeneratorError.invalidOptions("a closed loop has no schedule in advance")
         }

@@ -145,6 +145,8 @@ public final class CommitteeMember: NodeHost {
             try drive(.timer(timer), &output)
         case .timer, .client:
             output.observations.append(.lost(.unexpectedMessage))
+        case .clientRead(let id, _):
+            output.readAnswers.append((id, .rejected("not-a-region-validator")))
         case .frame(let from, let bytes):
             try receive(bytes, from: from, &output)
         }

@@ -34,5 +34,25 @@ public enum NodeInput: Sendable {
     case frame(from: NodeAddress, [UInt8])
     /// A client's transaction, to be answered under `id`.
     case client(ClientRequestID, [UInt8])
+    /// A client's read of committed contract state, to be answered under `id` (`NodeOutput.readAnswers`).
+    case clientRead(ClientRequestID, ClientRead)
     case timer(NodeTimer)
+}
+
+/// Keys of one contract's committed state that a client wants to see.
+public struct ClientRead: Sendable, Equatable {
+    public var contract: String
+    public var keys: [[UInt8]]
+
+    public init(contract: String, keys: [[UInt8]]) {
+        self.contract = contract
+        self.keys = keys
+    }
+}
+
+/// A node's answer to a `ClientRead`.
+public enum ClientReadAnswer: Sendable, Equatable {
+    /// The committed height the values are read at, and one value per key (nil: not set).
+    case values(height: UInt64, [[UInt8]?])
+    case rejected(String)
 }

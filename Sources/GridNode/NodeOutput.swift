@@ -77,6 +77,7 @@ public struct NodeOutput: Sendable {
     public var sendsAfterWrite: [Outgoing] = []
     public var timers: [(timer: NodeTimer, afterNanos: UInt64)] = []
     public var replies: [(id: ClientRequestID, reply: ClientReply)] = []
+    public var readAnswers: [(id: ClientRequestID, answer: ClientReadAnswer)] = []
     /// Work on the node's consensus thread (and, for signature batches, its other cores).
     public var work = Work()
     /// The event's store writes, priced apart from its compute.

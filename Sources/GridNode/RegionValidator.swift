@@ -242,6 +242,8 @@ public final class RegionValidator: NodeHost {
             if let link = configuration.global { output.timers.append((.duties, link.dutyTickNanos)) }
         case .client(let id, let bytes):
             try drive(.client(id, bytes: bytes), &output)
+        case .clientRead(let id, let read):
+            output.readAnswers.append((id, answer(read, &output.work)))
         case .timer(.region(let timer)):
             try drive(.timer(timer), &output)
         case .timer(.duties):
@@ -275,6 +277,15 @@ public final class RegionValidator: NodeHost {
             output.observations.append(.lost(.unexpectedMessage))
             output.observations.append(.rejected(from: sender, ConsensusRejection("unexpected-message")))
         }
+    }
+
+    /// Committed state only: a client must never see a value that a view change could still take back.
+    private func answer(_ read: ClientRead, _ work: inout Work) -> ClientReadAnswer {
+        guard app.runs(contract: read.contract) else { return .rejected("unknown-contract") }
+        let table = app.committedState[read.contract] ?? [:]
+        let values = read.keys.map { table[StateKey($0)] }
+        work.decodedBytes += read.keys.reduce(0) { $0 + $1.count }
+        return .values(height: replica.committedHeight, values)
     }
 
     // MARK: - Interpreting the region node's actions

@@ -52,6 +52,9 @@ public struct RegionApplication: ReplicaApplication {
 
     public let configuration: MempoolConfiguration
     private let contracts: [String: any Contract]
+
+    /// Whether this region runs a contract of that name.
+    public func runs(contract name: String) -> Bool { contracts[name] != nil }
     /// The validator's signature checker, which the node's gateway uses too.
     public let verifier: any SignatureVerifying
     public private(set) var committedState: [String: [StateKey: [UInt8]]]

@@ -25,7 +25,8 @@ public struct TransferContract: Contract {
         return writer.bytes
     }
 
-    private static func balanceKey(_ account: PublicKey) -> [UInt8] { [0x62] + account.bytes }  // "b"
+    /// Where an account's balance is stored (what a client `read` asks for).
+    public static func balanceKey(_ account: PublicKey) -> [UInt8] { [0x62] + account.bytes }  // "b"
     private static func energyKey(_ account: PublicKey) -> [UInt8] { [0x65] + account.bytes }  // "e"
 
     private static func read(_ context: ContractContext, _ key: [UInt8], default value: UInt64) -> UInt64 {

@@ -208,42 +208,10 @@ extension Simulation {
 
     /// Rewrites entries a Byzantine region's validator sends to the committee; other frames pass unchanged.
     func tamperFrame(_ frame: [UInt8], _ behavior: Topology.ByzantineRegionBehavior, region: Int) -> [UInt8] {
-        // Only entries carry what a Byzantine region lies about. Any other frame passes unchanged, and one that
-        // does not decode reaches the member as it is, which counts it as undecodable.
-        guard case .entries(let entries)? = try? WireCodec.decode(frame) else { return frame }
-        return WireCodec.encode(.entries(entries.map { tamper($0, behavior, region: region) }))
-    }
-
-    /// What a Byzantine region sends instead of the truth: votes with forged signatures, or a header certified by
-    /// a colluding quorum that does not extend the region's chain.
-    private func tamper(
-        _ entry: RegionCommitEntry, _ behavior: Topology.ByzantineRegionBehavior, region: Int
-    ) -> RegionCommitEntry {
-        switch behavior {
-        case .forgedCertificate:
-            var forged = entry.certificate
-            forged.votes = forged.votes.map { vote in
-                var bytes = vote.signature.bytes
-                bytes[0] ^= 0x5A
-                return CertificateVote(
-                    validatorIndex: vote.validatorIndex, signature: (try? Signature(bytes: bytes)) ?? vote.signature)
-            }
-            return RegionCommitEntry(header: entry.header, certificate: forged, outbox: entry.outbox)
-        case .nonExtendingHeader:
-            var header = entry.header
-            header.parentHash = Hash256.blake2b(Array("not the parent \(entry.height)".utf8))
-            let data = VoteData(
-                chainID: header.chainID, region: header.region, height: header.height, view: header.view,
-                blockHash: header.hash)
-            let quorum = regionValidators[region].quorum
-            let votes = (0..<quorum).map { index in
-                CertificateVote(
-                    validatorIndex: UInt16(index),
-                    signature: nodes[regionBase[region] + index].key.sign(data.signingBytes()))
-            }
-            return RegionCommitEntry(
-                header: header, certificate: QuorumCertificate(data: data, votes: votes), outbox: entry.outbox)
+        let colluders = (0..<regionValidators[region].quorum).map { index in
+            (index: index, key: nodes[regionBase[region] + index].key)
         }
+        return ByzantineEntryForgery(behavior: behavior, colluders: colluders).tamper(frame)
     }
 
     /// The first validator of a region to learn that its blocks up to `height` are final: every transaction

@@ -12,6 +12,7 @@ import GridRegion
 import GridStorage
 import GridTopology
 import GridWire
+import GridWorkloads
 
 public enum CPUMode: String, Sendable, CaseIterable, Codable {
     /// Charge each event the real thread CPU time its handling took.
@@ -26,6 +27,11 @@ public enum SimulationError: Error, CustomStringConvertible {
     case store(node: String, reason: String)
     /// A safety invariant broke: the run stops and says how to replay it.
     case invariantViolated(seed: UInt64, timeNanos: UInt64, event: String, invariant: String)
+
+    /// Runs a workload driver's call, its errors as `setup` errors.
+    static func setup<T>(_ body: () throws(WorkloadError) -> T) throws(SimulationError) -> T {
+        do { return try body() } catch { throw .setup(error.description) }
+    }
 
     public var description: String {
         switch self {
@@ -339,24 +345,22 @@ public final class Simulation {
             window: window, regions: topology.regions.map(\.name),
             limits: OutcomeRecorder.Limits(maxTrackedTransactions: 50_000_000),
             timeSeriesIntervalNanos: options.timeSeriesIntervalNanos)
-        let voltage =
-            workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: options.chainID) : nil
-        let auction =
-            workload.runsAuction
-            ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID, replay: options.auctionReplay)
-            : nil
+        let voltage: VoltageWorkloadDriver?
+        let auction: AuctionWorkloadDriver?
+        do {
+            voltage =
+                workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: options.chainID) : nil
+            auction =
+                workload.runsAuction
+                ? try AuctionWorkloadDriver(topology: topology, chainID: options.chainID, replay: options.auctionReplay)
+                : nil
+        } catch {
+            throw SimulationError.setup(error.description)
+        }
         voltageDriver = voltage
         auctionDriver = auction
-        let workloadContracts: [[any Contract]] = topology.regions.indices.map { region in
-            var contracts: [any Contract] = []
-            if let voltage, region < voltage.configurations.count {
-                contracts.append(VoltageStabilityContract(configuration: voltage.configurations[region]))
-            } else if let registry = voltage?.registry, registry.region == region {
-                contracts.append(VoltageRegistryContract(configuration: registry))
-            }
-            if let auction { contracts.append(auction.contracts[region]) }
-            return contracts
-        }
+        let workloadContracts = WorkloadContracts.perRegion(
+            regionCount: topology.regions.count, voltage: voltage, auction: auction)
         let keys = Deployment.derivedKeys(topology)
         regionKeys = keys.regions
         committeeKeys = keys.committee
@@ -368,15 +372,7 @@ public final class Simulation {
         } catch {
             throw SimulationError.setup(error.reason)
         }
-        var transferTps = 0.0
-        if workload.kind == .mix {
-            // The transfer share is the fraction `transfer` of the total; the other parts' rates follow from
-            // their populations (see `Topology.WorkloadMix`).
-            let mix = workload.mixSettings
-            let drivenTps = (voltage?.offeredTps ?? 0) + (auction?.offeredTps ?? 0)
-            let drivenWeight = (voltage == nil ? 0 : mix.voltage) + (auction == nil ? 0 : mix.auction)
-            transferTps = drivenWeight > 0 ? drivenTps * mix.transfer / drivenWeight : 0
-        }
+        let transferTps = ContractWorkloadPlan.mixTransferTps(workload, voltage: voltage, auction: auction)
         mixTransferTps = transferTps
         let transferController =
             workload.kind == .transfer ? Self.loadController(workload.rate) : .fixed(tps: max(transferTps, 1))
@@ -715,9 +711,7 @@ public final class Simulation {
     func runVoltagePeriod(_ period: Int) throws {
         guard let driver = voltageDriver else { return }
         var tables: [Int: [StateKey: [UInt8]]?] = [:]
-        let reports = try driver.period(
-            atSeconds: Double(nowNanos) / 1e9, inMeasuredWindow: nowNanos >= window.measuredStartNanos
-        ) { deviceIndex in
+        func setpoint(_ deviceIndex: Int) -> Int64? {
             let device = driver.devices[deviceIndex]
             let validators = topology.regions[device.region].validators
             let gateway = regionBase[device.region] + device.gatewayValidator % validators
@@ -728,6 +722,11 @@ public final class Simulation {
             }
             guard let table = tables[gateway] ?? nil else { return nil }
             return VoltageStabilityContract.setpointVAr(of: device.key.publicKey) { table[StateKey($0)] }
+        }
+        let reports = try SimulationError.setup { () throws(WorkloadError) in
+            try driver.period(
+                atSeconds: Double(nowNanos) / 1e9, inMeasuredWindow: nowNanos >= window.measuredStartNanos,
+                setpoint: setpoint)
         }
         let periodNanos = UInt64(driver.settings.reportingPeriodSeconds * 1e9)
         for (position, report) in reports.enumerated() {
@@ -753,43 +752,21 @@ public final class Simulation {
     }
 
     func workloadOutcome() throws -> RunResult.WorkloadOutcome? {
-        guard voltageDriver != nil || auctionDriver != nil else { return nil }
-        var tables: [Int: [StateKey: [UInt8]]] = [:]
-        let auction = try auctionDriver?.outcome(intervals: auctionIntervals) { region, key in
-            if tables[region] == nil {
-                tables[region] =
-                    committedTable(region: region, validator: 0, contract: EnergyAuctionContract.contractName) ?? [:]
-            }
-            return tables[region]?[StateKey(key)]
-        }
-        var voltage = voltageDriver?.outcome
-        if let registry = voltageDriver?.registry {
-            let region = Int(registry.region)
-            let table =
-                committedTable(region: region, validator: 0, contract: VoltageRegistryContract.contractName) ?? [:]
-            let read: ([UInt8]) -> [UInt8]? = { table[StateKey($0)] }
-            let names = topology.regions.map(\.name)
-            // The registry's own records: one that does not decode is a broken store, not zero decisions.
-            let counters: VoltageRegistryCounters
-            var merged: [String] = []
-            do {
-                counters = try VoltageRegistryContract.counters(read: read)
-                for group in registry.groups {
-                    guard let partner = try VoltageRegistryContract.mergedPartner(of: group.region, read: read)
-                    else { continue }
-                    let helper = Int(partner) < names.count ? names[Int(partner)] : String(partner)
-                    merged.append("\(names[Int(group.region)])+\(helper)")
+        var tables: [Int: [String: [StateKey: [UInt8]]]] = [:]
+        do {
+            return try ContractWorkloadPlan.outcome(
+                voltage: voltageDriver, auction: auctionDriver, auctionIntervals: auctionIntervals,
+                regionNames: topology.regions.map(\.name)
+            ) { region, contract, key in
+                if tables[region]?[contract] == nil {
+                    tables[region, default: [:]][contract] =
+                        committedTable(region: region, validator: 0, contract: contract) ?? [:]
                 }
-            } catch {
-                throw SimulationError.store(
-                    node: "region \(names[region])", reason: "voltage registry state does not decode: \(error)")
+                return tables[region]?[contract]?[StateKey(key)]
             }
-            voltage?.registry = RunResult.VoltageRegistryOutcome(
-                region: names[region], updates: counters.updates, searches: counters.searches,
-                matched: counters.matched, unmatched: counters.unmatched, merges: counters.merges,
-                splits: counters.splits, mergedAtEnd: merged)
+        } catch let error as WorkloadStateError {
+            throw SimulationError.store(node: "region \(error.region)", reason: error.reason)
         }
-        return RunResult.WorkloadOutcome(voltage: voltage, auction: auction)
     }
 
     func resolve(_ index: Int) throws {

@@ -1,6 +1,7 @@
 import GridContracts
 import GridLedger
 import GridTopology
+import GridWorkloads
 
 /// How an offered rate (a capacity probe's, or `run --rate`) becomes a workload, for every workload kind.
 ///
@@ -40,9 +41,15 @@ public enum WorkloadScaling {
             }
         default:
             let voltage =
-                workload.runsVoltage ? try VoltageWorkloadDriver(topology: topology, chainID: 1).offeredTps : 0
+                workload.runsVoltage
+                ? try SimulationError.setup { () throws(WorkloadError) in
+                    try VoltageWorkloadDriver(topology: topology, chainID: 1).offeredTps
+                } : 0
             let auction =
-                workload.runsAuction ? try AuctionWorkloadDriver(topology: topology, chainID: 1).offeredTps : 0
+                workload.runsAuction
+                ? try SimulationError.setup { () throws(WorkloadError) in
+                    try AuctionWorkloadDriver(topology: topology, chainID: 1).offeredTps
+                } : 0
             guard workload.kind == .mix else { return voltage + auction }
             let mix = workload.mixSettings
             let drivenWeight = (workload.runsVoltage ? mix.voltage : 0) + (workload.runsAuction ? mix.auction : 0)
@@ -81,7 +88,9 @@ public enum WorkloadScaling {
     /// `tps` is the voltage part's whole rate: reports plus the operators' dispatches.
     static func scaledVoltage(_ topology: Topology, tps: Double) throws -> Topology.VoltageWorkload {
         var settings = topology.workload.voltageSettings
-        let driver = try VoltageWorkloadDriver(topology: topology, chainID: 1)
+        let driver = try SimulationError.setup { () throws(WorkloadError) in
+            try VoltageWorkloadDriver(topology: topology, chainID: 1)
+        }
         // Only zones' regions dispatch (a registry region has no operator).
         let zoneRegions = settings.zoneRegionCount(regionCount: topology.regions.count)
         let regions = Double(zoneRegions)

@@ -7,11 +7,20 @@ public enum ClientMessage: Hashable, Sendable {
     /// A transaction's canonical encoding, tagged with an id the client picks to match the reply.
     case submit(requestID: UInt64, transaction: [UInt8])
     case reply(requestID: UInt64, ClientReply)
+    /// Committed state of one contract at the gateway: the values of `keys` (absent keys read as nil). Agents that
+    /// act on what the ledger decided (a device's set-point, an auction's result) read it this way.
+    case read(requestID: UInt64, contract: String, keys: [[UInt8]])
+    /// The answer to a `read`: the gateway's committed height and one value per key, in the request's order. A
+    /// gateway that cannot answer (busy, not a region validator, an answer beyond the frame bound) sends `reply`
+    /// with `busy` or `rejected` instead.
+    case values(requestID: UInt64, height: UInt64, values: [[UInt8]?])
 
     public var kind: String {
         switch self {
         case .submit: return "submit"
         case .reply: return "reply"
+        case .read: return "read"
+        case .values: return "values"
         }
     }
 }
@@ -20,6 +29,8 @@ public enum ClientMessage: Hashable, Sendable {
 enum ClientMessageTag: UInt8 {
     case submit = 1
     case reply = 2
+    case read = 3
+    case values = 4
 }
 
 /// The byte naming a reply's case; numbers are never reused.
@@ -35,6 +46,8 @@ extension ClientMessage {
         switch self {
         case .submit: return .submit
         case .reply: return .reply
+        case .read: return .read
+        case .values: return .values
         }
     }
 
@@ -59,6 +72,19 @@ extension ClientMessage {
                 writer.write(ClientReplyTag.failed.rawValue)
                 writer.write(height)
                 Self.writeReason(reason, into: &writer, bytesMax: reasonBytesMax)
+            }
+        case .read(let requestID, let contract, let keys):
+            writer.write(requestID)
+            writer.writeShortString(contract)
+            writer.write(UInt32(keys.count))
+            for key in keys { writer.writeBytes(key) }
+        case .values(let requestID, let height, let values):
+            writer.write(requestID)
+            writer.write(height)
+            writer.write(UInt32(values.count))
+            for value in values {
+                writer.write(value != nil)
+                if let value { writer.writeBytes(value) }
             }
         }
     }
@@ -90,6 +116,37 @@ extension ClientMessage {
                 throw DecodingError(field: "reply.kind", offset: at, kind: .invalidValue("unknown reply kind \(raw)"))
             }
             self = .reply(requestID: requestID, reply)
+        case .read:
+            let requestID = try reader.readUInt64("read.requestID")
+            let contract = try reader.readShortString("read.contract")
+            let countAt = reader.offset
+            let count = Int(try reader.readUInt32("read.keys.count"))
+            // Each key takes at least its 4-byte length: a count the bytes cannot hold is refused before allocating.
+            try reader.checkCount(
+                count, limit: limits.readKeysMax, minimumElementBytes: 4, field: "read.keys.count", at: countAt)
+            var keys: [[UInt8]] = []
+            keys.reserveCapacity(count)
+            for position in 0..<count {
+                keys.append(try reader.readBytes(limit: limits.readKeyBytesMax, "read.keys[\(position)]"))
+            }
+            self = .read(requestID: requestID, contract: contract, keys: keys)
+        case .values:
+            let requestID = try reader.readUInt64("values.requestID")
+            let height = try reader.readUInt64("values.height")
+            let countAt = reader.offset
+            let count = Int(try reader.readUInt32("values.count"))
+            try reader.checkCount(
+                count, limit: limits.readKeysMax, minimumElementBytes: 1, field: "values.count", at: countAt)
+            var values: [[UInt8]?] = []
+            values.reserveCapacity(count)
+            for position in 0..<count {
+                if try reader.readBool("values[\(position)].present") {
+                    values.append(try reader.readBytes(limit: limits.frameBytesMax, "values[\(position)]"))
+                } else {
+                    values.append(nil)
+                }
+            }
+            self = .values(requestID: requestID, height: height, values: values)
         }
     }
 

@@ -22,7 +22,9 @@ import GridLedger
 ///
 /// Client message bodies: 1 `submit`: request id (UInt64), UInt32-length-prefixed transaction bytes; 2 `reply`:
 /// request id, a kind byte (1 rejected + reason, 2 busy, 3 committed + height, 4 failed + height + reason),
-/// reasons being UInt16-length-prefixed UTF-8.
+/// reasons being UInt16-length-prefixed UTF-8; 3 `read`: request id, the contract as a short string, a UInt32 key
+/// count and the length-prefixed keys; 4 `values`: request id, height (UInt64), a UInt32 count, then per value a
+/// presence byte and, if present, the length-prefixed bytes.
 public enum WireCodec {
     public static func encode(_ message: PeerMessage) -> [UInt8] {
         var writer = ByteWriter(capacity: 2 + message.estimatedBodyBytes)

@@ -22,6 +22,11 @@ public struct WireLimits: Sendable, Equatable {
     /// UTF-8 bytes of a reason string in a client reply (admission codes and receipt reasons). A reason is a
     /// diagnostic, not data; longer ones are cut on encoding, so a contract cannot make replies large.
     public var reasonBytesMax: Int
+    /// Keys in one client `read` (and values in its answer). An agent reads the set-points of one gateway's
+    /// devices or one auction interval's records at a time: hundreds, not thousands.
+    public var readKeysMax: Int
+    /// Bytes of one key in a client `read`; contracts' state keys are tens of bytes.
+    public var readKeyBytesMax: Int
     /// Transaction, argument, block and quorum-certificate bounds, as the ledger's own decoders use them. A
     /// `submit` carries at most `transactionBytesMax` bytes, and a region payload at most `blockTransactionsMax`
     /// transactions.
@@ -40,9 +45,12 @@ public struct WireLimits: Sendable, Equatable {
 
     public init(
         frameBytesMax: Int = 16 << 20, gossipBatchTransactionsMax: Int = 1024, entriesPerMessageMax: Int = 1024,
-        syncBlocksPerResponseMax: Int = 32, reasonBytesMax: Int = 256, encoding: EncodingLimits = .standard,
+        syncBlocksPerResponseMax: Int = 32, reasonBytesMax: Int = 256, readKeysMax: Int = 4096,
+        readKeyBytesMax: Int = 1024, encoding: EncodingLimits = .standard,
         checkpoint: CheckpointLimits = CheckpointLimits()
     ) {
+        self.readKeysMax = readKeysMax
+        self.readKeyBytesMax = readKeyBytesMax
         self.frameBytesMax = frameBytesMax
         self.gossipBatchTransactionsMax = gossipBatchTransactionsMax
         self.entriesPerMessageMax = entriesPerMessageMax

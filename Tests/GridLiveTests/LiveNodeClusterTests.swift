@@ -53,11 +53,26 @@ import Testing
             #expect(metrics.committedTransactions == 200)
             #expect(metrics.clientSubmissions == 200)
             #expect(metrics.clientReplies["committed"] == 200)
+            #expect(metrics.clientReads == 0)
             #expect(metrics.framesSent > 0 && metrics.framesReceived > 0 && metrics.bytesSent > 0)
             #expect(metrics.peersConnected == 3)
             #expect(metrics.storeSyncs > 0)
             #expect(metrics.cpuSeconds > 0 && metrics.residentBytes > 0)
             #expect(metrics.handshakeRefusals.isEmpty)
+
+            // A client reads committed state over the same connection: 10 transfers of 5 from each device, 200 of 5
+            // to the recipient; an unknown contract is refused by name.
+            let recipient = cluster.keys[0].publicKey
+            let keys = [TransferContract.balanceKey(Self.devices[3].publicKey), TransferContract.balanceKey(recipient)]
+            try await client.read(contract: TransferContract.contractName, keys: keys, requestID: 1_000)
+            try await client.read(contract: "no_such_contract", keys: keys, requestID: 1_001)
+            #expect(await eventually(within: 5) { client.values[1_000] != nil && client.replies[1_001] != nil })
+            let read = try #require(client.values[1_000])
+            let balances = read.values.map { $0.map { $0.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } }
+            let genesis = TransferContract.genesisBalanceMicros
+            #expect(balances == [genesis - 50, genesis + 1_000])
+            #expect(read.height >= replyHeight)
+            #expect(client.replies[1_001] == .rejected(reason: "unknown-contract"))
             await client.connection.close()
             // While running, the metrics file is rewritten periodically (the first time at start).
             let file = cluster.directory.appendingPathComponent("metrics-1.json")

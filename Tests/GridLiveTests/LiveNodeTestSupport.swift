@@ -370,6 +370,22 @@ final class TestClient: Sendable {
             WireCodec.encode(ClientMessage.submit(requestID: requestID, transaction: transaction.encoded())))
     }
 
+    func read(contract: String, keys: [[UInt8]], requestID: UInt64) async throws {
+        try await connection.sendFrame(
+            WireCodec.encode(ClientMessage.read(requestID: requestID, contract: contract, keys: keys)))
+    }
+
+    /// Answers to reads so far, by request id.
+    var values: [UInt64: (height: UInt64, values: [[UInt8]?])] {
+        var answers: [UInt64: (height: UInt64, values: [[UInt8]?])] = [:]
+        for frame in connection.collector.frames.withLock({ $0 }) {
+            if case .values(let id, let height, let values) = try? WireCodec.decodeClient(frame) {
+                answers[id] = (height, values)
+            }
+        }
+        return answers
+    }
+
     /// Replies so far; the node's hello and proof (peer messages) are skipped.
     var replies: [UInt64: ClientReply] {
         var replies: [UInt64: ClientReply] = [:]

@@ -37,7 +37,7 @@ import Testing
         var directory: URL
     }
 
-    func run(_ yaml: String) throws -> Outcome {
+    func run(_ yaml: String, runtime: String = "live") throws -> Outcome {
         let executable = try #require(Self.executable)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("live-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -46,7 +46,7 @@ import Testing
         let process = Process()
         process.executableURL = executable
         process.arguments = [
-            "run", topologyURL.path, "--runtime", "live", "--out", directory.appendingPathComponent("out").path,
+            "run", topologyURL.path, "--runtime", runtime, "--out", directory.appendingPathComponent("out").path,
             "--quiet",
         ]
         let errors = Pipe()
@@ -57,7 +57,7 @@ import Testing
         process.waitUntilExit()
         try #require(
             process.terminationStatus == 0,
-            "gridledger run --runtime live failed: \(String(decoding: stderr, as: UTF8.self).suffix(3000))")
+            "gridledger run --runtime \(runtime) failed: \(String(decoding: stderr, as: UTF8.self).suffix(3000))")
         let out = directory.appendingPathComponent("out")
         let result = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("result.json")))
@@ -84,6 +84,98 @@ import Testing
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The CE-SDT auction live: households bid, the operator closes each interval at its deadline and clears it once
+    /// the close committed, and the outcome is read back from the gateways' committed state. The bids depend only
+    /// on time and seed, so a region that commits everything clears exactly as the simulated one does.
+    @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))
+    func aLiveAuctionClearsAsTheSimulatorDoes() throws {
+        let yaml = """
+            schemaVersion: 1
+            name: live-auction
+            seed: 5
+            machine: { profile: default, cores: 2, durability: sync }
+            regions:
+              - name: community
+                validators: 4
+            network:
+              intraRegion: { latencyMillis: 0.25, jitterMillis: 0.05, bandwidthMbps: 1000, lossRate: 0.0 }
+            workload:
+              kind: auction
+              auction: { participantsPerRegion: 16, prosumerShare: 0.5, intervalSeconds: 1, startHour: 12 }
+              durationSeconds: 2
+              warmupSeconds: 1
+              timeoutSeconds: 2
+            faults: []
+            """
+        let live = try run(yaml)
+        defer { try? FileManager.default.removeItem(at: live.directory.deletingLastPathComponent()) }
+        let simulated = try run(yaml, runtime: "sim")
+        defer { try? FileManager.default.removeItem(at: simulated.directory.deletingLastPathComponent()) }
+        let counts = try #require(live.result["counts"] as? [String: Any])
+        #expect((counts["offered"] as? Int ?? 0) > 0 && counts["committed"] as? Int == counts["offered"] as? Int)
+        let workload = try #require(live.result["workload"] as? [String: Any], "no workload section")
+        let auction = try #require(workload["auction"] as? [String: Any])
+        #expect(auction["intervalsCleared"] as? Int == 3)
+        #expect(auction["balanceResidualMicros"] as? Int == 0)
+        #expect((auction["bidsSent"] as? Int ?? 0) > 0)
+        let simulatedAuction = try #require(
+            (simulated.result["workload"] as? [String: Any])?["auction"] as? [String: Any])
+        #expect(
+            NSDictionary(dictionary: auction).isEqual(to: simulatedAuction), "live \(auction), sim \(simulatedAuction)")
+        #expect(live.report.contains("energy auction"))
+    }
+
+    /// A Byzantine region, live: its validators rewrite the entries they send the committee (forged certificate
+    /// signatures), the members refuse every one by reason, and the honest region's entries still go through.
+    @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))
+    func aByzantineRegionsForgedEntriesAreRefusedByTheCommittee() throws {
+        let yaml = """
+            schemaVersion: 1
+            name: live-byzantine
+            seed: 3
+            machine: { profile: default, cores: 2, durability: sync }
+            regions:
+              - { name: r0, validators: 4 }
+              - { name: r1, validators: 4 }
+            network:
+              intraRegion: { latencyMillis: 0.25, jitterMillis: 0.05, bandwidthMbps: 1000, lossRate: 0.0 }
+            global:
+              validators: 4
+              placement: [r0, r1, r0, r1]
+            workload:
+              kind: transfer
+              accounts: 400
+              rate: { controller: fixed, tps: 200 }
+              durationSeconds: 4
+              warmupSeconds: 1
+              timeoutSeconds: 4
+            faults:
+              - { atSeconds: 1.5, kind: byzantineRegion, region: r1, behavior: forgedCertificate, durationSeconds: 2 }
+            """
+        let outcome = try run(yaml)
+        defer { try? FileManager.default.removeItem(at: outcome.directory.deletingLastPathComponent()) }
+        let counts = try #require(outcome.result["counts"] as? [String: Any])
+        #expect(counts["committed"] as? Int == counts["offered"] as? Int, "\(counts)")
+        let nodes = try #require(outcome.result["nodes"] as? [[String: Any]])
+        let members = nodes.filter { $0["region"] as? String == "global" }
+        #expect(members.count == 4)
+        let badCertificates = members.map { ($0["rejections"] as? [String: Int])?["bad-certificate"] ?? 0 }
+        #expect(
+            badCertificates.allSatisfy { $0 > 0 }, "members' rejections: \(members.map { $0["rejections"] ?? [:] })")
+        #expect(outcome.report.contains("byzantineRegion r1 (forgedCertificate)"))
+        #expect(outcome.report.contains("byzantineRegion r1 honest again"))
+        // Only the Byzantine region's validators rewrote anything.
+        func rewritten(_ name: String) throws -> Int {
+            let file = outcome.directory.appendingPathComponent("deployment/metrics/\(name).json")
+            let metrics = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            return metrics["byzantineFramesRewritten"] as? Int ?? -1
+        }
+        for index in 0..<4 {
+            #expect(try rewritten("r1-v\(index)") > 0)
+            #expect(try rewritten("r0-v\(index)") == 0)
+        }
     }
 
     @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))

@@ -6,6 +6,7 @@ import GridLoadGenerator
 import GridRegion
 import GridTopology
 import GridWire
+import GridWorkloads
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -206,13 +207,24 @@ private func testTopology(
         }
     }
 
-    @Test func otherWorkloadsAreRefusedByName() async throws {
+    /// A voltage or auction workload sends no transfers; a mix sends its transfer share at the simulator's rate.
+    @Test func contractWorkloadsSendTransfersOnlyForAMix() throws {
         var topology = testTopology()
         topology.workload.kind = .voltage
-        await #expect(throws: LoadGeneratorError.unsupportedWorkload("voltage")) {
-            _ = try await LoadGenerator.run(
-                LoadGeneratorOptions(topology: topology, chainID: 9, gateways: []), progress: nil)
-        }
+        #expect(try TransferWorkload.transferController(topology) == nil)
+        #expect(try TransferWorkload.scheduledTimes(topology).isEmpty)
+        topology.workload.kind = .auction
+        #expect(try TransferWorkload.scheduledTimes(topology).isEmpty)
+        topology.workload.kind = .mix
+        topology.workload.mix = Topology.WorkloadMix(transfer: 0.5, voltage: 0, auction: 0.5)
+        // Auction only, 0.5 against 0.5: transfers at the auction's own rate, one bid per participant and
+        // interval plus close and clear per region.
+        let auction = topology.workload.auctionSettings
+        let auctionTps =
+            Double((auction.participantsPerRegion + 2) * topology.regions.count) / auction.intervalSeconds
+        let expected = try ContractWorkloadPlan.mixTransferTps(topology: topology, chainID: 9)
+        #expect(abs(expected - auctionTps) < 1e-9)
+        #expect(try TransferWorkload.transferController(topology) == .fixed(tps: max(expected, 1)))
     }
 
     @Test func everyTransactionEndsInOneBucketWithFailover() async throws {

@@ -26,6 +26,7 @@ final class EmbeddedRuntime {
     private var pending: [Pending] = []
     private var sequence = 0
     var replies: [ClientRequestID: ClientReply] = [:]
+    var readAnswers: [ClientRequestID: ClientReadAnswer] = [:]
     var observations: [NodeAddress: [NodeObservation]] = [:]
     /// Every event's output as the node returned it, for tests about what one event does.
     var onOutput: (NodeAddress, NodeOutput) -> Void = { _, _ in }
@@ -171,6 +172,7 @@ final class EmbeddedRuntime {
             observations[next.to, default: []] += output.observations
             for (timer, after) in output.timers { schedule(.timer(timer), to: next.to, afterNanos: after) }
             for (id, reply) in output.replies { replies[id] = reply }
+            for (id, answer) in output.readAnswers { readAnswers[id] = answer }
             for outgoing in output.sends + output.sendsAfterWrite where !isCut(next.to, outgoing.to) {
                 schedule(.frame(from: next.to, outgoing.frame), to: outgoing.to, afterNanos: latencyNanos)
             }

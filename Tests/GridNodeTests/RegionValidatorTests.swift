@@ -36,6 +36,45 @@ import Testing
         #expect(commits?.prefix(shared) == others?.prefix(shared))
     }
 
+    /// A client's read sees committed state, never the working state of a block not yet committed.
+    @Test func clientsReadCommittedStateOnly() throws {
+        let runtime = try EmbeddedRuntime()
+        for nonce in UInt64(1)...5 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 1) }
+        try runtime.run(untilNanos: 500_000_000)
+        let recipient = runtime.regionKeys[0].publicKey
+        let keys = [TransferContract.balanceKey(device.publicKey), TransferContract.balanceKey(recipient), [0x62]]
+        // A sixth transfer arrives just before the read: pooled, not committed, so not visible.
+        runtime.submit(runtime.transfer(from: device, nonce: 6), id: 6, to: 2)
+        let gateway = NodeAddress.validator(region: 0, index: 2)
+        runtime.schedule(
+            .clientRead(100, ClientRead(contract: TransferContract.contractName, keys: keys)), to: gateway,
+            afterNanos: 0)
+        runtime.schedule(
+            .clientRead(101, ClientRead(contract: "no_such_contract", keys: [[1]])), to: gateway, afterNanos: 0)
+        runtime.schedule(
+            .clientRead(102, ClientRead(contract: TransferContract.contractName, keys: keys)),
+            to: .validator(region: 0, index: 3), afterNanos: 400_000_000)
+        try runtime.run(untilNanos: 1_000_000_000)
+
+        func balances(_ answer: ClientReadAnswer?) -> (height: UInt64, values: [UInt64?])? {
+            guard case .values(let height, let values) = answer else { return nil }
+            return (height, values.map { $0.map { $0.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } })
+        }
+        let genesis = TransferContract.genesisBalanceMicros
+        let early = try #require(balances(runtime.readAnswers[100]), "\(String(describing: runtime.readAnswers[100]))")
+        #expect(early.height > 0)
+        #expect(early.values == [genesis - 25, genesis + 25, nil])
+        #expect(runtime.readAnswers[101] == .rejected("unknown-contract"))
+        // Later, once the sixth committed, another validator's committed state has it.
+        guard case .committed = runtime.replies[6] else {
+            Issue.record("the sixth transfer: \(String(describing: runtime.replies[6]))")
+            return
+        }
+        let late = try #require(balances(runtime.readAnswers[102]))
+        #expect(late.height > early.height)
+        #expect(late.values == [genesis - 30, genesis + 30, nil])
+    }
+
     @Test func aRestartedValidatorResumesFromItsStoreWithItsContractTables() throws {
         let runtime = try EmbeddedRuntime()
         for nonce in UInt64(1)...3 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 0) }

@@ -1,5 +1,6 @@
 import GridModel
 import GridTopology
+import GridWorkloads
 import Testing
 
 @testable import GridSimulation

@@ -67,7 +67,7 @@ import Testing
             let error = refusal([Self.version, tag, 0, 0, 0, 0])
             #expect(error?.field == "frame.tag" && error?.offset == 1, "tag \(tag)")
         }
-        for tag: UInt8 in [0, 3, 0xff] {
+        for tag: UInt8 in [0, 5, 0xff] {
             #expect(clientRefusal([Self.version, tag, 0, 0])?.field == "frame.tag", "client tag \(tag)")
         }
         for (name, message) in Fixture.clientMessages() {
@@ -203,6 +203,28 @@ import Testing
         let reply = clientRefusal(
             WireCodec.encode(ClientMessage.reply(requestID: 1, .rejected(reason: "malformed"))), limits: limits)
         #expect(reply?.field == "reply.rejected.reason" && reply?.kind == .tooLarge(limit: 4, actual: 9))
+
+        // Reads: the key count, each key's size and the answer's count are bounded before anything is allocated.
+        var readLimits = WireLimits.standard
+        readLimits.readKeysMax = 2
+        readLimits.readKeyBytesMax = 3
+        let manyKeys = clientRefusal(
+            WireCodec.encode(ClientMessage.read(requestID: 1, contract: "c", keys: [[1], [2], [3]])), limits: readLimits
+        )
+        #expect(manyKeys?.field == "read.keys.count" && manyKeys?.kind == .tooLarge(limit: 2, actual: 3))
+        let longKey = clientRefusal(
+            WireCodec.encode(ClientMessage.read(requestID: 1, contract: "c", keys: [[1, 2, 3, 4]])), limits: readLimits)
+        #expect(longKey?.field == "read.keys[0]" && longKey?.kind == .tooLarge(limit: 3, actual: 4))
+        let manyValues = clientRefusal(
+            WireCodec.encode(ClientMessage.values(requestID: 1, height: 1, values: [nil, nil, nil])), limits: readLimits
+        )
+        #expect(manyValues?.field == "values.count" && manyValues?.kind == .tooLarge(limit: 2, actual: 3))
+        // A count the remaining bytes cannot hold is refused as truncated, not allocated.
+        var lying = WireCodec.encode(ClientMessage.read(requestID: 1, contract: "c", keys: []))
+        lying.replaceSubrange((lying.count - 4)..., with: [0, 0, 0, 2])
+        let truncated = clientRefusal(lying, limits: readLimits)
+        #expect(truncated?.field == "read.keys.count")
+        #expect(truncated?.kind == .truncated(neededBytes: 8, remainingBytes: 0))
 
         let frame = WireCodec.encode(.gossip(Fixture.pooled(3)))
         limits = .standard

@@ -15,38 +15,38 @@ import GridTopology
 /// therefore the margin ratio of the true Thevenin equivalent; only the dispatch's sensitivity (the reactance
 /// shared on the tree) is approximate on a loop, and the next period's reports show what a dispatch achieved.
 /// Slack and PV buses hold their voltage, so they get no devices and path impedance 0.
-struct MeshedVoltageLayout {
-    struct Zone {
-        var buses: [Int]
-        var vsiThresholdMicro: Int64
+package struct MeshedVoltageLayout {
+    package struct Zone {
+        package var buses: [Int]
+        package var vsiThresholdMicro: Int64
         /// Buses that act on a threshold of their own (Honari's groups in one unsharded region), by bus number.
-        var busThresholdsMicro: [Int: Int64] = [:]
+        package var busThresholdsMicro: [Int: Int64] = [:]
         /// The zone asked for reactive power when this one runs out (the one joined by the most branches), and
         /// the bus of this zone with the most branches to it.
-        var neighbour: (zone: Int, couplingBus: Int)?
+        package var neighbour: (zone: Int, couplingBus: Int)?
         /// Every zone joined to this one by a branch, most branches first (then zone order): where a request this
         /// zone cannot meet goes on to (`VoltageStabilityConfiguration.forwardRegions`).
-        var adjacentZones: [Int] = []
-        var parents: [Int: Int?]
+        package var adjacentZones: [Int] = []
+        package var parents: [Int: Int?]
     }
 
     /// Voltage limits of the buses as DVSCode's bus tables give them (Honari et al.): 0.95-1.05 p.u. at load
     /// buses, 0.95-1.10 at the slack and generator buses.
-    static let loadBusLimitsPU = 0.95...1.05
-    static let generatorBusLimitsPU = 0.95...1.10
+    package static let loadBusLimitsPU = 0.95...1.05
+    package static let generatorBusLimitsPU = 0.95...1.10
 
-    let network: Network
-    let zones: [Zone]
-    let stride: Int
+    package let network: Network
+    package let zones: [Zone]
+    package let stride: Int
     /// Thevenin impedance of every PQ bus, by bus number.
-    let thevenin: [Int: TheveninImpedance]
+    package let thevenin: [Int: TheveninImpedance]
     /// Transfer reactance between every two PQ buses (p.u.), by bus number: what a joint re-dispatch of two zones
     /// sizes a neighbour's help by (`remoteBuses`).
-    let transferReactances: [Int: [Int: Double]]
+    package let transferReactances: [Int: [Int: Double]]
 
-    init(
+    package init(
         network: Network, zoning: Topology.VoltageWorkload.ZoningName, vsiThreshold: Double
-    ) throws(SimulationError) {
+    ) throws(WorkloadError) {
         self.network = network
         stride = network.busNumbers.max() ?? 0
         do {
@@ -105,18 +105,18 @@ struct MeshedVoltageLayout {
 
     /// The regions of zone `zone`'s adjacent zones on network copy `copy` (region r is zone r % zones of copy
     /// r / zones), most branches first.
-    func adjacentRegions(ofZone zone: Int, copy: Int) -> [RegionID] {
+    package func adjacentRegions(ofZone zone: Int, copy: Int) -> [RegionID] {
         zones[zone].adjacentZones.map { RegionID(copy * zones.count + $0) }
     }
 
     /// Whether a bus of the network gets devices: a PQ bus with demand.
-    func hasDevices(busIndex: Int) -> Bool {
+    package func hasDevices(busIndex: Int) -> Bool {
         let bus = network.buses[busIndex]
         return bus.kind == .pq && (bus.demandPMW != 0 || bus.demandQMVar != 0)
     }
 
     /// The contract's bus table of one zone on network copy `copy`.
-    func contractBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.Bus] {
+    package func contractBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.Bus] {
         let offset = copy * stride
         return zones[zone].buses.map { number in
             let impedance = thevenin[number]
@@ -134,7 +134,7 @@ struct MeshedVoltageLayout {
     /// the zone meets a neighbour's request as a joint re-dispatch of the two would. Entries that are not positive
     /// are left out, since such a device cannot help: a bus behind a generator bus, whose voltage is held, has 0 to
     /// everything beyond it (bus 30 of IEEE 30, behind bus 27).
-    func remoteBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.RemoteBus] {
+    package func remoteBuses(zone: Int, copy: Int) -> [VoltageStabilityConfiguration.RemoteBus] {
         let offset = copy * stride
         let own = zones[zone].buses.filter { number in network.index(ofBus: number).map(hasDevices) ?? false }
         var remote: [VoltageStabilityConfiguration.RemoteBus] = []
@@ -158,14 +158,14 @@ struct MeshedVoltageLayout {
     }
 
     /// Whether a solved voltage lies within its bus's limits.
-    func withinLimits(busIndex: Int, voltagePU: Double) -> Bool {
+    package func withinLimits(busIndex: Int, voltagePU: Double) -> Bool {
         let limits = network.buses[busIndex].kind == .pq ? Self.loadBusLimitsPU : Self.generatorBusLimitsPU
         return limits.contains(voltagePU)
     }
 
     /// The margin-ratio index of every PQ bus with load (by bus index), for a solved flow of net loads in MW and
     /// MVAr.
-    func stabilityIndices(result: NetworkPowerFlowResult, netLoadPMW: [Double], netLoadQMVar: [Double]) -> [(
+    package func stabilityIndices(result: NetworkPowerFlowResult, netLoadPMW: [Double], netLoadQMVar: [Double]) -> [(
         busIndex: Int, index: Double
     )] {
         network.buses.enumerated().compactMap { busIndex, bus in
@@ -180,23 +180,23 @@ struct MeshedVoltageLayout {
 }
 
 /// What the voltage workload's genesis derives for a meshed network.
-struct MeshedVoltageSetup {
-    var layout: MeshedVoltageLayout
-    var copies: Int
-    var devices: [VoltageWorkloadDriver.Device]
-    var devicesAtBus: [[[Int]]]
-    var loadProfiles: [[LoadProfile]]
-    var configurations: [VoltageStabilityConfiguration]
-    var operatorKeys: [KeyPair]
+package struct MeshedVoltageSetup {
+    package var layout: MeshedVoltageLayout
+    package var copies: Int
+    package var devices: [VoltageWorkloadDriver.Device]
+    package var devicesAtBus: [[[Int]]]
+    package var loadProfiles: [[LoadProfile]]
+    package var configurations: [VoltageStabilityConfiguration]
+    package var operatorKeys: [KeyPair]
     /// The registry of the last region (`workload.voltage.registryRegion`), if the topology names one.
-    var registry: VoltageRegistryConfiguration?
+    package var registry: VoltageRegistryConfiguration?
 }
 
 extension VoltageWorkloadDriver {
     /// Genesis of the voltage workload on a meshed network: per region its zone's buses (`MeshedVoltageLayout`),
     /// `devicesPerBus` devices on every PQ bus with demand, rated at the bus's apparent demand with 44 % reactive
     /// capability (as on the feeder), the zone's threshold and, with a global layer, its neighbour.
-    static func meshedSetup(topology: Topology, settings: Topology.VoltageWorkload) throws(SimulationError)
+    package static func meshedSetup(topology: Topology, settings: Topology.VoltageWorkload) throws(WorkloadError)
         -> MeshedVoltageSetup
     {
         guard let network = FeederCatalog.network(named: settings.feeder.rawValue) else {

@@ -21,7 +21,7 @@ public struct AuctionReplay: Sendable {
     }
 
     /// Offered transactions per interval on average: the bids plus close and clear.
-    var transactionsPerInterval: Double {
+    package var transactionsPerInterval: Double {
         guard !bidsByInterval.isEmpty else { return 2 }
         return Double(bidsByInterval.reduce(0) { $0 + $1.count }) / Double(bidsByInterval.count) + 2
     }

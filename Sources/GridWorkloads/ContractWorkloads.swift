@@ -8,19 +8,19 @@ import GridRegion
 import GridTopology
 
 /// What an off-chain agent's transaction is for, where the simulator needs to react to its outcome.
-enum WorkloadPurpose: Hashable {
+package enum WorkloadPurpose: Hashable {
     case voltageDispatch
     case auctionClose(region: Int, interval: UInt64)
     case auctionClear
 }
 
 /// A transaction an off-chain agent wants sent through the ordinary client path.
-struct WorkloadSubmission {
-    var transaction: Transaction
-    var region: Int
+package struct WorkloadSubmission {
+    package var transaction: Transaction
+    package var region: Int
     /// Index of the validator of `region` the sender talks to (taken modulo the region's validator count).
-    var gatewayValidator: Int
-    var purpose: WorkloadPurpose?
+    package var gatewayValidator: Int
+    package var purpose: WorkloadPurpose?
 }
 
 // MARK: - Voltage
@@ -36,51 +36,51 @@ struct WorkloadSubmission {
 /// `devicesPerBus`), rated at the bus's peak apparent load with 44 % reactive capability (the Category B minimum),
 /// and the operator key `operator/voltage/<region>`. Everything is derived from the topology and its seed, so all
 /// validators of a region get identical configurations.
-final class VoltageWorkloadDriver {
-    struct Device {
-        let key: KeyPair
-        let region: Int
-        let copy: Int
+package final class VoltageWorkloadDriver {
+    package struct Device {
+        package let key: KeyPair
+        package let region: Int
+        package let copy: Int
         /// Bus number on the copy (1...33 on copy 0, 34...66 on copy 1, ...).
-        let busNumber: Int
-        let busIndex: Int
-        let ratedKVA: Int64
-        let capabilityVAr: Int64
-        let solar: SolarProfile
-        let gatewayValidator: Int
-        var nonce: UInt64 = 0
-        var sequence: UInt64 = 0
-        var setpointVAr: Int64 = 0
-        var outputVAr: Int64 = 0
-        var lastVoltageMicroPU: Int64 = 1_000_000
-        var lastBaselineVoltageMicroPU: Int64 = 1_000_000
+        package let busNumber: Int
+        package let busIndex: Int
+        package let ratedKVA: Int64
+        package let capabilityVAr: Int64
+        package let solar: SolarProfile
+        package let gatewayValidator: Int
+        package var nonce: UInt64 = 0
+        package var sequence: UInt64 = 0
+        package var setpointVAr: Int64 = 0
+        package var outputVAr: Int64 = 0
+        package var lastVoltageMicroPU: Int64 = 1_000_000
+        package var lastBaselineVoltageMicroPU: Int64 = 1_000_000
     }
 
     /// One device's measurement of its bus for one period.
-    struct Report {
-        var device: Int
-        var voltageMicroPU: Int64
-        var angleMicroRad: Int64
-        var pWatts: Int64
-        var qVAr: Int64
+    package struct Report {
+        package var device: Int
+        package var voltageMicroPU: Int64
+        package var angleMicroRad: Int64
+        package var pWatts: Int64
+        package var qVAr: Int64
     }
 
     /// PV on a device's bus as a share of its rating: evening runs see little of it, noon runs a lot.
-    static let pvShareOfRating = 0.5
-    static let reactiveCapabilityShare = 0.44
-    static let bandLowerPU = 0.95
+    package static let pvShareOfRating = 0.5
+    package static let reactiveCapabilityShare = 0.44
+    package static let bandLowerPU = 0.95
 
-    let settings: Topology.VoltageWorkload
-    let chainID: ChainID
-    let feeders: [Feeder]
+    package let settings: Topology.VoltageWorkload
+    package let chainID: ChainID
+    package let feeders: [Feeder]
     /// The meshed network (feeder ieee30) and its copies; nil (and no copies) on a radial feeder.
-    let meshed: MeshedVoltageLayout?
-    let meshedCopies: Int
+    package let meshed: MeshedVoltageLayout?
+    package let meshedCopies: Int
     /// One per region that holds a zone: every region but the registry's (the last), when there is one.
-    let configurations: [VoltageStabilityConfiguration]
+    package let configurations: [VoltageStabilityConfiguration]
     /// The voltage registry the last region runs (`workload.voltage.registryRegion`), if any.
-    let registry: VoltageRegistryConfiguration?
-    private(set) var devices: [Device] = []
+    package let registry: VoltageRegistryConfiguration?
+    package private(set) var devices: [Device] = []
     private let operatorKeys: [KeyPair]
     private var operatorNonces: [UInt64]
     /// Household load profile per feeder copy and bus index.
@@ -89,11 +89,11 @@ final class VoltageWorkloadDriver {
     private var devicesAtBus: [[[Int]]]
 
     // Outcome.
-    private(set) var periods = 0
-    private(set) var measuredPeriods = 0
-    var reportsSent: UInt64 = 0
-    var dispatchesSent: UInt64 = 0
-    var dispatchesCommitted: UInt64 = 0
+    package private(set) var periods = 0
+    package private(set) var measuredPeriods = 0
+    package var reportsSent: UInt64 = 0
+    package var dispatchesSent: UInt64 = 0
+    package var dispatchesCommitted: UInt64 = 0
     private var setpointChanges: UInt64 = 0
     private var weakest = (voltagePU: Double.infinity, bus: 0)
     private var weakestBaseline = (voltagePU: Double.infinity, bus: 0)
@@ -114,7 +114,7 @@ final class VoltageWorkloadDriver {
     /// The zone a zone asks for reactive power, and the bus of the asking zone closest to it: the upstream zone
     /// (coupled at this zone's attachment bus), or for the zone at the substation the first zone it feeds (coupled
     /// at the bus feeding that zone).
-    static func neighbour(of zoneIndex: Int, zones: [Zone], feeder: Feeder) -> (zone: Int, couplingBus: Int)? {
+    package static func neighbour(of zoneIndex: Int, zones: [Zone], feeder: Feeder) -> (zone: Int, couplingBus: Int)? {
         func zone(containing bus: Int) -> Int? { zones.firstIndex { $0.buses.contains(bus) } }
         let attachment = zones[zoneIndex].attachmentBus
         if let parent = feeder.parent(ofBus: attachment), let upstream = zone(containing: parent) {
@@ -128,7 +128,7 @@ final class VoltageWorkloadDriver {
         return nil
     }
 
-    init(topology: Topology, chainID: ChainID) throws(SimulationError) {
+    package init(topology: Topology, chainID: ChainID) throws(WorkloadError) {
         settings = topology.workload.voltageSettings
         self.chainID = chainID
         if settings.feeder == .ieee30 {
@@ -245,7 +245,7 @@ final class VoltageWorkloadDriver {
     }
 
     /// Offered transactions per second: every device once per period, plus one dispatch per region and interval.
-    var offeredTps: Double {
+    package var offeredTps: Double {
         Double(devices.count) / settings.reportingPeriodSeconds
             + (settings.control ? Double(configurations.count) / settings.controlIntervalSeconds : 0)
     }
@@ -260,9 +260,9 @@ final class VoltageWorkloadDriver {
     /// One reporting period: picks up the committed set-points (`setpoint(device)`, nil when unreadable, e.g. the
     /// gateway is down, which keeps the last one), solves the power flows with and without control, and returns
     /// every device's report.
-    func period(
+    package func period(
         atSeconds timeSeconds: Double, inMeasuredWindow: Bool, setpoint: (Int) -> Int64?
-    ) throws(SimulationError) -> [Report] {
+    ) throws(WorkloadError) -> [Report] {
         periods += 1
         if inMeasuredWindow { measuredPeriods += 1 }
         let curve = VoltVarCurve.ieee1547CategoryB
@@ -375,7 +375,7 @@ final class VoltageWorkloadDriver {
         }
     }
 
-    func reportSubmission(_ report: Report) -> WorkloadSubmission {
+    package func reportSubmission(_ report: Report) -> WorkloadSubmission {
         devices[report.device].nonce += 1
         devices[report.device].sequence += 1
         let device = devices[report.device]
@@ -390,7 +390,7 @@ final class VoltageWorkloadDriver {
             transaction: transaction, region: device.region, gatewayValidator: device.gatewayValidator, purpose: nil)
     }
 
-    func dispatchSubmission(region: Int, interval: UInt64) -> WorkloadSubmission {
+    package func dispatchSubmission(region: Int, interval: UInt64) -> WorkloadSubmission {
         operatorNonces[region] += 1
         let transaction = Transaction(
             chainID: chainID, region: RegionID(region), signer: operatorKeys[region], nonce: operatorNonces[region],
@@ -401,7 +401,7 @@ final class VoltageWorkloadDriver {
             transaction: transaction, region: region, gatewayValidator: 0, purpose: .voltageDispatch)
     }
 
-    var outcome: RunResult.VoltageOutcome {
+    package var outcome: RunResult.VoltageOutcome {
         let withSetpoint = devices.filter { $0.setpointVAr != 0 }
         return RunResult.VoltageOutcome(
             control: settings.control, periods: measuredPeriods, reportsSent: reportsSent,
@@ -434,7 +434,7 @@ final class VoltageWorkloadDriver {
     private func meshedPeriod(
         _ meshed: MeshedVoltageLayout, secondOfDay: Double, inMeasuredWindow: Bool, curve: VoltVarCurve,
         weakest periodWeakest: inout (control: Double, baseline: Double), reports: inout [Report]
-    ) throws(SimulationError) -> (control: Bool, baseline: Bool) {
+    ) throws(WorkloadError) -> (control: Bool, baseline: Bool) {
         let network = meshed.network
         var outside = (control: false, baseline: false)
         var notConverged = (control: false, baseline: false)
@@ -550,35 +550,35 @@ final class VoltageWorkloadDriver {
 /// energy over the interval from its load profile (and PV output), prosumers with surplus offer it; prices are drawn
 /// (seeded) between the feed-in and the grid tariff. The operator `operator/auction/<region>` closes the interval at
 /// its end and clears it as soon as the close is committed.
-final class AuctionWorkloadDriver {
-    struct Participant {
-        let key: KeyPair
-        let region: Int
-        let prosumer: Bool
-        let load: LoadProfile
-        let solar: SolarProfile
-        let gatewayValidator: Int
-        var nonce: UInt64 = 0
+package final class AuctionWorkloadDriver {
+    package struct Participant {
+        package let key: KeyPair
+        package let region: Int
+        package let prosumer: Bool
+        package let load: LoadProfile
+        package let solar: SolarProfile
+        package let gatewayValidator: Int
+        package var nonce: UInt64 = 0
     }
 
     /// Flat tariffs (one time-of-use slot): intervals of seconds do not move through a day's tariff table.
-    static let gridTariffMicrosPerKWh: Int64 = 300_000
-    static let feedInTariffMicrosPerKWh: Int64 = 80_000
-    static let initialBalanceMicros: Int64 = 100_000_000
+    package static let gridTariffMicrosPerKWh: Int64 = 300_000
+    package static let feedInTariffMicrosPerKWh: Int64 = 80_000
+    package static let initialBalanceMicros: Int64 = 100_000_000
     /// A household's peak demand; the load profile scales it over the day.
-    static let householdPeakKW = 4.0
+    package static let householdPeakKW = 4.0
 
-    let settings: Topology.AuctionWorkload
-    let chainID: ChainID
-    let contracts: [EnergyAuctionContract]
-    private(set) var participants: [Participant] = []
+    package let settings: Topology.AuctionWorkload
+    package let chainID: ChainID
+    package let contracts: [EnergyAuctionContract]
+    package private(set) var participants: [Participant] = []
     private let operatorKeys: [KeyPair]
     private var operatorNonces: [UInt64]
     private var random: DeterministicRandom
-    var bidsSent: UInt64 = 0
-    let replay: AuctionReplay?
+    package var bidsSent: UInt64 = 0
+    package let replay: AuctionReplay?
 
-    init(topology: Topology, chainID: ChainID, replay: AuctionReplay? = nil) throws(SimulationError) {
+    package init(topology: Topology, chainID: ChainID, replay: AuctionReplay? = nil) throws(WorkloadError) {
         settings = topology.workload.auctionSettings
         self.chainID = chainID
         self.replay = replay
@@ -638,13 +638,13 @@ final class AuctionWorkloadDriver {
     }
 
     /// Offered transactions per second: at most one bid per participant and interval, plus close and clear.
-    var offeredTps: Double {
+    package var offeredTps: Double {
         if let replay { return replay.transactionsPerInterval / settings.intervalSeconds }
         return Double(participants.count + 2 * contracts.count) / settings.intervalSeconds
     }
 
     /// The bids of interval `interval`, which starts `timeSeconds` into the run, in participant order.
-    func bids(interval: UInt64, atSeconds timeSeconds: Double) -> [WorkloadSubmission] {
+    package func bids(interval: UInt64, atSeconds timeSeconds: Double) -> [WorkloadSubmission] {
         if let replay {
             let bids = interval < replay.bidsByInterval.count ? replay.bidsByInterval[Int(interval)] : []
             bidsSent += UInt64(bids.count)
@@ -693,7 +693,7 @@ final class AuctionWorkloadDriver {
         return submissions
     }
 
-    func operatorSubmission(
+    package func operatorSubmission(
         region: Int, interval: UInt64, method: EnergyAuctionContract.Method, purpose: WorkloadPurpose
     ) -> WorkloadSubmission {
         operatorNonces[region] += 1
@@ -705,7 +705,8 @@ final class AuctionWorkloadDriver {
     }
 
     /// The outcome from each region's committed auction table (`read(region, key)`), over `intervals` intervals.
-    func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) throws(ContractError) -> RunResult.AuctionOutcome
+    package func outcome(intervals: UInt64, read: (Int, [UInt8]) -> [UInt8]?) throws(ContractError)
+        -> RunResult.AuctionOutcome
     {
         var cleared = 0
         var peerToPeerWh: Int64 = 0

@@ -2,12 +2,12 @@ import GridLoad
 
 /// The lowest voltage and margin-ratio index each region (one zone of one network copy) saw in the measured window,
 /// so that a report can say which group ran short, not just that some bus did.
-struct MeshedZoneExtremes {
+package struct MeshedZoneExtremes {
     private struct Extreme {
-        var voltagePU = Double.infinity
-        var voltageBus = 0
-        var index = Double.infinity
-        var indexBus = 0
+        package var voltagePU = Double.infinity
+        package var voltageBus = 0
+        package var index = Double.infinity
+        package var indexBus = 0
     }
 
     private let names: [String]
@@ -17,7 +17,7 @@ struct MeshedZoneExtremes {
     private let zoneCount: Int
     private var extremes: [Extreme]
 
-    init(layout: MeshedVoltageLayout, regions: [String]) {
+    package init(layout: MeshedVoltageLayout, regions: [String]) {
         names = regions
         zoneCount = max(1, layout.zones.count)
         thresholds = regions.indices.map {
@@ -34,7 +34,7 @@ struct MeshedZoneExtremes {
     }
 
     /// No regions: the radial feeder, which reports no per-region figures.
-    init() {
+    package init() {
         names = []
         thresholds = []
         zoneOfBusIndex = [:]
@@ -48,7 +48,7 @@ struct MeshedZoneExtremes {
         return extremes.indices.contains(region) ? region : nil
     }
 
-    mutating func noteVoltage(_ voltagePU: Double, busIndex: Int, busNumber: Int, copy: Int) {
+    package mutating func noteVoltage(_ voltagePU: Double, busIndex: Int, busNumber: Int, copy: Int) {
         guard let region = region(busIndex: busIndex, copy: copy), voltagePU < extremes[region].voltagePU else {
             return
         }
@@ -56,14 +56,14 @@ struct MeshedZoneExtremes {
         extremes[region].voltageBus = busNumber
     }
 
-    mutating func noteIndex(_ index: Double, busIndex: Int, busNumber: Int, copy: Int) {
+    package mutating func noteIndex(_ index: Double, busIndex: Int, busNumber: Int, copy: Int) {
         guard let region = region(busIndex: busIndex, copy: copy), index < extremes[region].index else { return }
         extremes[region].index = index
         extremes[region].indexBus = busNumber
     }
 
     /// One entry per region; nil figures where no period converged in the measured window.
-    var outcomes: [RunResult.VoltageRegionOutcome] {
+    package var outcomes: [RunResult.VoltageRegionOutcome] {
         extremes.indices.map { region in
             let extreme = extremes[region]
             return RunResult.VoltageRegionOutcome(

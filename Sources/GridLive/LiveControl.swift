@@ -9,6 +9,9 @@ import Logging
 /// - `{"partition":["r0/v1","global/v0"]}`: drop every frame to and from those peers (`setPartition`).
 /// - `{"loss":0.2}`: add that loss rate to every link this node sends on (`setExtraLoss`).
 /// - `{"heal":true}`: end both.
+/// - `{"byzantine":"forgedCertificate","colluders":[{"index":0,"keyFile":"..."}]}`: rewrite the entries this
+///   validator sends the committee (a `byzantineRegion` fault; `nonExtendingHeader` signs with the colluders'
+///   keys); `{"byzantine":"honest"}` stops it.
 ///
 /// A line may combine keys (`heal` is applied first). Lines that do not parse are logged and skipped.
 public struct LiveControlCommand: Codable, Sendable, Equatable {
@@ -42,10 +45,11 @@ public struct LiveControlCommand: Codable, Sendable, Equatable {
         self.colluders = colluders
     }
 
+    /// The command as one line of the control file, newline included.
     public func line() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        // Encoding optionals, a list of strings and a number into JSON cannot fail.
+        // Encoding optionals, strings, lists and numbers into JSON cannot fail.
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }

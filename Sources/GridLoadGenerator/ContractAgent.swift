@@ -25,13 +25,6 @@ protocol CommittedStateReader: AnyObject {
 /// leaves the devices of that gateway on their last set-point, as a simulated gateway that is down does.
 /// Confined to the runner's event loop.
 final class ContractAgent: @unchecked Sendable {
-    enum Event {
-        case voltagePeriod(Int)
-        case voltageDispatch(Int)
-        case auctionOpen(Int)
-        case auctionClose(Int)
-    }
-
     /// A voltage period whose set-point reads are out.
     private final class PeriodReads {
         let period: Int
@@ -53,7 +46,7 @@ final class ContractAgent: @unchecked Sendable {
     let auctionIntervals: UInt64
     /// Keys per read request: a gateway's devices are split into reads of at most this many.
     let readKeysMax: Int
-    private let agenda: [(atNanos: UInt64, event: Event)]
+    private let agenda: [(atNanos: UInt64, event: AgentEvent)]
     private var agendaCursor = 0
     /// Submissions not yet due, in due order (ties in the order they were made).
     private var due: [(dueNanos: UInt64, submission: WorkloadSubmission)] = []
@@ -74,37 +67,9 @@ final class ContractAgent: @unchecked Sendable {
         self.readKeysMax = max(1, readKeysMax)
         regionNames = topology.regions.map(\.name)
         validatorsPerRegion = topology.regions.map(\.validators)
-        var agenda: [(atNanos: UInt64, event: Event)] = []
-        let runEndNanos = window.runEndNanos
-        if let voltage {
-            let periodNanos = UInt64(voltage.settings.reportingPeriodSeconds * 1e9)
-            var period = 0
-            while UInt64(period) * periodNanos < runEndNanos {
-                agenda.append((UInt64(period) * periodNanos, .voltagePeriod(period)))
-                period += 1
-            }
-            if voltage.settings.control {
-                let intervalNanos = UInt64(voltage.settings.controlIntervalSeconds * 1e9)
-                var interval = 1
-                while UInt64(interval) * intervalNanos < runEndNanos {
-                    agenda.append((UInt64(interval) * intervalNanos, .voltageDispatch(interval)))
-                    interval += 1
-                }
-            }
-        }
-        var intervals: UInt64 = 0
-        if let auction {
-            intervals = ContractWorkloadPlan.auctionIntervals(auction, runEndNanos: runEndNanos)
-            let intervalNanos = UInt64(auction.settings.intervalSeconds * 1e9)
-            for interval in 0..<intervals {
-                agenda.append((interval * intervalNanos, .auctionOpen(Int(interval))))
-                agenda.append(((interval + 1) * intervalNanos, .auctionClose(Int(interval))))
-            }
-        }
-        auctionIntervals = intervals
-        // Stable: events at one time keep the simulator's order (periods, dispatches, then auction events).
-        self.agenda = agenda.enumerated().sorted { ($0.element.atNanos, $0.offset) < ($1.element.atNanos, $1.offset) }
-            .map(\.element)
+        auctionIntervals =
+            auction.map { ContractWorkloadPlan.auctionIntervals($0, runEndNanos: window.runEndNanos) } ?? 0
+        agenda = ContractWorkloadPlan.agenda(voltage: voltage, auction: auction, runEndNanos: window.runEndNanos)
     }
 
     /// When something is next due, on the runner's clock; nil when nothing more will be.
@@ -157,7 +122,7 @@ final class ContractAgent: @unchecked Sendable {
         }
     }
 
-    private func run(_ event: Event, atNanos: UInt64, reader: any CommittedStateReader) {
+    private func run(_ event: AgentEvent, atNanos: UInt64, reader: any CommittedStateReader) {
         switch event {
         case .voltagePeriod(let period):
             startPeriod(period, atNanos: atNanos, reader: reader)

@@ -588,33 +588,18 @@ public final class Simulation {
     /// moment it is due (`register`), so the recorder sees scheduled times in order.
     func scheduleContractWorkloads() {
         let runEndNanos = window.runEndNanos
-        if let driver = voltageDriver {
-            let periodNanos = UInt64(driver.settings.reportingPeriodSeconds * 1e9)
-            var period = 0
-            while UInt64(period) * periodNanos < runEndNanos {
-                pushAgentEvent(.voltagePeriod(period), atNanos: UInt64(period) * periodNanos)
-                period += 1
-            }
-            if driver.settings.control {
-                let intervalNanos = UInt64(driver.settings.controlIntervalSeconds * 1e9)
-                var interval = 1
-                while UInt64(interval) * intervalNanos < runEndNanos {
-                    pushAgentEvent(.voltageDispatch(interval), atNanos: UInt64(interval) * intervalNanos)
-                    interval += 1
-                }
+        for (atNanos, event) in ContractWorkloadPlan.agenda(
+            voltage: voltageDriver, auction: auctionDriver, runEndNanos: runEndNanos)
+        {
+            switch event {
+            case .voltagePeriod(let period): pushAgentEvent(.voltagePeriod(period), atNanos: atNanos)
+            case .voltageDispatch(let interval): pushAgentEvent(.voltageDispatch(interval), atNanos: atNanos)
+            case .auctionOpen(let interval): pushAgentEvent(.auctionOpen(interval), atNanos: atNanos)
+            case .auctionClose(let interval): pushAgentEvent(.auctionClose(interval), atNanos: atNanos)
             }
         }
-        if let driver = auctionDriver {
-            let intervalNanos = UInt64(driver.settings.intervalSeconds * 1e9)
-            var interval: UInt64 = 0
-            // Only whole intervals: the last deadline is at the end of the run at the latest.
-            while (interval + 1) * intervalNanos <= runEndNanos {
-                pushAgentEvent(.auctionOpen(Int(interval)), atNanos: interval * intervalNanos)
-                pushAgentEvent(.auctionClose(Int(interval)), atNanos: (interval + 1) * intervalNanos)
-                interval += 1
-            }
-            auctionIntervals = interval
-        }
+        auctionIntervals =
+            auctionDriver.map { ContractWorkloadPlan.auctionIntervals($0, runEndNanos: runEndNanos) } ?? 0
         if mixTransferTps > 0, let first = schedule.next() { pushAgentEvent(.transferDue, atNanos: first) }
     }
 

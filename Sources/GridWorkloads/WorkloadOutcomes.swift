@@ -26,6 +26,40 @@ public enum ContractWorkloadPlan {
         return mixTransferTps(workload, voltage: voltage, auction: auction)
     }
 
+    /// Every periodic event of the workload's agents in a run, in time order; events at one time in the order
+    /// reporting periods, dispatches, auction openings and deadlines. Periods and dispatches start before
+    /// `runEndNanos`; auction intervals are whole, so the last deadline may fall on it.
+    package static func agenda(
+        voltage: VoltageWorkloadDriver?, auction: AuctionWorkloadDriver?, runEndNanos: UInt64
+    ) -> [(atNanos: UInt64, event: AgentEvent)] {
+        var agenda: [(atNanos: UInt64, event: AgentEvent)] = []
+        if let voltage {
+            let periodNanos = UInt64(voltage.settings.reportingPeriodSeconds * 1e9)
+            var period = 0
+            while UInt64(period) * periodNanos < runEndNanos {
+                agenda.append((UInt64(period) * periodNanos, .voltagePeriod(period)))
+                period += 1
+            }
+            if voltage.settings.control {
+                let intervalNanos = UInt64(voltage.settings.controlIntervalSeconds * 1e9)
+                var interval = 1
+                while UInt64(interval) * intervalNanos < runEndNanos {
+                    agenda.append((UInt64(interval) * intervalNanos, .voltageDispatch(interval)))
+                    interval += 1
+                }
+            }
+        }
+        if let auction {
+            let intervalNanos = UInt64(auction.settings.intervalSeconds * 1e9)
+            for interval in 0..<auctionIntervals(auction, runEndNanos: runEndNanos) {
+                agenda.append((interval * intervalNanos, .auctionOpen(Int(interval))))
+                agenda.append(((interval + 1) * intervalNanos, .auctionClose(Int(interval))))
+            }
+        }
+        return agenda.enumerated().sorted { ($0.element.atNanos, $0.offset) < ($1.element.atNanos, $1.offset) }
+            .map(\.element)
+    }
+
     /// Whole auction intervals that end by `runEndNanos`: only those open and close within the run.
     package static func auctionIntervals(_ driver: AuctionWorkloadDriver, runEndNanos: UInt64) -> UInt64 {
         let intervalNanos = UInt64(driver.settings.intervalSeconds * 1e9)
@@ -69,6 +103,18 @@ public enum ContractWorkloadPlan {
         }
         return RunResult.WorkloadOutcome(voltage: voltageOutcome, auction: auctionOutcome)
     }
+}
+
+/// A periodic event of the workload's agents (``ContractWorkloadPlan/agenda(voltage:auction:runEndNanos:)``).
+package enum AgentEvent: Equatable, Sendable {
+    /// Devices measure and report (voltage).
+    case voltagePeriod(Int)
+    /// Zones' operators dispatch (voltage with control).
+    case voltageDispatch(Int)
+    /// Households bid (auction).
+    case auctionOpen(Int)
+    /// The interval's deadline: the operator closes it (auction).
+    case auctionClose(Int)
 }
 
 /// Committed contract state that does not decode as its contract wrote it.

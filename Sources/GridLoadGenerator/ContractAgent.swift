@@ -48,7 +48,8 @@ final class ContractAgent: @unchecked Sendable {
     let readKeysMax: Int
     private let agenda: [(atNanos: UInt64, event: AgentEvent)]
     private var agendaCursor = 0
-    /// Submissions not yet due, in due order (ties in the order they were made).
+    /// Submissions not yet due, the next one last (ties: the one made first last), so taking it is O(1). Bounded by
+    /// the populations the topology bounds: one period's reports, one interval's bids.
     private var due: [(dueNanos: UInt64, submission: WorkloadSubmission)] = []
     /// Periods waiting for their reads, oldest first: a period's reports are built only after every earlier
     /// period's, since each moves the devices' state on.
@@ -75,7 +76,7 @@ final class ContractAgent: @unchecked Sendable {
     /// When something is next due, on the runner's clock; nil when nothing more will be.
     var nextWakeNanos: UInt64? {
         let event = agendaCursor < agenda.count ? agenda[agendaCursor].atNanos : nil
-        let submission = due.first?.dueNanos
+        let submission = due.last?.dueNanos
         switch (event, submission) {
         case (let a?, let b?): return min(a, b)
         case (let a?, nil): return a
@@ -99,9 +100,8 @@ final class ContractAgent: @unchecked Sendable {
             run(event, atNanos: atNanos, reader: reader)
         }
         var released: [(dueNanos: UInt64, submission: WorkloadSubmission)] = []
-        while let first = due.first, first.dueNanos <= now {
-            due.removeFirst()
-            released.append(first)
+        while let next = due.last, next.dueNanos <= now {
+            released.append(due.removeLast())
         }
         return released
     }
@@ -219,12 +219,13 @@ final class ContractAgent: @unchecked Sendable {
     }
 
     private func schedule(_ submission: WorkloadSubmission, atNanos dueNanos: UInt64) {
-        // After every entry due at the same time or earlier: ties keep the order they were made in.
+        // Before every entry due at the same time or earlier (the array runs from last due to next due): ties are
+        // taken in the order they were made.
         var low = 0
         var high = due.count
         while low < high {
             let middle = (low + high) / 2
-            if due[middle].dueNanos <= dueNanos { low = middle + 1 } else { high = middle }
+            if due[middle].dueNanos <= dueNanos { high = middle } else { low = middle + 1 }
         }
         due.insert((dueNanos, submission), at: low)
     }

@@ -59,6 +59,7 @@ extension RunCommand {
         print(RunReport.terminalSummary(result))
         if let floor = outcome.verificationFloor { print(floor.summary) }
         for line in outcome.faultNotes { print("  fault: \(line)") }
+        if let reason = outcome.load.workloadError { print("  grid workload outcome not read: \(reason)") }
         for (node, status) in outcome.unexpectedExits.sorted(by: { $0.key < $1.key }) {
             print("  node \(node) exited unexpectedly with status \(status)")
         }

@@ -109,6 +109,16 @@ extension LiveRunOutcome {
             lines += ["", "### Faults as applied", ""]
             lines += faultNotes.map { "- \($0)" }
         }
+        if let reason = load.workloadError {
+            lines += ["", "### Grid workload outcome", "", "Not read from the regions' committed state: \(reason)."]
+        }
+        if let reads = load.stateReads, reads.unanswered > 0 {
+            lines += [
+                "",
+                "The grid agents' reads of committed state: \(reads.sent) sent, \(reads.unanswered) unanswered (those "
+                    + "devices kept their set-points for the period).",
+            ]
+        }
         if !unexpectedExits.isEmpty {
             lines += ["", "### Nodes that exited on their own", ""]
             lines += unexpectedExits.sorted { $0.key < $1.key }.map { "- \($0.key): status \($0.value)" }

@@ -22,6 +22,8 @@ public struct ByzantineEntryForgery: Sendable {
     /// frame passes unchanged, and one that does not decode reaches the member as it is (which counts it as
     /// undecodable).
     public func tamper(_ frame: [UInt8]) -> [UInt8] {
+        // Losing the decoding error is right: this node's own frames always decode, and one that did not would be
+        // passed on unchanged for the member to count.
         guard case .entries(let entries)? = try? WireCodec.decode(frame) else { return frame }
         return WireCodec.encode(.entries(entries.map(tamper)))
     }
@@ -31,6 +33,7 @@ public struct ByzantineEntryForgery: Sendable {
         case .forgedCertificate:
             var forged = entry.certificate
             forged.votes = forged.votes.map { vote in
+                // 64 bytes always make a signature (its check is the member's), so the fallback never runs.
                 var bytes = vote.signature.bytes
                 bytes[0] ^= 0x5A
                 return CertificateVote(

@@ -116,6 +116,8 @@ public struct NodeSetup: Sendable {
             if durability == .sync {
                 configuration.proposeWithinWriteNanos = topology.consensusTiming.blockIntervalNanos / 4
             }
+            // A live client measures global finality from these notices (`FinalityNotices`).
+            configuration.finalityNotices = true
             return try RegionValidator(configuration: configuration, store: store, fresh: fresh)
         case .member(let index):
             guard let configuration = deployment.memberConfiguration(index: index, key: key),

@@ -109,8 +109,10 @@ public final class LiveNode: Service, @unchecked Sendable {
                 stopSignal.fire()
             })
         let consensus = self.consensus
+        let validator = host as? RegionValidator
+        let finalityNotices = validator?.configuration.finalityNotices == true && validator?.configuration.global != nil
         transport = Transport(
-            options: options, address: address, metrics: recorder, group: group,
+            options: options, address: address, metrics: recorder, group: group, finalityNotices: finalityNotices,
             deliver: { input, urgent in consensus.offer(input, urgent: urgent) })
         late.value = transport
     }
@@ -130,9 +132,12 @@ public final class LiveNode: Service, @unchecked Sendable {
     /// The node's figures now (process CPU and memory read at the call).
     public var metrics: LiveNodeMetrics { Self.snapshot(recorder, transport) }
 
-    private static func snapshot(_ recorder: MetricsRecorder, _ transport: Transport) -> LiveNodeMetrics {
-        var metrics = recorder.snapshot()
+    private static func snapshot(
+        _ recorder: MetricsRecorder, _ transport: Transport, withCheckpointLog: Bool = false
+    ) -> LiveNodeMetrics {
+        var metrics = recorder.snapshot(withCheckpointLog: withCheckpointLog)
         metrics.clientRepliesPending = transport.clients.pendingCount
+        metrics.clientRoutesAwaitingFinality = transport.clients.awaitingFinalityCount
         return metrics
     }
 
@@ -231,7 +236,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         await transport.close()
         background?.cancel()
         await background?.value
-        writeMetricsFile()
+        writeMetricsFile(final: true)
         try? await group.shutdownGracefully()
     }
 
@@ -300,11 +305,13 @@ public final class LiveNode: Service, @unchecked Sendable {
     }
 
     /// Written to a temporary file and renamed, so a node killed mid-write leaves the previous figures whole.
-    private func writeMetricsFile() {
+    /// The last write (`final`) also holds the members' checkpoint log.
+    private func writeMetricsFile(final: Bool = false) {
         guard let path = options.metricsFile else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
+            let metrics = Self.snapshot(recorder, transport, withCheckpointLog: final)
             try Self.replaceFile(at: path, with: try encoder.encode(metrics))
         } catch {
             options.logger.warning("metrics file \(path) not written: \(error)")

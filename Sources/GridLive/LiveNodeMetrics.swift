@@ -90,6 +90,11 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var pendingRepliesOverflows: UInt64 = 0
     /// Submissions waiting for the node's answer now.
     public var clientRepliesPending: Int = 0
+    /// Committed submissions whose client waits for the `.finalized` notice now (deployments with a committee), and
+    /// routes dropped because `ClientRegistry.finalityRoutesMax` were waiting (those clients never hear).
+    /// (Optional, as `global`, so that metrics files of earlier builds still decode for `calibrate --from-live`.)
+    public var clientRoutesAwaitingFinality: Int? = 0
+    public var finalityRoutesEvicted: UInt64? = 0
 
     // Transport.
     public var bytesSent: UInt64 = 0
@@ -127,6 +132,9 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var storeCommits: UInt64 = 0
     public var storeSyncs: UInt64 = 0
 
+    /// The global layer as this node saw it; what a live run builds the result's `global` section from.
+    public var global: LiveGlobalFigures? = LiveGlobalFigures()
+
     /// The node layer's own account of the work its inputs did, summed (what the simulator's CPU model prices), so
     /// `gridledger calibrate --from-live` can set the measured CPU against it.
     public var work = LiveWorkTotals()
@@ -137,9 +145,60 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public func refused(_ reason: HandshakeRefusalReason) -> UInt64 { handshakeRefusals[reason.rawValue] ?? 0 }
 }
 
+/// A node's share of the result's `global` section (deployments with a global committee; zeros otherwise).
+public struct LiveGlobalFigures: Codable, Sendable, Equatable {
+    // Region validators, over the blocks this process committed (`RegionBlockGlobalFigures`).
+    public var messagesSent: UInt64 = 0
+    public var messagesApplied: UInt64 = 0
+    public var callsFailed: UInt64 = 0
+    public var relayFailures: [String: UInt64] = [:]
+    public var relaysSent: UInt64 = 0
+    /// Region entries sent to members (each to every member it went to), and requests for missed checkpoints.
+    public var entriesSent: UInt64 = 0
+    public var checkpointRequests: UInt64 = 0
+
+    // Committee members.
+    /// Entries this member refused, by code (`bad-certificate`, `does-not-extend-chain`, ...).
+    public var entryRejections: [String: UInt64] = [:]
+    /// Every checkpoint this member committed, in order; only in the file written when the node stops cleanly
+    /// (rewriting it 20 times a second would cost more than the rest of the file). At most `checkpointLogMax`;
+    /// past it, counted in `checkpointLogOverflow`.
+    public var checkpoints: [CheckpointRecord]?
+    public var checkpointLogOverflow: UInt64 = 0
+
+    public static let checkpointLogMax = 100_000
+
+    public init() {}
+}
+
+/// One checkpoint as a member committed it.
+public struct CheckpointRecord: Codable, Sendable, Equatable {
+    public var height: UInt64
+    /// When the member wrote it (Unix ns): on one machine, comparable across nodes and with the run's clock.
+    public var committedAtUnixNanos: UInt64
+    public var entries: Int
+    public var payloadBytes: Int
+    /// Cross-region messages it ordered, and those addressed to regions the committee does not know.
+    public var messagesCommitted: Int
+    public var undeliverable: Int
+
+    public init(
+        height: UInt64, committedAtUnixNanos: UInt64, entries: Int, payloadBytes: Int, messagesCommitted: Int,
+        undeliverable: Int
+    ) {
+        self.height = height
+        self.committedAtUnixNanos = committedAtUnixNanos
+        self.entries = entries
+        self.payloadBytes = payloadBytes
+        self.messagesCommitted = messagesCommitted
+        self.undeliverable = undeliverable
+    }
+}
+
 /// The one place every thread records into; a lock is cheap next to a syscall per frame.
 final class MetricsRecorder: Sendable {
     private let state: Mutex<LiveNodeMetrics>
+    private let checkpointLog = Mutex<[CheckpointRecord]>([])
     private let startedNanos = DispatchTime.now().uptimeNanoseconds
 
     init(node: NodeAddress) {
@@ -172,9 +231,10 @@ final class MetricsRecorder: Sendable {
         }
     }
 
-    /// A copy with the process figures read now.
-    func snapshot() -> LiveNodeMetrics {
+    /// A copy with the process figures read now; `withCheckpointLog` for the file written at a clean stop.
+    func snapshot(withCheckpointLog: Bool = false) -> LiveNodeMetrics {
         var metrics = state.withLock { $0 }
+        if withCheckpointLog { metrics.global?.checkpoints = checkpointLog.withLock { $0 } }
         metrics.uptimeSeconds = Double(DispatchTime.now().uptimeNanoseconds - startedNanos) / 1e9
         metrics.writtenAtUnixNanos = UInt64(Date().timeIntervalSince1970 * 1e9)
         let process = ProcessResources.read()
@@ -188,13 +248,31 @@ final class MetricsRecorder: Sendable {
         state.withLock { metrics in
             for observation in observations {
                 switch observation {
-                case .committed(let block, _):
+                case .committed(let block, let output):
+                    let figures = RegionBlockGlobalFigures(block: block, output: output)
+                    metrics.global?.messagesSent += figures.messagesSent
+                    metrics.global?.messagesApplied += figures.messagesApplied
+                    metrics.global?.callsFailed += figures.callsFailed
+                    for (code, count) in figures.relayFailures {
+                        metrics.global?.relayFailures[code, default: 0] += count
+                    }
                     metrics.committedBlocks += 1
                     metrics.committedTransactions += UInt64(block.payload.transactions.count)
                     metrics.committedHeight = max(metrics.committedHeight, block.header.height)
                 case .finalized(let height):
                     metrics.finalizedHeight = max(metrics.finalizedHeight, height)
-                case .checkpointCommitted(let block, _, _):
+                case .checkpointCommitted(let block, _, let output):
+                    let record = CheckpointRecord(
+                        height: block.header.height, committedAtUnixNanos: UInt64(Date().timeIntervalSince1970 * 1e9),
+                        entries: block.payload.entries.count, payloadBytes: block.payload.wireBytes,
+                        messagesCommitted: output.deliveries.reduce(0) { $0 + $1.messages.count },
+                        undeliverable: output.undeliverableMessageCount)
+                    let kept = checkpointLog.withLock { log in
+                        guard log.count < LiveGlobalFigures.checkpointLogMax else { return false }
+                        log.append(record)
+                        return true
+                    }
+                    if !kept { metrics.global?.checkpointLogOverflow += 1 }
                     metrics.checkpointsCommitted += 1
                     metrics.committedHeight = max(metrics.committedHeight, block.header.height)
                 case .rejected(_, let rejection):
@@ -203,14 +281,16 @@ final class MetricsRecorder: Sendable {
                     // By code as well, as the simulator counts a node's rejections (a forged certificate, a header
                     // off the chain...).
                     metrics.entryRejections += 1
+                    metrics.global?.entryRejections[rejection.code, default: 0] += 1
                     metrics.rejections[rejection.code, default: 0] += 1
                 case .lost(let loss):
                     metrics.losses[Self.lossKey(loss), default: 0] += 1
                 case .roundChanged(_, _, let viaTimeout):
                     metrics.roundChanges += 1
                     if viaTimeout { metrics.viewChanges += 1 }
-                case .entriesSent, .relaySent, .checkpointRequested:
-                    break
+                case .entriesSent(let count): metrics.global?.entriesSent += UInt64(count)
+                case .relaySent: metrics.global?.relaysSent += 1
+                case .checkpointRequested: metrics.global?.checkpointRequests += 1
                 }
             }
         }

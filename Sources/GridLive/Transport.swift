@@ -37,7 +37,7 @@ final class Transport: Sendable {
 
     init(
         options: LiveNodeOptions, address: NodeAddress, metrics: MetricsRecorder, group: MultiThreadedEventLoopGroup,
-        deliver: @escaping @Sendable (NodeInput, Bool) -> Bool
+        finalityNotices: Bool = false, deliver: @escaping @Sendable (NodeInput, Bool) -> Bool
     ) {
         self.options = options
         self.address = address
@@ -47,7 +47,7 @@ final class Transport: Sendable {
         var peers: [NodeAddress: LivePeer] = [:]
         for peer in options.peers where peer.address != address { peers[peer.address] = peer }
         self.peers = peers
-        clients = ClientRegistry(pendingRepliesMax: options.pendingRepliesMax)
+        clients = ClientRegistry(pendingRepliesMax: options.pendingRepliesMax, finalityNotices: finalityNotices)
     }
 
     // MARK: - Lifecycle
@@ -145,7 +145,16 @@ final class Transport: Sendable {
     /// A reply for the client that submitted request `id`; undeliverable if its connection went.
     func reply(_ id: ClientRequestID, _ reply: ClientReply) {
         metrics.update { $0.clientReplies[Self.kind(reply), default: 0] += 1 }
-        guard let pending = clients.take(id) else {
+        let pending: ClientRegistry.Pending?
+        if clients.finalityNotices, reply.isFollowedByFinality {
+            // The gateway follows with `.finalized`: the route stays, in a bound of its own.
+            let (kept, evicted) = clients.keepForFinality(id)
+            pending = kept
+            if evicted { metrics.update { $0.finalityRoutesEvicted? += 1 } }
+        } else {
+            pending = clients.take(id)
+        }
+        guard let pending else {
             metrics.update { $0.clientRepliesUndeliverable += 1 }
             return
         }
@@ -183,6 +192,7 @@ final class Transport: Sendable {
         case .failed: return "failed"
         case .rejected: return "rejected"
         case .busy: return "busy"
+        case .finalized: return "finalized"
         }
     }
 
@@ -247,25 +257,41 @@ final class ClientConnection: Sendable {
 }
 
 /// Client submissions waiting for the node's answer: the node knows them by an id this map assigns (unique in the
-/// process), the client by its own request id on its own connection.
+/// process), the client by its own request id on its own connection. With finality notices, a submission that
+/// committed keeps its route until the gateway's `.finalized` follows, apart from the submissions still waiting
+/// (which `pendingRepliesMax` bounds), so a committee that stalls cannot make the gateway refuse new work.
 final class ClientRegistry: Sendable {
     struct Pending: Sendable {
         let connection: ClientConnection
         let clientRequestID: UInt64
     }
 
+    /// Committed submissions waiting for `.finalized`: past it the oldest route is dropped (counted as
+    /// `finalityRoutesEvicted`), as `FinalityNotices.awaitingMax` bounds the node's side.
+    static let finalityRoutesMax = 100_000
+
     private struct State {
         var nextID: ClientRequestID = 1
         var nextSerial: UInt64 = 1
         var pending: [ClientRequestID: Pending] = [:]
-        /// Ids outstanding per connection, so a closed connection's entries go with it.
+        /// Ids outstanding per connection (waiting or awaiting finality), so a closed connection's entries go
+        /// with it.
         var byConnection: [UInt64: Set<ClientRequestID>] = [:]
+        var awaitingFinality: [ClientRequestID: Pending] = [:]
+        /// Ids in the order they committed; ids already answered are skipped lazily and the array compacted when
+        /// it reaches twice the bound.
+        var finalityOrder: [ClientRequestID] = []
+        var finalityOrderHead = 0
     }
 
     private let state = Mutex(State())
     let pendingRepliesMax: Int
+    let finalityNotices: Bool
 
-    init(pendingRepliesMax: Int) { self.pendingRepliesMax = pendingRepliesMax }
+    init(pendingRepliesMax: Int, finalityNotices: Bool = false) {
+        self.pendingRepliesMax = pendingRepliesMax
+        self.finalityNotices = finalityNotices
+    }
 
     func connect(_ channel: any Channel) -> ClientConnection {
         state.withLock { state in
@@ -286,21 +312,64 @@ final class ClientRegistry: Sendable {
         }
     }
 
+    /// The route of a waiting submission or of one awaiting finality, removed.
     func take(_ id: ClientRequestID) -> Pending? {
         state.withLock { state in
-            guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+            guard let pending = state.pending.removeValue(forKey: id) ?? state.awaitingFinality.removeValue(forKey: id)
+            else { return nil }
             state.byConnection[pending.connection.serial]?.remove(id)
             return pending
+        }
+    }
+
+    /// The route of a waiting submission that committed, moved to wait for its finality notice; `evicted` when the
+    /// oldest such route had to go to make room.
+    func keepForFinality(_ id: ClientRequestID) -> (pending: Pending?, evicted: Bool) {
+        state.withLock { state in
+            guard let pending = state.pending.removeValue(forKey: id) else { return (nil, false) }
+            var evicted = false
+            if state.awaitingFinality.count >= Self.finalityRoutesMax {
+                while state.finalityOrderHead < state.finalityOrder.count {
+                    let oldest = state.finalityOrder[state.finalityOrderHead]
+                    state.finalityOrderHead += 1
+                    if let gone = state.awaitingFinality.removeValue(forKey: oldest) {
+                        state.byConnection[gone.connection.serial]?.remove(oldest)
+                        evicted = true
+                        break
+                    }
+                }
+            }
+            state.awaitingFinality[id] = pending
+            state.finalityOrder.append(id)
+            if state.finalityOrder.count - state.finalityOrderHead >= 2 * Self.finalityRoutesMax
+                || state.finalityOrderHead * 2 >= state.finalityOrder.count
+            {
+                let awaiting = state.awaitingFinality
+                state.finalityOrder = state.finalityOrder[state.finalityOrderHead...].filter { awaiting[$0] != nil }
+                state.finalityOrderHead = 0
+            }
+            return (pending, evicted)
         }
     }
 
     func disconnected(_ connection: ClientConnection) {
         state.withLock { state in
             for id in state.byConnection.removeValue(forKey: connection.serial) ?? [] {
-                state.pending.removeValue(forKey: id)
+                if state.pending.removeValue(forKey: id) == nil { state.awaitingFinality.removeValue(forKey: id) }
             }
         }
     }
 
     var pendingCount: Int { state.withLock { $0.pending.count } }
+    var awaitingFinalityCount: Int { state.withLock { $0.awaitingFinality.count } }
+}
+
+extension ClientReply {
+    /// `committed` and `failed` name a block; a gateway with finality notices answers again once it is final.
+    fileprivate var isFollowedByFinality: Bool {
+        switch self {
+        case .committed, .failed: return true
+        case .rejected, .busy, .finalized: return false
+        }
+    }
 }

@@ -47,6 +47,7 @@ extension LiveRunOutcome {
         result.simulation.eventsProcessed = nodes.compactMap(\.figures).map(\.inputsHandled).reduce(0, +)
         result.cpuMode = .measured
         if !leaderFaults.isEmpty { result.leaderFaults = leaderFaults }
+        result.global = globalOutcome(topology: topology)
         // Second 0 is the planned start, as for the fault marks (the generators' grid starts there too).
         if let series = load.timeSeries {
             // The generators' grid starts at the planned start; a late start moves their first interval on by

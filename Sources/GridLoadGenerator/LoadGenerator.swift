@@ -278,6 +278,18 @@ final class LoadRunner: @unchecked Sendable {
     private var workloadOutcomeError: String?
     /// The run is over and the agents' outcome is being read; `finish` follows.
     private var readingOutcome = false
+    /// With a global committee: committed transactions waiting for their gateway's `.finalized` notice, by local
+    /// number (all phases, so notices inside the window count whenever scheduled), and what they came to.
+    private let tracksFinality: Bool
+    private var awaitingFinality: Set<Int> = []
+    private var finalityHistogram = LatencyHistogram.makeEmpty()
+    private var finalInWindowByRegion: [UInt64]
+    private var finalityNotTracked: UInt64 = 0
+    /// When every transaction had its outcome: the generator then waits up to the client time-out for the
+    /// notices still due, as a client waits for a commit.
+    private var settledAtNanos: UInt64?
+    /// Committed transactions a part keeps waiting for finality at most; past it they are counted, not tracked.
+    static let finalityAwaitedMax = 1_000_000
 
     private struct PendingRead {
         var connection: Int
@@ -357,6 +369,8 @@ final class LoadRunner: @unchecked Sendable {
         resubmitted = Array(repeating: false, count: count)
         regionMeasured = Array(repeating: LoadOutcomeCounts(), count: setup.regionNames.count)
         regionCommittedInWindow = Array(repeating: 0, count: setup.regionNames.count)
+        tracksFinality = setup.options.topology.global != nil
+        finalInWindowByRegion = Array(repeating: 0, count: setup.regionNames.count)
         connectionIndex = setup.validatorsPerRegion.map { Array(repeating: nil, count: $0) }
         for gateway in setup.options.gateways {
             connectionIndex[gateway.region][gateway.index] = connections.count
@@ -563,6 +577,9 @@ final class LoadRunner: @unchecked Sendable {
             return
         }
         let k = Int((requestID - UInt64(part)) / UInt64(parts))
+        if case .finalized = reply {
+            return heardFinality(k)
+        }
         guard state[k] == .sent, connection.inFlight.contains(k) else {
             stats.lateReplies += 1
             return
@@ -582,6 +599,26 @@ final class LoadRunner: @unchecked Sendable {
             resolve(k, resubmitted[k] && Self.isAmbiguous(reason) ? .lost : .rejected(reason), now: now)
         case .failed(_, let reason):
             resolve(k, resubmitted[k] && Self.isAmbiguous(reason) ? .lost : .failed(reason), now: now)
+        case .finalized:
+            // Handled above: a notice follows a commit, it never resolves a transaction.
+            break
+        }
+    }
+
+    /// The gateway says transaction k's block is final: its global finality latency, on this process's clock.
+    private func heardFinality(_ k: Int) {
+        guard awaitingFinality.remove(k) != nil else {
+            stats.lateReplies += 1
+            return
+        }
+        let now = nowNanos()
+        let scheduled = scheduledNanos[k]
+        if setup.window.phase(ofScheduledNanos: scheduled) == .measured {
+            let latency = now - scheduled
+            _ = finalityHistogram.record(latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
+        }
+        if now >= setup.window.measuredStartNanos, now < setup.window.measuredEndNanos {
+            finalInWindowByRegion[Int(regionOf[k])] += 1
         }
     }
 
@@ -644,8 +681,10 @@ final class LoadRunner: @unchecked Sendable {
         let agentsDone = agent?.isIdle ?? true
         if !readingOutcome, (released && nextDue == count && openCount == 0 && agentsDone) || now >= drainEndNanos {
             guard agent != nil else {
-                finish(now: now)
-                return
+                let settled = settledAtNanos ?? now
+                settledAtNanos = settled
+                if awaitingFinality.isEmpty || now >= settled + timeoutNanos { finish(now: now) }
+                return waitForFinality(now: now)
             }
             readOutcome()
         }
@@ -666,6 +705,12 @@ final class LoadRunner: @unchecked Sendable {
         let wakeBound = readingOutcome ? drainEndNanos + Self.outcomeSecondsMax * 1_000_000_000 : drainEndNanos
         let wake = min(max(nextSend, now + limits.tickNanos), now + 20_000_000, wakeBound)
         loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(wake))) { self.tick() }
+    }
+
+    /// Everything has its outcome but finality notices are still due: look again shortly.
+    private func waitForFinality(now: UInt64) {
+        guard !finished else { return }
+        loop.scheduleTask(deadline: startDeadline + .nanoseconds(Int64(now + 20_000_000))) { self.tick() }
     }
 
     /// Sends transaction k through its gateway, or the next connected validator of its region.
@@ -925,6 +970,13 @@ final class LoadRunner: @unchecked Sendable {
         switch outcome {
         case .committed(let connection):
             delta.committed = 1
+            if tracksFinality {
+                if awaitingFinality.count < Self.finalityAwaitedMax {
+                    awaitingFinality.insert(k)
+                } else {
+                    finalityNotTracked += 1
+                }
+            }
             if setup.options.recordsCommitted { committedLocal.append(k) }
             if now >= setup.window.measuredStartNanos, now < setup.window.measuredEndNanos {
                 committedInWindow += 1
@@ -1055,6 +1107,11 @@ final class LoadRunner: @unchecked Sendable {
             rejectReasons: rejectReasons, latencyLocalCommit: LatencyHistogram(histogram), generator: generator,
             connections: stats)
         var finished = report
+        if tracksFinality {
+            finished.globalFinality = LoadReport.GlobalFinality(
+                latency: LatencyHistogram(finalityHistogram), finalInWindowByRegion: finalInWindowByRegion,
+                notHeardAtEnd: UInt64(awaitingFinality.count), notTracked: finalityNotTracked)
+        }
         if let agent {
             finished.workload = workloadOutcome
             finished.workloadError = workloadOutcomeError

@@ -171,6 +171,44 @@ public struct LoadReport: Sendable, Codable, Hashable {
     /// The agents' reads of committed state: sent, and those that got no answer (a gateway down, a refusal, a
     /// time-out).
     public var stateReads: StateReads?
+    /// With a global committee: scheduled send -> the gateway's `.finalized` notice, for committed transactions
+    /// scheduled in the measured window (``GlobalFinality``); nil without a committee.
+    public var globalFinality: GlobalFinality?
+
+    /// What the clients heard of global finality (the gateways' `.finalized` notices, `FinalityNotices`).
+    public struct GlobalFinality: Sendable, Codable, Hashable {
+        /// One value per committed transaction of the measured window that heard `.finalized` before the end.
+        public var latency: LatencyHistogram
+        /// Notices received inside the measured window, per region in topology order, whenever scheduled.
+        public var finalInWindowByRegion: [UInt64]
+        /// Committed transactions (all phases) that had not heard `.finalized` when the generator stopped: their
+        /// block was not final yet, or the notice was lost with a gateway that crashed.
+        public var notHeardAtEnd: UInt64
+        /// Committed transactions not tracked because `LoadRunner.finalityAwaitedMax` already waited.
+        public var notTracked: UInt64
+
+        public init(
+            latency: LatencyHistogram, finalInWindowByRegion: [UInt64], notHeardAtEnd: UInt64, notTracked: UInt64
+        ) {
+            self.latency = latency
+            self.finalInWindowByRegion = finalInWindowByRegion
+            self.notHeardAtEnd = notHeardAtEnd
+            self.notTracked = notTracked
+        }
+
+        static func + (lhs: Self, rhs: Self) -> Self {
+            var histogram = lhs.latency.histogram()
+            histogram.add(rhs.latency.histogram())
+            let count = max(lhs.finalInWindowByRegion.count, rhs.finalInWindowByRegion.count)
+            return GlobalFinality(
+                latency: LatencyHistogram(histogram),
+                finalInWindowByRegion: (0..<count).map {
+                    (lhs.finalInWindowByRegion.indices.contains($0) ? lhs.finalInWindowByRegion[$0] : 0)
+                        + (rhs.finalInWindowByRegion.indices.contains($0) ? rhs.finalInWindowByRegion[$0] : 0)
+                },
+                notHeardAtEnd: lhs.notHeardAtEnd + rhs.notHeardAtEnd, notTracked: lhs.notTracked + rhs.notTracked)
+        }
+    }
 
     public struct StateReads: Sendable, Codable, Hashable {
         public var sent: UInt64
@@ -396,6 +434,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
             merged.connections = merged.connections + report.connections
             merged.workload = merged.workload ?? report.workload
             merged.workloadError = merged.workloadError ?? report.workloadError
+            if let finality = report.globalFinality {
+                merged.globalFinality = merged.globalFinality.map { $0 + finality } ?? finality
+            }
             if let reads = report.stateReads {
                 let sum = merged.stateReads ?? StateReads(sent: 0, unanswered: 0)
                 merged.stateReads = StateReads(
@@ -432,6 +473,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
             simulation: RunResult.SimulationStats(virtualSeconds: generator.wallSeconds, eventsProcessed: 0),
             wallClock: wallClock)
         result.workload = workload
+        if let globalFinality {
+            result.latencyMillis[LatencyKind.globalFinality.rawValue] = globalFinality.latency.summary
+        }
         // Seconds from the first interval; a live run re-bases it on its planned start and adds fault marks.
         result.timeSeries = timeSeries?.timeSeries(originUnixNanos: nil)
         return result

@@ -51,6 +51,8 @@ public enum NodeLoss: Hashable, Sendable, CustomStringConvertible {
     case relayRefused(String)
     /// A store read for a peer's sync request failed; the answer stopped there.
     case storeReadFailed
+    /// A gateway had `FinalityNotices.awaitingMax` clients waiting for finality: the oldest will not hear.
+    case finalityNoticesFull
 
     public var description: String {
         switch self {
@@ -63,6 +65,7 @@ public enum NodeLoss: Hashable, Sendable, CustomStringConvertible {
         case .badCheckpoint: return "bad-checkpoint"
         case .relayRefused(let reason): return "relay-refused: \(reason.prefix(40))"
         case .storeReadFailed: return "store-read-failed"
+        case .finalityNoticesFull: return "finality-notices-full"
         }
     }
 }

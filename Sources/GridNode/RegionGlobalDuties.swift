@@ -166,6 +166,7 @@ extension RegionValidator {
                 duties.unfinalized.removeAll()
             }
             output.observations.append(.finalized(height: finalized))
+            finalityNotices.finalized(upTo: finalized, &output)
         }
         // With fewer members than validators some validators hear from nobody directly: the first to hear tells
         // its peers. Otherwise every validator has its own member at each height and forwarding would only

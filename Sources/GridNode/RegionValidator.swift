@@ -28,6 +28,9 @@ public struct RegionValidatorConfiguration: Sendable {
     /// after: the write keeps the proposal from leaving for at least its fsync anyway, so set this no higher than
     /// one fsync takes. Zero (the default) for stores that do not sync, where rounds are paced by the timer alone.
     public var proposeWithinWriteNanos: UInt64 = 0
+    /// Follow each `committed` or `failed` client reply with `.finalized` once a checkpoint makes its block final
+    /// (`FinalityNotices`). Live gateways of a deployment with a global committee set it; off in the simulator.
+    public var finalityNotices = false
 
     public init(
         chainID: ChainID, region: Int, validatorIndex: Int, validators: ValidatorSet, key: KeyPair,
@@ -94,6 +97,7 @@ public final class RegionValidator: NodeHost {
     public private(set) var node: RegionNode
     let store: any RegionStore
     var duties: RegionGlobalDuties
+    var finalityNotices = FinalityNotices()
     /// Measure the store writes' thread CPU time (the simulator's measured mode).
     public var measuresStoreCPU = false
 
@@ -325,6 +329,15 @@ public final class RegionValidator: NodeHost {
                 output.timers.append((.region(timer), after))
             case .reply(let id, let reply):
                 output.replies.append((id, reply))
+                if configuration.finalityNotices, configuration.global != nil {
+                    switch reply {
+                    case .committed(let height), .failed(let height, _):
+                        finalityNotices.committed(
+                            id, height: height, finalizedHeight: duties.finalizedHeight, &output)
+                    case .rejected, .busy, .finalized:
+                        break
+                    }
+                }
             case .localRefused(let reason):
                 output.observations.append(.lost(.relayRefused(reason)))
             case .persistSafety(let state):

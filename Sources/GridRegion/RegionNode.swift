@@ -28,6 +28,9 @@ public enum ClientReply: Hashable, Sendable {
     case committed(height: UInt64)
     /// In a committed block, but execution failed (the receipt's reason).
     case failed(height: UInt64, reason: String)
+    /// Sent after `committed` or `failed`, by a gateway asked for it (`RegionValidatorConfiguration.finalityNotices`):
+    /// the gateway now holds a committed checkpoint of the global committee that makes block `height` final.
+    case finalized(height: UInt64)
 }
 
 public enum RegionTimer: Hashable, Sendable {

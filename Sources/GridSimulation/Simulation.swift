@@ -865,6 +865,10 @@ public final class Simulation {
                 case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
                 case .failed(_, let reason):
                     try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
+                case .finalized:
+                    // Simulated gateways are not asked for finality notices: the simulator measures global finality
+                    // itself (`regionFinalityAdvanced`), so this cannot resolve a transaction.
+                    return
                 }
             }
             try resolve(index)

@@ -39,6 +39,7 @@ private enum ClientReplyTag: UInt8 {
     case busy = 2
     case committed = 3
     case failed = 4
+    case finalized = 5
 }
 
 extension ClientMessage {
@@ -72,6 +73,9 @@ extension ClientMessage {
                 writer.write(ClientReplyTag.failed.rawValue)
                 writer.write(height)
                 Self.writeReason(reason, into: &writer, bytesMax: reasonBytesMax)
+            case .finalized(let height):
+                writer.write(ClientReplyTag.finalized.rawValue)
+                writer.write(height)
             }
         case .read(let requestID, let contract, let keys):
             writer.write(requestID)
@@ -112,6 +116,8 @@ extension ClientMessage {
                 let height = try reader.readUInt64("reply.failed.height")
                 let reason = try Self.readReason(&reader, "reply.failed.reason", bytesMax: limits.reasonBytesMax)
                 reply = .failed(height: height, reason: reason)
+            case .finalized:
+                reply = .finalized(height: try reader.readUInt64("reply.finalized.height"))
             case nil:
                 throw DecodingError(field: "reply.kind", offset: at, kind: .invalidValue("unknown reply kind \(raw)"))
             }

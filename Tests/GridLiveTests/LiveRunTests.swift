@@ -176,6 +176,22 @@ import Testing
             #expect(try rewritten("r1-v\(index)") > 0)
             #expect(try rewritten("r0-v\(index)") == 0)
         }
+        // The global section, as the simulator writes it: the members' refusals summed, checkpoints from their logs,
+        // and global finality as the clients heard it from their gateways, never before local commit.
+        let global = try #require(outcome.result["global"] as? [String: Any])
+        let refused = try #require(global["entryRejections"] as? [String: Int])
+        #expect(refused["bad-certificate"] == badCertificates.reduce(0, +))
+        let checkpoints = try #require(global["checkpoints"] as? Int)
+        let memberHeights = members.compactMap { $0["committedHeight"] as? Int }
+        #expect(checkpoints > 0 && checkpoints == memberHeights.max(), "\(checkpoints) against \(memberHeights)")
+        let regions = try #require(global["regions"] as? [[String: Any]])
+        #expect(regions.count == 2 && regions.allSatisfy { ($0["finalizedHeight"] as? Int ?? 0) > 0 })
+        let latency = try #require(outcome.result["latencyMillis"] as? [String: [String: Any]])
+        let local = try #require(latency["localCommit"])
+        let final = try #require(latency["globalFinality"])
+        let finalCount = try #require(final["count"] as? Int)
+        #expect(finalCount > 0 && finalCount <= local["count"] as? Int ?? 0)
+        #expect((final["p50"] as? Double ?? 0) > (local["p50"] as? Double ?? .infinity))
     }
 
     @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))

@@ -42,13 +42,19 @@ final class EmbeddedRuntime {
     let globalGenesis: ProposedBlock<CheckpointPayload>?
     let committee: ValidatorSet?
 
+    /// `RegionValidatorConfiguration.finalityNotices` of every validator.
+    let finalityNotices: Bool
+    /// Every reply in the order the nodes gave them, by request (`replies` keeps the last).
+    var replyLog: [ClientRequestID: [(atNanos: UInt64, reply: ClientReply)]] = [:]
+
     /// Checkpoints each member keeps in memory (`CommitteeMemberConfiguration.recentCheckpointsMax`).
     let recentCheckpointsMax: Int
 
     init(
         validators: Int = 4, members: Int = 0, recentCheckpointsMax: Int = CommitteeMember.recentCheckpointsMax,
-        proposeWithinWriteNanos: UInt64 = 0
+        proposeWithinWriteNanos: UInt64 = 0, finalityNotices: Bool = false
     ) throws {
+        self.finalityNotices = finalityNotices
         self.recentCheckpointsMax = recentCheckpointsMax
         self.proposeWithinWriteNanos = proposeWithinWriteNanos
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridnode-\(UUID().uuidString)")
@@ -98,6 +104,7 @@ final class EmbeddedRuntime {
             mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: regionContracts,
             verifier: DirectSignatureVerifier(), genesis: regionGenesis, global: link)
         configuration.proposeWithinWriteNanos = proposeWithinWriteNanos
+        configuration.finalityNotices = finalityNotices
         return configuration
     }
 
@@ -171,7 +178,10 @@ final class EmbeddedRuntime {
             onOutput(next.to, output)
             observations[next.to, default: []] += output.observations
             for (timer, after) in output.timers { schedule(.timer(timer), to: next.to, afterNanos: after) }
-            for (id, reply) in output.replies { replies[id] = reply }
+            for (id, reply) in output.replies {
+                replies[id] = reply
+                replyLog[id, default: []].append((nowNanos, reply))
+            }
             for (id, answer) in output.readAnswers { readAnswers[id] = answer }
             for outgoing in output.sends + output.sendsAfterWrite where !isCut(next.to, outgoing.to) {
                 schedule(.frame(from: next.to, outgoing.frame), to: outgoing.to, afterNanos: latencyNanos)

@@ -37,6 +37,39 @@ import Testing
         #expect(members.count == 4 && members.allSatisfy { $0 > 0 })
     }
 
+    /// A gateway asked for finality notices answers each committed transaction twice: `committed`, then
+    /// `.finalized` for the same block once it holds a checkpoint covering it, and not before.
+    @Test func aGatewayTellsItsClientsWhenACheckpointMakesTheirBlockFinal() throws {
+        let runtime = try EmbeddedRuntime(validators: 4, members: 4, finalityNotices: true)
+        var finalAt: [(atNanos: UInt64, height: UInt64)] = []
+        runtime.onOutput = { address, output in
+            guard address == .validator(region: 0, index: 1) else { return }
+            for case .finalized(let height) in output.observations { finalAt.append((runtime.nowNanos, height)) }
+        }
+        for nonce in UInt64(1)...6 { runtime.submit(runtime.transfer(from: device, nonce: nonce), id: nonce, to: 1) }
+        try runtime.run(untilNanos: 1_500_000_000)
+        for id: ClientRequestID in 1...6 {
+            let log = runtime.replyLog[id] ?? []
+            guard log.count == 2, case .committed(let height) = log[0].reply,
+                case .finalized(let finalHeight) = log[1].reply
+            else {
+                Issue.record("request \(id): \(log.map(\.reply))")
+                continue
+            }
+            #expect(finalHeight == height)
+            // The notice leaves with the first checkpoint that covers the block (or with the commit, had the
+            // checkpoint come first), not earlier.
+            let covering = try #require(finalAt.first { $0.height >= height })
+            #expect(log[1].atNanos == max(covering.atNanos, log[0].atNanos), "request \(id): \(log), \(covering)")
+        }
+        // Without the option, one reply per transaction, as the simulator's gateways give.
+        let plain = try EmbeddedRuntime(validators: 4, members: 4)
+        plain.submit(plain.transfer(from: device, nonce: 1), id: 1, to: 1)
+        try plain.run(untilNanos: 1_500_000_000)
+        #expect(plain.replyLog[1]?.count == 1)
+        #expect(Self.finalized(plain, 1) > 0)
+    }
+
     @Test func aValidatorThatMissedCheckpointsAsksForThem() throws {
         let runtime = try EmbeddedRuntime(validators: 4, members: 4)
         // Validator 3 hears nothing from the committee for the first second.

@@ -79,7 +79,7 @@ import Testing
         let regionKind = refusal([Self.version, 1, 9])
         #expect(regionKind?.field == "regionConsensus.kind" && regionKind?.offset == 2)
         #expect(refusal([Self.version, 8, 0, 0, 0, 7, 4])?.field == "hello.identity.kind")
-        #expect(clientRefusal([Self.version, 2] + [UInt8](repeating: 0, count: 8) + [5])?.field == "reply.kind")
+        #expect(clientRefusal([Self.version, 2] + [UInt8](repeating: 0, count: 8) + [6])?.field == "reply.kind")
         // A boolean byte other than 0 or 1.
         var forwarded = WireCodec.encode(.checkpoint(Fixture.notice(withDelivery: false), forwarded: true))
         forwarded[forwarded.count - 1] = 2

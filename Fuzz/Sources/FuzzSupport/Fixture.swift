@@ -291,6 +291,7 @@ public enum Fixture {
             ("reply.committed", .reply(requestID: 7, .committed(height: 1234))),
             ("reply.failed", .reply(requestID: 8, .failed(height: 99, reason: "insufficient balance"))),
             ("reply.failed-empty", .reply(requestID: 9, .failed(height: 0, reason: ""))),
+            ("reply.finalized", .reply(requestID: 13, .finalized(height: 4321))),
             ("read", .read(requestID: 10, contract: "voltage_stability", keys: [[0x73, 1, 2], []])),
             ("values", .values(requestID: 10, height: 77, values: [[1, 2, 3], nil, []])),
         ]

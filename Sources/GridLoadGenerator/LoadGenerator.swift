@@ -286,8 +286,10 @@ final class LoadRunner: @unchecked Sendable {
     private var finalInWindowByRegion: [UInt64]
     private var finalityNotTracked: UInt64 = 0
     /// When every transaction had its outcome: the generator then waits up to the client time-out for the
-    /// notices still due, as a client waits for a commit.
+    /// notices still due, as a client waits for a commit, but at most `finalityWaitNanosMax` (the live run allows
+    /// its generators 30 s past the drain).
     private var settledAtNanos: UInt64?
+    static let finalityWaitNanosMax: UInt64 = 10_000_000_000
     /// Committed transactions a part keeps waiting for finality at most; past it they are counted, not tracked.
     static let finalityAwaitedMax = 1_000_000
 
@@ -683,7 +685,9 @@ final class LoadRunner: @unchecked Sendable {
             guard agent != nil else {
                 let settled = settledAtNanos ?? now
                 settledAtNanos = settled
-                if awaitingFinality.isEmpty || now >= settled + timeoutNanos { finish(now: now) }
+                if awaitingFinality.isEmpty || now >= settled + min(timeoutNanos, Self.finalityWaitNanosMax) {
+                    finish(now: now)
+                }
                 return waitForFinality(now: now)
             }
             readOutcome()

@@ -322,7 +322,8 @@ public struct LoadReport: Sendable, Codable, Hashable {
     public var total: LoadOutcomeCounts { warmup + measured + cooldown }
 
     /// Throws unless every transaction has exactly one outcome in every phase, regions sum to the measured
-    /// window, reasons sum to the measured rejections, and the histogram holds one value per measured commit.
+    /// window, reasons sum to the measured rejections, the histogram holds one value per measured commit, and
+    /// global finality at most one.
     public func verifyAccounting() throws {
         for (label, counts) in [("warmup", warmup), ("measured", measured), ("cooldown", cooldown)] {
             if let problem = counts.problem(label) { throw LoadGeneratorError.accounting(problem) }
@@ -341,6 +342,12 @@ public struct LoadReport: Sendable, Codable, Hashable {
         guard latencyLocalCommit.totalCount == measured.committed else {
             throw LoadGeneratorError.accounting(
                 "\(latencyLocalCommit.totalCount) latencies, \(measured.committed) measured commits")
+        }
+        // A notice follows a commit: never more finality latencies than measured commits.
+        if let globalFinality, globalFinality.latency.totalCount > measured.committed {
+            throw LoadGeneratorError.accounting(
+                "\(globalFinality.latency.totalCount) global finality latencies, \(measured.committed) measured commits"
+            )
         }
         if let timeSeries { try verifySeries(timeSeries) }
     }

@@ -165,10 +165,27 @@ public struct LiveGlobalFigures: Codable, Sendable, Equatable {
     /// past it, counted in `checkpointLogOverflow`.
     public var checkpoints: [CheckpointRecord]?
     public var checkpointLogOverflow: UInt64 = 0
+    /// Every cross-region message this validator's chain applied, with when (only in the file written at a clean
+    /// stop, as `checkpoints`): what the run joins with the operation that sent it for `crossRegion` latency. At
+    /// most `checkpointLogMax`, past it counted in `appliedLogOverflow`.
+    public var applied: [AppliedMessageRecord]?
+    public var appliedLogOverflow: UInt64 = 0
 
     public static let checkpointLogMax = 100_000
 
     public init() {}
+}
+
+/// One cross-region message as a destination validator applied it.
+public struct AppliedMessageRecord: Codable, Sendable, Equatable {
+    public var message: RegionBlockGlobalFigures.AppliedMessage
+    /// When the block that applied it was written (Unix ns).
+    public var appliedAtUnixNanos: UInt64
+
+    public init(message: RegionBlockGlobalFigures.AppliedMessage, appliedAtUnixNanos: UInt64) {
+        self.message = message
+        self.appliedAtUnixNanos = appliedAtUnixNanos
+    }
 }
 
 /// One checkpoint as a member committed it.
@@ -199,6 +216,7 @@ public struct CheckpointRecord: Codable, Sendable, Equatable {
 final class MetricsRecorder: Sendable {
     private let state: Mutex<LiveNodeMetrics>
     private let checkpointLog = Mutex<[CheckpointRecord]>([])
+    private let appliedLog = Mutex<[AppliedMessageRecord]>([])
     private let startedNanos = DispatchTime.now().uptimeNanoseconds
 
     init(node: NodeAddress) {
@@ -234,7 +252,10 @@ final class MetricsRecorder: Sendable {
     /// A copy with the process figures read now; `withCheckpointLog` for the file written at a clean stop.
     func snapshot(withCheckpointLog: Bool = false) -> LiveNodeMetrics {
         var metrics = state.withLock { $0 }
-        if withCheckpointLog { metrics.global?.checkpoints = checkpointLog.withLock { $0 } }
+        if withCheckpointLog {
+            metrics.global?.checkpoints = checkpointLog.withLock { $0 }
+            metrics.global?.applied = appliedLog.withLock { $0 }
+        }
         metrics.uptimeSeconds = Double(DispatchTime.now().uptimeNanoseconds - startedNanos) / 1e9
         metrics.writtenAtUnixNanos = UInt64(Date().timeIntervalSince1970 * 1e9)
         let process = ProcessResources.read()
@@ -253,6 +274,17 @@ final class MetricsRecorder: Sendable {
                     metrics.global?.messagesSent += figures.messagesSent
                     metrics.global?.messagesApplied += figures.messagesApplied
                     metrics.global?.callsFailed += figures.callsFailed
+                    if !figures.applied.isEmpty {
+                        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+                        let dropped = appliedLog.withLock { log in
+                            let room = max(0, LiveGlobalFigures.checkpointLogMax - log.count)
+                            log += figures.applied.prefix(room).map {
+                                AppliedMessageRecord(message: $0, appliedAtUnixNanos: now)
+                            }
+                            return figures.applied.count - min(room, figures.applied.count)
+                        }
+                        if dropped > 0 { metrics.global?.appliedLogOverflow += UInt64(dropped) }
+                    }
                     for (code, count) in figures.relayFailures {
                         metrics.global?.relayFailures[code, default: 0] += count
                     }

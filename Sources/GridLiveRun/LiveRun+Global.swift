@@ -1,4 +1,5 @@
 import Foundation
+import GridLedger
 import GridLive
 import GridLoad
 import GridLoadGenerator
@@ -96,5 +97,49 @@ extension LiveRunOutcome {
             entryRejections: entryRejections,
             entriesSent: entriesSent,
             checkpointRequests: checkpointRequests)
+    }
+
+    /// `latencyMillis.crossRegion` with the simulator's definition: the scheduled time of the operation that sent a
+    /// message (the earliest agent transaction in its source block) to the first commit at its destination region
+    /// that applied it, one value per applied message whose operation was scheduled in the measured window. The
+    /// origins are the generator's (`LoadReport.operationOrigins`), the commits the destination validators' applied
+    /// logs (written at a clean stop; a validator killed and not restarted leaves none, its peers cover it). Both
+    /// clocks are this machine's wall clock. Nil when no such message was applied.
+    public func crossRegionLatency(topology: Topology) -> LatencySummary? {
+        guard topology.global != nil, let origins = load.operationOrigins, !origins.isEmpty else { return nil }
+        var originAt: [LoadReport.OperationOrigin.Key: UInt64] = [:]
+        for origin in origins {
+            originAt[.init(region: origin.region, height: origin.height)] = origin.scheduledUnixNanos
+        }
+        struct Applied: Hashable {
+            var destination: Int
+            var source: RegionID
+            var sequence: UInt64
+        }
+        var first: [Applied: (atUnixNanos: UInt64, sourceHeight: UInt64)] = [:]
+        for (index, region) in topology.regions.enumerated() {
+            for node in nodes where node.name.hasPrefix(region.name + "/") {
+                for record in node.figures?.global?.applied ?? [] {
+                    let key = Applied(
+                        destination: index, source: record.message.sourceRegion,
+                        sequence: record.message.destinationSequence)
+                    if let known = first[key], known.atUnixNanos <= record.appliedAtUnixNanos { continue }
+                    first[key] = (record.appliedAtUnixNanos, record.message.sourceHeight)
+                }
+            }
+        }
+        let start = load.generator.startedAtUnixNanos
+        var histogram = LatencyHistogram.makeEmpty()
+        for (key, applied) in first {
+            guard let origin = originAt[.init(region: Int(key.source), height: applied.sourceHeight)], origin >= start,
+                load.window.phase(ofScheduledNanos: origin - start) == .measured
+            else { continue }
+            // One machine's clock on both sides; a commit cannot precede its operation, so a negative difference is
+            // clock resolution and counts as 0.
+            let nanos = applied.atUnixNanos > origin ? applied.atUnixNanos - origin : 0
+            _ = histogram.record(nanos / 1000 + (nanos % 1000 == 0 ? 0 : 1))
+        }
+        guard histogram.totalCount > 0 else { return nil }
+        return LatencyHistogram(histogram).summary
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GridLive
 import GridLoad
 import GridLoadGenerator
+import GridNode
 import GridTopology
 
 /// A node's figures as its process last wrote them.
@@ -48,6 +49,9 @@ extension LiveRunOutcome {
         result.cpuMode = .measured
         if !leaderFaults.isEmpty { result.leaderFaults = leaderFaults }
         result.global = globalOutcome(topology: topology)
+        if let crossRegion = crossRegionLatency(topology: topology) {
+            result.latencyMillis[LatencyKind.crossRegion.rawValue] = crossRegion
+        }
         // Second 0 is the planned start, as for the fault marks (the generators' grid starts there too).
         if let series = load.timeSeries {
             // The generators' grid starts at the planned start; a late start moves their first interval on by
@@ -119,6 +123,18 @@ extension LiveRunOutcome {
                 "The grid agents' reads of committed state: \(reads.sent) sent, \(reads.unanswered) unanswered (those "
                     + "devices kept their set-points for the period).",
             ]
+        }
+        if let finality = load.globalFinality {
+            let givenUp = nodes.compactMap(\.figures).reduce(UInt64(0)) {
+                $0 + ($1.finalityRoutesEvicted ?? 0) + ($1.losses[NodeLoss.finalityNoticesFull.description] ?? 0)
+            }
+            var line =
+                "Global finality as the clients heard it (their gateways' `finalized` notices): "
+                + "\(finality.latency.totalCount) measured; \(finality.notHeardAtEnd) committed transactions had heard "
+                + "none when the generators stopped (their block not final yet, or their gateway restarted)"
+            if finality.notTracked > 0 { line += "; \(finality.notTracked) not tracked (generator bound)" }
+            if givenUp > 0 { line += "; gateways gave up \(givenUp) notices at their bounds" }
+            lines += ["", line + "."]
         }
         if !unexpectedExits.isEmpty {
             lines += ["", "### Nodes that exited on their own", ""]

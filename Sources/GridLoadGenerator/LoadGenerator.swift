@@ -239,6 +239,11 @@ final class LoadRunner: @unchecked Sendable {
         case notSent
         case timedOut
         case lost
+
+        var isCommitted: Bool {
+            if case .committed = self { return true }
+            return false
+        }
     }
 
     private let setup: Setup
@@ -282,6 +287,11 @@ final class LoadRunner: @unchecked Sendable {
     /// number (all phases, so notices inside the window count whenever scheduled), and what they came to.
     private let tracksFinality: Bool
     private var awaitingFinality: Set<Int> = []
+    /// Notices that overtook their commit reply on a jittered client link (`clientLatencyNanos`): they count when
+    /// the commit arrives, as a client that learns both then.
+    private var earlyFinality: Set<Int> = []
+    /// Blocks that hold agent transactions, by region and height: the earliest one's scheduled time (Unix ns).
+    private var operationOrigins: [LoadReport.OperationOrigin.Key: UInt64] = [:]
     private var finalityHistogram = LatencyHistogram.makeEmpty()
     private var finalInWindowByRegion: [UInt64]
     private var finalityNotTracked: UInt64 = 0
@@ -593,7 +603,8 @@ final class LoadRunner: @unchecked Sendable {
             return
         }
         switch reply {
-        case .committed:
+        case .committed(let height):
+            if tracksFinality, agentPurpose[k] != nil { noteOrigin(k, height: height) }
             resolve(k, .committed(connection: connection.index), now: now)
         case .busy:
             resolve(k, .busy, now: now)
@@ -607,13 +618,33 @@ final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// An agent transaction committed in block `height` of its region: the block's origin, for the `crossRegion`
+    /// latency of the messages it sent, is the earliest scheduled agent transaction in it (as the simulator takes).
+    private func noteOrigin(_ k: Int, height: UInt64) {
+        let key = LoadReport.OperationOrigin.Key(region: Int(regionOf[k]), height: height)
+        let scheduledUnix = startUnixNanos + scheduledNanos[k]
+        guard let known = operationOrigins[key] else {
+            guard operationOrigins.count < Self.finalityAwaitedMax else { return }
+            operationOrigins[key] = scheduledUnix
+            return
+        }
+        operationOrigins[key] = min(known, scheduledUnix)
+    }
+
     /// The gateway says transaction k's block is final: its global finality latency, on this process's clock.
     private func heardFinality(_ k: Int) {
         guard awaitingFinality.remove(k) != nil else {
-            stats.lateReplies += 1
+            if state[k] == .sent, earlyFinality.count < Self.finalityAwaitedMax {
+                earlyFinality.insert(k)
+            } else {
+                stats.lateReplies += 1
+            }
             return
         }
-        let now = nowNanos()
+        recordFinality(k, now: nowNanos())
+    }
+
+    private func recordFinality(_ k: Int, now: UInt64) {
         let scheduled = scheduledNanos[k]
         if setup.window.phase(ofScheduledNanos: scheduled) == .measured {
             let latency = now - scheduled
@@ -969,12 +1000,16 @@ final class LoadRunner: @unchecked Sendable {
         let scheduled = scheduledNanos[k]
         let phase = setup.window.phase(ofScheduledNanos: scheduled)
         let region = Int(regionOf[k])
+        // A notice is only for a committed transaction; one that came early for a later time-out is late.
+        if !outcome.isCommitted, !earlyFinality.isEmpty, earlyFinality.remove(k) != nil { stats.lateReplies += 1 }
         var delta = LoadOutcomeCounts()
         var reason: String?
         switch outcome {
         case .committed(let connection):
             delta.committed = 1
-            if tracksFinality {
+            if tracksFinality, earlyFinality.remove(k) != nil {
+                recordFinality(k, now: now)
+            } else if tracksFinality {
                 if awaitingFinality.count < Self.finalityAwaitedMax {
                     awaitingFinality.insert(k)
                 } else {
@@ -1115,6 +1150,13 @@ final class LoadRunner: @unchecked Sendable {
             finished.globalFinality = LoadReport.GlobalFinality(
                 latency: LatencyHistogram(finalityHistogram), finalInWindowByRegion: finalInWindowByRegion,
                 notHeardAtEnd: UInt64(awaitingFinality.count), notTracked: finalityNotTracked)
+            if agent != nil {
+                finished.operationOrigins = operationOrigins.map {
+                    LoadReport.OperationOrigin(
+                        region: $0.key.region, height: $0.key.height, scheduledUnixNanos: $0.value)
+                }
+                .sorted { ($0.region, $0.height) < ($1.region, $1.height) }
+            }
         }
         if let agent {
             finished.workload = workloadOutcome

@@ -175,6 +175,32 @@ public struct LoadReport: Sendable, Codable, Hashable {
     /// scheduled in the measured window (``GlobalFinality``); nil without a committee.
     public var globalFinality: GlobalFinality?
 
+    /// With a committee and grid agents: the blocks holding agent transactions and the earliest scheduled time of
+    /// those, so the run can time the cross-region messages they sent (`crossRegion`).
+    public var operationOrigins: [OperationOrigin]?
+
+    public struct OperationOrigin: Sendable, Codable, Hashable {
+        public var region: Int
+        public var height: UInt64
+        public var scheduledUnixNanos: UInt64
+
+        public struct Key: Hashable, Sendable {
+            public var region: Int
+            public var height: UInt64
+
+            public init(region: Int, height: UInt64) {
+                self.region = region
+                self.height = height
+            }
+        }
+
+        public init(region: Int, height: UInt64, scheduledUnixNanos: UInt64) {
+            self.region = region
+            self.height = height
+            self.scheduledUnixNanos = scheduledUnixNanos
+        }
+    }
+
     /// What the clients heard of global finality (the gateways' `.finalized` notices, `FinalityNotices`).
     public struct GlobalFinality: Sendable, Codable, Hashable {
         /// One value per committed transaction of the measured window that heard `.finalized` before the end.
@@ -441,6 +467,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
             merged.connections = merged.connections + report.connections
             merged.workload = merged.workload ?? report.workload
             merged.workloadError = merged.workloadError ?? report.workloadError
+            if let origins = report.operationOrigins {
+                merged.operationOrigins = (merged.operationOrigins ?? []) + origins
+            }
             if let finality = report.globalFinality {
                 merged.globalFinality = merged.globalFinality.map { $0 + finality } ?? finality
             }

@@ -1,5 +1,6 @@
 import GridConsensus
 import GridGlobal
+import GridLedger
 import GridRegion
 
 /// What one committed region block did in the global layer's terms: the cross-region messages it emitted, and
@@ -13,6 +14,21 @@ public struct RegionBlockGlobalFigures: Sendable, Equatable {
     public var callsFailed: UInt64 = 0
     /// Relay transactions that committed but were refused, by the first word of the receipt's reason.
     public var relayFailures: [String: UInt64] = [:]
+    /// Each message applied, by where it came from: what a live run joins with the operation that sent it for the
+    /// `crossRegion` latency.
+    public var applied: [AppliedMessage] = []
+
+    public struct AppliedMessage: Codable, Sendable, Equatable, Hashable {
+        public var sourceRegion: RegionID
+        public var sourceHeight: UInt64
+        public var destinationSequence: UInt64
+
+        public init(sourceRegion: RegionID, sourceHeight: UInt64, destinationSequence: UInt64) {
+            self.sourceRegion = sourceRegion
+            self.sourceHeight = sourceHeight
+            self.destinationSequence = destinationSequence
+        }
+    }
 
     public init(block: ProposedBlock<RegionPayload>, output: RegionCommitOutput) {
         messagesSent = UInt64(output.outbox.count)
@@ -33,6 +49,25 @@ public struct RegionBlockGlobalFigures: Sendable, Equatable {
             }
             messagesApplied += applied.count
             callsFailed += UInt64(applied.report.failed)
+            // The messages the call applied are those of its arguments inside the applied range (the simulator reads
+            // them the same way); arguments that do not decode leave the count without the origins.
+            let arguments = pooled.transaction.arguments
+            let carried: [CrossRegionMessage]?
+            do {
+                carried =
+                    pooled.transaction.method == InboundContract.deliverPartMethod
+                    ? try DeliveryPart(decoding: arguments).messages.map(\.message)
+                    : try CheckpointDelivery(decoding: arguments).messages
+            } catch {
+                carried = nil
+            }
+            let range = applied.firstSequence..<(applied.firstSequence + applied.count)
+            for message in carried ?? [] where range.contains(message.destinationSequence) {
+                self.applied.append(
+                    AppliedMessage(
+                        sourceRegion: message.sourceRegion, sourceHeight: message.sourceHeight,
+                        destinationSequence: message.destinationSequence))
+            }
         }
     }
 }

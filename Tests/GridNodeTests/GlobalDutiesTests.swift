@@ -210,6 +210,17 @@ import Testing
                 return nil
             }
             #expect(!lost.contains(.deliveryTooLarge), "validator \(index): \(lost)")
+            // What a live node counts from its commits: every message once, with where it came from; the calls
+            // to a contract the region does not run all fail.
+            var figures: [RegionBlockGlobalFigures] = []
+            for case .committed(let block, let output) in observations {
+                figures.append(RegionBlockGlobalFigures(block: block, output: output))
+            }
+            #expect(figures.reduce(0) { $0 + $1.messagesApplied } == UInt64(count))
+            #expect(figures.reduce(0) { $0 + $1.callsFailed } == UInt64(count))
+            let applied = figures.flatMap(\.applied)
+            #expect(applied.map(\.destinationSequence) == (0..<UInt64(count)).map { $0 })
+            #expect(applied.allSatisfy { $0.sourceRegion == 1 && $0.sourceHeight == $0.destinationSequence / 100 + 1 })
         }
         // Validator 1 relays checkpoint 1 (its turn), in more than one part.
         let relays = (runtime.observations[.validator(region: 0, index: 1)] ?? []).filter {

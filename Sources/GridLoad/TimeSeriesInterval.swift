@@ -13,13 +13,13 @@ public struct TimeSeriesInterval: Codable, Hashable, Sendable {
     /// per-interval outcome besides commits.
     public var ended: [String: UInt64] = [:]
     public var localCommitMicros = IntervalHistogram()
-    /// Not written to JSON: only simulated runs with a global layer have it, and they keep it in memory only.
+    /// Runs with a global layer only; written to JSON only when it holds values (a live load generator's series).
     public var globalFinalityMicros = IntervalHistogram()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case offered, achieved, committed, ended, localCommitMicros
+        case offered, achieved, committed, ended, localCommitMicros, globalFinalityMicros
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +29,8 @@ public struct TimeSeriesInterval: Codable, Hashable, Sendable {
         committed = try container.decode(UInt64.self, forKey: .committed)
         ended = try container.decodeIfPresent([String: UInt64].self, forKey: .ended) ?? [:]
         localCommitMicros = try container.decode(IntervalHistogram.self, forKey: .localCommitMicros)
+        globalFinalityMicros =
+            try container.decodeIfPresent(IntervalHistogram.self, forKey: .globalFinalityMicros) ?? IntervalHistogram()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -38,6 +40,7 @@ public struct TimeSeriesInterval: Codable, Hashable, Sendable {
         try container.encode(committed, forKey: .committed)
         if !ended.isEmpty { try container.encode(ended, forKey: .ended) }
         try container.encode(localCommitMicros, forKey: .localCommitMicros)
+        if globalFinalityMicros.count > 0 { try container.encode(globalFinalityMicros, forKey: .globalFinalityMicros) }
     }
 
     public mutating func add(_ other: TimeSeriesInterval) {

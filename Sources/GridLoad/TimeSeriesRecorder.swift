@@ -63,7 +63,8 @@ public struct TimeSeriesRecorder: Hashable, Sendable {
         }
     }
 
-    mutating func globalFinality(region: Int, atNanos: UInt64, latencyMicros: UInt64) {
+    /// A transaction became globally final at `atNanos` (in the interval of that time, as commits are).
+    public mutating func globalFinality(region: Int, atNanos: UInt64, latencyMicros: UInt64) {
         withCell(region: region, atNanos: atNanos) { $0.globalFinalityMicros.record(latencyMicros) }
     }
 

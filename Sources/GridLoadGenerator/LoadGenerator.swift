@@ -646,10 +646,10 @@ final class LoadRunner: @unchecked Sendable {
 
     private func recordFinality(_ k: Int, now: UInt64) {
         let scheduled = scheduledNanos[k]
-        if setup.window.phase(ofScheduledNanos: scheduled) == .measured {
-            let latency = now - scheduled
-            _ = finalityHistogram.record(latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
-        }
+        let micros = (now - scheduled) / 1000 + ((now - scheduled) % 1000 == 0 ? 0 : 1)
+        // Every phase, as the simulator's series records it.
+        series.globalFinality(region: Int(regionOf[k]), atNanos: seriesOffsetNanos + now, latencyMicros: micros)
+        if setup.window.phase(ofScheduledNanos: scheduled) == .measured { _ = finalityHistogram.record(micros) }
         if now >= setup.window.measuredStartNanos, now < setup.window.measuredEndNanos {
             finalInWindowByRegion[Int(regionOf[k])] += 1
         }
@@ -1176,6 +1176,7 @@ final class LoadRunner: @unchecked Sendable {
                     name: setup.regionNames[$0], intervals: series.intervals(region: $0, intervalCount: intervalCount))
             },
             eventsBeyondLastInterval: series.eventsBeyondLastInterval)
+        if tracksFinality { finished.timeSeries?.withGlobal = true }
         promise.succeed(finished)
     }
 }

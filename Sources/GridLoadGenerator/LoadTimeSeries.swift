@@ -29,6 +29,9 @@ public struct LoadTimeSeries: Codable, Hashable, Sendable {
     /// not cover is only a partial view of the load). Nil in one generator's own report (all its parts covered
     /// every interval of its series).
     public var partsReporting: [Int]?
+    /// The run had a global committee: its intervals carry the global finality the clients heard, and the run's
+    /// points show it (nil, as false, in reports of generators built before they did).
+    public var withGlobal: Bool?
 
     public struct Region: Codable, Hashable, Sendable {
         public var name: String
@@ -168,11 +171,13 @@ public struct LoadTimeSeries: Codable, Hashable, Sendable {
             }
             beyond += series.eventsBeyondLastInterval
         }
-        return LoadTimeSeries(
+        var merged = LoadTimeSeries(
             intervalMicros: interval, firstIntervalStartUnixMicros: start,
             intervalsMax: max(count, present.map(\.1.intervalsMax).max() ?? count),
             regions: regionNames.map { Region(name: $0, intervals: byRegion[$0] ?? []) },
             eventsBeyondLastInterval: beyond, partsReporting: partsReporting)
+        merged.withGlobal = present.contains { $0.1.withGlobal == true } ? true : nil
+        return merged
     }
 
     /// Intervals that only some of `partsTotal` generator parts covered, as (start, parts reporting).
@@ -192,7 +197,7 @@ public struct LoadTimeSeries: Codable, Hashable, Sendable {
         let originMicros = Double(originUnixNanos.map { $0 / 1000 } ?? firstIntervalStartUnixMicros)
         func point(_ index: Int, _ cell: TimeSeriesInterval) -> TimeSeriesPoint {
             let start = (Double(startUnixMicros(ofInterval: index)) - originMicros) / 1e6
-            var point = cell.point(startSeconds: start, intervalSeconds: seconds, withGlobal: false)
+            var point = cell.point(startSeconds: start, intervalSeconds: seconds, withGlobal: withGlobal == true)
             let counts = LoadOutcomeCounts(ended: cell.ended).outcomeCounts
             point.rejectedTps = Double(counts.rejected) / seconds
             point.droppedTps = Double(counts.dropped) / seconds

@@ -192,6 +192,11 @@ import Testing
         let finalCount = try #require(final["count"] as? Int)
         #expect(finalCount > 0 && finalCount <= local["count"] as? Int ?? 0)
         #expect((final["p50"] as? Double ?? 0) > (local["p50"] as? Double ?? .infinity))
+        // And per interval, as the simulator's series has it.
+        let series = try #require(outcome.result["timeSeries"] as? [String: Any])
+        let points = try #require(series["total"] as? [[String: Any]])
+        let perInterval = points.compactMap { ($0["globalFinalityMillis"] as? [String: Any])?["count"] as? Int }
+        #expect(perInterval.reduce(0, +) >= finalCount, "\(perInterval)")
     }
 
     @Test(.enabled(if: executable != nil, "gridledger is not built next to the test bundle"))

@@ -192,6 +192,7 @@ final class ConsensusThread: @unchecked Sendable {
         let position = host.roundPosition
         let awaitedLeader = host.awaitedLeader
         let pooled = host.pooledTransactions
+        let submissions = host.entrySubmissions
         metrics.record(output.observations)
         metrics.update {
             $0.inputsHandled += 1
@@ -206,6 +207,7 @@ final class ConsensusThread: @unchecked Sendable {
             $0.storeBytesWritten = statistics.bytesWritten
             $0.storeCommits = statistics.commits
             $0.storeSyncs = statistics.syncs
+            if !submissions.isEmpty { $0.global?.entrySubmissions = submissions.mapValues { UInt64($0) } }
         }
         carryOut(output)
         return true

@@ -13,7 +13,9 @@ extension LiveRunOutcome {
     /// - a region's heights and message counts: its validator that committed the most (counts are per process, so a
     ///   region whose every validator restarted counts only what they committed since);
     /// - global finality: the gateways' `.finalized` notices as the clients heard them;
-    /// - `unappliedAtEnd`: messages the checkpoints ordered minus those the destination chains applied.
+    /// - `unappliedAtEnd`: messages the checkpoints ordered minus those the destination chains applied;
+    /// - `entryRejections`: summed over the members' final figures (a member killed and restarted counts from its
+    ///   restart).
     /// Nil without a committee.
     public func globalOutcome(topology: Topology) -> RunResult.GlobalOutcome? {
         guard let settings = topology.global else { return nil }
@@ -31,6 +33,11 @@ extension LiveRunOutcome {
                 checkpointsByHeight[record.height] = record
             }
             for (code, count) in global.entryRejections { entryRejections[code, default: 0] += count }
+            // As the simulator counts them: resends under `resend-*`, and entries above a gap the buffer had no room for.
+            for (code, count) in global.entrySubmissions ?? [:]
+            where code == "duplicate" || code == "stale" || code == "gap-buffer-full" {
+                entryRejections[code == "gap-buffer-full" ? code : "resend-\(code)", default: 0] += count
+            }
         }
         let checkpoints = checkpointsByHeight.keys.sorted().compactMap { checkpointsByHeight[$0] }
         let windowStart = load.generator.startedAtUnixNanos + load.window.measuredStartNanos

@@ -63,6 +63,7 @@ public final class CommitteeMember: NodeHost {
 
     public let configuration: CommitteeMemberConfiguration
     public private(set) var node: GlobalNode
+    public var entrySubmissions: [String: Int] { node.submissionCounts }
     let store: any MemberStore
     private var recent: [UInt64: RecentCheckpoint] = [:]
     private var regionTips: [UInt64]

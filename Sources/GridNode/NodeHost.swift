@@ -11,12 +11,16 @@ public protocol NodeHost: AnyObject {
     var storeWriteStatistics: WriteStatistics { get }
     /// Transactions admitted and not yet committed (a region validator's mempool); 0 for other nodes.
     var pooledTransactions: Int { get }
+    /// Region entries a committee member took or turned away, by outcome (`GlobalNode.submissionCounts`:
+    /// `accepted`, `duplicate`, `stale`, `gap-buffer-full`...); empty for other nodes.
+    var entrySubmissions: [String: Int] { get }
     /// Handles one input. Throws only when the store fails: the node must then stop.
     func handle(_ input: NodeInput) throws -> NodeOutput
     func close()
 }
 
 extension NodeHost {
+    public var entrySubmissions: [String: Int] { [:] }
     public var committedHeight: UInt64 { replica.committedHeight }
     public var currentRound: UInt64 { replica.currentRound }
 

@@ -72,6 +72,7 @@ struct LiveGlobalOutcomeTests {
             figures { global, _ in
                 global.checkpoints = [checkpoint(1, atMillis: 1_500), checkpoint(2, atMillis: 2_000, messages: 2)]
                 global.entryRejections = ["bad-certificate": 3]
+                global.entrySubmissions = ["accepted": 40, "duplicate": 5, "stale": 2, "held-back": 1]
             },
             figures { global, _ in
                 global.checkpoints = [
@@ -125,7 +126,11 @@ struct LiveGlobalOutcomeTests {
         #expect(global.checkpointIntervalMillis.count == 2)
         #expect(abs(global.checkpointIntervalMillis.p50 - 600) < 1e-6)
         #expect(global.checkpointEntries.max == 3)
-        #expect(global.entryRejections == ["bad-certificate": 4, "does-not-extend-chain": 2])
+        // Refusals by code, and the harmless resends under the simulator's names (accepted entries are not refusals).
+        #expect(
+            global.entryRejections == [
+                "bad-certificate": 4, "does-not-extend-chain": 2, "resend-duplicate": 5, "resend-stale": 2,
+            ])
         #expect(global.crossRegion.committed == 2 && global.crossRegion.applied == 2)
         #expect(global.crossRegion.sent == 2 && global.crossRegion.unappliedAtEnd == 0)
         #expect(global.crossRegion.relaysSent == 1 && global.entriesSent == 19)

@@ -99,7 +99,7 @@ public final class LiveNode: Service, @unchecked Sendable {
                 // The store write already happened inside `handle`: everything may leave now, in this order.
                 for outgoing in output.sends { transport.send(outgoing) }
                 for outgoing in output.sendsAfterWrite { transport.send(outgoing) }
-                for (id, reply) in output.replies { transport.reply(id, reply) }
+                transport.reply(output.replies)
                 for (id, answer) in output.readAnswers { transport.answer(id, answer) }
             },
             failed: { error in
@@ -208,12 +208,12 @@ public final class LiveNode: Service, @unchecked Sendable {
         if let failure = runState.withLock({ $0.failure }) { throw failure }
     }
 
-    /// `.start` waits (at most `startWaitMillisMax`) for a connection to every peer: what it sends before one is up
+    /// `.start` waits (at most `startWaitMillisMax`) for a connection to every peer it sends to: what it sends before one is up
     /// would be dropped and cost a view timeout.
     private func waitForPeers() async {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, options.startWaitMillisMax)) * 1_000_000
         while !stopSignal.isFired, !Task.isCancelled, DispatchTime.now().uptimeNanoseconds < deadline {
-            if await transport.connectedPeers() >= transport.peers.count { return }
+            if await transport.connectedPeers() >= transport.dialedPeerCount { return }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

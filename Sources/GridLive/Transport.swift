@@ -52,7 +52,7 @@ final class Transport: Sendable {
 
     // MARK: - Lifecycle
 
-    /// Binds the listener and dials every peer; returns the bound port.
+    /// Binds the listener and dials every peer it sends to; returns the bound port.
     func start() async throws -> Int {
         let frameBytesMax = options.wireLimits.frameBytesMax
         let channel = try await ServerBootstrap(group: group)
@@ -70,7 +70,8 @@ final class Transport: Sendable {
             .bind(host: options.listenHost, port: options.listenPort).get()
         server.withLock { $0 = channel }
         var links: [NodeAddress: OutboundPeer] = [:]
-        for peer in peers.values {
+        // Connections carry frames one way (a node sends on the ones it dialed), so only peers it sends to.
+        for peer in peers.values where address.sendsTo(peer.address) {
             links[peer.address] = OutboundPeer(
                 peer: peer, loop: group.next(), link: LinkModel(options.link(peer.address)), transport: self)
         }
@@ -102,6 +103,9 @@ final class Transport: Sendable {
     }
 
     /// Peers with a handshaken outbound connection now.
+    /// Peers this node dials (`NodeAddress.sendsTo`); the others only connect to it.
+    var dialedPeerCount: Int { peers.keys.filter { address.sendsTo($0) }.count }
+
     func connectedPeers() async -> Int {
         let links = outbound.withLock { Array($0.values) }
         var count = 0
@@ -142,23 +146,40 @@ final class Transport: Sendable {
         link.send(outgoing.frame)
     }
 
-    /// A reply for the client that submitted request `id`; undeliverable if its connection went.
-    func reply(_ id: ClientRequestID, _ reply: ClientReply) {
-        metrics.update { $0.clientReplies[Self.kind(reply), default: 0] += 1 }
-        let pending: ClientRegistry.Pending?
-        if clients.finalityNotices, reply.isFollowedByFinality {
-            // The gateway follows with `.finalized`: the route stays, in a bound of its own.
-            let (kept, evicted) = clients.keepForFinality(id)
-            pending = kept
-            if evicted { metrics.update { $0.finalityRoutesEvicted? += 1 } }
-        } else {
-            pending = clients.take(id)
+    /// The replies of one event, each to the client that submitted its request (undeliverable if its connection
+    /// went). A block's commit answers hundreds of clients at once, and a checkpoint as many again: each
+    /// connection gets its replies in one buffer, one write and one flush, rather than a write, a flush and a hop
+    /// to the event loop per reply, which held up the peers' frames queued behind them on the same loop.
+    func reply(_ replies: [(id: ClientRequestID, reply: ClientReply)]) {
+        guard !replies.isEmpty else { return }
+        var byConnection: [UInt64: (connection: ClientConnection, messages: [ClientMessage])] = [:]
+        var kinds: [String: UInt64] = [:]
+        var undeliverable: UInt64 = 0
+        var evicted: UInt64 = 0
+        for (id, reply) in replies {
+            kinds[Self.kind(reply), default: 0] += 1
+            let pending: ClientRegistry.Pending?
+            if clients.finalityNotices, reply.isFollowedByFinality {
+                // The gateway follows with `.finalized`: the route stays, in a bound of its own.
+                let (kept, wasEvicted) = clients.keepForFinality(id)
+                pending = kept
+                if wasEvicted { evicted += 1 }
+            } else {
+                pending = clients.take(id)
+            }
+            guard let pending else {
+                undeliverable += 1
+                continue
+            }
+            byConnection[pending.connection.serial, default: (pending.connection, [])].messages.append(
+                .reply(requestID: pending.clientRequestID, reply))
         }
-        guard let pending else {
-            metrics.update { $0.clientRepliesUndeliverable += 1 }
-            return
+        metrics.update {
+            for (kind, count) in kinds { $0.clientReplies[kind, default: 0] += count }
+            $0.clientRepliesUndeliverable += undeliverable
+            if evicted > 0 { $0.finalityRoutesEvicted? += evicted }
         }
-        pending.connection.send(.reply(requestID: pending.clientRequestID, reply), limits: options.wireLimits)
+        for entry in byConnection.values { entry.connection.send(entry.messages, limits: options.wireLimits) }
     }
 
     /// The answer to a client's read; a `rejected` reply when the values would not fit in one frame.
@@ -253,6 +274,17 @@ final class ClientConnection: Sendable {
     func send(_ message: ClientMessage, limits: WireLimits) {
         let frame = WireCodec.encode(message, limits: limits)
         channel.writeAndFlush(Framing.buffer(frame, allocator: channel.allocator), promise: nil)
+    }
+
+    /// Several messages in one buffer, one write: from any thread.
+    func send(_ messages: [ClientMessage], limits: WireLimits) {
+        let frames = messages.map { WireCodec.encode($0, limits: limits) }
+        var buffer = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + Framing.wireBytes($1) })
+        for frame in frames {
+            buffer.writeInteger(UInt32(frame.count), endianness: .big)
+            buffer.writeBytes(frame)
+        }
+        channel.writeAndFlush(buffer, promise: nil)
     }
 }
 

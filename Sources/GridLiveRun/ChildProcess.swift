@@ -67,6 +67,16 @@ final class ChildProcess {
         return nil
     }
 
+    /// SIGTERM to every one at once, then SIGKILL to those still running after `graceSeconds`: stopping n
+    /// processes takes one grace period, not n of them.
+    static func terminateAll(_ children: [ChildProcess], graceSeconds: Double) {
+        let running = children.compactMap { child in child.process.flatMap { $0.isRunning ? (child, $0) : nil } }
+        for (_, process) in running { Foundation.kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        while running.contains(where: { $0.1.isRunning }), Date() < deadline { usleep(10_000) }
+        for (child, _) in running { child.kill() }
+    }
+
     /// Waits for the process to end on its own; false if it is still running after `timeoutSeconds`.
     func wait(timeoutSeconds: Double) -> Bool {
         guard let process else { return true }

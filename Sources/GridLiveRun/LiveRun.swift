@@ -16,7 +16,7 @@ public struct LiveRunOptions: Sendable {
     public var executable: URL
     /// Load generator processes; each sends every `parts`-th transaction.
     public var generatorParts: Int
-    /// Time allowed for every node to start listening.
+    /// Time allowed for every node to start listening (at least half a second per node, `startTimeoutSeconds(nodes:)`).
     public var startTimeoutSeconds: Double
     public var host: String
     /// Write the hash of every transaction a client saw committed to `deployment/load/committed.txt`, for checking
@@ -149,7 +149,8 @@ public final class LiveRun {
 
     /// A node is ready once its status says it listens. (Probing its port instead would count as a refused peer.)
     func waitUntilListening(_ children: [ChildProcess]) throws {
-        let deadline = Date().addingTimeInterval(options.startTimeoutSeconds)
+        let timeoutSeconds = startTimeoutSeconds(nodes: children.count)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
         var waiting = Set(children.map(\.name))
         while !waiting.isEmpty {
             for name in waiting {
@@ -166,11 +167,16 @@ public final class LiveRun {
             }
             guard Date() < deadline else {
                 throw LiveRunError(
-                    "nodes not listening after \(options.startTimeoutSeconds) s: "
-                        + waiting.sorted().joined(separator: ", "))
+                    "\(waiting.count) nodes not listening after \(timeoutSeconds) s: "
+                        + waiting.sorted().prefix(12).joined(separator: ", ") + (waiting.count > 12 ? ", ..." : ""))
             }
             usleep(20_000)
         }
+    }
+
+    /// `startTimeoutSeconds`, and at least half a second per node starting: 260 processes on 2 cores took 100 s.
+    func startTimeoutSeconds(nodes count: Int) -> Double {
+        max(options.startTimeoutSeconds, 0.5 * Double(count))
     }
 
     // MARK: - Status
@@ -280,12 +286,12 @@ public final class LiveRun {
     // MARK: - Stopping
 
     func stopNodes() {
-        for name in nodeOrder { nodes[name]?.terminate(graceSeconds: 10) }
+        ChildProcess.terminateAll(nodeOrder.compactMap { nodes[$0] }, graceSeconds: 10)
     }
 
     func stopEverything() {
         for generator in generators where generator.isRunning { generator.kill() }
-        for child in nodes.values where child.isRunning { child.terminate(graceSeconds: 5) }
+        ChildProcess.terminateAll(nodeOrder.compactMap { nodes[$0] }, graceSeconds: 5)
     }
 }
 

@@ -13,6 +13,15 @@ public enum NodeAddress: Hashable, Sendable, CustomStringConvertible {
         case .member(let index): return "global/v\(index)"
         }
     }
+    /// Whether this node ever addresses a frame to `other`: a region validator only to its own region's validators
+    /// and to the committee (cross-region traffic goes through checkpoints), a member to everyone. A live node dials
+    /// only these, so a deployment of n regions has O(n) connections per member rather than O(n²) in all.
+    public func sendsTo(_ other: NodeAddress) -> Bool {
+        switch (self, other) {
+        case (.validator(let region, _), .validator(let otherRegion, _)): return region == otherRegion
+        case (.validator, .member), (.member, _): return true
+        }
+    }
 }
 
 /// Timers a node asks its runtime for. The runtime only keeps time; what a timer means stays in the node.

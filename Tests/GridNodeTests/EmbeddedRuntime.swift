@@ -6,6 +6,7 @@ import GridLedger
 import GridNode
 import GridRegion
 import GridStorage
+import Testing
 
 /// The node layer's own deterministic runtime for tests, like `NIOEmbedded` for swift-nio: manual time, a FIFO
 /// network with a fixed latency, real LMDB stores in a temporary directory. It carries out `NodeOutput` exactly as
@@ -183,6 +184,10 @@ final class EmbeddedRuntime {
                 replyLog[id, default: []].append((nowNanos, reply))
             }
             for (id, answer) in output.readAnswers { readAnswers[id] = answer }
+            // A live node connects only to the peers `sendsTo` names: a frame to any other would be dropped.
+            for outgoing in output.sends + output.sendsAfterWrite where !next.to.sendsTo(outgoing.to) {
+                Issue.record("\(next.to) sent a frame to \(outgoing.to), which it does not dial")
+            }
             for outgoing in output.sends + output.sendsAfterWrite where !isCut(next.to, outgoing.to) {
                 schedule(.frame(from: next.to, outgoing.frame), to: outgoing.to, afterNanos: latencyNanos)
             }

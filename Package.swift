@@ -8,6 +8,7 @@ let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
 let nioExtras: Target.Dependency = .product(name: "NIOExtras", package: "swift-nio-extras")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
@@ -198,6 +199,7 @@ let package = Package(
                 "GridLive", "GridGenesis", "GridLoadGenerator", "GridLiveRun", "GridNode", "GridWire", "GridTopology",
                 "GridWorkloads",
                 "GridConsensus", "GridRegion", "GridLedger", "GridCrypto", "GridStorage", "GridLoad", nioCore, nioPosix,
+                nioEmbedded,
             ]),
         .testTarget(
             name: "GridGlobalTests",

@@ -319,10 +319,16 @@ final class ClientRegistry: Sendable {
     private let state = Mutex(State())
     let pendingRepliesMax: Int
     let finalityNotices: Bool
+    /// `finalityRoutesMax` unless a test asks for a smaller bound.
+    let finalityRoutesLimit: Int
 
-    init(pendingRepliesMax: Int, finalityNotices: Bool = false) {
+    init(
+        pendingRepliesMax: Int, finalityNotices: Bool = false,
+        finalityRoutesLimit: Int = ClientRegistry.finalityRoutesMax
+    ) {
         self.pendingRepliesMax = pendingRepliesMax
         self.finalityNotices = finalityNotices
+        self.finalityRoutesLimit = max(1, finalityRoutesLimit)
     }
 
     func connect(_ channel: any Channel) -> ClientConnection {
@@ -360,7 +366,7 @@ final class ClientRegistry: Sendable {
         state.withLock { state in
             guard let pending = state.pending.removeValue(forKey: id) else { return (nil, false) }
             var evicted = false
-            if state.awaitingFinality.count >= Self.finalityRoutesMax {
+            if state.awaitingFinality.count >= finalityRoutesLimit {
                 while state.finalityOrderHead < state.finalityOrder.count {
                     let oldest = state.finalityOrder[state.finalityOrderHead]
                     state.finalityOrderHead += 1
@@ -373,7 +379,7 @@ final class ClientRegistry: Sendable {
             }
             state.awaitingFinality[id] = pending
             state.finalityOrder.append(id)
-            if state.finalityOrder.count - state.finalityOrderHead >= 2 * Self.finalityRoutesMax
+            if state.finalityOrder.count - state.finalityOrderHead >= 2 * finalityRoutesLimit
                 || state.finalityOrderHead * 2 >= state.finalityOrder.count
             {
                 let awaiting = state.awaitingFinality

@@ -8,6 +8,10 @@ struct FinalityNotices {
     /// Committed replies waiting for their block to become final. Past it the oldest is given up, counted as
     /// `finality-notices-full`: a committee that stops checkpointing must not grow a gateway's memory.
     static let awaitingMax = 100_000
+    /// `awaitingMax` unless a test asks for a smaller bound.
+    let awaitingLimit: Int
+
+    init(awaitingLimit: Int = FinalityNotices.awaitingMax) { self.awaitingLimit = max(1, awaitingLimit) }
 
     /// In commit order, so heights never decrease; `head` is the first still waiting.
     private var awaiting: [(height: UInt64, id: ClientRequestID)] = []
@@ -24,7 +28,7 @@ struct FinalityNotices {
             output.replies.append((id, .finalized(height: height)))
             return
         }
-        if count >= Self.awaitingMax {
+        if count >= awaitingLimit {
             head += 1
             output.observations.append(.lost(.finalityNoticesFull))
         }

@@ -207,7 +207,7 @@ final class ConsensusThread: @unchecked Sendable {
             $0.storeBytesWritten = statistics.bytesWritten
             $0.storeCommits = statistics.commits
             $0.storeSyncs = statistics.syncs
-            if !submissions.isEmpty { $0.global?.entrySubmissions = submissions.mapValues { UInt64($0) } }
+            if !submissions.isEmpty { $0.global?.entrySubmissions = submissions }
         }
         carryOut(output)
         return true

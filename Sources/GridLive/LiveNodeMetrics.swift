@@ -162,7 +162,7 @@ public struct LiveGlobalFigures: Codable, Sendable, Equatable {
     public var entryRejections: [String: UInt64] = [:]
     /// Entries this member took or turned away, by outcome (`CommitteeMember.entrySubmissions`): harmless resends
     /// (`duplicate`, `stale`) and `gap-buffer-full` among them. Nil in files of builds before it was kept.
-    public var entrySubmissions: [String: UInt64]?
+    public var entrySubmissions: [String: Int]?
     /// Every checkpoint this member committed, in order; only in the file written when the node stops cleanly
     /// (rewriting it 20 times a second would cost more than the rest of the file). At most `checkpointLogMax`;
     /// past it, counted in `checkpointLogOverflow`.

@@ -36,7 +36,8 @@ extension LiveRunOutcome {
             // As the simulator counts them: resends under `resend-*`, and entries above a gap the buffer had no room for.
             for (code, count) in global.entrySubmissions ?? [:]
             where code == "duplicate" || code == "stale" || code == "gap-buffer-full" {
-                entryRejections[code == "gap-buffer-full" ? code : "resend-\(code)", default: 0] += count
+                entryRejections[code == "gap-buffer-full" ? code : "resend-\(code)", default: 0] += UInt64(
+                    max(0, count))
             }
         }
         let checkpoints = checkpointsByHeight.keys.sorted().compactMap { checkpointsByHeight[$0] }
@@ -144,7 +145,7 @@ extension LiveRunOutcome {
             // One machine's clock on both sides; a commit cannot precede its operation, so a negative difference is
             // clock resolution and counts as 0.
             let nanos = applied.atUnixNanos > origin ? applied.atUnixNanos - origin : 0
-            _ = histogram.record(nanos / 1000 + (nanos % 1000 == 0 ? 0 : 1))
+            _ = histogram.record(OutcomeRecorder.micros(roundingUp: nanos))
         }
         guard histogram.totalCount > 0 else { return nil }
         return LatencyHistogram(histogram).summary

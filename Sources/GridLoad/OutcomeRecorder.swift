@@ -475,7 +475,7 @@ public struct OutcomeRecorder: Sendable {
     }
 
     /// Rounds up so that a latency is never reported smaller than it was (1 ns counts as 1 µs, not 0).
-    private static func micros(roundingUp nanos: UInt64) -> UInt64 {
+    public static func micros(roundingUp nanos: UInt64) -> UInt64 {
         nanos / 1000 + (nanos % 1000 == 0 ? 0 : 1)
     }
 }

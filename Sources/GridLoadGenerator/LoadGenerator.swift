@@ -646,7 +646,7 @@ final class LoadRunner: @unchecked Sendable {
 
     private func recordFinality(_ k: Int, now: UInt64) {
         let scheduled = scheduledNanos[k]
-        let micros = (now - scheduled) / 1000 + ((now - scheduled) % 1000 == 0 ? 0 : 1)
+        let micros = OutcomeRecorder.micros(roundingUp: now - scheduled)
         // Every phase, as the simulator's series records it.
         series.globalFinality(region: Int(regionOf[k]), atNanos: seriesOffsetNanos + now, latencyMicros: micros)
         if setup.window.phase(ofScheduledNanos: scheduled) == .measured { _ = finalityHistogram.record(micros) }
@@ -1023,7 +1023,7 @@ final class LoadRunner: @unchecked Sendable {
             }
             if phase == .measured {
                 let latency = now - scheduled
-                _ = connections[connection].histogram.record(latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
+                _ = connections[connection].histogram.record(OutcomeRecorder.micros(roundingUp: latency))
             }
         case .failed(let text):
             delta.failed = 1
@@ -1066,7 +1066,7 @@ final class LoadRunner: @unchecked Sendable {
         case .committed:
             let latency = now - scheduledNanos[k]
             series.committed(
-                region: region, atNanos: at, latencyMicros: latency / 1000 + (latency % 1000 == 0 ? 0 : 1))
+                region: region, atNanos: at, latencyMicros: OutcomeRecorder.micros(roundingUp: latency))
             return
         case .failed: kind = "failed"
         case .rejected: kind = "rejected"

@@ -32,7 +32,9 @@ struct CalibrateCommand: ParsableCommand {
         help: ArgumentHelp(
             "A live run's output directory (gridledger run --runtime live --out DIR) on this machine; repeat for "
                 + "runs at other loads. Fits runtimeNanosPerTransaction and runtimeNanosPerBlock: the nodes' "
-                + "measured CPU beyond what the measured profile prices for their work.",
+                + "measured CPU beyond what the measured profile prices for their work; and, from their "
+                + "event-loop threads' CPU, eventLoopNanosPerFrame and eventLoopNanosPerKiB (charged with "
+                + "--host-cores).",
             valueName: "DIR"))
     var fromLive: [String] = []
 

@@ -102,6 +102,9 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
     public var bytesReceived: UInt64 = 0
     public var framesReceived: UInt64 = 0
     public var framesDropped: [String: UInt64] = [:]
+    /// Writes to client connections: each event's replies to one connection go out in one write. With the peer
+    /// frames sent and every frame received, what the event-loop thread handles. (Optional, as `global`.)
+    public var clientWrites: UInt64? = 0
     public var handshakeRefusals: [String: UInt64] = [:]
     public var connectionsAccepted: UInt64 = 0
     public var peerHandshakesCompleted: UInt64 = 0
@@ -127,6 +130,13 @@ public struct LiveNodeMetrics: Codable, Sendable, Equatable {
 
     // Process and store.
     public var cpuSeconds: Double = 0
+    /// CPU time of the NIO event-loop threads alone (`/proc/self/task/TID/schedstat`, thread names starting
+    /// `NIO-ELT`), which read and write every frame: `calibrate --from-live` prices it per frame and byte, apart
+    /// from the rest of `cpuSeconds`. Nil where the kernel keeps no scheduler statistics, and in earlier builds' files.
+    public var eventLoopCPUSeconds: Double?
+    /// How many times those threads were put on a CPU: their wake-ups, each of which may read or write several
+    /// frames (the more the busier the node), so the fit prices a wake-up apart from a frame.
+    public var eventLoopRuns: UInt64?
     public var residentBytes: UInt64 = 0
     public var storeBytesWritten: UInt64?
     public var storeCommits: UInt64 = 0
@@ -221,6 +231,7 @@ final class MetricsRecorder: Sendable {
     private let checkpointLog = Mutex<[CheckpointRecord]>([])
     private let appliedLog = Mutex<[AppliedMessageRecord]>([])
     private let startedNanos = DispatchTime.now().uptimeNanoseconds
+    private let eventLoopThreads = ThreadGroupCPU(namePrefix: "NIO-ELT")
 
     init(node: NodeAddress) {
         var metrics = LiveNodeMetrics()
@@ -263,6 +274,9 @@ final class MetricsRecorder: Sendable {
         metrics.writtenAtUnixNanos = UInt64(Date().timeIntervalSince1970 * 1e9)
         let process = ProcessResources.read()
         metrics.cpuSeconds = process.cpuSeconds
+        let eventLoops = eventLoopThreads.usage()
+        metrics.eventLoopCPUSeconds = eventLoops?.cpuSeconds
+        metrics.eventLoopRuns = eventLoops?.runs
         metrics.residentBytes = process.residentBytes
         return metrics
     }

@@ -178,6 +178,7 @@ final class Transport: Sendable {
             for (kind, count) in kinds { $0.clientReplies[kind, default: 0] += count }
             $0.clientRepliesUndeliverable += undeliverable
             if evicted > 0 { $0.finalityRoutesEvicted? += evicted }
+            $0.clientWrites? += UInt64(byConnection.count)
         }
         for entry in byConnection.values { entry.connection.send(entry.messages, limits: options.wireLimits) }
     }
@@ -203,7 +204,10 @@ final class Transport: Sendable {
         case .rejected(let reason):
             message = .reply(requestID: pending.clientRequestID, .rejected(reason: reason))
         }
-        metrics.update { $0.clientReadAnswers[message.kind == "values" ? "values" : "rejected", default: 0] += 1 }
+        metrics.update {
+            $0.clientReadAnswers[message.kind == "values" ? "values" : "rejected", default: 0] += 1
+            $0.clientWrites? += 1
+        }
         pending.connection.send(message, limits: options.wireLimits)
     }
 
@@ -244,6 +248,7 @@ final class Transport: Sendable {
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1
                 $0.pendingRepliesOverflows += 1
+                $0.clientWrites? += 1
             }
             connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
             return
@@ -253,6 +258,7 @@ final class Transport: Sendable {
             metrics.update {
                 $0.clientReplies["busy", default: 0] += 1
                 $0.inboxOverflows += 1
+                $0.clientWrites? += 1
             }
             connection.send(.reply(requestID: requestID, .busy), limits: options.wireLimits)
             return

@@ -139,6 +139,8 @@ public enum LoadGenerator {
         merged.generator.cpuSeconds = reports.map(\.generator.cpuSeconds).max() ?? first.generator.cpuSeconds
         merged.generator.eventLoopCPUSeconds =
             reports.map(\.generator.eventLoopCPUSeconds).max() ?? first.generator.eventLoopCPUSeconds
+        // The runners of one part share its event-loop thread: each measured all of it.
+        merged.generator.eventLoopRuns = reports.compactMap(\.generator.eventLoopRuns).max()
         return merged
     }
 
@@ -347,6 +349,7 @@ final class LoadRunner: @unchecked Sendable {
     private var startUnixNanos: UInt64 = 0
     private var startCPUSeconds = 0.0
     private var startLoopCPUSeconds = 0.0
+    private var startLoopRuns: UInt64?
     private var started = false
     private var finished = false
     private var nextProgressNanos: UInt64 = 1_000_000_000
@@ -675,6 +678,7 @@ final class LoadRunner: @unchecked Sendable {
             self.seriesOffsetNanos = self.startUnixNanos - self.seriesFirstIntervalUnixNanos
             self.startCPUSeconds = ProcessCPU.seconds()
             self.startLoopCPUSeconds = ThreadCPU.seconds()
+            self.startLoopRuns = ThreadCPU.runs()
             self.started = true
             self.tick()
         }
@@ -1139,7 +1143,8 @@ final class LoadRunner: @unchecked Sendable {
         let generator = LoadReport.GeneratorStats(
             cpuSeconds: ProcessCPU.seconds() - startCPUSeconds, presignCPUSeconds: setup.presignCPUSeconds,
             wallSeconds: Double(now) / 1e9, presignSeconds: setup.presignSeconds, startedAtUnixNanos: startUnixNanos,
-            sendLagMaxMicros: sendLagMaxNanos / 1000, eventLoopCPUSeconds: ThreadCPU.seconds() - startLoopCPUSeconds)
+            sendLagMaxMicros: sendLagMaxNanos / 1000, eventLoopCPUSeconds: ThreadCPU.seconds() - startLoopCPUSeconds,
+            eventLoopRuns: startLoopRuns.flatMap { start in ThreadCPU.runs().map { $0 >= start ? $0 - start : 0 } })
         let report = LoadReport(
             parts: [part], partsTotal: parts, window: setup.window, warmup: phaseCounts[0], measured: phaseCounts[1],
             cooldown: phaseCounts[2], regions: regions, committedInWindow: committedInWindow,

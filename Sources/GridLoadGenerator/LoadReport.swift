@@ -276,12 +276,18 @@ public struct LoadReport: Sendable, Codable, Hashable {
         /// CPU time of the event loop thread that paces sends and reads replies, from the start of sending: near
         /// `wallSeconds` means the generator itself was saturated (summed over parts when merged).
         public var eventLoopCPUSeconds: Double
+        /// How many times that thread was put on a CPU from the start of sending (`/proc/thread-self/schedstat`):
+        /// its wake-ups, for `calibrate --from-live` to price. Nil where the kernel keeps no scheduler statistics,
+        /// and in earlier builds' reports. Summed over parts when merged.
+        public var eventLoopRuns: UInt64?
 
         public init(
             cpuSeconds: Double = 0, presignCPUSeconds: Double = 0, wallSeconds: Double = 0, presignSeconds: Double = 0,
-            startedAtUnixNanos: UInt64 = 0, sendLagMaxMicros: UInt64 = 0, eventLoopCPUSeconds: Double = 0
+            startedAtUnixNanos: UInt64 = 0, sendLagMaxMicros: UInt64 = 0, eventLoopCPUSeconds: Double = 0,
+            eventLoopRuns: UInt64? = nil
         ) {
             self.eventLoopCPUSeconds = eventLoopCPUSeconds
+            self.eventLoopRuns = eventLoopRuns
             self.cpuSeconds = cpuSeconds
             self.presignCPUSeconds = presignCPUSeconds
             self.wallSeconds = wallSeconds
@@ -458,6 +464,9 @@ public struct LoadReport: Sendable, Codable, Hashable {
             merged.generator.cpuSeconds += report.generator.cpuSeconds
             merged.generator.presignCPUSeconds += report.generator.presignCPUSeconds
             merged.generator.eventLoopCPUSeconds += report.generator.eventLoopCPUSeconds
+            merged.generator.eventLoopRuns = report.generator.eventLoopRuns.flatMap { runs in
+                merged.generator.eventLoopRuns.map { $0 + runs }
+            }
             merged.generator.wallSeconds = max(merged.generator.wallSeconds, report.generator.wallSeconds)
             merged.generator.presignSeconds = max(merged.generator.presignSeconds, report.generator.presignSeconds)
             merged.generator.startedAtUnixNanos = min(

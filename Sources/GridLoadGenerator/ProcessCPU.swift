@@ -42,4 +42,19 @@ enum ThreadCPU {
         guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
+
+    /// How many times the calling thread has been put on a CPU (the third field of `/proc/thread-self/schedstat`);
+    /// nil where the kernel keeps no scheduler statistics.
+    static func runs() -> UInt64? {
+        #if os(Linux)
+            // Unreadable: no scheduler statistics here, and the report says so with nil.
+            guard let text = try? String(contentsOfFile: "/proc/thread-self/schedstat", encoding: .utf8) else {
+                return nil
+            }
+            let fields = text.split(whereSeparator: \.isWhitespace)
+            return fields.count >= 3 ? UInt64(fields[2]) : nil
+        #else
+            return nil
+        #endif
+    }
 }

@@ -38,6 +38,36 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// The same per store commit (a block, or the blocks one event commits together): the store's page writes and
     /// flush in the kernel, a round's messages through the sockets.
     public var runtimeNanosPerBlock: Double = 0
+    /// A live node's CPU per second of uptime beyond its events and event loops (its metrics file, timers, the
+    /// runtime's threads), as `calibrate --from-live` fits it. Charged only on a shared host, as each node's upkeep
+    /// at the interval a live node rewrites its metrics file; and only with the event-loop terms below, which the
+    /// same fit writes.
+    public var runtimeNanosPerSecond: Double = 0
+    /// CPU a live node's event-loop thread spends per wake-up (the poll that finds work, being scheduled), per
+    /// frame it reads or writes (peer frames both ways, client submissions, each write of replies to a client) and
+    /// per KiB of them: socket system calls, framing, copies. Charged only on a shared host
+    /// (`SimulationOptions.hostCores`), where that thread waits for a core of its own before a frame leaves or
+    /// reaches the consensus thread. 0 unless `calibrate --from-live` measured them.
+    public var eventLoopNanosPerWakeup: Double = 0
+    public var eventLoopNanosPerFrame: Double = 0
+    public var eventLoopNanosPerKiB: Double = 0
+
+    /// The same for the load generator's event-loop thread, which sends each transaction and reads its reply: per
+    /// wake-up and per transaction (send and reply together). Charged with the nodes' event-loop terms.
+    public var generatorNanosPerWakeup: Double = 0
+    public var generatorNanosPerTransaction: Double = 0
+
+    /// Whether the profile prices a node's event-loop thread at all.
+    public var pricesEventLoop: Bool {
+        eventLoopNanosPerWakeup > 0 || eventLoopNanosPerFrame > 0 || eventLoopNanosPerKiB > 0
+    }
+
+    /// The event-loop thread's CPU for one read or write of `bytes`, with a wake-up when the thread was idle.
+    public func eventLoopNanos(bytes: Int, wakes: Bool) -> UInt64 {
+        let nanos =
+            (wakes ? eventLoopNanosPerWakeup : 0) + eventLoopNanosPerFrame + Double(bytes) / 1024 * eventLoopNanosPerKiB
+        return UInt64(nanos.rounded())
+    }
 
     public init(
         source: String, signatureVerifyNanos: Double, signNanos: Double, hashNanosPerKiB: Double,
@@ -137,6 +167,12 @@ public struct MachineProfile: Codable, Sendable, Equatable {
             ("eventNanos", profile.eventNanos), ("storeSyncNanos", profile.storeSyncNanos),
             ("runtimeNanosPerTransaction", profile.runtimeNanosPerTransaction),
             ("runtimeNanosPerBlock", profile.runtimeNanosPerBlock),
+            ("runtimeNanosPerSecond", profile.runtimeNanosPerSecond),
+            ("eventLoopNanosPerWakeup", profile.eventLoopNanosPerWakeup),
+            ("eventLoopNanosPerFrame", profile.eventLoopNanosPerFrame),
+            ("eventLoopNanosPerKiB", profile.eventLoopNanosPerKiB),
+            ("generatorNanosPerWakeup", profile.generatorNanosPerWakeup),
+            ("generatorNanosPerTransaction", profile.generatorNanosPerTransaction),
         ]
         for (field, value) in costs where !(value.isFinite && value >= 0 && value < 1e12) {
             throw SimulationError.profile(
@@ -148,10 +184,12 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, source, signatureVerifyNanos, signNanos, hashNanosPerKiB, storeCommitNanos
         case storeCommitNanosPerKiB, contractCallNanos, codecNanosPerKiB, eventNanos, storeSyncNanos
-        case runtimeNanosPerTransaction, runtimeNanosPerBlock
+        case runtimeNanosPerTransaction, runtimeNanosPerBlock, runtimeNanosPerSecond
+        case eventLoopNanosPerWakeup, eventLoopNanosPerFrame, eventLoopNanosPerKiB
+        case generatorNanosPerWakeup, generatorNanosPerTransaction
     }
 
-    /// Written out so that the two runtime terms, added later, may be absent (0): a profile measured by
+    /// Written out so that the runtime and event-loop terms, added later, may be absent (0): a profile measured by
     /// microbenchmarks alone has none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -169,6 +207,13 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         runtimeNanosPerTransaction =
             try container.decodeIfPresent(Double.self, forKey: .runtimeNanosPerTransaction) ?? 0
         runtimeNanosPerBlock = try container.decodeIfPresent(Double.self, forKey: .runtimeNanosPerBlock) ?? 0
+        runtimeNanosPerSecond = try container.decodeIfPresent(Double.self, forKey: .runtimeNanosPerSecond) ?? 0
+        eventLoopNanosPerWakeup = try container.decodeIfPresent(Double.self, forKey: .eventLoopNanosPerWakeup) ?? 0
+        eventLoopNanosPerFrame = try container.decodeIfPresent(Double.self, forKey: .eventLoopNanosPerFrame) ?? 0
+        eventLoopNanosPerKiB = try container.decodeIfPresent(Double.self, forKey: .eventLoopNanosPerKiB) ?? 0
+        generatorNanosPerWakeup = try container.decodeIfPresent(Double.self, forKey: .generatorNanosPerWakeup) ?? 0
+        generatorNanosPerTransaction =
+            try container.decodeIfPresent(Double.self, forKey: .generatorNanosPerTransaction) ?? 0
     }
 
     public func jsonData() throws -> Data {

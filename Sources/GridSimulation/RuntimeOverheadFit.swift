@@ -5,8 +5,9 @@
 /// (a block, or the blocks one event commits together) and seconds it was up. The residual (measured less priced)
 /// is fitted by least squares as `perTransaction × transactions + perBlock × blocks + perSecond × seconds`, with no
 /// coefficient below zero (every subset of the three terms is fitted and the best one with no negative coefficient
-/// kept). The per-second term takes up start-up, timers and metrics files; the simulator charges only the first
-/// two, since they are what grows with load.
+/// kept). The per-second term takes up start-up, timers and metrics files; the simulator charges the first two with
+/// the work they follow, and the per-second one only on a shared host whose profile also prices the event loops
+/// (`MachineProfile.runtimeNanosPerSecond`: each node's upkeep, competing for the cores).
 public struct RuntimeOverheadFit: Sendable, Equatable {
     public struct Sample: Sendable, Equatable {
         public var cpuNanos: Double

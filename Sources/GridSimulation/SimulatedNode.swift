@@ -65,6 +65,8 @@ struct NodeMetrics {
     var viewChanges = 0
     /// Time the node's events waited for a core of a shared host, inside the measured window.
     var coreWaitNanosInWindow: UInt64 = 0
+    /// The same for the node's event-loop thread (frames in and out), when it is modelled.
+    var eventLoopWaitNanosInWindow: UInt64 = 0
     var rejections: [String: Int] = [:]
     var losses: [String: Int] = [:]
 }
@@ -87,6 +89,9 @@ final class SimulatedMachine {
     var incarnation = 0
     /// When the consensus thread is free again.
     var busyUntilNanos: UInt64 = 0
+    /// When the event-loop thread is free again (modelled only on a shared host that prices it): one thread, as
+    /// a live node has, so a node's frames leave and arrive in order.
+    var eventLoopFreeNanos: UInt64 = 0
     /// When the pending release event fires, if one is pending (`Simulation.scheduleRelease`).
     var releaseAtNanos: UInt64?
     /// Consensus messages and timers go first: a node drowning in client traffic must still vote.

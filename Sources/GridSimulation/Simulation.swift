@@ -170,6 +170,8 @@ enum Event {
     case release(machine: Int, incarnation: Int)
     case clientSend(Int)
     case clientReply(Int, ClientReply)
+    /// The reply, read by the load generator's event-loop thread after its wait for a core (modelled event loops).
+    case clientReplyRead(Int, ClientReply)
     /// The gateway refused the connection (it is down): the client tries the region's next validator.
     case clientRedirect(Int)
     case fault(Int)
@@ -184,6 +186,11 @@ enum Event {
     /// Auction workload: interval k opens (bids) and reaches its deadline (close, then clear once committed).
     case auctionOpen(Int)
     case auctionClose(Int)
+    /// Work for a machine's event-loop thread, which needs a host core before a frame leaves the machine or reaches
+    /// its consensus thread (`SimulationOptions.hostCores` with a profile that prices event loops).
+    case eventLoop(machine: Int, EventLoopTask)
+    /// A machine's periodic upkeep on the shared host (its metrics file, timers): `runtimeNanosPerSecond`.
+    case background(machine: Int)
 
     var name: String {
         switch self {
@@ -196,6 +203,7 @@ enum Event {
         case .release(let machine, _): return "release at machine \(machine)"
         case .clientSend(let index): return "client send #\(index)"
         case .clientReply(let index, let reply): return "reply \(reply) to client #\(index)"
+        case .clientReplyRead(let index, let reply): return "reply \(reply) read by client #\(index)"
         case .clientRedirect(let index): return "connection refused to client #\(index)"
         case .fault(let index): return "fault #\(index)"
         case .tick: return "tick"
@@ -205,6 +213,8 @@ enum Event {
         case .voltageDispatch(let interval): return "voltage dispatch \(interval)"
         case .auctionOpen(let interval): return "auction interval \(interval) opens"
         case .auctionClose(let interval): return "auction interval \(interval) deadline"
+        case .eventLoop(let machine, let task): return "event loop of machine \(machine): \(task.name)"
+        case .background(let machine): return "upkeep of machine \(machine)"
         }
     }
 }
@@ -304,6 +314,8 @@ public final class Simulation {
     var nextRelayRequest: UInt64 = relayRequestBase
     /// When each of the shared host's cores is free again (`SimulationOptions.hostCores`); empty without a shared host.
     var hostCoreFreeNanos: [UInt64] = []
+    /// When the load generator's event-loop thread is free again (modelled event loops only).
+    var generatorLoopFreeNanos: UInt64 = 0
 
     func traceLine(_ label: String, _ text: @autoclosure () -> String) {
         guard let trace else { return }
@@ -677,7 +689,7 @@ public final class Simulation {
         // Sent at once (what `.clientSend` does), so the transaction is in flight before the run may stop.
         try recorder.sent(transactionIDs[index], atNanos: nowNanos)
         unresolvedCount += 1
-        queue.push(.input(machine: gateway, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
+        submitToGateway(index, machine: gateway, atNanos: generatorPass(readyNanos: nowNanos) + clientDelayNanos())
     }
 
     /// A committed table of `contract` as a live validator of the region sees it: the given validator if it is up,
@@ -776,6 +788,7 @@ public final class Simulation {
             queue.push(.fault(index), atNanos: UInt64(fault.atSeconds * 1e9))
         }
         queue.push(.tick, atNanos: Self.tickNanos)
+        scheduleBackgroundWork()
         let timeoutNanos = UInt64(topology.workload.timeoutSeconds * 1e9)
         let drainEndNanos = window.runEndNanos + timeoutNanos
         while let (time, event) = queue.pop() {
@@ -830,7 +843,7 @@ public final class Simulation {
             }
             let next = regionBase[node.regionIndex] + (node.validatorIndex + 1) % validators
             transactionGateway[index] = next
-            queue.push(.input(machine: next, .client(index), urgent: false), atNanos: nowNanos + clientDelayNanos())
+            submitToGateway(index, machine: next, atNanos: nowNanos + clientDelayNanos())
         case .timer(let index, let incarnation, let timer):
             guard nodes[index].incarnation == incarnation, nodes[index].isAlive else { return }
             try enqueue(index, .node(.timer(timer)), urgent: true)
@@ -841,42 +854,27 @@ public final class Simulation {
             unresolvedCount += 1
             // Client links are reliable (TCP) and not bandwidth-limited: the load generator stands for many
             // devices on their own connections, so only latency and jitter apply.
-            queue.push(
-                .input(machine: transactionGateway[index], .client(index), urgent: false),
-                atNanos: nowNanos + clientDelayNanos())
+            submitToGateway(
+                index, machine: transactionGateway[index],
+                atNanos: generatorPass(readyNanos: nowNanos) + clientDelayNanos())
         case .clientReply(let index, let reply):
             guard !resolved[index] else { return }
-            let id = transactionIDs[index]
-            if nowNanos > transactionScheduledNanos[index] + timeoutNanos {
-                try recorder.timedOut(id, atNanos: nowNanos)
+            if modelsEventLoops {
+                queue.push(.clientReplyRead(index, reply), atNanos: generatorPass(readyNanos: nowNanos))
             } else {
-                if !workloadPurposes.isEmpty, let purpose = workloadPurposes.removeValue(forKey: index),
-                    case .committed = reply
-                {
-                    agentSawCommit(purpose)
-                }
-                switch reply {
-                case .committed(let height):
-                    try recorder.committed(id, atNanos: nowNanos)
-                    try noteLocalCommit(
-                        region: nodes[transactionGateway[index]].regionIndex, height: height,
-                        scheduledNanos: transactionScheduledNanos[index])
-                case .busy: try recorder.dropped(id, atNanos: nowNanos)
-                case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
-                case .failed(_, let reason):
-                    try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
-                case .finalized:
-                    // Simulated gateways are not asked for finality notices: the simulator measures global finality
-                    // itself (`regionFinalityAdvanced`), so this cannot resolve a transaction.
-                    return
-                }
+                try replyRead(index, reply, timeoutNanos: timeoutNanos)
             }
-            try resolve(index)
+        case .clientReplyRead(let index, let reply):
+            try replyRead(index, reply, timeoutNanos: timeoutNanos)
         case .fault(let index):
             try applyFault(topology.faults[index])
         case .transferDue, .voltagePeriod, .voltageDispatch, .auctionOpen, .auctionClose:
             agentEventsQueued -= 1
             try dispatchAgentEvent(event)
+        case .eventLoop(let index, let task):
+            try runEventLoop(index, task)
+        case .background(let index):
+            runBackgroundWork(index)
         case .workloadSend(let id):
             guard let submission = pendingSubmissions.removeValue(forKey: id) else { return }
             try sendSubmission(submission)
@@ -895,6 +893,37 @@ public final class Simulation {
             }
             queue.push(.tick, atNanos: nowNanos + Self.tickNanos)
         }
+    }
+
+    /// A reply reaches the client: its outcome is recorded now.
+    func replyRead(_ index: Int, _ reply: ClientReply, timeoutNanos: UInt64) throws {
+        guard !resolved[index] else { return }
+        let id = transactionIDs[index]
+        if nowNanos > transactionScheduledNanos[index] + timeoutNanos {
+            try recorder.timedOut(id, atNanos: nowNanos)
+        } else {
+            if !workloadPurposes.isEmpty, let purpose = workloadPurposes.removeValue(forKey: index),
+                case .committed = reply
+            {
+                agentSawCommit(purpose)
+            }
+            switch reply {
+            case .committed(let height):
+                try recorder.committed(id, atNanos: nowNanos)
+                try noteLocalCommit(
+                    region: nodes[transactionGateway[index]].regionIndex, height: height,
+                    scheduledNanos: transactionScheduledNanos[index])
+            case .busy: try recorder.dropped(id, atNanos: nowNanos)
+            case .rejected(let reason): try recorder.rejected(id, reason: reason, atNanos: nowNanos)
+            case .failed(_, let reason):
+                try recorder.rejected(id, reason: "execution: \(reason)", atNanos: nowNanos)
+            case .finalized:
+                // Simulated gateways are not asked for finality notices: the simulator measures global finality
+                // itself (`regionFinalityAdvanced`), so this cannot resolve a transaction.
+                return
+            }
+        }
+        try resolve(index)
     }
 
     func expire(timeoutNanos: UInt64) throws {
@@ -1016,12 +1045,8 @@ public final class Simulation {
         let cost = eventCost(output, on: node, cpuStartNanos: measured ? cpuStart : nil)
         // On a shared host the event starts when a core frees (the node was already busy until now): the first to
         // free, which serves waiting machines in the order their events arrived.
-        var startNanos = nowNanos
-        if let core = hostCoreFreeNanos.indices.min(by: { hostCoreFreeNanos[$0] < hostCoreFreeNanos[$1] }) {
-            startNanos = max(nowNanos, hostCoreFreeNanos[core])
-            hostCoreFreeNanos[core] = startNanos + cost.mainNanos + cost.storeCPUNanos
-            node.metrics.coreWaitNanosInWindow += overlap(nowNanos, startNanos)
-        }
+        let startNanos = reserveHostCore(readyNanos: nowNanos, cpuNanos: cost.mainNanos + cost.storeCPUNanos)
+        node.metrics.coreWaitNanosInWindow += overlap(nowNanos, startNanos)
         // The node layer writes inside `handle`, so, as on a live node, nothing leaves before the writes are done.
         let endNanos = startNanos + cost.mainNanos + cost.storeNanos
         node.busyUntilNanos = endNanos
@@ -1039,7 +1064,14 @@ public final class Simulation {
             queue.push(
                 .timer(machine: node.networkIndex, incarnation: node.incarnation, timer), atNanos: endNanos + after)
         }
-        for (id, reply) in output.replies { scheduleReply(Int(id), reply, fromNanos: endNanos) }
+        if modelsEventLoops, !output.replies.isEmpty {
+            // One write of all the event's replies, as a live gateway batches them per connection.
+            queue.push(
+                .eventLoop(machine: node.networkIndex, .writeReplies(output.replies.map { (Int($0.0), $0.1) })),
+                atNanos: endNanos)
+        } else {
+            for (id, reply) in output.replies { scheduleReply(Int(id), reply, fromNanos: endNanos) }
+        }
         for outgoing in output.sends { send(outgoing, from: node, atNanos: endNanos) }
         for outgoing in output.sendsAfterWrite { send(outgoing, from: node, atNanos: endNanos) }
     }
@@ -1077,6 +1109,21 @@ public final class Simulation {
         }
         node.metrics.bytesSent += UInt64(frame.count)
         node.metrics.framesSent += 1
+        if modelsEventLoops {
+            queue.push(
+                .eventLoop(
+                    machine: node.networkIndex,
+                    .write(to: target, frame, urgent: outgoing.urgent, incarnation: node.incarnation)),
+                atNanos: departure)
+            return
+        }
+        transmit(frame, from: node, to: target, urgent: outgoing.urgent, departureNanos: departure)
+    }
+
+    /// The frame on the link: lost, or delivered to the destination (through its event loop, when modelled).
+    func transmit(
+        _ frame: [UInt8], from node: SimulatedMachine, to target: Int, urgent: Bool, departureNanos departure: UInt64
+    ) {
         let destination = nodes[target]
         guard
             let arrival = network.arrival(
@@ -1087,9 +1134,15 @@ public final class Simulation {
             node.metrics.framesLost += 1
             return
         }
-        queue.push(
-            .input(machine: target, .node(.frame(from: node.address, frame)), urgent: outgoing.urgent),
-            atNanos: arrival + heldNanos)
+        if modelsEventLoops {
+            queue.push(
+                .eventLoop(machine: target, .read(from: node.address, frame, urgent: urgent)),
+                atNanos: arrival + heldNanos)
+        } else {
+            queue.push(
+                .input(machine: target, .node(.frame(from: node.address, frame)), urgent: urgent),
+                atNanos: arrival + heldNanos)
+        }
     }
 
     /// What the simulator counts and checks of what a node did: invariants first, so a violation names the event.

@@ -78,6 +78,14 @@ import Testing
             let file = cluster.directory.appendingPathComponent("metrics-1.json")
             let running = try JSONDecoder().decode(LiveNodeMetrics.self, from: Data(contentsOf: file))
             #expect(running.node == "r0/v1")
+            // The gateway wrote its replies in batches, and (where the kernel keeps scheduler statistics) the
+            // event-loop threads' CPU and wake-ups are there for `calibrate --from-live`.
+            let gateway = try #require(cluster.nodes[1]?.metrics)
+            #expect((gateway.clientWrites ?? 0) > 0 && (gateway.clientWrites ?? 0) <= 200 + 2)
+            if FileManager.default.fileExists(atPath: "/proc/self/schedstat") {
+                #expect((gateway.eventLoopCPUSeconds ?? 0) > 0 && (gateway.eventLoopRuns ?? 0) > 0)
+                #expect((gateway.eventLoopCPUSeconds ?? 0) <= gateway.cpuSeconds + 0.05)
+            }
 
             await cluster.stopAll()
             try cluster.expectStoresAgree(upTo: replyHeight)

@@ -70,6 +70,12 @@ struct MachineProfileTests {
         // The shipped default models validators with cores of their own: no runtime terms.
         #expect(MachineProfile.shippedDefault.runtimeNanosPerTransaction == 0)
         #expect(MachineProfile.shippedDefault.runtimeNanosPerBlock == 0)
+        // The later profile prices the threads too; the earlier one stays as its figures were measured with it.
+        let threads = try MachineProfile.load(
+            contentsOf: url.deletingLastPathComponent().appendingPathComponent("reference-vm-live-threads.json"))
+        #expect(threads.pricesEventLoop && threads.runtimeNanosPerSecond > 0 && threads.generatorNanosPerWakeup > 0)
+        #expect(!live.pricesEventLoop && live.runtimeNanosPerSecond == 0)
+        #expect(!MachineProfile.shippedDefault.pricesEventLoop)
     }
 
     @Test(arguments: [-1.0, 1e12, 1e300])
@@ -106,6 +112,27 @@ struct MachineProfileTests {
         let message = try #require(Self.refusal(try Self.data(object)))
         #expect(message.contains("runtimeNanosPerBlock must be a finite number of nanoseconds"))
         #expect(message.contains("profiles/test.json"))
+    }
+
+    @Test func eventLoopTermsAreOptionalAndChecked() throws {
+        var object = try Self.json(Self.profile)
+        for field in [
+            "eventLoopNanosPerWakeup", "eventLoopNanosPerFrame", "eventLoopNanosPerKiB", "generatorNanosPerWakeup",
+            "generatorNanosPerTransaction",
+        ] {
+            object[field] = nil
+        }
+        let absent = try MachineProfile.decode(try Self.data(object), file: "profiles/test.json")
+        #expect(absent == Self.profile && !absent.pricesEventLoop)
+        object["eventLoopNanosPerWakeup"] = 35_000
+        object["generatorNanosPerTransaction"] = 6_000
+        let present = try MachineProfile.decode(try Self.data(object), file: "profiles/test.json")
+        #expect(present.eventLoopNanosPerWakeup == 35_000 && present.generatorNanosPerTransaction == 6_000)
+        #expect(present.pricesEventLoop)
+        #expect(try MachineProfile.decode(try present.jsonData(), file: "profiles/test.json") == present)
+        object["generatorNanosPerWakeup"] = -5
+        let message = try #require(Self.refusal(try Self.data(object)))
+        #expect(message.contains("generatorNanosPerWakeup must be a finite number of nanoseconds"))
     }
 
     @Test func syncWaitIsChargedOnlyForDurableCommits() {

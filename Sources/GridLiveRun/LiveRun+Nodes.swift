@@ -187,6 +187,17 @@ extension LiveRunOutcome {
                     + "\(entry.consensusMeanWaitMillis.map { String(format: "%.3f", $0) } ?? "-") | "
                     + "\(entry.mostWaitingThread) | \(seconds(entry.mostWaitingThreadSeconds)) |")
         }
+        if let host = hostCPU {
+            let share = { (kind: String) in String(format: "%.1f %%", (host.shares[kind] ?? 0) * 100) }
+            lines.append("")
+            lines.append(
+                "The whole machine over the window (`/proc/stat`): \(share("user")) user, \(share("system")) system, "
+                    + "\(share("softirq")) soft interrupts, \(share("iowait")) waiting for I/O, \(share("idle")) idle; "
+                    + String(
+                        format: "%.2f core-seconds busy, of which the processes above %.2f and everything else (the "
+                            + "kernel's workers, interrupts outside them, other processes) %.2f.",
+                        host.busySeconds, host.runProcessesSeconds, host.otherSeconds))
+        }
         return lines
     }
 }

@@ -112,7 +112,7 @@ public final class LiveRun {
             load: reports, nodes: readNodeMetrics(), leaderFaults: faultLog, faultNotes: faultNotes,
             unexpectedExits: unexpectedExits, elapsedSeconds: elapsed, deploymentDirectory: deploymentDirectory,
             runStartUnixNanos: runStartUnixNanos, faultMarks: faultMarks, nodeSeries: nodeSeries,
-            verificationNanos: verificationNanos, runQueue: runQueueWindows())
+            verificationNanos: verificationNanos, runQueue: runQueueWindows(), hostCPU: hostCPUWindow())
     }
 
     // MARK: - Set-up
@@ -324,4 +324,6 @@ public struct LiveRunOutcome {
     /// Each process's time on a CPU and waiting for one over the measured window (nodes, then generators); empty
     /// when the window was not sampled at both ends.
     public var runQueue: [RunQueueWindow] = []
+    /// The whole machine's CPU over the same window (`/proc/stat`); nil when it was not sampled at both ends.
+    public var hostCPU: HostCPUWindow?
 }

@@ -113,6 +113,52 @@ struct RunQueueSnapshot {
     var atSeconds: Double
     /// By process name, with the process id the sample is of.
     var samples: [String: (pid: Int32, sample: RunQueueSample)]
+    var host: HostCPUSample?
+}
+
+/// The machine's CPU time by kind since boot, from the first line of `/proc/stat` (in clock ticks).
+public struct HostCPUSample: Sendable, Equatable {
+    /// user, nice, system, idle, iowait, irq, softirq, steal: the kinds `/proc/stat` lists first.
+    public var ticks: [UInt64]
+    static let kinds = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+
+    /// Nil where `/proc/stat` cannot be read or has fewer kinds.
+    public static func read(path: String = "/proc/stat") -> HostCPUSample? {
+        // Unreadable: no host figure, which the report then leaves out.
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        let fields = line.split(separator: " ").dropFirst().prefix(kinds.count).compactMap { UInt64($0) }
+        return fields.count == kinds.count ? HostCPUSample(ticks: fields) : nil
+    }
+}
+
+/// The machine's CPU over the measured window, and how much of it the run's own processes account for.
+public struct HostCPUWindow: Sendable, Equatable {
+    public var windowSeconds: Double
+    /// Share of all cores' time by kind (`HostCPUSample.kinds`), summing to 1.
+    public var shares: [String: Double]
+    /// Core-seconds not idle and not waiting for I/O.
+    public var busySeconds: Double
+    /// Core-seconds the run's processes were on a CPU (from their scheduler statistics).
+    public var runProcessesSeconds: Double
+
+    /// What else kept the cores busy: the kernel's workers (the block layer's, the flusher), interrupts and soft
+    /// interrupts not charged to our threads, other processes. Negative values (the two clocks differ by a tick
+    /// or so) read as 0.
+    public var otherSeconds: Double { max(0, busySeconds - runProcessesSeconds) }
+
+    public init?(start: HostCPUSample, end: HostCPUSample, windowSeconds: Double, runProcessesSeconds: Double) {
+        let deltas = zip(end.ticks, start.ticks).map { $0 >= $1 ? Double($0 - $1) : 0 }
+        let total = deltas.reduce(0, +)
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard total > 0, ticksPerSecond > 0, windowSeconds > 0 else { return nil }
+        self.windowSeconds = windowSeconds
+        shares = Dictionary(uniqueKeysWithValues: zip(HostCPUSample.kinds, deltas.map { $0 / total }))
+        let idle = deltas[3] + deltas[4]
+        busySeconds = (total - idle) / ticksPerSecond
+        self.runProcessesSeconds = runProcessesSeconds
+    }
 }
 
 extension LiveRun {
@@ -125,7 +171,17 @@ extension LiveRun {
             guard let pid = child.processIdentifier, let sample = RunQueueSample.read(pid: pid) else { continue }
             samples[name] = (pid, sample)
         }
-        return RunQueueSnapshot(atSeconds: atSeconds, samples: samples)
+        return RunQueueSnapshot(atSeconds: atSeconds, samples: samples, host: HostCPUSample.read())
+    }
+
+    /// The machine's CPU over the window, set against the processes of `runQueueWindows()`.
+    func hostCPUWindow() -> HostCPUWindow? {
+        guard let start = runQueueStart, let end = runQueueEnd, let before = start.host, let after = end.host else {
+            return nil
+        }
+        let processes = runQueueWindows().map(\.onCPUSeconds).reduce(0, +)
+        return HostCPUWindow(
+            start: before, end: after, windowSeconds: end.atSeconds - start.atSeconds, runProcessesSeconds: processes)
     }
 
     /// The window's figures for every process sampled at both ends as the same process (one that crashed or

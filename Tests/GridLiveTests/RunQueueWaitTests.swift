@@ -53,4 +53,35 @@ import Testing
         #expect(named.consensusRuns == 2_000)
         #expect(abs((named.consensusMeanWaitMillis ?? 0) - 0.05) < 1e-9, "0.1 s over 2,000 runs")
     }
+
+    @Test func theMachinesCPUIsSplitByKindAndSetAgainstTheRunsProcesses() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hostcpu-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = directory.appendingPathComponent("stat-1")
+        let second = directory.appendingPathComponent("stat-2")
+        // user nice system idle iowait irq softirq steal guest guest_nice, in clock ticks; a per-core line follows.
+        try "cpu  1000 0 400 5000 100 0 50 0 0 0\ncpu0 500 0 200 2500 50 0 25 0 0 0\n".write(
+            to: first, atomically: true, encoding: .utf8)
+        try "cpu  1600 0 580 5100 160 0 110 0 0 0\ncpu0 800 0 310 2550 80 0 55 0 0 0\n".write(
+            to: second, atomically: true, encoding: .utf8)
+        let start = try #require(HostCPUSample.read(path: first.path))
+        let end = try #require(HostCPUSample.read(path: second.path))
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let window = try #require(
+            HostCPUWindow(start: start, end: end, windowSeconds: 5, runProcessesSeconds: 800 / ticks))
+        // 1,000 ticks in all: 600 user, 180 system, 100 idle, 60 iowait, 60 softirq.
+        #expect(abs((window.shares["user"] ?? 0) - 0.6) < 1e-9)
+        #expect(abs((window.shares["idle"] ?? 0) - 0.1) < 1e-9)
+        #expect(abs(window.shares.values.reduce(0, +) - 1) < 1e-9)
+        #expect(abs(window.busySeconds - 840 / ticks) < 1e-9)
+        #expect(abs(window.otherSeconds - 40 / ticks) < 1e-9)
+        // More on our processes' clocks than the machine's (a tick apart) is not negative work.
+        let over = try #require(HostCPUWindow(start: start, end: end, windowSeconds: 5, runProcessesSeconds: 1e6))
+        #expect(over.otherSeconds == 0)
+        // A file that is not /proc/stat gives no sample.
+        try "intr 1 2 3\n".write(to: first, atomically: true, encoding: .utf8)
+        #expect(HostCPUSample.read(path: first.path) == nil)
+        #expect(HostCPUSample.read(path: directory.appendingPathComponent("none").path) == nil)
+    }
 }

@@ -54,7 +54,9 @@ import Testing
         // The nodes' CPU now includes their event-loop threads: every frame in and out, every submission.
         let plainCPU = plain.nodes.map(\.cpuUtilization).reduce(0, +)
         let loopsCPU = withLoops.nodes.map(\.cpuUtilization).reduce(0, +)
-        #expect(loopsCPU > plainCPU * 1.05, "\(loopsCPU) against \(plainCPU)")
+        // (Not by the whole price of the loops: their waits make rounds longer and blocks larger, so the per-block
+        // work falls.)
+        #expect(loopsCPU > plainCPU, "\(loopsCPU) against \(plainCPU)")
         // Each hop waits for a core twice more (the sender's write, the receiver's read), and the generator's
         // send and read wait too.
         let plainP50 = try #require(plain.latency(.localCommit)).p50

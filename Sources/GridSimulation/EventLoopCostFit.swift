@@ -36,22 +36,7 @@ public struct EventLoopCostFit: Sendable, Equatable {
         guard measured > 0, samples.contains(where: { $0.frames > 0 }) else { return nil }
         let target = samples.map(\.cpuNanos)
         let columns = [samples.map(\.wakeups), samples.map(\.frames), samples.map(\.kibibytes)]
-        var best: (coefficients: [Double], squaredError: Double)?
-        for mask in 1..<(1 << columns.count) {
-            let chosen = columns.indices.filter { mask & (1 << $0) != 0 }
-            guard let solved = RuntimeOverheadFit.leastSquares(chosen.map { columns[$0] }, target),
-                solved.allSatisfy({ $0 >= 0 })
-            else { continue }
-            var coefficients = [Double](repeating: 0, count: columns.count)
-            for (index, column) in chosen.enumerated() { coefficients[column] = solved[index] }
-            var squaredError = 0.0
-            for row in target.indices {
-                let predicted = columns.indices.reduce(0.0) { $0 + coefficients[$1] * columns[$1][row] }
-                squaredError += (target[row] - predicted) * (target[row] - predicted)
-            }
-            if best == nil || squaredError < best!.squaredError { best = (coefficients, squaredError) }
-        }
-        guard let best else { return nil }
+        guard let best = RuntimeOverheadFit.bestNonNegative(columns, target) else { return nil }
         nanosPerWakeup = best.coefficients[0]
         nanosPerFrame = best.coefficients[1]
         nanosPerKiB = best.coefficients[2]

@@ -44,17 +44,7 @@ public struct RuntimeOverheadFit: Sendable, Equatable {
         guard measured > 0, priced > 0 else { return nil }
         let residuals = samples.map { $0.cpuNanos - $0.pricedNanos }
         let columns: [[Double]] = [samples.map(\.transactions), samples.map(\.blocks), samples.map(\.uptimeSeconds)]
-        var best: (coefficients: [Double], squaredError: Double)?
-        for mask in 1..<8 {
-            let chosen = (0..<3).filter { mask & (1 << $0) != 0 }
-            guard let solved = Self.leastSquares(chosen.map { columns[$0] }, residuals),
-                solved.allSatisfy({ $0 >= 0 })
-            else { continue }
-            var coefficients = [0.0, 0.0, 0.0]
-            for (index, column) in chosen.enumerated() { coefficients[column] = solved[index] }
-            let squaredError = Self.squaredError(coefficients, columns, residuals)
-            if best == nil || squaredError < best!.squaredError { best = (coefficients, squaredError) }
-        }
+        let best = Self.bestNonNegative(columns, residuals)
         let coefficients = best?.coefficients ?? [0, 0, 0]
         let squaredError = best?.squaredError ?? residuals.map { $0 * $0 }.reduce(0, +)
         nanosPerTransaction = coefficients[0]
@@ -71,6 +61,25 @@ public struct RuntimeOverheadFit: Sendable, Equatable {
         fitted.runtimeNanosPerTransaction = nanosPerTransaction.rounded()
         fitted.runtimeNanosPerBlock = nanosPerBlock.rounded()
         return fitted
+    }
+
+    /// The least-squares fit of `target` by `columns` with no coefficient below zero: every subset of the columns is
+    /// fitted (the others held at zero) and the best subset whose coefficients are all non-negative kept. Nil when
+    /// no subset solves (every column zero or dependent).
+    static func bestNonNegative(
+        _ columns: [[Double]], _ target: [Double]
+    ) -> (coefficients: [Double], squaredError: Double)? {
+        var best: (coefficients: [Double], squaredError: Double)?
+        for mask in 1..<(1 << columns.count) {
+            let chosen = columns.indices.filter { mask & (1 << $0) != 0 }
+            guard let solved = leastSquares(chosen.map { columns[$0] }, target), solved.allSatisfy({ $0 >= 0 })
+            else { continue }
+            var coefficients = [Double](repeating: 0, count: columns.count)
+            for (index, column) in chosen.enumerated() { coefficients[column] = solved[index] }
+            let error = squaredError(coefficients, columns, target)
+            if best == nil || error < best!.squaredError { best = (coefficients, error) }
+        }
+        return best
     }
 
     private static func squaredError(_ coefficients: [Double], _ columns: [[Double]], _ target: [Double]) -> Double {

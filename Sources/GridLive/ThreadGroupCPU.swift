@@ -47,12 +47,26 @@ final class ThreadGroupCPU: Sendable {
         return Array(found)
     }
 
-    /// `schedstat` holds three numbers: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices.
-    static func schedstat(path: String) -> (onCPUNanos: UInt64, runs: UInt64)? {
+    static func schedstat(path: String) -> SchedulerStatistics? {
         // Unreadable: the thread ended; the caller counts it out.
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return SchedulerStatistics(text)
+    }
+}
+
+/// One thread's `/proc/.../task/TID/schedstat`: three numbers, nanoseconds on a CPU, nanoseconds ready but waiting
+/// on a run queue, and how many times it was put on a CPU.
+public struct SchedulerStatistics: Sendable, Equatable {
+    public var onCPUNanos: UInt64
+    public var waitingNanos: UInt64
+    public var runs: UInt64
+
+    /// Nil unless the text starts with three whole numbers.
+    public init?(_ text: String) {
         let fields = text.split(whereSeparator: \.isWhitespace)
-        guard fields.count >= 3, let onCPU = UInt64(fields[0]), let runs = UInt64(fields[2]) else { return nil }
-        return (onCPU, runs)
+        guard fields.count >= 3, let onCPU = UInt64(fields[0]), let waiting = UInt64(fields[1]),
+            let slices = UInt64(fields[2])
+        else { return nil }
+        (onCPUNanos, waitingNanos, runs) = (onCPU, waiting, slices)
     }
 }

@@ -32,17 +32,15 @@ public struct RunQueueSample: Sendable, Equatable {
             guard let id = Int(tid),
                 let text = try? String(contentsOfFile: "\(taskDirectory)/\(tid)/schedstat", encoding: .utf8)
             else { continue }  // A thread that ended between the listing and the read.
-            let fields = text.split(separator: " ")
-            guard fields.count >= 3, let onCPU = UInt64(fields[0]), let waiting = UInt64(fields[1]),
-                let runs = UInt64(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))
-            else { continue }
+            guard let stat = SchedulerStatistics(text) else { continue }
             // A thread without a readable name still counts: its times are what matter, the name only labels it.
             let name =
                 (try? String(contentsOfFile: "\(taskDirectory)/\(tid)/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            sample.threads[id] = Thread(name: name, onCPUNanos: onCPU, waitingNanos: waiting, runs: runs)
-            sample.onCPUNanos += onCPU
-            sample.waitingNanos += waiting
+            sample.threads[id] = Thread(
+                name: name, onCPUNanos: stat.onCPUNanos, waitingNanos: stat.waitingNanos, runs: stat.runs)
+            sample.onCPUNanos += stat.onCPUNanos
+            sample.waitingNanos += stat.waitingNanos
         }
         return sample.threads.isEmpty ? nil : sample
     }

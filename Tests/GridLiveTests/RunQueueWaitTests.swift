@@ -1,4 +1,5 @@
 import Foundation
+import GridLive
 import Testing
 
 @testable import GridLiveRun
@@ -16,6 +17,15 @@ import Testing
         while DispatchTime.now().uptimeNanoseconds < until { spin &+= 1 }
         let later = try #require(RunQueueSample.read(pid: getpid()))
         #expect(later.onCPUNanos > sample.onCPUNanos, "spun \(spin) times")
+    }
+
+    @Test func schedulerStatisticsAreThreeWholeNumbersOrNothing() {
+        #expect(SchedulerStatistics("1200 34 5\n") == SchedulerStatistics("1200 34 5"))
+        #expect(SchedulerStatistics("1200 34 5\n")?.runs == 5)
+        #expect(SchedulerStatistics("1200 34 5")?.waitingNanos == 34)
+        #expect(SchedulerStatistics("1200 34") == nil)
+        #expect(SchedulerStatistics("1200 -34 5") == nil)
+        #expect(SchedulerStatistics("") == nil)
     }
 
     @Test func aProcessThatIsGoneHasNoSample() {

@@ -20,10 +20,14 @@ public enum BatchVerifier {
     /// Below this many signatures a thread hand-off costs more than it saves.
     public static let parallelThreshold = 64
 
-    public static func verify(_ items: [SignedMessage], threads: Int = defaultThreadCount) -> [Bool] {
+    /// `meter`, if given, accounts for the checks of each thread (see `VerificationMeter`).
+    public static func verify(
+        _ items: [SignedMessage], threads: Int = defaultThreadCount, meter: VerificationMeter? = nil
+    ) -> [Bool] {
         Sodium.ensureInitialised()
         guard items.count >= parallelThreshold, threads > 1 else {
-            return items.map { $0.publicKey.verify($0.signature, for: $0.message) }
+            let check = { items.map { $0.publicKey.verify($0.signature, for: $0.message) } }
+            return meter?.measure(count: items.count, check) ?? check()
         }
         var results = [Bool](repeating: false, count: items.count)
         let chunkCount = min(threads, items.count)
@@ -33,10 +37,13 @@ public enum BatchVerifier {
             DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                 let start = items.count * chunk / chunkCount
                 let end = items.count * (chunk + 1) / chunkCount
-                for index in start..<end {
-                    let item = items[index]
-                    output[index] = item.publicKey.verify(item.signature, for: item.message)
+                let check = {
+                    for index in start..<end {
+                        let item = items[index]
+                        output[index] = item.publicKey.verify(item.signature, for: item.message)
+                    }
                 }
+                if let meter { meter.measure(count: end - start, check) } else { check() }
             }
         }
         return results

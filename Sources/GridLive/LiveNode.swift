@@ -81,7 +81,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         self.options = options
         let address = host.address
         self.address = address
-        let recorder = MetricsRecorder(node: address)
+        let recorder = MetricsRecorder(node: address, verificationMeter: options.verificationMeter)
         // A restarted node starts from the height its store holds, not from zero.
         let storedHeight = host.committedHeight
         recorder.update { $0.committedHeight = storedHeight }

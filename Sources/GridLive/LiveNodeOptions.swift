@@ -71,6 +71,9 @@ public struct LiveNodeOptions: Sendable {
     public var metricsFileIntervalMillis: Int64
     /// Event loop threads for all sockets; the consensus thread is apart.
     public var eventLoopThreads: Int
+    /// The meter of the node's signature verifier, read into the metrics (`verifications`,
+    /// `verificationCPUSeconds`); nil leaves them out.
+    public var verificationMeter: VerificationMeter?
 
     public init(
         chainID: ChainID, key: KeyPair, listenHost: String = "127.0.0.1", listenPort: Int, peers: [LivePeer],

@@ -73,10 +73,20 @@ extension LiveRunOutcome {
     /// The nodes' CPU per committed transaction in verifications, nil without a measured verification or commits.
     public var verificationFloor: VerificationFloor? {
         guard let verificationNanos else { return nil }
+        let figures = nodes.compactMap(\.figures)
+        var measured: (verifications: UInt64, cpuSeconds: Double)? = (0, 0)
+        for node in figures {
+            guard let count = node.verifications, let seconds = node.verificationCPUSeconds else {
+                measured = nil
+                break
+            }
+            measured?.verifications += count
+            measured?.cpuSeconds += seconds
+        }
         return VerificationFloor(
             nodes: nodes.compactMap { node in
                 node.figures.map { (node.name, $0.cpuSeconds, $0.committedTransactions) }
-            }, verificationNanos: verificationNanos, cores: cores)
+            }, verificationNanos: verificationNanos, cores: cores, measured: measured)
     }
 
     /// What a live report adds: faults as applied, node processes, the generator's own cost, the transport's drops.

@@ -40,12 +40,26 @@ public struct VerificationFloor: Sendable, Equatable {
     public var verificationsNeededPerTransaction: Double
     /// What this machine's cores could commit if verification were all the nodes did.
     public var boundTps: Double
+    /// What the nodes' verifiers measured while the run went on (`VerificationMeter`), nil from nodes that did not
+    /// measure it: one verification's CPU inside a busy node, and verifications made per committed transaction
+    /// (votes and certificates included).
+    public var inSitu: InSitu?
+
+    public struct InSitu: Sendable, Equatable {
+        public var verificationNanos: Double
+        public var verificationsPerTransaction: Double
+        /// Verification's share of the nodes' CPU.
+        public var cpuShare: Double
+    }
 
     /// `nodes`: every node's CPU seconds and committed transactions, by name `REGION/vN` (committee members,
     /// `global/...`, commit no region transactions and count only as CPU).
+    ///
+    /// `measured`: the verifications every node's verifier counted and their CPU, summed over the same nodes; nil if
+    /// any node did not measure them (a partial sum would understate the share).
     public init?(
         nodes: [(name: String, cpuSeconds: Double, committedTransactions: UInt64)], verificationNanos: Double,
-        cores: Int
+        cores: Int, measured: (verifications: UInt64, cpuSeconds: Double)? = nil
     ) {
         guard verificationNanos > 0, cores > 0 else { return nil }
         var regions: [String: (validators: Int, committed: UInt64)] = [:]
@@ -65,6 +79,12 @@ public struct VerificationFloor: Sendable, Equatable {
         verificationsPerTransaction = cpuNanos / Double(committed) / verificationNanos
         verificationsNeededPerTransaction = verificationsNeeded / Double(committed)
         boundTps = Double(cores) * 1e9 / (verificationNanos * verificationsNeededPerTransaction)
+        if let measured, measured.verifications > 0, measured.cpuSeconds > 0, cpuNanos > 0 {
+            inSitu = InSitu(
+                verificationNanos: measured.cpuSeconds * 1e9 / Double(measured.verifications),
+                verificationsPerTransaction: Double(measured.verifications) / Double(committed),
+                cpuShare: measured.cpuSeconds * 1e9 / cpuNanos)
+        }
     }
 
     /// One line for the report and the terminal.
@@ -75,6 +95,19 @@ public struct VerificationFloor: Sendable, Equatable {
                 + "%.0f tx/s on this machine's cores; the nodes used %.1f times that floor.",
             cpuMicrosPerTransaction, verificationsPerTransaction, verificationNanos / 1000,
             verificationsNeededPerTransaction, boundTps, verificationsPerTransaction / verificationsNeededPerTransaction
-        )
+        ) + (inSituSummary.map { " " + $0 } ?? "")
+    }
+
+    /// What verification cost inside the nodes, and what the rest of their CPU per transaction was.
+    public var inSituSummary: String? {
+        guard let inSitu else { return nil }
+        let verificationMicros = inSitu.verificationNanos * inSitu.verificationsPerTransaction / 1000
+        return String(
+            format: "Inside the nodes one verification took %.1f µs (%.2f times that figure) and they made %.2f per "
+                + "committed transaction (votes and certificates included): %.1f µs, %.0f %% of their CPU; the "
+                + "rest (execution, storage, network, metrics) took %.1f µs.",
+            inSitu.verificationNanos / 1000, inSitu.verificationNanos / verificationNanos,
+            inSitu.verificationsPerTransaction, verificationMicros, inSitu.cpuShare * 100,
+            max(0, cpuMicrosPerTransaction - verificationMicros))
     }
 }

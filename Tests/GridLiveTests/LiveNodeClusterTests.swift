@@ -86,6 +86,11 @@ import Testing
                 #expect((gateway.eventLoopCPUSeconds ?? 0) > 0 && (gateway.eventLoopRuns ?? 0) > 0)
                 #expect((gateway.eventLoopCPUSeconds ?? 0) <= gateway.cpuSeconds + 0.05)
             }
+            // The gateway checked every submission's signature (and votes and certificates) through its metered
+            // verifier, which took part of its CPU.
+            #expect((gateway.verifications ?? 0) >= 200)
+            let verificationSeconds = try #require(gateway.verificationCPUSeconds)
+            #expect(verificationSeconds > 0 && verificationSeconds <= gateway.cpuSeconds)
 
             await cluster.stopAll()
             try cluster.expectStoresAgree(upTo: replyHeight)

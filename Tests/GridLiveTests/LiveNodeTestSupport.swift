@@ -23,6 +23,8 @@ final class LiveCluster: @unchecked Sendable {
     let memberCount: Int
     /// Validators' keys first, then members'; node `i` of the cluster holds `keys[i]`.
     let keys: [KeyPair]
+    /// One per node, as `gridledger node` gives its verifier and its metrics, so the figures can be checked.
+    let verificationMeters: [VerificationMeter]
     let genesis: ProposedBlock<RegionPayload>
     let global: GlobalConfiguration?
     let globalGenesis: ProposedBlock<CheckpointPayload>?
@@ -47,6 +49,7 @@ final class LiveCluster: @unchecked Sendable {
         let regionKeys = (0..<validators).map { KeyPair.derived(masterSeed: 31, label: "live-test/r0/\($0)") }
         let memberKeys = (0..<members).map { KeyPair.derived(masterSeed: 31, label: "live-test/global/\($0)") }
         keys = regionKeys + memberKeys
+        verificationMeters = keys.map { _ in VerificationMeter() }
         let set = ValidatorSet(keys: regionKeys.map(\.publicKey))
         let app = RegionApplication(
             configuration: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
@@ -94,7 +97,7 @@ final class LiveCluster: @unchecked Sendable {
             validators: ValidatorSet(keys: keys.prefix(validatorCount).map(\.publicKey)), key: keys[index],
             timing: ConsensusTiming(blockIntervalNanos: 10_000_000, viewTimeoutNanos: 300_000_000),
             mempool: MempoolConfiguration(chainID: Self.chainID, region: 0), contracts: [TransferContract()],
-            verifier: DirectSignatureVerifier(), genesis: genesis, global: link)
+            verifier: ParallelSignatureVerifier(meter: verificationMeters[index]), genesis: genesis, global: link)
     }
 
     func options(_ index: Int) -> LiveNodeOptions {
@@ -106,6 +109,7 @@ final class LiveCluster: @unchecked Sendable {
             chainID: Self.chainID, key: keys[index], listenPort: ports[index], peers: peers, link: { _ in link },
             inboxEventsMax: 4_096, metricsFile: directory.appendingPathComponent("metrics-\(index).json").path)
         options.startWaitMillisMax = 2_000
+        options.verificationMeter = verificationMeters[index]
         options.logger.logLevel = .warning
         return options
     }

@@ -32,6 +32,30 @@ struct VerificationFloorTests {
         #expect(abs(floor.boundTps - 4e9 / (50_000 * 4.75)) < 1e-6)
     }
 
+    /// The nodes' own measurement of verification: its cost in situ against the figure measured alone, and what
+    /// the rest of the CPU per transaction was.
+    @Test func verificationMeasuredInsideTheNodesSplitsTheCPU() throws {
+        let nodes: [(name: String, cpuSeconds: Double, committedTransactions: UInt64)] = [
+            ("r0/v0", 1.0, 1000), ("r0/v1", 1.0, 1000), ("r0/v2", 1.0, 1000), ("r0/v3", 1.0, 1000),
+        ]
+        // 4,400 checks (transactions, votes, certificates) took 2.64 s: 600 µs each, 1.2 times the 500 µs alone.
+        let floor = try #require(
+            VerificationFloor(
+                nodes: nodes, verificationNanos: 500_000, cores: 2, measured: (verifications: 4_400, cpuSeconds: 2.64)))
+        let inSitu = try #require(floor.inSitu)
+        #expect(abs(inSitu.verificationNanos - 600_000) < 1e-6)
+        #expect(abs(inSitu.verificationsPerTransaction - 4.4) < 1e-9)
+        #expect(abs(inSitu.cpuShare - 0.66) < 1e-9)
+        // 4,000 µs per transaction, 2,640 of them verification.
+        let summary = try #require(floor.inSituSummary)
+        #expect(summary.contains("600.0 µs (1.20 times") && summary.contains("4.40 per committed"))
+        #expect(summary.contains("2640.0 µs, 66 %") && summary.contains("took 1360.0 µs"))
+        #expect(floor.summary.hasSuffix(summary))
+        // Without the nodes' measurement (earlier builds), the line is as before.
+        let unmeasured = try #require(VerificationFloor(nodes: nodes, verificationNanos: 500_000, cores: 2))
+        #expect(unmeasured.inSitu == nil && !unmeasured.summary.contains("Inside"))
+    }
+
     @Test func nothingCommittedOrNoMeasurementGivesNoFloor() {
         let idle: [(name: String, cpuSeconds: Double, committedTransactions: UInt64)] = [("r0/v0", 1, 0)]
         #expect(VerificationFloor(nodes: idle, verificationNanos: 100_000, cores: 2) == nil)

@@ -125,11 +125,20 @@ public final class ChainStore: @unchecked Sendable {
     private let hashes: Database
     private let certificates: Database
     private let receipts: Database
-    private let meta: Database
+    let meta: Database
+    /// Each recent block's state changes, until a fold writes them into the state tables (`ChainStore+PendingState`).
+    let pendingState: Database
     private let stateTablePrefix = "state:"
     public let limits: EncodingLimits
-
-    public init(directory: URL, options: Environment.Options = .init(), limits: EncodingLimits = .standard) throws {
+    /// How many blocks' state changes wait as records before one commit folds them into the state tables: 1 writes
+    /// every block's changes into the tables as it commits. More means fewer, larger folds (each rewrites the pages
+    /// the blocks touched) and more records to apply on top when the state is read or a node restarts.
+    public let stateFoldBlocks: Int
+    public static let stateFoldBlocksDefault = 32
+    public init(
+        directory: URL, options: Environment.Options = .init(), limits: EncodingLimits = .standard,
+        stateFoldBlocks: Int = ChainStore.stateFoldBlocksDefault
+    ) throws {
         var options = options
         // Five chain tables plus one per contract.
         options.databasesMax = max(options.databasesMax, 64)
@@ -139,7 +148,9 @@ public final class ChainStore: @unchecked Sendable {
         certificates = try environment.database(named: "certificates")
         receipts = try environment.database(named: "receipts")
         meta = try environment.database(named: "meta")
+        pendingState = try environment.database(named: "pending-state")
         self.limits = limits
+        self.stateFoldBlocks = max(1, stateFoldBlocks)
     }
 
     public func close() { environment.close() }
@@ -174,9 +185,23 @@ public final class ChainStore: @unchecked Sendable {
         }
         let encoded = commits.map(EncodedCommit.init)
         let metaRecords = records.sorted { $0.key < $1.key }
+        // A fold writes every contract the pending records name, some from earlier commits (or an earlier process),
+        // so when one is due all tables are opened first.
+        let foldDue = encoded.first.map { foldHeight(in: $0.header.height...encoded.last!.header.height) } ?? false
+        if foldDue {
+            for name in try contractTables() where tables[name] == nil { tables[name] = try stateTable(name) }
+        }
         try environment.write { txn in
-            for commit in encoded { try self.put(commit, tables: tables, txn) }
+            let pendingFrom = try self.pendingFrom(txn)
+            if !encoded.isEmpty, try txn.get(Self.pendingFromKey, in: self.meta) == nil {
+                // Before the blocks, which would move the default: from now on the records say what the tables lack.
+                try txn.put(Self.pendingFromKey, Self.heightKey(pendingFrom), in: self.meta)
+            }
+            for commit in encoded { try self.put(commit, txn) }
             for record in metaRecords { try txn.put(Array(record.key.utf8), record.value, in: self.meta) }
+            if foldDue, let last = encoded.last?.header.height {
+                try self.fold(from: pendingFrom, through: last, tables: tables, txn)
+            }
         }
     }
 
@@ -186,7 +211,8 @@ public final class ChainStore: @unchecked Sendable {
         let blockBytes: [UInt8]
         let receiptBytes: [UInt8]
         let certificateBytes: [UInt8]?
-        let changes: [(contract: String, key: [UInt8], value: [UInt8]?)]
+        /// The block's state changes as a pending record; nil when it changed nothing.
+        let pendingRecord: [UInt8]?
         let metaRecords: [(key: String, value: [UInt8])]
 
         init(_ commit: BlockCommit) {
@@ -194,12 +220,13 @@ public final class ChainStore: @unchecked Sendable {
             blockBytes = commit.block.encoded()
             receiptBytes = Receipt.encodeList(commit.receipts)
             certificateBytes = commit.certificate?.encoded()
-            changes = commit.stateChanges.sorted()
+            pendingRecord =
+                commit.stateChanges.isEmpty ? nil : ChainStore.encodePendingRecord(commit.stateChanges.sorted())
             metaRecords = commit.metaRecords.sorted { $0.key < $1.key }
         }
     }
 
-    private func put(_ commit: EncodedCommit, tables: [String: Database], _ txn: WriteTransaction) throws {
+    private func put(_ commit: EncodedCommit, _ txn: WriteTransaction) throws {
         let header = commit.header
         // Reads inside the transaction see its own earlier puts, so a batch checks each block against the last.
         let latest = try latestHeight(txn)
@@ -221,14 +248,7 @@ public final class ChainStore: @unchecked Sendable {
         try txn.put(key, commit.receiptBytes, in: receipts)
         if let certificateBytes = commit.certificateBytes { try txn.put(key, certificateBytes, in: certificates) }
         for record in commit.metaRecords { try txn.put(Array(record.key.utf8), record.value, in: meta) }
-        for change in commit.changes {
-            guard let table = tables[change.contract] else { continue }
-            if let value = change.value {
-                try txn.put(change.key, value, in: table)
-            } else {
-                _ = try txn.delete(change.key, in: table)
-            }
-        }
+        if let record = commit.pendingRecord { try txn.put(key, record, in: pendingState) }
     }
 
     /// Small durable records outside the chain, such as a validator's consensus safety state.
@@ -242,7 +262,7 @@ public final class ChainStore: @unchecked Sendable {
 
     // MARK: - Reading
 
-    private func latestHeight(_ txn: ReadTransaction) throws -> UInt64? {
+    func latestHeight(_ txn: ReadTransaction) throws -> UInt64? {
         guard let key = try txn.lastKey(in: blocks) else { return nil }
         guard key.count == 8 else {
             throw ChainStoreError.corrupt(height: 0, reason: "block key of \(key.count) bytes")
@@ -291,12 +311,15 @@ public final class ChainStore: @unchecked Sendable {
         }
     }
 
+    /// The committed value: a pending record's change if one has it, else the table's.
     public func state(contract: String, key: [UInt8]) throws -> [UInt8]? {
         let table = try stateTable(contract)
-        return try environment.read { try $0.get(key, in: table) }
+        return try environment.read { txn in
+            if let pending = try pendingChanges(txn).tables[contract]?[StateKey(key)] { return pending }
+            return try txn.get(key, in: table)
+        }
     }
 
-    /// Every key/value of a contract's table, in key order.
     /// Contracts that have a state table in this store: what a restarted validator must load, found in the store
     /// itself rather than in a list kept by hand.
     public func contractTables() throws -> [String] {
@@ -307,6 +330,7 @@ public final class ChainStore: @unchecked Sendable {
         }
     }
 
+    /// Every committed key/value of a contract (its table with the pending records applied), in key order.
     public func allState(contract: String) throws -> [(key: [UInt8], value: [UInt8])] {
         let table = try stateTable(contract)
         return try environment.read { txn in
@@ -315,15 +339,18 @@ public final class ChainStore: @unchecked Sendable {
                 entries.append((Array(key), Array(value)))
                 return true
             }
-            return entries
+            guard let pending = try pendingChanges(txn).tables[contract], !pending.isEmpty else { return entries }
+            var merged = Dictionary(entries.map { (StateKey($0.key), $0.value) }, uniquingKeysWith: { $1 })
+            for (key, value) in pending { merged[key] = value }
+            return merged.sorted { $0.key < $1.key }.map { (key: $0.key.bytes, value: $0.value) }
         }
     }
 
     // MARK: - Verification
 
     /// Checks the stored chain: heights contiguous, every parent hash links, every transactions root and receipts
-    /// root matches, the hash index and certificates point at the right blocks. Returns the first bad height with
-    /// the reason, or nil when all is well.
+    /// root matches, the hash index and certificates point at the right blocks, and the pending state records
+    /// decode. Returns the first bad height with the reason, or nil when all is well.
     public func verifyChain() throws -> (height: UInt64, reason: String)? {
         guard let latest = try latestHeight else { return nil }
         var previousHash: Hash256?
@@ -352,6 +379,11 @@ public final class ChainStore: @unchecked Sendable {
             }
             if try self.height(ofBlockHash: header.hash) != height { return (height, "hash index is wrong") }
             previousHash = header.hash
+        }
+        do {
+            _ = try environment.read { try pendingChanges($0) }
+        } catch ChainStoreError.corrupt(let height, let reason) {
+            return (height, reason)
         }
         return nil
     }

@@ -66,6 +66,9 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print("chain:          ok (heights 0...\(latest): parent links, transaction roots, receipt roots, index)")
+        print(
+            "state:          \(try store.contractTables().count) contract tables, \(try store.pendingStateBlocks) "
+                + "blocks' changes pending (folded into the tables every \(store.stateFoldBlocks) blocks)")
         let duplicates = try duplicateTransactions(store, through: latest)
         print("transactions:   \(duplicates.total) committed, \(duplicates.repeated) committed more than once")
         var mismatch = duplicates.repeated > 0

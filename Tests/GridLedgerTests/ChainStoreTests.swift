@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct ChainStoreTests {
     /// Builds `count` linked blocks after genesis, each with a few transactions, receipts and state changes.
-    private func makeChain(count: Int, transactionsPerBlock: Int = 5, seed: UInt64 = 1) -> [BlockCommit] {
+    func makeChain(count: Int, transactionsPerBlock: Int = 5, seed: UInt64 = 1) -> [BlockCommit] {
         var random = TestRandom(seed: seed)
         var commits: [BlockCommit] = []
         var parent = Hash256.zero

@@ -38,6 +38,8 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Short form for logs and tables; the full key is `hex`.
     public var description: String { String(hex.prefix(12)) }
 
+    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
+
     public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -39,6 +39,8 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
+    public static func == (lhs: Hash256, rhs: Hash256) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
+
     public var hex: String { bytes.hexString }
     public var description: String { String(hex.prefix(16)) }
 

@@ -1,3 +1,5 @@
+import GridCrypto
+
 /// A key in a contract's state table. A wrapper rather than a bare `[UInt8]` so that dictionaries hash it in one
 /// call instead of byte by byte (state lookups are on every transaction's path), and so it orders by raw bytes,
 /// as LMDB does.
@@ -9,6 +11,8 @@ public struct StateKey: Hashable, Comparable, Sendable {
     public func hash(into hasher: inout Hasher) {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
+
+    public static func == (lhs: StateKey, rhs: StateKey) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
 
     public static func < (lhs: StateKey, rhs: StateKey) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)

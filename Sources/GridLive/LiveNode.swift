@@ -309,7 +309,8 @@ public final class LiveNode: Service, @unchecked Sendable {
     private func writeMetricsFile(final: Bool = false) {
         guard let path = options.metricsFile else { return }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Sorting and indenting only help people, who read the file left at a stop; the run parses the others.
+        encoder.outputFormatting = final ? [.prettyPrinted, .sortedKeys] : []
         do {
             let metrics = Self.snapshot(recorder, transport, withCheckpointLog: final)
             try Self.replaceFile(at: path, with: try encoder.encode(metrics))

@@ -62,4 +62,22 @@ import Testing
         #expect(Merkle.proof(of: 3, in: leaves(3)) == nil)
         #expect(Merkle.proof(of: -1, in: leaves(3)) == nil)
     }
+
+    /// The one-`memcmp` equality that hashes, keys and state keys use agrees with element-wise equality.
+    @Test func bytesEqualAgreesWithElementwiseEquality() throws {
+        let cases: [([UInt8], [UInt8])] = [
+            ([], []), ([1], []), ([1, 2, 3], [1, 2, 3]), ([1, 2, 3], [1, 2, 4]), ([0, 2, 3], [1, 2, 3]),
+            ([1, 2], [1, 2, 3]), (Array(repeating: 7, count: 33), Array(repeating: 7, count: 33)),
+        ]
+        for (lhs, rhs) in cases {
+            #expect(bytesEqual(lhs, rhs) == (lhs == rhs), "\(lhs) vs \(rhs)")
+            #expect(bytesEqual(rhs, lhs) == (lhs == rhs), "\(rhs) vs \(lhs)")
+        }
+        let a = Hash256.blake2b([1, 2, 3])
+        var flipped = a.bytes
+        flipped[31] ^= 1
+        let other = try Hash256(bytes: flipped)
+        #expect(a == Hash256.blake2b([1, 2, 3]) && a != other)
+        #expect(Set([a, other, Hash256.blake2b([1, 2, 3])]).count == 2)
+    }
 }

@@ -80,8 +80,8 @@ extension ChainStore {
         try txn.put(Self.pendingFromKey, Self.heightKey(through + 1), in: meta)
     }
 
-    /// Layout: version byte, `UInt32` count, then per change in canonical order: short string contract, `UInt32`
-    /// length + key, `UInt8` 1 and `UInt32` length + value, or `UInt8` 0 for a deletion.
+    /// Layout: version byte, `UInt32` count, then each change in canonical order as the state digest hashes it
+    /// (`StateChanges.write`).
     static func encodePendingRecord(_ changes: [(contract: String, key: [UInt8], value: [UInt8]?)]) -> [UInt8] {
         var size = 5
         for change in changes {
@@ -90,16 +90,7 @@ extension ChainStore {
         var writer = ByteWriter(capacity: size)
         writer.write(pendingRecordVersion)
         writer.write(UInt32(changes.count))
-        for change in changes {
-            writer.writeShortString(change.contract)
-            writer.writeBytes(change.key)
-            if let value = change.value {
-                writer.write(UInt8(1))
-                writer.writeBytes(value)
-            } else {
-                writer.write(UInt8(0))
-            }
-        }
+        for change in changes { StateChanges.write(change, into: &writer) }
         return writer.bytes
     }
 

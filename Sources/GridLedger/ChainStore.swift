@@ -46,17 +46,23 @@ public struct StateChanges: Sendable, Equatable {
         var hasher = Blake2bHasher()
         for change in sorted() {
             var writer = ByteWriter(capacity: 64)
-            writer.writeShortString(change.contract)
-            writer.writeBytes(change.key)
-            if let value = change.value {
-                writer.write(UInt8(1))
-                writer.writeBytes(value)
-            } else {
-                writer.write(UInt8(0))
-            }
+            Self.write(change, into: &writer)
             hasher.update(writer.bytes)
         }
         return hasher.finalize()
+    }
+
+    /// One change's canonical bytes (what the digest hashes and a pending record holds): short string contract,
+    /// `UInt32` length + key, then `UInt8` 1 and `UInt32` length + value, or `UInt8` 0 for a deletion.
+    static func write(_ change: (contract: String, key: [UInt8], value: [UInt8]?), into writer: inout ByteWriter) {
+        writer.writeShortString(change.contract)
+        writer.writeBytes(change.key)
+        if let value = change.value {
+            writer.write(UInt8(1))
+            writer.writeBytes(value)
+        } else {
+            writer.write(UInt8(0))
+        }
     }
 
     /// The state root after applying these changes to a state whose root was `parent`: a hash chain over
@@ -140,7 +146,7 @@ public final class ChainStore: @unchecked Sendable {
         stateFoldBlocks: Int = ChainStore.stateFoldBlocksDefault
     ) throws {
         var options = options
-        // Five chain tables plus one per contract.
+        // Six chain tables plus one per contract.
         options.databasesMax = max(options.databasesMax, 64)
         environment = try Environment(path: directory.path, options: options)
         blocks = try environment.database(named: "blocks")
@@ -187,7 +193,10 @@ public final class ChainStore: @unchecked Sendable {
         let metaRecords = records.sorted { $0.key < $1.key }
         // A fold writes every contract the pending records name, some from earlier commits (or an earlier process),
         // so when one is due all tables are opened first.
-        let foldDue = encoded.first.map { foldHeight(in: $0.header.height...encoded.last!.header.height) } ?? false
+        var foldDue = false
+        if let first = encoded.first?.header.height, let last = encoded.last?.header.height, first <= last {
+            foldDue = foldHeight(in: first...last)
+        }
         if foldDue {
             for name in try contractTables() where tables[name] == nil { tables[name] = try stateTable(name) }
         }

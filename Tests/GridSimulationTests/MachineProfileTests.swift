@@ -74,6 +74,10 @@ struct MachineProfileTests {
         let threads = try MachineProfile.load(
             contentsOf: url.deletingLastPathComponent().appendingPathComponent("reference-vm-live-threads.json"))
         #expect(threads.pricesEventLoop && threads.runtimeNanosPerSecond > 0 && threads.generatorNanosPerWakeup > 0)
+        // And the one fitted after the store's pending records, which changed what a live commit costs.
+        let store = try MachineProfile.load(
+            contentsOf: url.deletingLastPathComponent().appendingPathComponent("reference-vm-live-store.json"))
+        #expect(store.pricesEventLoop && store.runtimeNanosPerTransaction > 0 && store.source.contains("--from-live"))
         #expect(!live.pricesEventLoop && live.runtimeNanosPerSecond == 0)
         #expect(!MachineProfile.shippedDefault.pricesEventLoop)
     }

@@ -33,12 +33,14 @@ final class ConsensusThread: @unchecked Sendable {
     private let failed: (any Error) -> Void
     // Only the consensus thread touches these.
     private var timers = TimerHeap()
+    private let leaderStatus: LeaderStatusFile?
 
     init(
         host: any NodeHost, inboxEventsMax: Int, inboxBytesMax: Int, clientInboxEventsMax: Int,
-        metrics: MetricsRecorder,
+        metrics: MetricsRecorder, leaderStatus: LeaderStatusFile? = nil,
         carryOut: @escaping (NodeOutput) -> Void, failed: @escaping (any Error) -> Void
     ) {
+        self.leaderStatus = leaderStatus
         self.host = host
         self.inboxEventsMax = max(1, inboxEventsMax)
         self.inboxBytesMax = max(1, inboxBytesMax)
@@ -191,6 +193,7 @@ final class ConsensusThread: @unchecked Sendable {
         let statistics = host.storeWriteStatistics
         let position = host.roundPosition
         let awaitedLeader = host.awaitedLeader
+        leaderStatus?.update(round: position.round, progress: position.progress, awaitedLeader: awaitedLeader)
         let pooled = host.pooledTransactions
         let submissions = host.entrySubmissions
         metrics.record(output.observations)

@@ -94,6 +94,7 @@ public final class LiveNode: Service, @unchecked Sendable {
         consensus = ConsensusThread(
             host: host, inboxEventsMax: options.inboxEventsMax, inboxBytesMax: options.inboxBytesMax,
             clientInboxEventsMax: options.clientInboxEventsMax, metrics: recorder,
+            leaderStatus: options.metricsFile.flatMap { LeaderStatusFile(metricsFile: $0) },
             carryOut: { output in
                 guard let transport = late.value else { return }
                 // The store write already happened inside `handle`: everything may leave now, in this order.

@@ -192,9 +192,23 @@ public final class LiveRun {
     /// The node's latest status as it wrote it (it refreshes the file many times a second).
     /// Nil while the node has not written one yet (it renames a complete file into place, so a read never sees
     /// half a file): callers treat that as "no status", and a start or a fault that needs one fails by name.
+    /// The node's metrics file, with whom it waits on taken from its leader status line when that is newer (the
+    /// line changes with every round; the metrics file every 50 ms).
     func status(of name: String) -> NodeStatusSnapshot? {
-        guard let data = try? Data(contentsOf: metricsURL(name)) else { return nil }
-        return try? JSONDecoder().decode(NodeStatusSnapshot.self, from: data)
+        // A missing or half-written metrics file reads as no status; the leader line alone says enough for a fault.
+        let data = try? Data(contentsOf: metricsURL(name))
+        var status = data.flatMap { try? JSONDecoder().decode(NodeStatusSnapshot.self, from: $0) }
+        if let line = LeaderStatus.read(metricsFile: metricsURL(name).path),
+            line.writtenAtUnixNanos >= status?.writtenAtUnixNanos ?? 0
+        {
+            var merged = status ?? NodeStatusSnapshot()
+            merged.round = line.round
+            merged.roundProgress = line.progress
+            merged.awaitedLeader = line.awaitedLeader
+            merged.writtenAtUnixNanos = line.writtenAtUnixNanos
+            status = merged
+        }
+        return status
     }
 
     // MARK: - The run

@@ -86,8 +86,6 @@ struct NodeCommand: AsyncParsableCommand {
             metricsPort: setup.metricsPort, metricsFile: setup.metricsFile.path, controlFile: setup.controlFile.path,
             logger: logger)
         options.logger[metadataKey: "node"] = "\(setup.node.name)"
-        // A live run reads whom the replicas wait on from this file when a fault names `REGION/leader`: keep it
-        // fresh to a twentieth of a second.
         options.clientInboxEventsMax = setup.topology.consensus.blockTransactionsMax
         // One I/O thread: with 4 nodes on 2 cores, a second per node only competes with the consensus threads
         // (measured one run after the other at 2,000 tx/s: p99 308 ms against 512 ms with two).

@@ -12,7 +12,8 @@ import GridStorage
 extension ChainStore {
     /// Meta key of the first height whose changes are still pending. Absent in a store that has never kept a record
     /// (written by a build before records existed, or empty): all its changes are in the tables.
-    static let pendingFromKey = Array("chainstore.state-pending-from".utf8)
+    static let pendingFromName = "chainstore.state-pending-from"
+    static let pendingFromKey = Array(pendingFromName.utf8)
     /// Version byte of a record's encoding.
     static let pendingRecordVersion: UInt8 = 1
 
@@ -34,14 +35,17 @@ extension ChainStore {
     }
 
     /// The first height whose changes are not in the tables yet, as `txn` sees it.
-    func pendingFrom(_ txn: ReadTransaction) throws -> UInt64 {
+    func pendingFrom(_ txn: ReadTransaction) throws -> UInt64 { try pendingMark(txn).height }
+
+    /// The same, and whether the store holds the mark (false: it is the default, all changes in the tables).
+    func pendingMark(_ txn: ReadTransaction) throws -> (height: UInt64, stored: Bool) {
         if let bytes = try txn.get(Self.pendingFromKey, in: meta) {
             guard bytes.count == 8 else {
-                throw ChainStoreError.corrupt(height: 0, reason: "meta \(Self.pendingFromKey) of \(bytes.count) bytes")
+                throw ChainStoreError.corrupt(height: 0, reason: "meta \(Self.pendingFromName) of \(bytes.count) bytes")
             }
-            return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+            return (bytes.reduce(0) { $0 << 8 | UInt64($1) }, true)
         }
-        return try latestHeight(txn).map { $0 + 1 } ?? 0
+        return (try latestHeight(txn).map { $0 + 1 } ?? 0, false)
     }
 
     /// The pending records merged in height order (later changes win).

@@ -201,8 +201,8 @@ public final class ChainStore: @unchecked Sendable {
             for name in try contractTables() where tables[name] == nil { tables[name] = try stateTable(name) }
         }
         try environment.write { txn in
-            let pendingFrom = try self.pendingFrom(txn)
-            if !encoded.isEmpty, try txn.get(Self.pendingFromKey, in: self.meta) == nil {
+            let (pendingFrom, marked) = try self.pendingMark(txn)
+            if !encoded.isEmpty, !marked {
                 // Before the blocks, which would move the default: from now on the records say what the tables lack.
                 try txn.put(Self.pendingFromKey, Self.heightKey(pendingFrom), in: self.meta)
             }

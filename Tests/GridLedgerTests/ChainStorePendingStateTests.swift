@@ -130,6 +130,11 @@ extension ChainStoreTests {
                 #expect(failure.height == 4 && failure.reason.contains("pending state"), "\(failure)")
                 #expect(throws: ChainStoreError.self) { try store.allState(contract: "transfer") }
             }
+            // A damaged pending mark is named as the meta key it is.
+            let meta = try store.environment.database(named: "meta")
+            try store.environment.write { txn in try txn.put(ChainStore.pendingFromKey, [1, 2, 3], in: meta) }
+            let failure = try #require(try store.verifyChain())
+            #expect(failure.reason == "meta chainstore.state-pending-from of 3 bytes", "\(failure)")
         }
     }
 

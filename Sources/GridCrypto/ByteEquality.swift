@@ -13,3 +13,19 @@ public func bytesEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         }
     }
 }
+
+/// Lexicographic order of byte arrays by one `memcmp` over the common prefix, the shorter first when that ties: the
+/// same order as `lexicographicallyPrecedes`, which compares element by element through generic code. Sorting a
+/// block's touched state keys (for its state digest, its pending record and each fold) spent 2.5 % of a live
+/// validator's CPU there (perf, `default` at 5,000 tx/s, 2026-12-06).
+@inlinable
+public func bytesPrecede(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    let common = min(lhs.count, rhs.count)
+    if common > 0 {
+        let order = lhs.withUnsafeBufferPointer { left in
+            rhs.withUnsafeBufferPointer { right in memcmp(left.baseAddress!, right.baseAddress!, common) }
+        }
+        if order != 0 { return order < 0 }
+    }
+    return lhs.count < rhs.count
+}

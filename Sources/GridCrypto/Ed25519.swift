@@ -41,7 +41,7 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
     public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
 
     public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        bytesPrecede(lhs.bytes, rhs.bytes)
     }
 }
 

@@ -45,7 +45,7 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var description: String { String(hex.prefix(16)) }
 
     public static func < (lhs: Hash256, rhs: Hash256) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        bytesPrecede(lhs.bytes, rhs.bytes)
     }
 }
 

@@ -57,7 +57,8 @@ extension ChainStore {
                 throw ChainStoreError.corrupt(height: 0, reason: "pending state key of \(key.count) bytes")
             }
             let height = key.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            merged.merge(try Self.decodePendingRecord(Array(value), height: height))
+            // Straight into the merged set (later heights overwrite), not through a set per record.
+            try Self.decodePendingRecord(Array(value), height: height, into: &merged)
             return true
         }
         return merged
@@ -98,8 +99,9 @@ extension ChainStore {
         return writer.bytes
     }
 
-    /// Reads a record back; anything malformed is a damaged store, reported with its height.
-    static func decodePendingRecord(_ bytes: [UInt8], height: UInt64) throws -> StateChanges {
+    /// Reads a record back into `changes`, as merging it would; anything malformed is a damaged store, reported with
+    /// its height (and `changes` may then hold part of the record: the caller gives up on the whole read).
+    static func decodePendingRecord(_ bytes: [UInt8], height: UInt64, into changes: inout StateChanges) throws {
         do {
             var reader = ByteReader(bytes)
             try reader.expectVersion(pendingRecordVersion, "pendingState.version")
@@ -108,7 +110,6 @@ extension ChainStore {
             // A change is at least a 1-byte name length, a 4-byte key length and a flag.
             try reader.checkCount(
                 count, limit: Int(UInt32.max), minimumElementBytes: 6, field: "pendingState.count", at: countOffset)
-            var changes = StateChanges()
             for index in 0..<count {
                 let contract = try reader.readShortString("pendingState[\(index)].contract")
                 let key = try reader.readBytes(limit: bytes.count, "pendingState[\(index)].key")
@@ -125,7 +126,6 @@ extension ChainStore {
                 }
             }
             try reader.expectEnd("pendingState")
-            return changes
         } catch {
             throw ChainStoreError.corrupt(height: height, reason: "pending state changes: \(error)")
         }

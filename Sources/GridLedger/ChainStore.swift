@@ -43,13 +43,16 @@ public struct StateChanges: Sendable, Equatable {
 
     /// BLAKE2b-256 over the canonical list; a deletion and an empty value hash differently.
     public var digest: Hash256 {
-        var hasher = Blake2bHasher()
-        for change in sorted() {
-            var writer = ByteWriter(capacity: 64)
-            Self.write(change, into: &writer)
-            hasher.update(writer.bytes)
+        // One buffer for the whole list, hashed in one call: the same digest as hashing change by change, without
+        // an allocation for each change.
+        let changes = sorted()
+        var size = 0
+        for change in changes {
+            size += 10 + change.contract.utf8.count + change.key.count + (change.value?.count ?? 0)
         }
-        return hasher.finalize()
+        var writer = ByteWriter(capacity: size)
+        for change in changes { Self.write(change, into: &writer) }
+        return Hash256.blake2b(writer.bytes)
     }
 
     /// One change's canonical bytes (what the digest hashes and a pending record holds): short string contract,

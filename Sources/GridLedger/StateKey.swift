@@ -15,6 +15,6 @@ public struct StateKey: Hashable, Comparable, Sendable {
     public static func == (lhs: StateKey, rhs: StateKey) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
 
     public static func < (lhs: StateKey, rhs: StateKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        bytesPrecede(lhs.bytes, rhs.bytes)
     }
 }

@@ -80,4 +80,21 @@ import Testing
         #expect(a == Hash256.blake2b([1, 2, 3]) && a != other)
         #expect(Set([a, other, Hash256.blake2b([1, 2, 3])]).count == 2)
     }
+
+    /// The `memcmp` order that hashes, keys and state keys sort by is the element-wise lexicographic one, bytes
+    /// above 127 included (`memcmp` compares them unsigned) and a prefix before what extends it.
+    @Test func bytesPrecedeAgreesWithLexicographicOrder() {
+        let cases: [[UInt8]] = [
+            [], [0], [1], [0x7f], [0x80], [0xff], [1, 2], [1, 2, 3], [1, 2, 4], [1, 0xff], [0xff, 0], [0x80, 0x7f],
+            Array(repeating: 7, count: 33), Array(repeating: 7, count: 32) + [8],
+        ]
+        for lhs in cases {
+            for rhs in cases {
+                #expect(
+                    bytesPrecede(lhs, rhs) == lhs.lexicographicallyPrecedes(rhs), "\(lhs) vs \(rhs)")
+            }
+        }
+        let hashes = (0..<64).map { Hash256.blake2b([UInt8($0)]) }
+        #expect(hashes.sorted().map(\.bytes) == hashes.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) })
+    }
 }

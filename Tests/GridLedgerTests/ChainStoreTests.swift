@@ -211,4 +211,19 @@ import Testing
         third.set(contract: "a", key: [3], value: [])
         #expect(third.digest != second.digest, "deleting a key and storing an empty value must differ")
     }
+
+    /// The digest is a known function of the canonical bytes, so stores and state roots of earlier builds stay valid:
+    /// BLAKE2b-256 of the changes in canonical order, each as contract (short string), key (`UInt32` length), then
+    /// 1 and the value (`UInt32` length) or 0 for a deletion.
+    @Test func stateChangesDigestHashesTheCanonicalBytes() {
+        var changes = StateChanges()
+        changes.set(contract: "transfer", key: [0x62, 0xff], value: [0, 0, 0, 5])
+        changes.delete(contract: "transfer", key: [0x62, 0x01])
+        changes.set(contract: "grid", key: [7], value: [])
+        let expected: [UInt8] =
+            [4] + Array("grid".utf8) + [0, 0, 0, 1, 7] + [1, 0, 0, 0, 0]
+            + [8] + Array("transfer".utf8) + [0, 0, 0, 2, 0x62, 0x01] + [0]
+            + [8] + Array("transfer".utf8) + [0, 0, 0, 2, 0x62, 0xff] + [1, 0, 0, 0, 4, 0, 0, 0, 5]
+        #expect(changes.digest == Hash256.blake2b(expected))
+    }
 }

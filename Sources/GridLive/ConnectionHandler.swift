@@ -101,7 +101,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             handshakeTimeout?.cancel()
             state = .peer(address)
             transport.metrics.update { $0.peerHandshakesCompleted += 1 }
-            if case .dialed = role { transport.established(outbound: context.channel, to: address) }
+            switch role {
+            case .dialed: transport.established(outbound: context.channel, to: address)
+            case .accepted: transport.established(inboundFrom: address)
+            }
         case .peer(let address):
             receivedPeerFrame(bytes, from: address)
         case .client(let connection):

@@ -31,6 +31,8 @@ final class OutboundPeer: @unchecked Sendable {
     private unowned let transport: Transport
 
     private var channel: (any Channel)?
+    /// From the dial until its connection is handshaken (`established`) or fails or closes: a second dial in that
+    /// window would make a second connection to the same peer.
     private var dialing = false
     private var stopped = false
     private var reconnectDelayMillis: Int64
@@ -100,13 +102,13 @@ final class OutboundPeer: @unchecked Sendable {
             }
             .connect(host: peer.host, port: peer.port)
             .whenComplete { result in
-                self.dialing = false
                 switch result {
                 case .success(let channel):
                     // Established only once the peer's proof verifies (`established`); a close before that, or
                     // after, brings a new dial.
                     channel.closeFuture.whenComplete { _ in self.closed(channel) }
                 case .failure:
+                    self.dialing = false
                     self.transport.metrics.update { $0.dialFailures += 1 }
                     self.scheduleReconnect()
                 }
@@ -121,6 +123,7 @@ final class OutboundPeer: @unchecked Sendable {
             return
         }
         self.channel = channel
+        dialing = false
         reconnectDelayMillis = transport.options.reconnectDelayMillisMin
         transport.metrics.update { $0.peersConnected += 1 }
         transport.options.logger.debug("connected to \(peer.address)")
@@ -131,8 +134,25 @@ final class OutboundPeer: @unchecked Sendable {
             self.channel = nil
             transport.metrics.update { $0.peersConnected -= 1 }
             transport.options.logger.debug("connection to \(peer.address) closed")
+        } else if channel == nil {
+            // The dial's connection closed before its handshake completed.
+            dialing = false
         }
         scheduleReconnect()
+    }
+
+    /// The peer has just proved itself on a connection it dialed to us, so it is up: dial it now rather than when
+    /// the back-off says. From any thread. Without this a restarted validator heard its peers only once their
+    /// back-off (doubling to `reconnectDelayMillisMax` while it was down) ran out, and its sync requests' answers
+    /// were dropped until then.
+    func peerIsUp() {
+        loop.execute {
+            guard !self.stopped, !self.dialing, self.channel == nil else { return }
+            self.reconnectTask?.cancel()
+            self.reconnectTask = nil
+            self.reconnectDelayMillis = self.transport.options.reconnectDelayMillisMin
+            self.dial()
+        }
     }
 
     private func scheduleReconnect() {

@@ -229,6 +229,11 @@ final class Transport: Sendable {
         outbound.withLock { $0[peer] }?.established(channel)
     }
 
+    /// `peer` proved its key on a connection it dialed: our own connection to it need not wait for its back-off.
+    func established(inboundFrom peer: NodeAddress) {
+        outbound.withLock { $0[peer] }?.peerIsUp()
+    }
+
     /// A client's submission: registered for its reply and handed to the node, or answered `.busy` at once.
     func submit(_ connection: ClientConnection, requestID: UInt64, transaction: [UInt8]) {
         metrics.update { $0.clientSubmissions += 1 }

@@ -144,6 +144,38 @@ import Testing
         }
     }
 
+    /// A peer that proves itself on a connection it dialed is dialed back at once, whatever the back-off: with a
+    /// 30 s back-off, nodes that started before their peers listened, and the peers of a restarted validator, would
+    /// otherwise not send to it for 30 s (and a restarted validator's sync answers would be dropped until then).
+    @Test func peersDialARestartedValidatorBackAtOnce() async throws {
+        try await withCluster(
+            setUp: { cluster in
+                cluster.customize = { _, options in
+                    options.reconnectDelayMillisMin = 30_000
+                    options.reconnectDelayMillisMax = 30_000
+                }
+            }
+        ) { cluster in
+            func connected() -> [Int] { (0..<4).map { cluster.nodes[$0]?.metrics.peersConnected ?? -1 } }
+            #expect(await eventually(within: 10) { connected() == [3, 3, 3, 3] }, "\(connected())")
+            try await cluster.cancel(3)
+            #expect(await eventually(within: 10) { connected().prefix(3) == [2, 2, 2] }, "\(connected())")
+            try cluster.start(3, fresh: false)
+            #expect(await eventually(within: 10) { connected() == [3, 3, 3, 3] }, "\(connected())")
+            let client = try await TestClient(port: cluster.ports[0])
+            try await Self.submit(20, through: client, cluster: cluster)
+            #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) })
+            let replyHeight =
+                client.replies.values.compactMap { reply -> UInt64? in
+                    if case .committed(let height) = reply { return height }
+                    return nil
+                }.max() ?? 0
+            #expect(await cluster.allReach(replyHeight, within: 10))
+            await client.connection.close()
+            await cluster.stopAll()
+        }
+    }
+
     @Test func aCommitteeOrdersTheRegionIntoCheckpointsAndTheRegionLearnsFinality() async throws {
         try await withCluster(validators: 4, members: 4) { cluster in
             let client = try await TestClient(port: cluster.ports[0])

@@ -29,6 +29,14 @@ import Testing
         return ids.allSatisfy { if case .committed = replies[$0] { true } else { false } }
     }
 
+    /// The highest height any reply named as its transaction's commit; 0 before the first.
+    static func highestCommittedHeight(_ replies: [UInt64: ClientReply]) -> UInt64 {
+        replies.values.compactMap { reply -> UInt64? in
+            if case .committed(let height) = reply { return height }
+            return nil
+        }.max() ?? 0
+    }
+
     @Test func clientTransactionsCommitOnEveryStore() async throws {
         try await withCluster { cluster in
             let client = try await TestClient(port: cluster.ports[1])
@@ -38,11 +46,7 @@ import Testing
             #expect(answered, "\(replies.count) of 200 answered")
             let notCommitted = replies.filter { if case .committed = $0.value { false } else { true } }
             #expect(notCommitted.isEmpty, "not committed: \(notCommitted.prefix(5))")
-            let replyHeight =
-                replies.values.compactMap { reply -> UInt64? in
-                    if case .committed(let height) = reply { return height }
-                    return nil
-                }.max() ?? 0
+            let replyHeight = Self.highestCommittedHeight(replies)
             #expect(replyHeight > 0)
 
             // Every node commits the same chain; the chain goes quiet once nothing is left to commit.
@@ -129,11 +133,7 @@ import Testing
             // New work makes the restarted node learn it is behind and sync.
             try await Self.submit(20, through: client, cluster: cluster, firstNonce: 4, firstID: 61)
             #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 61...80) })
-            let replyHeight =
-                client.replies.values.compactMap { reply -> UInt64? in
-                    if case .committed(let height) = reply { return height }
-                    return nil
-                }.max() ?? 0
+            let replyHeight = Self.highestCommittedHeight(client.replies)
             #expect(replyHeight > leaderHeight)
             #expect(
                 await cluster.allReach(replyHeight, within: 10),
@@ -165,11 +165,7 @@ import Testing
             let client = try await TestClient(port: cluster.ports[0])
             try await Self.submit(20, through: client, cluster: cluster)
             #expect(await eventually(within: 10) { Self.allCommitted(client, ids: 1...20) })
-            let replyHeight =
-                client.replies.values.compactMap { reply -> UInt64? in
-                    if case .committed(let height) = reply { return height }
-                    return nil
-                }.max() ?? 0
+            let replyHeight = Self.highestCommittedHeight(client.replies)
             #expect(await cluster.allReach(replyHeight, within: 10))
             await client.connection.close()
             await cluster.stopAll()

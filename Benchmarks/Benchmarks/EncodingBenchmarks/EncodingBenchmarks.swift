@@ -86,32 +86,19 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 /// What `transfers` transfers between 10,000 accounts write: the sender's and the recipient's balance and the
-/// recipient's energy, each a 33-byte key and an 8-byte value, as `TransferContract` keys them.
+/// recipient's energy, each a 33-byte key and an 8-byte value, as `TransferContract` keys them. Accounts are hashes
+/// of their index and pairs are spread by two primes, so every run digests the same changes.
 private func transferChanges(transfers: Int) -> StateChanges {
+    let accountCount = 10_000
+    let accounts = (0..<accountCount).map { Hash256.blake2b(withUnsafeBytes(of: UInt64($0)) { Array($0) }).bytes }
     var changes = StateChanges()
-    var random = SplitMix64(seed: 11)
-    func account() -> [UInt8] { (0..<32).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
-    let accounts = (0..<10_000).map { _ in account() }
     for index in 0..<transfers {
-        let sender = accounts[Int(random.next() % 10_000)]
-        let recipient = accounts[Int(random.next() % 10_000)]
+        let sender = accounts[(index &* 7_919) % accountCount]
+        let recipient = accounts[(index &* 104_729 &+ 1) % accountCount]
         let value = withUnsafeBytes(of: UInt64(index).bigEndian) { Array($0) }
         changes.set(contract: "transfer", key: [0x62] + sender, value: value)
         changes.set(contract: "transfer", key: [0x62] + recipient, value: value)
         changes.set(contract: "transfer", key: [0x65] + recipient, value: value)
     }
     return changes
-}
-
-/// A seeded generator, so every run digests the same changes.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

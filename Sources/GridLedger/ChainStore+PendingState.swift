@@ -88,11 +88,7 @@ extension ChainStore {
     /// Layout: version byte, `UInt32` count, then each change in canonical order as the state digest hashes it
     /// (`StateChanges.write`).
     static func encodePendingRecord(_ changes: [(contract: String, key: [UInt8], value: [UInt8]?)]) -> [UInt8] {
-        var size = 5
-        for change in changes {
-            size += 10 + change.contract.utf8.count + change.key.count + (change.value?.count ?? 0)
-        }
-        var writer = ByteWriter(capacity: size)
+        var writer = ByteWriter(capacity: 5 + changes.reduce(0) { $0 + StateChanges.writtenBytes($1) })
         writer.write(pendingRecordVersion)
         writer.write(UInt32(changes.count))
         for change in changes { StateChanges.write(change, into: &writer) }

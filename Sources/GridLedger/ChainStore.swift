@@ -46,17 +46,19 @@ public struct StateChanges: Sendable, Equatable {
         // One buffer for the whole list, hashed in one call: the same digest as hashing change by change, without
         // an allocation for each change.
         let changes = sorted()
-        var size = 0
-        for change in changes {
-            size += 10 + change.contract.utf8.count + change.key.count + (change.value?.count ?? 0)
-        }
-        var writer = ByteWriter(capacity: size)
+        var writer = ByteWriter(capacity: changes.reduce(0) { $0 + Self.writtenBytes($1) })
         for change in changes { Self.write(change, into: &writer) }
         return Hash256.blake2b(writer.bytes)
     }
 
     /// One change's canonical bytes (what the digest hashes and a pending record holds): short string contract,
     /// `UInt32` length + key, then `UInt8` 1 and `UInt32` length + value, or `UInt8` 0 for a deletion.
+    /// How many bytes `write` appends for `change`: the contract's length byte and name, the key's 4-byte length and
+    /// bytes, the flag and, for a value, its 4-byte length and bytes (at most; a deletion has no value).
+    static func writtenBytes(_ change: (contract: String, key: [UInt8], value: [UInt8]?)) -> Int {
+        10 + change.contract.utf8.count + change.key.count + (change.value?.count ?? 0)
+    }
+
     static func write(_ change: (contract: String, key: [UInt8], value: [UInt8]?), into writer: inout ByteWriter) {
         writer.writeShortString(change.contract)
         writer.writeBytes(change.key)

@@ -189,13 +189,13 @@ public final class LiveRun {
         deploymentDirectory.appendingPathComponent("control/\(name.replacingOccurrences(of: "/", with: "-")).jsonl")
     }
 
-    /// The node's latest status as it wrote it (it refreshes the file many times a second).
-    /// Nil while the node has not written one yet (it renames a complete file into place, so a read never sees
-    /// half a file): callers treat that as "no status", and a start or a fault that needs one fails by name.
-    /// The node's metrics file, with whom it waits on taken from its leader status line when that is newer (the
-    /// line changes with every round; the metrics file every 50 ms).
+    /// The node's latest status: its metrics file, with whom it waits on taken from its leader status line when that
+    /// is newer (the line changes with every round, the metrics file every 50 ms). Nil while the node has written
+    /// neither: callers treat that as "no status", and a start or a fault that needs one fails by name.
     func status(of name: String) -> NodeStatusSnapshot? {
-        // A missing or half-written metrics file reads as no status; the leader line alone says enough for a fault.
+        // Both `try?`s are deliberate: a metrics file not written yet (or, on a crash, cut short) reads as no status
+        // rather than an error, since the node rewrites it within 50 ms and the leader line alone says enough for a
+        // fault; the caller reports a node that never gives a status by its name.
         let data = try? Data(contentsOf: metricsURL(name))
         var status = data.flatMap { try? JSONDecoder().decode(NodeStatusSnapshot.self, from: $0) }
         if let line = LeaderStatus.read(metricsFile: metricsURL(name).path),

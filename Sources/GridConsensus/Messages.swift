@@ -46,7 +46,7 @@ public struct Proposal<Payload: ConsensusPayload>: Hashable, Sendable {
     }
 
     /// What the leader signs: a domain tag and the block hash.
-    public static func signingBytes(_ hash: Hash256) -> [UInt8] { SigningDomain.proposal + hash.bytes }
+    public static func signingBytes(_ hash: Hash256) -> [UInt8] { hash.withUnsafeBytes { SigningDomain.proposal + $0 } }
 }
 
 public struct Vote: Hashable, Sendable {

@@ -1,25 +1,43 @@
 import CSodium
 
-/// An Ed25519 public key (32 bytes).
+/// An Ed25519 public key (32 bytes), held inline (`InlineBytes32`).
 public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let byteCount = 32
-    public let bytes: [UInt8]
+    @usableFromInline let storage: InlineBytes32
 
     public init(bytes: [UInt8]) throws(CryptoError) {
         guard bytes.count == Self.byteCount else {
             throw .invalidLength(what: "Ed25519 public key", expectedBytes: Self.byteCount, actualBytes: bytes.count)
         }
-        self.bytes = bytes
+        storage = bytes.withUnsafeBytes { InlineBytes32(exactly: $0) }
+    }
+
+    /// The key in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
+    public init(exactly buffer: UnsafeRawBufferPointer) {
+        storage = InlineBytes32(exactly: buffer)
+    }
+
+    init(storage: InlineBytes32) {
+        self.storage = storage
+    }
+
+    /// A copy of the bytes; encoders use `withUnsafeBytes` instead, which copies nothing.
+    public var bytes: [UInt8] { storage.array }
+
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
     }
 
     /// Checks a detached signature over `message`. Malformed keys and signatures simply fail to verify.
     public func verify(_ signature: Signature, for message: UnsafeRawBufferPointer) -> Bool {
         Sodium.ensureInitialised()
-        return signature.bytes.withUnsafeBufferPointer { sig in
-            bytes.withUnsafeBufferPointer { key in
+        return signature.withUnsafeBytes { sig in
+            withUnsafeBytes { key in
                 withMessagePointer(message) { messagePointer in
                     crypto_sign_verify_detached(
-                        sig.baseAddress!, messagePointer, UInt64(message.count), key.baseAddress!) == 0
+                        sig.baseAddress!.assumingMemoryBound(to: UInt8.self), messagePointer, UInt64(message.count),
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
                 }
             }
         }
@@ -29,44 +47,58 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
         message.withUnsafeBytes { verify(signature, for: $0) }
     }
 
-    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
-    public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
+    /// Two of the four words: a key's encoding (a curve point's coordinate) is spread evenly, so these suffice,
+    /// and a dictionary probe feeds SipHash half as much.
+    @inlinable
+    public func hash(into hasher: inout Hasher) { storage.hash(into: &hasher) }
 
-    public var hex: String { bytes.hexString }
+    public var hex: String { withUnsafeBytes { $0.hexString } }
     /// Short form for logs and tables; the full key is `hex`.
     public var description: String { String(hex.prefix(12)) }
 
-    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
+    @inlinable
+    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { lhs.storage == rhs.storage }
 
-    public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
-        bytesPrecede(lhs.bytes, rhs.bytes)
-    }
+    @inlinable
+    public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool { InlineBytes32.precedes(lhs.storage, rhs.storage) }
 }
 
-/// A detached Ed25519 signature (64 bytes).
+/// A detached Ed25519 signature (64 bytes), held inline (`InlineBytes64`).
 public struct Signature: Hashable, Sendable, CustomStringConvertible {
     public static let byteCount = 64
-    public let bytes: [UInt8]
+    @usableFromInline let storage: InlineBytes64
 
     public init(bytes: [UInt8]) throws(CryptoError) {
         guard bytes.count == Self.byteCount else {
             throw .invalidLength(what: "Ed25519 signature", expectedBytes: Self.byteCount, actualBytes: bytes.count)
         }
-        self.bytes = bytes
+        storage = bytes.withUnsafeBytes { InlineBytes64(exactly: $0) }
     }
 
-    init(uncheckedBytes bytes: [UInt8]) {
-        self.bytes = bytes
+    /// The signature in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
+    public init(exactly buffer: UnsafeRawBufferPointer) {
+        storage = InlineBytes64(exactly: buffer)
     }
 
-    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
-    public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    init(storage: InlineBytes64) {
+        self.storage = storage
     }
 
-    public var description: String { String(bytes.hexString.prefix(16)) }
+    /// A copy of the bytes; encoders use `withUnsafeBytes` instead, which copies nothing.
+    public var bytes: [UInt8] { storage.array }
+
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) { storage.hash(into: &hasher) }
+
+    @inlinable
+    public static func == (lhs: Signature, rhs: Signature) -> Bool { lhs.storage == rhs.storage }
+
+    public var description: String { String(withUnsafeBytes { $0.hexString }.prefix(16)) }
 }
 
 /// The 64-byte libsodium secret key (seed followed by public key). Held in memory we own so that it can be wiped
@@ -99,12 +131,14 @@ public struct KeyPair: Sendable, CustomStringConvertible, CustomDebugStringConve
     public init() {
         Sodium.ensureInitialised()
         let secret = SecretKeyStorage()
-        var publicBytes = [UInt8](repeating: 0, count: PublicKey.byteCount)
-        let code = publicBytes.withUnsafeMutableBufferPointer { crypto_sign_keypair($0.baseAddress!, secret.pointer) }
+        var code: Int32 = 0
+        let storage = InlineBytes32 { pk in
+            code = crypto_sign_keypair(pk.baseAddress!.assumingMemoryBound(to: UInt8.self), secret.pointer)
+        }
         // crypto_sign_keypair has no failure mode once libsodium is initialised.
         precondition(code == 0, "crypto_sign_keypair failed with code \(code)")
         self.secret = secret
-        self.publicKey = try! PublicKey(bytes: publicBytes)
+        self.publicKey = PublicKey(storage: storage)
     }
 
     /// The key pair determined by a 32-byte seed (RFC 8032 private key), so topologies are reproducible.
@@ -114,13 +148,16 @@ public struct KeyPair: Sendable, CustomStringConvertible, CustomDebugStringConve
         }
         Sodium.ensureInitialised()
         let secret = SecretKeyStorage()
-        var publicBytes = [UInt8](repeating: 0, count: PublicKey.byteCount)
-        let code = publicBytes.withUnsafeMutableBufferPointer { pk in
-            seed.withUnsafeBufferPointer { crypto_sign_seed_keypair(pk.baseAddress!, secret.pointer, $0.baseAddress!) }
+        var code: Int32 = 0
+        let storage = InlineBytes32 { pk in
+            code = seed.withUnsafeBufferPointer {
+                crypto_sign_seed_keypair(
+                    pk.baseAddress!.assumingMemoryBound(to: UInt8.self), secret.pointer, $0.baseAddress!)
+            }
         }
         try Sodium.check(code, "crypto_sign_seed_keypair")
         self.secret = secret
-        self.publicKey = try PublicKey(bytes: publicBytes)
+        self.publicKey = PublicKey(storage: storage)
     }
 
     /// A key pair derived from a run's master seed and a label such as `"validator/r0/3"`: the seed is
@@ -141,15 +178,17 @@ public struct KeyPair: Sendable, CustomStringConvertible, CustomDebugStringConve
 
     /// A detached signature over `message`.
     public func sign(_ message: UnsafeRawBufferPointer) -> Signature {
-        var out = [UInt8](repeating: 0, count: Signature.byteCount)
-        let code = out.withUnsafeMutableBufferPointer { sig in
-            withMessagePointer(message) { messagePointer in
-                crypto_sign_detached(sig.baseAddress!, nil, messagePointer, UInt64(message.count), secret.pointer)
+        var code: Int32 = 0
+        let storage = InlineBytes64 { sig in
+            code = withMessagePointer(message) { messagePointer in
+                crypto_sign_detached(
+                    sig.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, messagePointer, UInt64(message.count),
+                    secret.pointer)
             }
         }
         // Signing with a well-formed secret key cannot fail.
         precondition(code == 0, "crypto_sign_detached failed with code \(code)")
-        return Signature(uncheckedBytes: out)
+        return Signature(storage: storage)
     }
 
     public func sign(_ message: [UInt8]) -> Signature {

@@ -1,52 +1,72 @@
 import CSodium
 
-/// A 32-byte BLAKE2b-256 digest. Value type, cheap to compare and hash.
+/// A 32-byte BLAKE2b-256 digest. A value of four words (`InlineBytes32`), cheap to copy, compare and hash.
 public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let byteCount = 32
 
     /// The all-zero hash, used as the parent of a genesis block.
-    public static let zero = Hash256(uncheckedBytes: [UInt8](repeating: 0, count: byteCount))
+    public static let zero = Hash256(storage: InlineBytes32())
 
-    public let bytes: [UInt8]
+    @usableFromInline let storage: InlineBytes32
 
     public init(bytes: [UInt8]) throws(CryptoError) {
         guard bytes.count == Self.byteCount else {
             throw .invalidLength(what: "hash", expectedBytes: Self.byteCount, actualBytes: bytes.count)
         }
-        self.bytes = bytes
+        storage = bytes.withUnsafeBytes { InlineBytes32(exactly: $0) }
     }
 
-    init(uncheckedBytes bytes: [UInt8]) {
-        self.bytes = bytes
+    /// The hash in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
+    public init(exactly buffer: UnsafeRawBufferPointer) {
+        storage = InlineBytes32(exactly: buffer)
+    }
+
+    init(storage: InlineBytes32) {
+        self.storage = storage
+    }
+
+    /// A copy of the bytes; encoders and hashers use `withUnsafeBytes` instead, which copies nothing.
+    public var bytes: [UInt8] { storage.array }
+
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
     }
 
     /// BLAKE2b-256 of `data` (unkeyed).
     public static func blake2b(_ data: some Sequence<UInt8>) -> Hash256 {
+        let oneCall: Hash256? = data.withContiguousStorageIfAvailable { blake2b(UnsafeRawBufferPointer($0)) }
+        if let oneCall { return oneCall }
         var hasher = Blake2bHasher()
         hasher.update(data)
         return hasher.finalize()
     }
 
-    /// BLAKE2b-256 of raw memory, without copying it into an array first.
+    /// BLAKE2b-256 of raw memory in one libsodium call: no hashing state to allocate.
     public static func blake2b(_ buffer: UnsafeRawBufferPointer) -> Hash256 {
-        var hasher = Blake2bHasher()
-        hasher.update(buffer)
-        return hasher.finalize()
+        Sodium.ensureInitialised()
+        return Hash256(
+            storage: InlineBytes32 { out in
+                // With no key, a 32-byte output and any input length this cannot fail.
+                _ = crypto_generichash(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), byteCount,
+                    buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(buffer.count), nil, 0)
+            })
     }
 
-    /// Hashes the bytes in one call; the synthesized conformance would feed the hasher byte by byte.
-    public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
+    /// Two of the four words: the bytes are a hash already, so these are as uniform as all of them, and a
+    /// dictionary probe feeds SipHash half as much.
+    @inlinable
+    public func hash(into hasher: inout Hasher) { storage.hash(into: &hasher) }
 
-    public static func == (lhs: Hash256, rhs: Hash256) -> Bool { bytesEqual(lhs.bytes, rhs.bytes) }
+    @inlinable
+    public static func == (lhs: Hash256, rhs: Hash256) -> Bool { lhs.storage == rhs.storage }
 
-    public var hex: String { bytes.hexString }
+    public var hex: String { withUnsafeBytes { $0.hexString } }
     public var description: String { String(hex.prefix(16)) }
 
-    public static func < (lhs: Hash256, rhs: Hash256) -> Bool {
-        bytesPrecede(lhs.bytes, rhs.bytes)
-    }
+    @inlinable
+    public static func < (lhs: Hash256, rhs: Hash256) -> Bool { InlineBytes32.precedes(lhs.storage, rhs.storage) }
 }
 
 /// Incremental BLAKE2b-256, so structures can be hashed field by field without building one big buffer.
@@ -84,15 +104,15 @@ public struct Blake2bHasher: ~Copyable {
     }
 
     public mutating func update(_ hash: Hash256) {
-        hash.bytes.withUnsafeBytes { update($0) }
+        hash.withUnsafeBytes { update($0) }
     }
 
     public consuming func finalize() -> Hash256 {
-        var out = [UInt8](repeating: 0, count: Hash256.byteCount)
-        out.withUnsafeMutableBufferPointer { buffer in
-            _ = crypto_generichash_final(OpaquePointer(state), buffer.baseAddress!, Hash256.byteCount)
-        }
-        return Hash256(uncheckedBytes: out)
+        Hash256(
+            storage: InlineBytes32 { out in
+                _ = crypto_generichash_final(
+                    OpaquePointer(state), out.baseAddress!.assumingMemoryBound(to: UInt8.self), Hash256.byteCount)
+            })
     }
 }
 

@@ -178,7 +178,7 @@ extension CheckpointDelivery {
         header.write(into: &writer)
         certificate.write(into: &writer)
         writer.write(UInt32(messageLeaves.count))
-        for leaf in messageLeaves { writer.writeFixed(leaf.bytes) }
+        for leaf in messageLeaves { writer.write(leaf) }
         writer.write(UInt32(messages.count))
         for message in messages { message.write(into: &writer) }
         return writer.bytes

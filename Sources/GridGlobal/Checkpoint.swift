@@ -162,7 +162,7 @@ public struct CrossRegionMessage: Hashable, Sendable {
         writer.write(outboxIndex)
         writer.write(destinationSequence)
         writer.write(pairSequence)
-        writer.writeFixed(message.hash.bytes)
+        writer.write(message.hash)
         return Hash256.blake2b(writer.bytes)
     }
 }

@@ -128,7 +128,7 @@ extension DeliveryPart {
             writer.write(UInt8(proven.proof.count))
             for step in proven.proof {
                 writer.write(UInt8(step.siblingIsLeft ? 1 : 0))
-                writer.writeFixed(step.sibling.bytes)
+                writer.write(step.sibling)
             }
         }
         return writer.bytes

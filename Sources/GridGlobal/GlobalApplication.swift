@@ -233,7 +233,7 @@ public struct GlobalApplication: ReplicaApplication {
         writer.writeFixed(Array("GridGlobal/finalized/v1".utf8))
         writer.write(region)
         writer.write(tip.height)
-        writer.writeFixed(tip.blockHash.bytes)
+        writer.write(tip.blockHash)
         return Hash256.blake2b(writer.bytes)
     }
 

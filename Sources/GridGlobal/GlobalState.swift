@@ -31,12 +31,12 @@ public struct GlobalState: Hashable, Sendable {
     public func root(after parent: Hash256) -> Hash256 {
         var writer = ByteWriter(capacity: 64 + tips.count * 42 + nextPairSequence.count * 12)
         writer.writeFixed(Array("GridGlobal/state/v1".utf8))
-        writer.writeFixed(parent.bytes)
+        writer.write(parent)
         for region in tips.keys.sorted() {
             let tip = tips[region]!
             writer.write(region)
             writer.write(tip.height)
-            writer.writeFixed(tip.blockHash.bytes)
+            writer.write(tip.blockHash)
         }
         for destination in nextDestinationSequence.keys.sorted() {
             writer.write(destination)
@@ -88,7 +88,7 @@ extension GlobalState {
             let tip = tips[region]!
             writer.write(region)
             writer.write(tip.height)
-            writer.writeFixed(tip.blockHash.bytes)
+            writer.write(tip.blockHash)
         }
         writer.write(UInt32(nextDestinationSequence.count))
         for destination in nextDestinationSequence.keys.sorted() {

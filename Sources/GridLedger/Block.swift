@@ -40,12 +40,12 @@ public struct BlockHeader: Hashable, Sendable {
         writer.write(region)
         writer.write(height)
         writer.write(view)
-        writer.writeFixed(parentHash.bytes)
-        writer.writeFixed(transactionsRoot.bytes)
-        writer.writeFixed(stateRoot.bytes)
-        writer.writeFixed(receiptsRoot.bytes)
-        writer.writeFixed(outboxRoot.bytes)
-        writer.writeFixed(proposer.bytes)
+        writer.write(parentHash)
+        writer.write(transactionsRoot)
+        writer.write(stateRoot)
+        writer.write(receiptsRoot)
+        writer.write(outboxRoot)
+        writer.write(proposer)
     }
 
     public func encoded() -> [UInt8] {

@@ -25,7 +25,7 @@ public struct VoteData: Hashable, Sendable {
         writer.write(region)
         writer.write(height)
         writer.write(view)
-        writer.writeFixed(blockHash.bytes)
+        writer.write(blockHash)
         return writer.bytes
     }
 }
@@ -113,11 +113,11 @@ public struct QuorumCertificate: Hashable, Sendable {
         writer.write(data.region)
         writer.write(data.height)
         writer.write(data.view)
-        writer.writeFixed(data.blockHash.bytes)
+        writer.write(data.blockHash)
         writer.write(UInt16(votes.count))
         for vote in votes {
             writer.write(vote.validatorIndex)
-            writer.writeFixed(vote.signature.bytes)
+            writer.write(vote.signature)
         }
     }
 

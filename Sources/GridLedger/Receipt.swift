@@ -41,7 +41,7 @@ public struct Receipt: Hashable, Sendable {
 
     public func write(into writer: inout ByteWriter) {
         writer.write(Self.encodingVersion)
-        writer.writeFixed(transactionHash.bytes)
+        writer.write(transactionHash)
         writer.write(status.rawValue)
         writer.writeShortString(reason)
         writer.writeBytes(output)

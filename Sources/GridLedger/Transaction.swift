@@ -65,7 +65,7 @@ public struct Transaction: Hashable, Sendable {
         writer.write(Self.encodingVersion)
         writer.write(chainID)
         writer.write(region)
-        writer.writeFixed(sender.bytes)
+        writer.write(sender)
         writer.write(nonce)
         writer.writeShortString(contract)
         writer.writeShortString(method)
@@ -75,7 +75,7 @@ public struct Transaction: Hashable, Sendable {
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 160 + arguments.count)
         writeUnsignedFields(into: &writer)
-        writer.writeFixed(signature.bytes)
+        writer.write(signature)
         return writer.bytes
     }
 

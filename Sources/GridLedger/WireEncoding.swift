@@ -84,8 +84,15 @@ public struct ByteWriter {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    /// Raw bytes whose length the reader knows (hashes, keys, signatures).
+    /// Raw bytes whose length the reader knows.
     public mutating func writeFixed(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+
+    public mutating func writeFixed(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+
+    // Hashes, keys and signatures go in as their fixed bytes, copied straight from the value.
+    public mutating func write(_ hash: Hash256) { hash.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+    public mutating func write(_ key: PublicKey) { key.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+    public mutating func write(_ signature: Signature) { signature.withUnsafeBytes { bytes.append(contentsOf: $0) } }
 
     /// A byte string prefixed with its length as UInt32.
     public mutating func writeBytes(_ raw: [UInt8]) {
@@ -201,25 +208,30 @@ public struct ByteReader {
     public mutating func readShortString(_ field: @autoclosure () -> String) throws(DecodingError) -> String {
         let length = Int(try readUInt8(field()))
         let at = offset
-        let raw = try readFixed(length, field())
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        let start = try take(length, field())
+        guard let string = String(validating: bytes[start..<(start + length)], as: UTF8.self) else {
             throw DecodingError(field: field(), offset: at, kind: .invalidValue("not UTF-8"))
         }
         return string
     }
 
-    // The lengths below are fixed by the read, so the initialisers cannot fail once the bytes are there.
+    /// `count` bytes as raw memory, for values that copy them out of the input themselves.
+    private mutating func readInPlace<T>(
+        _ count: Int, _ field: @autoclosure () -> String, _ make: (UnsafeRawBufferPointer) -> T
+    ) throws(DecodingError) -> T {
+        let start = try take(count, field())
+        return bytes.withUnsafeBytes { make(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
+    // The reads below take exactly the length each value needs.
     public mutating func readHash(_ field: @autoclosure () -> String) throws(DecodingError) -> Hash256 {
-        let raw = try readFixed(Hash256.byteCount, field())
-        return try! Hash256(bytes: raw)
+        try readInPlace(Hash256.byteCount, field(), Hash256.init(exactly:))
     }
     public mutating func readPublicKey(_ field: @autoclosure () -> String) throws(DecodingError) -> PublicKey {
-        let raw = try readFixed(PublicKey.byteCount, field())
-        return try! PublicKey(bytes: raw)
+        try readInPlace(PublicKey.byteCount, field(), PublicKey.init(exactly:))
     }
     public mutating func readSignature(_ field: @autoclosure () -> String) throws(DecodingError) -> Signature {
-        let raw = try readFixed(Signature.byteCount, field())
-        return try! Signature(bytes: raw)
+        try readInPlace(Signature.byteCount, field(), Signature.init(exactly:))
     }
 
     /// A version byte that must equal `expected`.

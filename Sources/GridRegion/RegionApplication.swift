@@ -138,12 +138,13 @@ public struct RegionApplication: ReplicaApplication {
         work: inout Work
     ) -> Receipt {
         let transaction = pooled.transaction
-        var nonces = NonceWindow(decoding: view.get(Self.nonceTable, transaction.sender.bytes))
+        let senderKey = transaction.sender.bytes
+        var nonces = NonceWindow(decoding: view.get(Self.nonceTable, senderKey))
         guard nonces.canUse(transaction.nonce) else {
             return Receipt(transactionHash: pooled.hash, status: .failure, reason: "stale-nonce")
         }
         nonces.use(transaction.nonce)
-        view.set(Self.nonceTable, transaction.sender.bytes, nonces.encoded())
+        view.set(Self.nonceTable, senderKey, nonces.encoded())
         guard let contract = contracts[transaction.contract] else {
             return Receipt(transactionHash: pooled.hash, status: .failure, reason: "unknown-contract")
         }

@@ -19,15 +19,23 @@ public struct TransferContract: Contract {
 
     public static func transferArguments(to: PublicKey, amountMicros: UInt64, energyWh: UInt64) -> [UInt8] {
         var writer = ByteWriter(capacity: 48)
-        writer.writeFixed(to.bytes)
+        writer.write(to)
         writer.write(amountMicros)
         writer.write(energyWh)
         return writer.bytes
     }
 
     /// Where an account's balance is stored (what a client `read` asks for).
-    public static func balanceKey(_ account: PublicKey) -> [UInt8] { [0x62] + account.bytes }  // "b"
-    private static func energyKey(_ account: PublicKey) -> [UInt8] { [0x65] + account.bytes }  // "e"
+    public static func balanceKey(_ account: PublicKey) -> [UInt8] { prefixed(0x62, account) }  // "b"
+    private static func energyKey(_ account: PublicKey) -> [UInt8] { prefixed(0x65, account) }  // "e"
+
+    private static func prefixed(_ tag: UInt8, _ account: PublicKey) -> [UInt8] {
+        var key = [UInt8]()
+        key.reserveCapacity(1 + PublicKey.byteCount)
+        key.append(tag)
+        account.withUnsafeBytes { key.append(contentsOf: $0) }
+        return key
+    }
 
     private static func read(_ context: ContractContext, _ key: [UInt8], default value: UInt64) -> UInt64 {
         guard let bytes = context.get(key), bytes.count == 8 else { return value }

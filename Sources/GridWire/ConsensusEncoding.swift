@@ -49,7 +49,7 @@ extension Proposal where Payload: WirePayload {
         block.write(into: &writer)
         writer.write(timeoutCertificate != nil)
         timeoutCertificate?.write(into: &writer)
-        writer.writeFixed(signature.bytes)
+        writer.write(signature)
     }
 
     public init(from reader: inout ByteReader, field: String, limits: WireLimits) throws(DecodingError) {
@@ -69,7 +69,7 @@ extension VoteData {
         writer.write(region)
         writer.write(height)
         writer.write(view)
-        writer.writeFixed(blockHash.bytes)
+        writer.write(blockHash)
     }
 
     public init(from reader: inout ByteReader, field: String) throws(DecodingError) {
@@ -86,7 +86,7 @@ extension Vote {
     public func write(into writer: inout ByteWriter) {
         data.write(into: &writer)
         writer.write(voter)
-        writer.writeFixed(signature.bytes)
+        writer.write(signature)
     }
 
     public init(from reader: inout ByteReader, field: String) throws(DecodingError) {
@@ -102,7 +102,7 @@ extension TimeoutVote {
         writer.write(round)
         writer.write(highQCRound)
         writer.write(voter)
-        writer.writeFixed(signature.bytes)
+        writer.write(signature)
     }
 
     public init(from reader: inout ByteReader, field: String) throws(DecodingError) {

@@ -50,7 +50,7 @@ public struct Hello: Hashable, Sendable {
     public func write(into writer: inout ByteWriter) {
         writer.write(chainID)
         identity.write(into: &writer)
-        writer.writeFixed(publicKey.bytes)
+        writer.write(publicKey)
         writer.writeFixed(challenge.bytes)
     }
 

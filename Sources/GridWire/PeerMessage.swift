@@ -81,7 +81,7 @@ extension PeerMessage {
             writer.write(forwarded)
         case .checkpointRequest(let fromHeight): writer.write(fromHeight)
         case .hello(let hello): hello.write(into: &writer)
-        case .helloProof(let proof): writer.writeFixed(proof.signature.bytes)
+        case .helloProof(let proof): writer.write(proof.signature)
         }
     }
 

@@ -63,7 +63,7 @@ import Testing
         #expect(Merkle.proof(of: -1, in: leaves(3)) == nil)
     }
 
-    /// The one-`memcmp` equality that hashes, keys and state keys use agrees with element-wise equality.
+    /// The one-`memcmp` equality that state keys use agrees with element-wise equality.
     @Test func bytesEqualAgreesWithElementwiseEquality() throws {
         let cases: [([UInt8], [UInt8])] = [
             ([], []), ([1], []), ([1, 2, 3], [1, 2, 3]), ([1, 2, 3], [1, 2, 4]), ([0, 2, 3], [1, 2, 3]),
@@ -81,7 +81,7 @@ import Testing
         #expect(Set([a, other, Hash256.blake2b([1, 2, 3])]).count == 2)
     }
 
-    /// The `memcmp` order that hashes, keys and state keys sort by is the element-wise lexicographic one, bytes
+    /// The `memcmp` order that state keys sort by is the element-wise lexicographic one, bytes
     /// above 127 included (`memcmp` compares them unsigned) and a prefix before what extends it.
     @Test func bytesPrecedeAgreesWithLexicographicOrder() {
         let cases: [[UInt8]] = [
@@ -96,5 +96,47 @@ import Testing
         }
         let hashes = (0..<64).map { Hash256.blake2b([UInt8($0)]) }
         #expect(hashes.sorted().map(\.bytes) == hashes.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    /// Hashes, keys and signatures hold their bytes inline as words: every byte position counts for equality (a
+    /// difference in any one, in any word, makes them unequal, even where the dictionary hash reads only two
+    /// words), the bytes come back as they went in, and the order is the bytes' lexicographic one, across word
+    /// boundaries and bytes above 127.
+    @Test func inlineValuesKeepEveryByteAndTheByteOrder() throws {
+        let base = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let hash = try Hash256(bytes: Array(base[0..<32]))
+        let key = try PublicKey(bytes: Array(base[32..<64]))
+        let signature = try Signature(bytes: base)
+        #expect(hash.bytes == Array(base[0..<32]) && key.bytes == Array(base[32..<64]) && signature.bytes == base)
+
+        var hashes: Set<Hash256> = [hash]
+        var keys: Set<PublicKey> = [key]
+        var signatures: Set<Signature> = [signature]
+        for position in 0..<64 {
+            var changed = base
+            changed[position] ^= 0x80
+            let other = try Signature(bytes: changed)
+            #expect(other != signature, "signature byte \(position)")
+            signatures.insert(other)
+            guard position < 32 else { continue }
+            let otherHash = try Hash256(bytes: Array(changed[0..<32]))
+            let otherKey = try PublicKey(bytes: Array(changed[0..<32]))
+            #expect(otherHash != hash, "hash byte \(position)")
+            hashes.insert(otherHash)
+            keys.insert(otherKey)
+            #expect((otherHash < hash) == changed[0..<32].lexicographicallyPrecedes(base[0..<32]), "byte \(position)")
+        }
+        #expect(hashes.count == 33 && signatures.count == 65 && keys.count == 33)
+
+        // Pairs that differ in one byte of each word, on either side of 0x80.
+        let patterns: [[UInt8]] = (0..<32).flatMap { position in
+            ([0x00, 0x7f, 0x80, 0xff] as [UInt8]).map { value in
+                var bytes = [UInt8](repeating: 0x80, count: 32)
+                bytes[position] = value
+                return bytes
+            }
+        }
+        let sorted = try patterns.map { try PublicKey(bytes: $0) }.sorted().map(\.bytes)
+        #expect(sorted == patterns.sorted { $0.lexicographicallyPrecedes($1) })
     }
 }

@@ -118,7 +118,7 @@ enum AuctionStore {
     static func encode(_ bid: AuctionStoredBid) -> [UInt8] {
         var writer = ByteWriter(capacity: 49)
         writer.write(bid.side.rawValue)
-        writer.writeFixed(bid.account.bytes)
+        writer.write(bid.account)
         writer.write(bid.energyWh)
         writer.write(bid.priceMicrosPerKWh)
         return writer.bytes

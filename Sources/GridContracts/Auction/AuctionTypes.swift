@@ -284,7 +284,7 @@ extension EnergyAuctionContract {
         for flows in [result.gridPurchases, result.feedIns] {
             writer.write(UInt32(flows.count))
             for flow in flows {
-                writer.writeFixed(flow.account.bytes)
+                writer.write(flow.account)
                 writer.write(flow.energyWh)
                 writer.write(flow.amountMicros)
             }
@@ -365,7 +365,7 @@ extension EnergyAuctionContract {
         switch party {
         case .account(let key):
             writer.write(UInt8(0))
-            writer.writeFixed(key.bytes)
+            writer.write(key)
         case .region(let region):
             writer.write(UInt8(1))
             writer.write(region)

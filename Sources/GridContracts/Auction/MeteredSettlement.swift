@@ -51,7 +51,7 @@ extension EnergyAuctionContract {
         writer.writeFixed(meterReadingDomain)
         writer.write(region)
         writer.write(interval)
-        writer.writeFixed(account.bytes)
+        writer.write(account)
         writer.write(exportedWh)
         return writer.bytes
     }
@@ -70,9 +70,9 @@ extension EnergyAuctionContract {
     ) -> [UInt8] {
         var writer = ByteWriter(capacity: 112)
         writer.write(interval)
-        writer.writeFixed(account.bytes)
+        writer.write(account)
         writer.write(exportedWh)
-        writer.writeFixed(signature.bytes)
+        writer.write(signature)
         return writer.bytes
     }
 
@@ -209,7 +209,7 @@ extension EnergyAuctionContract {
     static func encode(_ settlement: MeteredSettlement) -> [UInt8] {
         var writer = ByteWriter(capacity: 120)
         writer.write(settlement.interval)
-        writer.writeFixed(settlement.account.bytes)
+        writer.write(settlement.account)
         for value in [
             settlement.offeredWh, settlement.exportedWh, settlement.shortfallCommunityWh, settlement.shortfallFeedInWh,
             settlement.marginMicros, settlement.gridChargeMicros, settlement.penaltyMicros, settlement.refundMicros,

@@ -59,7 +59,7 @@ public struct VoltageSetpoint: Sendable, Hashable {
     static func write(_ setpoints: [VoltageSetpoint], into writer: inout ByteWriter) {
         writer.write(UInt16(setpoints.count))
         for setpoint in setpoints {
-            writer.writeFixed(setpoint.device.bytes)
+            writer.write(setpoint.device)
             writer.write(setpoint.qSetpointVAr)
         }
     }

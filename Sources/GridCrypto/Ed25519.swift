@@ -29,6 +29,15 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
         try storage.withUnsafeBytes(body)
     }
 
+    /// `prefix` followed by the key's bytes, in one array: how contracts build an account's state keys.
+    public func appended(to prefix: [UInt8]) -> [UInt8] {
+        var key = [UInt8]()
+        key.reserveCapacity(prefix.count + Self.byteCount)
+        key.append(contentsOf: prefix)
+        withUnsafeBytes { key.append(contentsOf: $0) }
+        return key
+    }
+
     /// Checks a detached signature over `message`. Malformed keys and signatures simply fail to verify.
     public func verify(_ signature: Signature, for message: UnsafeRawBufferPointer) -> Bool {
         Sodium.ensureInitialised()

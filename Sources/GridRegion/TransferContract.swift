@@ -26,16 +26,8 @@ public struct TransferContract: Contract {
     }
 
     /// Where an account's balance is stored (what a client `read` asks for).
-    public static func balanceKey(_ account: PublicKey) -> [UInt8] { prefixed(0x62, account) }  // "b"
-    private static func energyKey(_ account: PublicKey) -> [UInt8] { prefixed(0x65, account) }  // "e"
-
-    private static func prefixed(_ tag: UInt8, _ account: PublicKey) -> [UInt8] {
-        var key = [UInt8]()
-        key.reserveCapacity(1 + PublicKey.byteCount)
-        key.append(tag)
-        account.withUnsafeBytes { key.append(contentsOf: $0) }
-        return key
-    }
+    public static func balanceKey(_ account: PublicKey) -> [UInt8] { account.appended(to: [0x62]) }  // "b"
+    private static func energyKey(_ account: PublicKey) -> [UInt8] { account.appended(to: [0x65]) }  // "e"
 
     private static func read(_ context: ContractContext, _ key: [UInt8], default value: UInt64) -> UInt64 {
         guard let bytes = context.get(key), bytes.count == 8 else { return value }

@@ -48,7 +48,7 @@ struct AuctionHistoryEntry: Equatable {
 /// - `g` + interval + key: a seller's margin awaiting its meter reading; `z` + interval + key: the reading was
 ///   settled (replays are refused); `e`: all margins held (Int64).
 enum AuctionStore {
-    static func balanceKey(_ account: PublicKey) -> [UInt8] { [0x62] + account.bytes }
+    static func balanceKey(_ account: PublicKey) -> [UInt8] { account.appended(to: [0x62]) }
     static func regionBalanceKey(_ region: RegionID) -> [UInt8] { [0x72] + bigEndian(region) }
     static func phaseKey(_ interval: UInt64) -> [UInt8] { [0x70] + bigEndian(interval) }
     static func bidCountKey(_ interval: UInt64) -> [UInt8] { [0x6E] + bigEndian(interval) }
@@ -65,10 +65,10 @@ enum AuctionStore {
     static let suggestedPriceKey: [UInt8] = [0x73]
     static let communityFundKey: [UInt8] = [0x66]
     static func escrowKey(_ interval: UInt64, _ account: PublicKey) -> [UInt8] {
-        [0x67] + bigEndian(interval) + account.bytes
+        account.appended(to: [0x67] + bigEndian(interval))
     }
     static func settledMarkerKey(_ interval: UInt64, _ account: PublicKey) -> [UInt8] {
-        [0x7A] + bigEndian(interval) + account.bytes
+        account.appended(to: [0x7A] + bigEndian(interval))
     }
     static let escrowTotalKey: [UInt8] = [0x65]
 

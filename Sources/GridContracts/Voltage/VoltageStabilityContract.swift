@@ -99,8 +99,8 @@ public struct VoltageStabilityContract: Contract {
     public static func measurementKey(busNumber: UInt16) -> [UInt8] {
         [measurementPrefix, UInt8(busNumber >> 8), UInt8(busNumber & 0xFF)]
     }
-    public static func setpointKey(of device: PublicKey) -> [UInt8] { [setpointPrefix] + device.bytes }
-    static func sequenceKey(of device: PublicKey) -> [UInt8] { [sequencePrefix] + device.bytes }
+    public static func setpointKey(of device: PublicKey) -> [UInt8] { device.appended(to: [setpointPrefix]) }
+    static func sequenceKey(of device: PublicKey) -> [UInt8] { device.appended(to: [sequencePrefix]) }
     /// The last request applied from `region` as sent by `sender` (the region itself, or the neighbour that passed
     /// it on): each path keeps its own intervals, so a direct and a passed-on request of one interval both apply.
     static func requestKey(from region: RegionID, via sender: RegionID) -> [UInt8] {

@@ -1,18 +1,11 @@
 import CSodium
 
 /// An Ed25519 public key (32 bytes), held inline (`InlineBytes32`).
-public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct PublicKey: FixedSizeBytes, Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let byteCount = 32
+    public static let valueName = "Ed25519 public key"
     @usableFromInline let storage: InlineBytes32
 
-    public init(bytes: [UInt8]) throws(CryptoError) {
-        guard bytes.count == Self.byteCount else {
-            throw .invalidLength(what: "Ed25519 public key", expectedBytes: Self.byteCount, actualBytes: bytes.count)
-        }
-        storage = bytes.withUnsafeBytes { InlineBytes32(exactly: $0) }
-    }
-
-    /// The key in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
     public init(exactly buffer: UnsafeRawBufferPointer) {
         storage = InlineBytes32(exactly: buffer)
     }
@@ -20,9 +13,6 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
     init(storage: InlineBytes32) {
         self.storage = storage
     }
-
-    /// A copy of the bytes; encoders use `withUnsafeBytes` instead, which copies nothing.
-    public var bytes: [UInt8] { storage.array }
 
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -61,7 +51,6 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
     @inlinable
     public func hash(into hasher: inout Hasher) { storage.hash(into: &hasher) }
 
-    public var hex: String { withUnsafeBytes { $0.hexString } }
     /// Short form for logs and tables; the full key is `hex`.
     public var description: String { String(hex.prefix(12)) }
 
@@ -73,18 +62,11 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
 }
 
 /// A detached Ed25519 signature (64 bytes), held inline (`InlineBytes64`).
-public struct Signature: Hashable, Sendable, CustomStringConvertible {
+public struct Signature: FixedSizeBytes, Hashable, Sendable, CustomStringConvertible {
     public static let byteCount = 64
+    public static let valueName = "Ed25519 signature"
     @usableFromInline let storage: InlineBytes64
 
-    public init(bytes: [UInt8]) throws(CryptoError) {
-        guard bytes.count == Self.byteCount else {
-            throw .invalidLength(what: "Ed25519 signature", expectedBytes: Self.byteCount, actualBytes: bytes.count)
-        }
-        storage = bytes.withUnsafeBytes { InlineBytes64(exactly: $0) }
-    }
-
-    /// The signature in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
     public init(exactly buffer: UnsafeRawBufferPointer) {
         storage = InlineBytes64(exactly: buffer)
     }
@@ -92,9 +74,6 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
     init(storage: InlineBytes64) {
         self.storage = storage
     }
-
-    /// A copy of the bytes; encoders use `withUnsafeBytes` instead, which copies nothing.
-    public var bytes: [UInt8] { storage.array }
 
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -107,7 +86,7 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
     @inlinable
     public static func == (lhs: Signature, rhs: Signature) -> Bool { lhs.storage == rhs.storage }
 
-    public var description: String { String(withUnsafeBytes { $0.hexString }.prefix(16)) }
+    public var description: String { String(hex.prefix(16)) }
 }
 
 /// The 64-byte libsodium secret key (seed followed by public key). Held in memory we own so that it can be wiped

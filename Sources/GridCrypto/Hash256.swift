@@ -1,22 +1,15 @@
 import CSodium
 
 /// A 32-byte BLAKE2b-256 digest. A value of four words (`InlineBytes32`), cheap to copy, compare and hash.
-public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct Hash256: FixedSizeBytes, Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let byteCount = 32
+    public static let valueName = "hash"
 
     /// The all-zero hash, used as the parent of a genesis block.
     public static let zero = Hash256(storage: InlineBytes32())
 
     @usableFromInline let storage: InlineBytes32
 
-    public init(bytes: [UInt8]) throws(CryptoError) {
-        guard bytes.count == Self.byteCount else {
-            throw .invalidLength(what: "hash", expectedBytes: Self.byteCount, actualBytes: bytes.count)
-        }
-        storage = bytes.withUnsafeBytes { InlineBytes32(exactly: $0) }
-    }
-
-    /// The hash in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
     public init(exactly buffer: UnsafeRawBufferPointer) {
         storage = InlineBytes32(exactly: buffer)
     }
@@ -24,9 +17,6 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     init(storage: InlineBytes32) {
         self.storage = storage
     }
-
-    /// A copy of the bytes; encoders and hashers use `withUnsafeBytes` instead, which copies nothing.
-    public var bytes: [UInt8] { storage.array }
 
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -62,7 +52,6 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     @inlinable
     public static func == (lhs: Hash256, rhs: Hash256) -> Bool { lhs.storage == rhs.storage }
 
-    public var hex: String { withUnsafeBytes { $0.hexString } }
     public var description: String { String(hex.prefix(16)) }
 
     @inlinable

@@ -1,3 +1,28 @@
+/// A value of a fixed number of bytes held inline (a hash, a public key, a signature): its checked initialiser from
+/// an array and its bytes as an array come from here, so each type writes only how it holds them.
+public protocol FixedSizeBytes {
+    static var byteCount: Int { get }
+    /// What the value is, for the error an array of the wrong length gives.
+    static var valueName: String { get }
+    /// The value in `buffer`, which must hold exactly `byteCount` bytes (decoders check the length first).
+    init(exactly buffer: UnsafeRawBufferPointer)
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension FixedSizeBytes {
+    public init(bytes: [UInt8]) throws(CryptoError) {
+        guard bytes.count == Self.byteCount else {
+            throw .invalidLength(what: Self.valueName, expectedBytes: Self.byteCount, actualBytes: bytes.count)
+        }
+        self = bytes.withUnsafeBytes { Self(exactly: $0) }
+    }
+
+    /// A copy of the bytes; encoders and hashers use `withUnsafeBytes` instead, which copies nothing.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    public var hex: String { withUnsafeBytes { $0.hexString } }
+}
+
 /// 32 bytes held in the value itself, for hashes and public keys.
 ///
 /// Held as `[UInt8]`, every hash and key was a heap allocation of its own: a transaction carried three (its
@@ -58,8 +83,6 @@ struct InlineBytes32: Sendable {
         hasher.combine(words.0)
         hasher.combine(words.1)
     }
-
-    var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
 /// 64 bytes held in the value itself, for signatures (see `InlineBytes32`).
@@ -95,6 +118,4 @@ struct InlineBytes64: Sendable {
 
     @inlinable
     func hash(into hasher: inout Hasher) { low.hash(into: &hasher) }
-
-    var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }

@@ -87,8 +87,6 @@ public struct ByteWriter {
     /// Raw bytes whose length the reader knows.
     public mutating func writeFixed(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
-    public mutating func writeFixed(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
-
     // Hashes, keys and signatures go in as their fixed bytes, copied straight from the value.
     public mutating func write(_ hash: Hash256) { hash.withUnsafeBytes { bytes.append(contentsOf: $0) } }
     public mutating func write(_ key: PublicKey) { key.withUnsafeBytes { bytes.append(contentsOf: $0) } }

@@ -33,8 +33,6 @@ extension FixedSizeBytes {
 struct InlineBytes32: Sendable {
     @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64)
 
-    static let byteCount = 32
-
     @inlinable
     init() { words = (0, 0, 0, 0) }
 
@@ -90,8 +88,6 @@ struct InlineBytes32: Sendable {
 struct InlineBytes64: Sendable {
     @usableFromInline var low: InlineBytes32
     @usableFromInline var high: InlineBytes32
-
-    static let byteCount = 64
 
     @inlinable
     init(exactly buffer: UnsafeRawBufferPointer) {
